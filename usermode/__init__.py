@@ -1,0 +1,3 @@
+"""pyqemu: run foreign-architecture Linux ELF programs on Unicorn."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,261 @@
+"""pyqemu, pyqemu-<arch>: qemu-user compatible command line.
+
+    pyqemu-riscv64 [options] program [arguments...]
+
+Options end at the first argument that is not one (or at --). Each option has
+an environment variable, PYQEMU_* where qemu has QEMU_*; the command line wins.
+"""
+import os
+import sys
+
+from . import __version__
+from .errors import UserError
+
+DEBUG_ITEMS = {
+    "in_asm": "show the guest instructions of each new translation block (capstone)",
+    "exec": "show each translation block as it runs",
+    "strace": "log each system call (as -strace)",
+    "unimp": "log each call of an unimplemented system call",
+    "page": "show the guest memory map at start-up",
+    "guest_errors": "log guest faults",
+    "traceback": "print the Python traceback of an internal error",
+}
+
+# (option, environment variable, argument name or None, help)
+OPTIONS = [
+    ("h", None, None, "print this help and exit"),
+    ("help", None, None, "print this help and exit"),
+    ("L", "PYQEMU_LD_PREFIX", "path", "sysroot: the guest's absolute paths are looked up here first"),
+    ("s", "PYQEMU_STACK_SIZE", "size", "stack size in bytes (k, M, G suffixes), default 8M"),
+    ("cpu", "PYQEMU_CPU", "model", "CPU model ('-cpu help' lists them)"),
+    ("E", "PYQEMU_SET_ENV", "var=value", "set a variable in the guest's environment (repeatable, or comma separated)"),
+    ("U", "PYQEMU_UNSET_ENV", "var", "remove a variable from the guest's environment"),
+    ("0", "PYQEMU_ARGV0", "argv0", "argv[0] for the guest, instead of the program path"),
+    ("strace", "PYQEMU_STRACE", None, "log system calls to stderr (or the -D file)"),
+    ("d", "PYQEMU_LOG", "item[,...]", "enable logging of the items ('-d help' lists them)"),
+    ("D", "PYQEMU_LOG_FILENAME", "logfile", "write -d and -strace output to logfile"),
+    ("version", "PYQEMU_VERSION", None, "print the version and exit"),
+]
+_BY_NAME = {o[0]: o for o in OPTIONS}
+
+
+class Options:
+    def __init__(self, prog_name):
+        self.prog_name = prog_name
+        self.sysroot = None
+        self.stack_size = 8 << 20
+        self.cpu = None
+        self.env_set = []  # (name, value) in order
+        self.env_unset = []
+        self.argv0 = None
+        self.strace = False
+        self.debug_items = set()
+        self.logfile = None
+        self.program = None
+        self.args = []
+        self.action = None  # "help", "version", "cpu-help", "debug-help"
+
+
+def parse_size(text):
+    units = {"k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30}
+    try:
+        if text and text[-1] in units:
+            value = int(text[:-1], 0) * units[text[-1]]
+        else:
+            value = int(text, 0)
+    except ValueError:
+        raise UserError(f"invalid size '{text}' (examples: 8388608, 8192k, 16M)") from None
+    if value <= 0:
+        raise UserError(f"invalid size '{text}': must be positive")
+    return (value + 0xFFF) & ~0xFFF
+
+
+def _apply(opts, name, value):
+    if name in ("h", "help"):
+        opts.action = "help"
+    elif name == "version":
+        opts.action = "version"
+    elif name == "L":
+        opts.sysroot = value
+    elif name == "s":
+        opts.stack_size = parse_size(value)
+    elif name == "cpu":
+        if value == "help":
+            opts.action = "cpu-help"
+        opts.cpu = value
+    elif name == "E":
+        for item in value.split(","):
+            var, eq, val = item.partition("=")
+            if not eq or not var:
+                raise UserError(f"-E '{item}': expected VAR=VALUE")
+            opts.env_set.append((var, val))
+    elif name == "U":
+        for var in value.split(","):
+            if not var or "=" in var:
+                raise UserError(f"-U '{var}': expected a variable name")
+            opts.env_unset.append(var)
+    elif name == "0":
+        opts.argv0 = value
+    elif name == "strace":
+        opts.strace = True
+    elif name == "d":
+        for item in value.split(","):
+            if item == "help":
+                opts.action = "debug-help"
+            elif item not in DEBUG_ITEMS:
+                raise UserError(f"-d '{item}': unknown log item (-d help lists them)")
+            else:
+                opts.debug_items.add(item)
+        if "strace" in opts.debug_items:
+            opts.strace = True
+    elif name == "D":
+        opts.logfile = value
+
+
+def parse(argv, prog_name, environ=os.environ):
+    opts = Options(prog_name)
+    for name, env, arg, _ in OPTIONS:
+        if env and env in environ:
+            _apply(opts, name, environ[env] if arg else None)
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            i += 1
+            break
+        if not word.startswith("-") or word == "-":
+            break
+        name = word.lstrip("-")
+        option = _BY_NAME.get(name)
+        if option is None:
+            raise UserError(f"unknown option '{word}' (-h lists the options)")
+        value = None
+        if option[2]:
+            if i + 1 >= len(argv):
+                raise UserError(f"option '{word}' needs an argument ({option[2]})")
+            value = argv[i + 1]
+            i += 1
+        _apply(opts, name, value)
+        i += 1
+        if opts.action:
+            return opts
+    if i >= len(argv):
+        raise UserError("no program given (usage: " + prog_name + " [options] program [arguments...])")
+    opts.program = argv[i]
+    opts.args = argv[i + 1:]
+    return opts
+
+
+def usage(prog_name, arch_name):
+    lines = [f"usage: {prog_name} [options] program [arguments...]",
+             f"Run a Linux {arch_name or 'riscv64 or aarch64'} ELF program on this host (pyqemu {__version__}).", "",
+             "Options and the environment variables that set them:"]
+    for name, env, arg, text in OPTIONS:
+        left = f"-{name}" + (f" {arg}" if arg else "")
+        lines.append(f"  {left:<20} {env or '':<22} {text}")
+    return "\n".join(lines)
+
+
+def guest_environment(opts):
+    env = dict(os.environb)
+    for var in opts.env_unset:
+        env.pop(os.fsencode(var), None)
+    for var, val in opts.env_set:
+        env[os.fsencode(var)] = os.fsencode(val)
+    return [k + b"=" + v for k, v in env.items()]
+
+
+def detect_arch(path):
+    """The arch module for a program, from its ELF header (for plain `pyqemu`)."""
+    from . import cpu
+    from .loader.elf import ElfFile
+    from .loader.program import describe
+    elf = ElfFile(path)
+    arch = cpu.by_elf(elf.machine_id, elf.elf_class, elf.little_endian)
+    elf.close()
+    if arch is None:
+        raise UserError(f"program '{path}' is a {describe(elf)} ELF, which pyqemu does not run "
+                        f"(it runs: {', '.join(cpu.ARCH_NAMES)})")
+    return arch
+
+
+def run(opts, arch_name):
+    from . import cpu
+    if arch_name is None:
+        arch = detect_arch(opts.program)
+    else:
+        arch = cpu.get(arch_name)
+    if opts.cpu and opts.cpu not in arch.CPU_MODELS:
+        raise UserError(f"unknown CPU model '{opts.cpu}' for {arch.NAME} (-cpu help lists them)")
+    log = None
+    if opts.logfile:
+        try:
+            log = open(opts.logfile, "w", buffering=1)
+        except OSError as e:
+            raise UserError(f"cannot open log file '{opts.logfile}': {e.strerror}") from None
+    from .runner import run_program
+    argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.program)] + \
+        [os.fsencode(a) for a in opts.args]
+    return run_program(arch, opts, argv, guest_environment(opts), log)
+
+
+def main(argv=None, arch_name=None):
+    argv = sys.argv[1:] if argv is None else argv
+    prog_name = "pyqemu" + (f"-{arch_name}" if arch_name else "")
+    try:
+        opts = parse(argv, prog_name)
+        if opts.action == "help":
+            print(usage(prog_name, arch_name))
+            return 0
+        if opts.action == "version":
+            print(f"{prog_name} version {__version__} (Unicorn {_unicorn_version()})")
+            return 0
+        if opts.action == "debug-help":
+            print("Log items (comma separated):")
+            for item, text in DEBUG_ITEMS.items():
+                print(f"  {item:<14} {text}")
+            return 0
+        if opts.action == "cpu-help":
+            from . import cpu
+            for name in ([arch_name] if arch_name else cpu.ARCH_NAMES):
+                arch = cpu.get(name)
+                print(f"Available CPUs for {name}:")
+                for model in arch.CPU_MODELS:
+                    print(f"  {model}" + ("  (default)" if model == arch.DEFAULT_CPU else ""))
+            return 0
+        return run(opts, arch_name)
+    except UserError as e:
+        sys.stderr.write(f"{prog_name}: {e}\n")
+        return e.status
+    except KeyboardInterrupt:
+        return 130
+
+
+def _unicorn_version():
+    import unicorn
+    return unicorn.__version__
+
+
+def entry(arch_name=None):
+    status = main(arch_name=arch_name)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: Unicorn instances and host threads need none,
+    # and the guest's own data already went to its descriptors.
+    os._exit(status)
+
+
+def main_auto():
+    entry(None)
+
+
+def main_riscv64():
+    entry("riscv64")
+
+
+def main_aarch64():
+    entry("aarch64")
+
+
+if __name__ == "__main__":
+    main_auto()

@@ -1,0 +1,28 @@
+"""Guest architectures. Every module here exposes the same names:
+
+NAME, ABI, ELF_MACHINE, ELF_CLASS, TRIPLE, UNAME_MACHINE, TASK_SIZE,
+UC_ARCH, UC_MODE, CPU_MODELS, DEFAULT_CPU, CS_ARCH, CS_MODE,
+REG_PC, REG_SP, REG_TLS, SYSCALL_REGS (number then six arguments), RETURN_REG,
+SYSCALL_INTNO, EXCEPTIONS (intno -> signal name), PLATFORM, MINSIGSTKSZ,
+INTERPRETERS (PT_INTERP values the arch's glibc uses),
+prepare(uc), hwcaps(uc) -> (AT_HWCAP, AT_HWCAP2), undecodable(insn_bytes) -> signal name.
+"""
+import importlib
+
+ARCH_NAMES = ("riscv64", "aarch64")
+
+
+def get(name):
+    if name not in ARCH_NAMES:
+        raise KeyError(name)
+    return importlib.import_module(f"usermode.cpu.{name}")
+
+
+def by_elf(machine, elf_class, little_endian):
+    """The arch module for an ELF header's e_machine/class/data, or None."""
+    for name in ARCH_NAMES:
+        arch = get(name)
+        if arch.ELF_MACHINE == machine and arch.ELF_CLASS == elf_class and \
+                (arch.ABI.endian == "little") == little_endian:
+            return arch
+    return None

@@ -1,0 +1,111 @@
+"""AArch64 (ARMv8-A and later, little-endian, lp64)."""
+from unicorn import UC_ARCH_ARM64, UC_MODE_ARM
+from unicorn import arm64_const as A
+
+from ..abi import Abi
+
+NAME = "aarch64"
+ABI = Abi("aarch64", 64, "little")
+ELF_MACHINE = 183  # EM_AARCH64
+ELF_CLASS = 64
+TRIPLE = "aarch64-linux-gnu"
+UNAME_MACHINE = "aarch64"
+INTERPRETERS = ("/lib/ld-linux-aarch64.so.1",)
+TASK_SIZE = 1 << 40  # big enough for Go's arena hints at 0xc000000000
+
+UC_ARCH, UC_MODE = UC_ARCH_ARM64, UC_MODE_ARM
+CPU_MODELS = {
+    "max": A.UC_CPU_ARM64_MAX,
+    "cortex-a72": A.UC_CPU_ARM64_A72,
+    "cortex-a57": A.UC_CPU_ARM64_A57,
+    "cortex-a53": A.UC_CPU_ARM64_A53,
+}
+DEFAULT_CPU = "max"  # qemu-aarch64's default too
+CS_ARCH, CS_MODE = 1, 0  # capstone: CS_ARCH_ARM64, little-endian
+
+REG_PC, REG_SP, REG_TLS = A.UC_ARM64_REG_PC, A.UC_ARM64_REG_SP, A.UC_ARM64_REG_TPIDR_EL0
+SYSCALL_REGS = (A.UC_ARM64_REG_X8, A.UC_ARM64_REG_X0, A.UC_ARM64_REG_X1, A.UC_ARM64_REG_X2,
+                A.UC_ARM64_REG_X3, A.UC_ARM64_REG_X4, A.UC_ARM64_REG_X5)
+RETURN_REG = A.UC_ARM64_REG_X0
+
+# Measured: svc arrives as intno 2 (EXCP_SWI) with the PC past it; udf as 1
+# (EXCP_UDEF); brk as 7 (EXCP_BKPT).
+SYSCALL_INTNO = 2
+EXCEPTIONS = {1: "SIGILL", 7: "SIGTRAP"}
+PLATFORM = "aarch64"
+MINSIGSTKSZ = 5120  # arch/arm64: signal frame without SVE state, rounded as the kernel does
+
+
+def prepare(uc):
+    pass
+
+
+def _id_reg(uc, op0, op1, crn, crm, op2):
+    return uc.reg_read(A.UC_ARM64_REG_CP_REG, (crn, crm, op0, op1, op2))
+
+
+def _field(reg, shift):
+    return (reg >> shift) & 0xF
+
+
+# (register, field shift, minimum value, AT_HWCAP bit) as arch/arm64/kernel/cpufeature.c
+# derives them, so what we claim is exactly what the chosen CPU model implements.
+# SVE and pointer authentication are left out: they need kernel state we do not emulate.
+_HWCAP_RULES = (
+    ("pfr0", 16, 0, 0),    # FP (field value 0 or 1; 0xF means absent)
+    ("pfr0", 20, 0, 1),    # ASIMD
+    ("isar0", 4, 1, 3),    # AES
+    ("isar0", 4, 2, 4),    # PMULL
+    ("isar0", 8, 1, 5),    # SHA1
+    ("isar0", 12, 1, 6),   # SHA2
+    ("isar0", 16, 1, 7),   # CRC32
+    ("isar0", 20, 2, 8),   # ATOMICS
+    ("pfr0", 16, 1, 9),    # FPHP
+    ("pfr0", 20, 1, 10),   # ASIMDHP
+    ("isar0", 28, 1, 12),  # ASIMDRDM
+    ("isar1", 12, 1, 13),  # JSCVT
+    ("isar1", 16, 1, 14),  # FCMA
+    ("isar1", 20, 1, 15),  # LRCPC
+    ("isar1", 0, 1, 16),   # DCPOP
+    ("isar0", 32, 1, 17),  # SHA3
+    ("isar0", 36, 1, 18),  # SM3
+    ("isar0", 40, 1, 19),  # SM4
+    ("isar0", 44, 1, 20),  # ASIMDDP
+    ("isar0", 12, 2, 21),  # SHA512
+    ("isar0", 48, 1, 23),  # ASIMDFHM
+    ("pfr0", 48, 1, 24),   # DIT
+    ("isar1", 20, 2, 26),  # ILRCPC
+    ("isar0", 52, 1, 27),  # FLAGM
+    ("pfr1", 4, 2, 28),    # SSBS
+    ("isar1", 36, 1, 29),  # SB
+)
+_HWCAP2_RULES = (
+    ("isar1", 0, 2, 0),    # DCPODP
+    ("isar0", 52, 2, 7),   # FLAGM2
+    ("isar1", 32, 1, 8),   # FRINT
+    ("isar0", 60, 1, 16),  # RNG
+    ("isar1", 44, 1, 14),  # BF16
+    ("isar1", 52, 1, 15),  # I8MM
+)
+HWCAP_CPUID = 1 << 11  # the kernel emulates MRS of ID registers; Unicorn executes them
+
+
+def hwcaps(uc):
+    regs = {
+        "pfr0": _id_reg(uc, 3, 0, 0, 4, 0), "pfr1": _id_reg(uc, 3, 0, 0, 4, 1),
+        "isar0": _id_reg(uc, 3, 0, 0, 6, 0), "isar1": _id_reg(uc, 3, 0, 0, 6, 1),
+    }
+
+    def collect(rules):
+        caps = 0
+        for reg, shift, minimum, bit in rules:
+            value = _field(regs[reg], shift)
+            if value != 0xF and value >= minimum:
+                caps |= 1 << bit
+        return caps
+
+    return collect(_HWCAP_RULES) | HWCAP_CPUID, collect(_HWCAP2_RULES)
+
+
+def undecodable(insn):
+    return "SIGILL"

@@ -1,0 +1,91 @@
+"""Start a guest program: map it and its interpreter, build the initial stack,
+and return the main thread ready to run."""
+import os
+
+from ..errors import UserError
+from ..memory.space import PAGE, PROT_READ, PROT_WRITE, page_ceil
+from ..threads.thread import GuestThread
+from . import image
+from .elf import ElfFile
+from .stack import InitialStack
+from .sysroot import find_interpreter
+
+# e_machine values named in wrong-architecture messages (pyelftools' names are too terse)
+MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC 64", 22: "s390", 40: "ARM",
+                 43: "SPARC v9", 62: "x86-64", 183: "aarch64", 243: "RISC-V", 258: "LoongArch"}
+
+
+def describe(elf):
+    name = MACHINE_NAMES.get(elf.machine_id, f"machine {elf.machine_id}")
+    return f"{elf.elf_class}-bit {name}"
+
+
+def check_arch(elf, arch, what, prog):
+    if elf.machine_id == arch.ELF_MACHINE and elf.elf_class == arch.ELF_CLASS and \
+            elf.little_endian == (arch.ABI.endian == "little"):
+        return
+    raise UserError(f"{what} '{elf.path}' is a {describe(elf)} ELF; {prog} runs "
+                    f"{arch.ELF_CLASS}-bit {arch.NAME} programs")
+
+
+def start(process, path, argv, envp):
+    """Load `path` into process and return its main thread, registers set."""
+    arch, space, options = process.arch, process.space, process.options
+    elf = ElfFile(path)
+    check_arch(elf, arch, "program", process.prog)
+    process.exe = os.path.abspath(path)
+
+    # the stack: fixed size (-s), at the top of the guest range, as qemu-user
+    stack_base = process.stack_top - process.stack_size
+    space.map(stack_base, process.stack_size, PROT_READ | PROT_WRITE, name="[stack]")
+
+    main = image.load(space, elf, base_hint=(arch.TASK_SIZE // 3 * 2))
+    entry = main.entry
+    interp_base = 0
+    if elf.interp:
+        host_interp, sysroot = find_interpreter(elf.interp, arch, options.sysroot)
+        ielf = ElfFile(host_interp, what="interpreter")
+        check_arch(ielf, arch, "interpreter", process.prog)
+        interp = image.load(space, ielf)
+        entry, interp_base = interp.entry, interp.bias
+        ielf.close()
+    else:
+        sysroot = options.sysroot or None
+    if sysroot:
+        process.set_sysroot(sysroot)
+        process.debug_note(f"sysroot: {sysroot}" + ("" if options.sysroot else " (found by pyqemu, no -L given)"))
+    elf.close()
+
+    process.brk_start = process.brk = page_ceil(main.end)
+
+    thread = GuestThread(process, os.getpid())
+    process.threads[thread.tid] = thread
+    hwcap, hwcap2 = arch.hwcaps(thread.uc)
+    at = arch.ABI.tables.AUXV
+    uid, euid, gid, egid = os.getuid(), os.geteuid(), os.getgid(), os.getegid()
+    auxv = [
+        (at["AT_PHDR"], main.phdr), (at["AT_PHENT"], main.phent), (at["AT_PHNUM"], main.phnum),
+        (at["AT_PAGESZ"], PAGE), (at["AT_BASE"], interp_base), (at["AT_FLAGS"], 0),
+        (at["AT_ENTRY"], main.entry), (at["AT_UID"], uid), (at["AT_EUID"], euid),
+        (at["AT_GID"], gid), (at["AT_EGID"], egid), (at["AT_SECURE"], 0),
+        (at["AT_RANDOM"], "random"), (at["AT_HWCAP"], hwcap), (at["AT_HWCAP2"], hwcap2),
+        (at["AT_CLKTCK"], os.sysconf("SC_CLK_TCK")), (at["AT_EXECFN"], "execfn"),
+    ]
+    if arch.PLATFORM:
+        auxv.append((at["AT_PLATFORM"], "platform"))
+    if arch.MINSIGSTKSZ:
+        auxv.append((at["AT_MINSIGSTKSZ"], arch.MINSIGSTKSZ))
+
+    stack = InitialStack(arch.ABI, process.stack_top)
+    sp, blob, process.auxv = stack.build(
+        argv, envp, auxv, execfn=os.fsencode(path),
+        platform=arch.PLATFORM.encode() if arch.PLATFORM else None, random16=os.urandom(16))
+    if len(blob) > process.stack_size // 2:
+        raise UserError(f"arguments and environment ({len(blob)} bytes) do not fit the "
+                        f"{process.stack_size} byte stack: raise it with -s")
+    space.write(sp, blob)
+    process.argv, process.envp = argv, envp
+
+    thread.uc.reg_write(arch.REG_SP, sp)
+    thread.uc.reg_write(arch.REG_PC, entry)
+    return thread

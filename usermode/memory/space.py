@@ -1,0 +1,316 @@
+"""The guest's address space: host-backed, mirrored into every Unicorn instance.
+
+The whole guest range [0, size) is one host reservation at `base`, so guest
+address A lives at host address base+A (QEMU's guest_base). Each guest mapping
+is a real host mapping there (anonymous, file-private or file-shared) that is
+handed to Unicorn with mem_map_ptr; syscalls then read and write guest buffers
+through memoryview slices of `mem`, without copies, and a guest MAP_SHARED
+mapping is the host's own, so writes reach the file and other processes.
+
+The VMA list here is the single truth about what the guest has mapped and with
+which protection: every Unicorn instance (one per guest thread) mirrors it, and
+every guest pointer a syscall touches is checked against it (EFAULT) before the
+host dereferences it, so a bad guest pointer can never crash the emulator.
+"""
+import bisect
+import ctypes
+import errno
+import os
+
+from ..errors import GuestError
+from . import host
+
+PAGE = 4096
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
+
+
+def page_floor(x):
+    return x & ~(PAGE - 1)
+
+
+def page_ceil(x):
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+class Vma:
+    """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon)."""
+
+    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat")
+
+    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None):
+        self.start, self.end, self.prot, self.kind = start, end, prot, kind
+        self.name, self.offset, self.fd_stat = name, offset, fd_stat
+
+    def split(self, at):
+        """Cut at `at`; self keeps the lower part, the upper part is returned."""
+        upper = Vma(at, self.end, self.prot, self.kind, self.name,
+                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat)
+        self.end = at
+        return upper
+
+    def __repr__(self):
+        return f"Vma({self.start:#x}-{self.end:#x} prot={self.prot} {self.kind} {self.name!r})"
+
+
+class AddressSpace:
+    def __init__(self, size, mmap_top):
+        self.size = size
+        self.base = host.reserve(size)
+        self.mem = memoryview((ctypes.c_ubyte * size).from_address(self.base)).cast("B")
+        self.vmas = []  # sorted, non-overlapping
+        self._starts = []  # vma.start for each, for bisect
+        self.cpus = []  # Unicorn instances mirroring this space
+        self.mmap_top = mmap_top  # top-down allocation starts below this
+
+    # ---- Unicorn mirrors -------------------------------------------------
+
+    def attach(self, uc):
+        """A new CPU (thread) sees every current mapping."""
+        for v in self.vmas:
+            uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)
+        self.cpus.append(uc)
+
+    def detach(self, uc):
+        self.cpus.remove(uc)
+
+    # ---- queries -----------------------------------------------------------
+
+    def _index(self, addr):
+        """Index of the VMA containing addr, or -1."""
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and addr < self.vmas[i].end:
+            return i
+        return -1
+
+    def find(self, addr):
+        i = self._index(addr)
+        return self.vmas[i] if i >= 0 else None
+
+    def overlapping(self, start, end):
+        i = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        out = []
+        for v in self.vmas[i:]:
+            if v.start >= end:
+                break
+            if v.end > start:
+                out.append(v)
+        return out
+
+    def is_free(self, start, end):
+        return 0 < start < end <= self.size and not self.overlapping(start, end)
+
+    def accessible(self, addr, length, prot):
+        """How many bytes from addr (up to length) are mapped with `prot`."""
+        i = self._index(addr)
+        if i < 0:
+            return 0
+        end = addr + length
+        pos = addr
+        vmas = self.vmas
+        while i < len(vmas):
+            v = vmas[i]
+            if v.start > pos or (v.prot & prot) != prot:
+                break
+            pos = v.end
+            if pos >= end:
+                return length
+            i += 1
+        return pos - addr
+
+    def check(self, addr, length, prot=PROT_READ):
+        if length and self.accessible(addr, length, prot) < length:
+            raise GuestError(errno.EFAULT)
+
+    # ---- guest buffers for syscalls -------------------------------------
+
+    def view(self, addr, length, prot=PROT_READ):
+        """A zero-copy memoryview of guest memory, after an EFAULT check."""
+        if length and self.accessible(addr, length, prot) < length:
+            raise GuestError(errno.EFAULT)
+        return self.mem[addr:addr + length]
+
+    def read(self, addr, length):
+        return bytes(self.view(addr, length))
+
+    def write(self, addr, data):
+        self.view(addr, len(data), PROT_WRITE)[:] = data
+
+    def cstring(self, addr, limit=4096):
+        """The NUL-terminated bytes at addr; EFAULT if unreadable, ENAMETOOLONG past limit."""
+        avail = self.accessible(addr, limit + 1, PROT_READ)
+        if not avail:
+            raise GuestError(errno.EFAULT)
+        hit = host.memchr(self.base + addr, 0, avail)
+        if hit is None:
+            raise GuestError(errno.EFAULT if avail <= limit else errno.ENAMETOOLONG)
+        return bytes(self.mem[addr:hit - self.base])
+
+    # ---- VMA list edits (host and Unicorn follow) -------------------------
+
+    def _insert(self, vma):
+        i = bisect.bisect_left(self._starts, vma.start)
+        self.vmas.insert(i, vma)
+        self._starts.insert(i, vma.start)
+
+    def _split_at(self, addr):
+        i = self._index(addr)
+        if i >= 0 and self.vmas[i].start != addr:
+            upper = self.vmas[i].split(addr)
+            self.vmas.insert(i + 1, upper)
+            self._starts.insert(i + 1, upper.start)
+
+    def _carve(self, start, end):
+        """Split VMAs at the range's edges; return the VMAs now inside it."""
+        self._split_at(start)
+        self._split_at(end)
+        return self.overlapping(start, end)
+
+    def find_free(self, length, hint=0):
+        """A free range: the hint if it is free, else top-down below mmap_top."""
+        if hint and self.is_free(page_floor(hint), page_floor(hint) + length):
+            return page_floor(hint)
+        top = self.mmap_top
+        for v in reversed(self.vmas):
+            if v.start >= top:
+                continue
+            if v.end <= top - length:
+                return top - length
+            top = min(top, v.start)
+        if top - length >= PAGE * 16:  # keep the low pages unmapped, as mmap_min_addr does
+            return top - length
+        raise GuestError(errno.ENOMEM)
+
+    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True):
+        """Map [addr, addr+length) (page aligned). With replace, existing mappings there go."""
+        length = page_ceil(length)
+        end = addr + length
+        if addr < 0 or end > self.size or length <= 0:
+            raise GuestError(errno.ENOMEM)
+        if self.overlapping(addr, end):
+            if not replace:
+                raise GuestError(errno.EEXIST)
+            self.unmap(addr, length)
+        fd_stat = None
+        haddr = self.base + addr
+        try:
+            if kind == "anon":
+                host.mmap(haddr, length, host.PROT_READ | host.PROT_WRITE,
+                          host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_NORESERVE | host.MAP_FIXED)
+            elif kind == "shared" and fd < 0:
+                host.mmap(haddr, length, host.PROT_READ | host.PROT_WRITE,
+                          host.MAP_SHARED | host.MAP_ANONYMOUS | host.MAP_FIXED)
+            else:
+                fd_stat = os.fstat(fd)
+                self._map_file(haddr, length, prot, kind, fd, offset, fd_stat.st_size)
+        except OSError:
+            host.release(haddr, length)
+            raise
+        vma = Vma(addr, end, prot, kind, name, offset, fd_stat)
+        self._insert(vma)
+        for uc in self.cpus:
+            uc.mem_map_ptr(addr, length, prot, haddr)
+        return addr
+
+    @staticmethod
+    def _map_file(haddr, length, prot, kind, fd, offset, file_size):
+        # Pages wholly past the end of the file would raise SIGBUS in the host:
+        # they are anonymous zero pages here instead.
+        in_file = min(length, max(0, page_ceil(file_size - offset))) if file_size > offset else 0
+        if kind == "shared":
+            hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
+            flags = host.MAP_SHARED
+        else:
+            hprot = host.PROT_READ | host.PROT_WRITE
+            flags = host.MAP_PRIVATE
+        if in_file:
+            host.mmap(haddr, in_file, hprot, flags | host.MAP_FIXED, fd, offset)
+        if in_file < length:
+            host.mmap(haddr + in_file, length - in_file, host.PROT_READ | host.PROT_WRITE,
+                      host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_FIXED)
+
+    def unmap(self, addr, length):
+        end = addr + page_ceil(length)
+        for v in self._carve(addr, end):
+            for uc in self.cpus:
+                uc.mem_unmap(v.start, v.end - v.start)
+            host.release(self.base + v.start, v.end - v.start)
+            i = self._index(v.start)
+            del self.vmas[i]
+            del self._starts[i]
+
+    def protect(self, addr, length, prot):
+        end = addr + page_ceil(length)
+        # the kernel wants the whole range mapped
+        if self.accessible(addr, end - addr, 0) < end - addr:
+            raise GuestError(errno.ENOMEM)
+        for v in self._carve(addr, end):
+            if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE):
+                hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
+                host.mprotect(self.base + v.start, v.end - v.start, hprot)  # EACCES on a read-only fd
+            v.prot = prot
+            for uc in self.cpus:
+                uc.mem_protect(v.start, v.end - v.start, prot)
+                if prot & PROT_EXEC:  # the host may have written new code here
+                    uc.ctl_remove_cache(v.start, v.end)
+
+    def remap(self, old, old_size, new_size, may_move, new_addr=None):
+        """mremap: grow or shrink in place, or move (host pages move with host mremap)."""
+        old_size, new_size = page_ceil(old_size), page_ceil(new_size)
+        vma = self.find(old)
+        if vma is None or self.accessible(old, old_size, 0) < old_size:
+            raise GuestError(errno.EFAULT)
+        if new_addr is None:
+            if new_size <= old_size:
+                if new_size < old_size:
+                    self.unmap(old + new_size, old_size - new_size)
+                return old
+            tail = self.find(old + old_size - 1)
+            if tail.kind == "anon" and self.is_free(old + old_size, old + new_size):
+                self.map(old + old_size, new_size - old_size, tail.prot, name=tail.name)
+                return old
+            if not may_move:
+                raise GuestError(errno.ENOMEM)
+            new_addr = self.find_free(new_size)
+        elif self.overlapping(new_addr, new_addr + new_size):
+            self.unmap(new_addr, new_size)
+        return self._move(old, old_size, new_size, new_addr)
+
+    def _move(self, old, old_size, new_size, new):
+        pieces = self._carve(old, old + old_size)
+        prot, kind, name, offset, fd_stat = pieces[0].prot, pieces[0].kind, pieces[0].name, pieces[0].offset, pieces[0].fd_stat
+        for uc in self.cpus:
+            for v in pieces:
+                uc.mem_unmap(v.start, v.end - v.start)
+        for v in pieces:
+            i = self._index(v.start)
+            del self.vmas[i]
+            del self._starts[i]
+        host.mremap_fixed(self.base + old, old_size, new_size, self.base + new)
+        if new != old:
+            host.release(self.base + old, old_size)  # keep the reservation whole
+        # the pages keep their contents; each old piece keeps its protection
+        pos = new
+        for v in pieces:
+            size = v.end - v.start
+            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat))
+            pos += size
+        if new_size > old_size:
+            self._insert(Vma(pos, new + new_size, prot, kind, name,
+                             offset + old_size if kind != "anon" else 0, fd_stat))
+        for uc in self.cpus:
+            for v in self.overlapping(new, new + new_size):
+                uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)
+        return new
+
+    def discard(self, addr, length):
+        """MADV_DONTNEED: private pages read back as zero (or as the file) again."""
+        length = page_ceil(length)
+        if self.accessible(addr, length, 0) < length:
+            raise GuestError(errno.ENOMEM)
+        host.madvise(self.base + addr, length, host.MADV_DONTNEED)
+
+    def sync(self, addr, length, flags):
+        length = page_ceil(length)
+        if self.accessible(addr, length, 0) < length:
+            raise GuestError(errno.ENOMEM)
+        host.msync(self.base + addr, length, flags)

@@ -1,0 +1,124 @@
+"""Struct layouts declared once over a tiny type vocabulary, packed per ABI.
+
+A layout is a list of (name, type) or (name, type, c_member) where type is one
+of the scalar names below or ("bytes", n). Offsets follow the C rules for the
+ABI's word size; `c_member` (default: name) is the member path used by the
+test that checks every layout against the cross compiler's offsetof/sizeof.
+"""
+import struct
+
+# type -> (struct code, size); "long"/"ulong"/"ptr" follow the ABI's word size
+_FIXED = {
+    "i8": ("b", 1), "u8": ("B", 1), "i16": ("h", 2), "u16": ("H", 2),
+    "i32": ("i", 4), "u32": ("I", 4), "i64": ("q", 8), "u64": ("Q", 8),
+}
+
+
+def _scalar(abi, typ):
+    if typ in _FIXED:
+        return _FIXED[typ]
+    if typ in ("long", "ulong", "ptr"):
+        if abi.bits == 64:
+            return ("q" if typ == "long" else "Q"), 8
+        return ("i" if typ == "long" else "I"), 4
+    raise ValueError(f"unknown field type {typ!r}")
+
+
+class Layout:
+    """A struct's packed form for one ABI: size, offsets, pack and unpack."""
+
+    def __init__(self, abi, name, fields):
+        self.name = name
+        self.fields = []
+        self.offsets = {}
+        self.c_members = {}
+        fmt = [abi.prefix]
+        offset = 0
+        align_max = 1
+        for entry in fields:
+            fname, typ = entry[0], entry[1]
+            self.c_members[fname] = entry[2] if len(entry) > 2 else fname
+            if isinstance(typ, tuple) and typ[0] == "bytes":
+                code, size, align = f"{typ[1]}s", typ[1], 1
+            else:
+                code, size = _scalar(abi, typ)
+                align = abi.i64_align if size == 8 else size
+            pad = -offset % align
+            if pad:
+                fmt.append(f"{pad}x")
+                offset += pad
+            self.offsets[fname] = offset
+            self.fields.append(fname)
+            fmt.append(code)
+            offset += size
+            align_max = max(align_max, align)
+        tail = -offset % align_max
+        if tail:
+            fmt.append(f"{tail}x")
+            offset += tail
+        self.struct = struct.Struct("".join(fmt))
+        self.size = self.struct.size
+        assert self.size == offset, (name, self.size, offset)
+
+    def pack(self, **values):
+        return self.struct.pack(*[values.get(f, 0) for f in self.fields])
+
+    def unpack(self, data):
+        return dict(zip(self.fields, self.struct.unpack_from(data)))
+
+
+# ---- declarations ----------------------------------------------------------
+
+TIMESPEC = [("tv_sec", "long"), ("tv_nsec", "long")]
+TIMEVAL = [("tv_sec", "long"), ("tv_usec", "long")]
+IOVEC = [("iov_base", "ptr"), ("iov_len", "ulong")]
+
+# asm-generic struct stat (riscv64, aarch64, and the other new 64-bit arches)
+STAT_GENERIC = [
+    ("st_dev", "u64"), ("st_ino", "u64"), ("st_mode", "u32"), ("st_nlink", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u64"), ("__pad1", "u64", None),
+    ("st_size", "i64"), ("st_blksize", "i32"), ("__pad2", "i32", None), ("st_blocks", "i64"),
+    ("st_atime", "long", "st_atim.tv_sec"), ("st_atime_nsec", "ulong", "st_atim.tv_nsec"),
+    ("st_mtime", "long", "st_mtim.tv_sec"), ("st_mtime_nsec", "ulong", "st_mtim.tv_nsec"),
+    ("st_ctime", "long", "st_ctim.tv_sec"), ("st_ctime_nsec", "ulong", "st_ctim.tv_nsec"),
+    ("__unused4", "u32", None), ("__unused5", "u32", None),
+]
+
+STATX_TIMESTAMP = None  # statx is the same on every ABI: fixed-size fields only
+STATX = [
+    ("stx_mask", "u32"), ("stx_blksize", "u32"), ("stx_attributes", "u64"),
+    ("stx_nlink", "u32"), ("stx_uid", "u32"), ("stx_gid", "u32"), ("stx_mode", "u16"),
+    ("__spare0", "u16", None), ("stx_ino", "u64"), ("stx_size", "u64"), ("stx_blocks", "u64"),
+    ("stx_attributes_mask", "u64"),
+    ("stx_atime_sec", "i64", "stx_atime.tv_sec"), ("stx_atime_nsec", "u32", "stx_atime.tv_nsec"), ("__r0", "i32", None),
+    ("stx_btime_sec", "i64", "stx_btime.tv_sec"), ("stx_btime_nsec", "u32", "stx_btime.tv_nsec"), ("__r1", "i32", None),
+    ("stx_ctime_sec", "i64", "stx_ctime.tv_sec"), ("stx_ctime_nsec", "u32", "stx_ctime.tv_nsec"), ("__r2", "i32", None),
+    ("stx_mtime_sec", "i64", "stx_mtime.tv_sec"), ("stx_mtime_nsec", "u32", "stx_mtime.tv_nsec"), ("__r3", "i32", None),
+    ("stx_rdev_major", "u32"), ("stx_rdev_minor", "u32"), ("stx_dev_major", "u32"), ("stx_dev_minor", "u32"),
+    ("stx_mnt_id", "u64"), ("__spare2", "u64", None), ("__spare3", ("bytes", 96), None),
+]
+
+DECLARATIONS = {
+    "timespec": TIMESPEC,
+    "timeval": TIMEVAL,
+    "iovec": IOVEC,
+    "stat": {"generic": STAT_GENERIC},
+    "statx": STATX,
+}
+
+
+class Layouts:
+    """Every declared layout packed for one ABI, built on first use: layouts.stat.pack(...)."""
+
+    def __init__(self, abi):
+        self._abi = abi
+
+    def __getattr__(self, name):
+        decl = DECLARATIONS.get(name)
+        if decl is None:
+            raise AttributeError(name)
+        if isinstance(decl, dict):  # per-ABI flavour, chosen by an ABI attribute
+            decl = decl[getattr(self._abi, f"{name}_layout")]
+        layout = Layout(self._abi, name, decl)
+        setattr(self, name, layout)
+        return layout

@@ -1,0 +1,201 @@
+"""The vocabulary of syscall argument types.
+
+A handler's annotations are instances of these. Each type knows how to turn
+the raw register into what the handler wants (`decoder(abi)`, None when the
+raw value will do, so the hot path pays nothing) and how -strace shows it
+(`show(t, raw, args)`, with every raw argument at hand for buffers sized by
+another one).
+"""
+import errno as host_errno
+
+_MAX_SHOWN = 32  # bytes of a buffer shown by -strace, as strace -s 32
+
+
+def quote(data, limit=_MAX_SHOWN):
+    text = "".join(_QUOTE_TABLE[b] for b in data[:limit])
+    return f'"{text}"' + ("..." if len(data) > limit else "")
+
+
+_QUOTE_TABLE = [chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\x{b:02x}" for b in range(256)]
+for _b, _s in ((9, "\\t"), (10, "\\n"), (13, "\\r"), (34, '\\"'), (92, "\\\\")):
+    _QUOTE_TABLE[_b] = _s
+
+
+class Arg:
+    """A raw word passed through unchanged, shown in decimal."""
+
+    def decoder(self, abi):
+        return None
+
+    def show(self, t, raw, args):
+        return str(t.abi.signed(raw))
+
+
+class Int(Arg):
+    """A C int: the low 32 bits, sign-extended."""
+
+    def decoder(self, abi):
+        def decode(t, raw):
+            raw &= 0xFFFFFFFF
+            return raw - 0x100000000 if raw & 0x80000000 else raw
+        return decode
+
+    def show(self, t, raw, args):
+        raw &= 0xFFFFFFFF
+        return str(raw - 0x100000000 if raw & 0x80000000 else raw)
+
+
+class UInt(Arg):
+    def decoder(self, abi):
+        return lambda t, raw: raw & 0xFFFFFFFF
+
+    def show(self, t, raw, args):
+        return str(raw & 0xFFFFFFFF)
+
+
+class Long(Arg):
+    """A C long (signed word)."""
+
+    def decoder(self, abi):
+        bits, sign = abi.bits, abi.sign_bit
+        return lambda t, raw: raw - (1 << bits) if raw & sign else raw
+
+
+class Size(Arg):
+    """size_t / unsigned long: the raw word (masked for 32-bit guests)."""
+
+    def decoder(self, abi):
+        if abi.bits == 64:
+            return None
+        mask = abi.word_mask
+        return lambda t, raw: raw & mask
+
+    def show(self, t, raw, args):
+        return str(raw & t.abi.word_mask)
+
+
+class Fd(Int):
+    pass
+
+
+class DirFd(Int):
+    def show(self, t, raw, args):
+        value = super().show(t, raw, args)
+        return "AT_FDCWD" if value == "-100" else value
+
+
+class Ptr(Arg):
+    """An address the handler uses itself."""
+
+    def show(self, t, raw, args):
+        return hex(raw) if raw else "NULL"
+
+
+class CStr(Ptr):
+    """A NUL-terminated string, decoded to bytes."""
+
+    def decoder(self, abi):
+        return lambda t, raw: t.space.cstring(raw) if raw else None
+
+    def show(self, t, raw, args):
+        if not raw:
+            return "NULL"
+        try:
+            return quote(t.space.cstring(raw), 256)
+        except Exception:
+            return hex(raw)
+
+
+class Path(CStr):
+    """A path name, decoded to the host path (sysroot lookup applied)."""
+
+    def decoder(self, abi):
+        def decode(t, raw):
+            if not raw:
+                from ..errors import GuestError
+                raise GuestError(host_errno.EFAULT)
+            return t.process.host_path(t.space.cstring(raw))
+        return decode
+
+
+class InBuf(Ptr):
+    """A buffer the guest passes in, its length in argument `length`."""
+
+    def __init__(self, length):
+        self.length = length
+
+    def show(self, t, raw, args):
+        try:
+            size = args[self.length] & 0xFFFFFFFF
+            return quote(t.space.read(raw, min(size, _MAX_SHOWN + 1)))
+        except Exception:
+            return hex(raw)
+
+
+class OutBuf(Ptr):
+    """A buffer the kernel fills."""
+
+
+class Flags(Arg):
+    """Bit flags of one family (group, prefix in the generated tables), decoded to host bits."""
+
+    def __init__(self, group, prefix, fields=(), zero=None, translate=True):
+        self.group, self.prefix, self.fields, self.zero = group, prefix, fields, zero
+        self.translate = translate
+
+    def decoder(self, abi):
+        if not self.translate:
+            return Int().decoder(abi)
+        fmap = abi.flags(self.group, self.prefix)
+        if fmap.identity:
+            return lambda t, raw: raw & 0xFFFFFFFF
+        return lambda t, raw: fmap.to_host(raw & 0xFFFFFFFF)
+
+    def show(self, t, raw, args):
+        return t.abi.flags(self.group, self.prefix).format(raw & 0xFFFFFFFF, self.zero, self.fields)
+
+
+class Enum(Arg):
+    """One value of a family of named constants, shown by name, passed raw."""
+
+    def __init__(self, group, prefix):
+        self.group, self.prefix = group, prefix
+
+    def decoder(self, abi):
+        return Int().decoder(abi)
+
+    def show(self, t, raw, args):
+        value = Int().decoder(t.abi)(t, raw)
+        for name, v in getattr(t.abi.tables, self.group).items():
+            if v == value and name.startswith(self.prefix):
+                return name
+        return str(value)
+
+
+class Mode(UInt):
+    def show(self, t, raw, args):
+        return oct(raw & 0xFFFFFFFF)
+
+
+class Signal(Int):
+    """A signal number, decoded to the host's number."""
+
+    def decoder(self, abi):
+        sig = abi.signals
+        to_int = Int().decoder(abi)
+        if sig.identity:
+            return to_int
+        return lambda t, raw: sig.to_host(to_int(t, raw))
+
+    def show(self, t, raw, args):
+        value = raw & 0xFFFFFFFF
+        return t.abi.signals.name(value) or str(value)
+
+
+# Return types: how -strace shows a successful result.
+class Ret(Arg):
+    pass
+
+
+class RetPtr(Ptr):
+    pass

@@ -1,0 +1,128 @@
+"""Memory: brk, mmap, munmap, mprotect, mremap, madvise, msync."""
+import errno
+import os
+
+from ...errors import GuestError
+from ...memory import host
+from ...memory.space import PAGE, PROT_READ, PROT_WRITE, page_ceil
+from ..argtypes import Enum, Fd, Flags, Ptr, RetPtr, Size
+from ..registry import syscall
+
+MmapProt = Flags("MMAN", "PROT_", zero="PROT_NONE")
+MmapFlags = Flags("MMAN", "MAP_", fields=[("MAP_TYPE", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE")])
+MremapFlags = Flags("MMAN", "MREMAP_")
+MsyncFlags = Flags("MMAN", "MS_")
+Advice = Enum("MMAN", "MADV_")
+
+MAP_TYPE = 0xF
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = host.MAP_SHARED, host.MAP_PRIVATE, 3
+MAP_FIXED, MAP_ANONYMOUS = host.MAP_FIXED, host.MAP_ANONYMOUS
+MAP_FIXED_NOREPLACE = 0x100000
+MREMAP_MAYMOVE, MREMAP_FIXED = host.MREMAP_MAYMOVE, host.MREMAP_FIXED
+PROT_ALL = 7
+# advice that only tunes the kernel's paging: nothing for us to do, and nothing lost
+_ADVICE_HINTS = {0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21}
+MADV_DONTNEED = 4
+
+
+def _page_aligned(addr):
+    if addr & (PAGE - 1):
+        raise GuestError(errno.EINVAL)
+
+
+@syscall
+def brk(t, addr: Ptr) -> RetPtr:
+    p = t.process
+    if addr < p.brk_start:
+        return p.brk
+    old_top, new_top = page_ceil(p.brk), page_ceil(addr)
+    try:
+        if new_top > old_top:
+            t.space.map(old_top, new_top - old_top, PROT_READ | PROT_WRITE, name="[heap]", replace=False)
+        elif new_top < old_top:
+            t.space.unmap(new_top, old_top - new_top)
+    except GuestError:
+        return p.brk  # the kernel's way of saying no: the old break
+    p.brk = addr
+    return addr
+
+
+@syscall
+def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, offset: Size) -> RetPtr:
+    space = t.space
+    if length == 0 or offset & (PAGE - 1) or prot & ~PROT_ALL & 0xFFFF:
+        raise GuestError(errno.EINVAL)
+    kind = flags & MAP_TYPE
+    if kind not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
+        raise GuestError(errno.EINVAL)
+    length = page_ceil(length)
+    if length > space.size:
+        raise GuestError(errno.ENOMEM)
+    shared = kind != MAP_PRIVATE
+    if flags & MAP_ANONYMOUS:
+        vkind, fd, offset, name = ("shared" if shared else "anon"), -1, 0, ""
+    else:
+        vkind, name = ("shared" if shared else "private"), _fd_name(fd)
+    if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+        _page_aligned(addr)
+        if addr + length > space.size:
+            raise GuestError(errno.ENOMEM)
+        return space.map(addr, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name,
+                         replace=not flags & MAP_FIXED_NOREPLACE)
+    start = space.find_free(length, addr)
+    return space.map(start, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name)
+
+
+def _fd_name(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        raise GuestError(errno.EBADF) from None
+
+
+@syscall
+def munmap(t, addr: Ptr, length: Size):
+    _page_aligned(addr)
+    if length == 0 or addr + length > t.space.size:
+        raise GuestError(errno.EINVAL)
+    t.space.unmap(addr, length)
+
+
+@syscall
+def mprotect(t, addr: Ptr, length: Size, prot: MmapProt):
+    _page_aligned(addr)
+    if prot & ~PROT_ALL & 0xFFFF:
+        raise GuestError(errno.EINVAL)
+    if length:
+        t.space.protect(addr, length, prot & PROT_ALL)
+
+
+@syscall
+def mremap(t, old: Ptr, old_size: Size, new_size: Size, flags: MremapFlags, new_addr: Ptr) -> RetPtr:
+    _page_aligned(old)
+    if new_size == 0 or flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED) or \
+            (flags & MREMAP_FIXED and not flags & MREMAP_MAYMOVE):
+        raise GuestError(errno.EINVAL)
+    if old_size == 0:  # duplicating a shared mapping: not supported
+        raise GuestError(errno.EINVAL)
+    if flags & MREMAP_FIXED:
+        _page_aligned(new_addr)
+        return t.space.remap(old, old_size, new_size, True, new_addr)
+    return t.space.remap(old, old_size, new_size, bool(flags & MREMAP_MAYMOVE))
+
+
+@syscall
+def madvise(t, addr: Ptr, length: Size, advice: Advice):
+    _page_aligned(addr)
+    if advice == MADV_DONTNEED:
+        t.space.discard(addr, length)
+    elif advice not in _ADVICE_HINTS:
+        raise GuestError(errno.EINVAL)
+    elif t.space.accessible(addr, page_ceil(length), 0) < page_ceil(length):
+        raise GuestError(errno.ENOMEM)
+
+
+@syscall
+def msync(t, addr: Ptr, length: Size, flags: MsyncFlags):
+    _page_aligned(addr)
+    t.space.sync(addr, length, flags)

@@ -1,0 +1,106 @@
+"""Process and thread identity, exit, limits, and the calls glibc makes at start-up."""
+import errno
+import os
+import resource
+
+from ...errors import GuestError
+from ..argtypes import Enum, Int, Ptr
+from ..registry import syscall
+
+RLIM_INFINITY_GUEST = (1 << 64) - 1  # struct rlimit64 is two u64 on every ABI
+
+
+@syscall
+def exit(t, status: Int):
+    t.exit(status & 0xFF, group=False)
+
+
+@syscall
+def exit_group(t, status: Int):
+    t.exit(status & 0xFF, group=True)
+
+
+@syscall
+def getpid(t):
+    return os.getpid()
+
+
+@syscall
+def getppid(t):
+    return os.getppid()
+
+
+@syscall
+def gettid(t):
+    return t.tid
+
+
+@syscall
+def getuid(t):
+    return os.getuid()
+
+
+@syscall
+def geteuid(t):
+    return os.geteuid()
+
+
+@syscall
+def getgid(t):
+    return os.getgid()
+
+
+@syscall
+def getegid(t):
+    return os.getegid()
+
+
+@syscall
+def set_tid_address(t, tidptr: Ptr):
+    t.clear_child_tid = tidptr
+    return t.tid
+
+
+@syscall
+def set_robust_list(t, head: Ptr, length: Int):
+    if length != 3 * t.abi.word_bytes:  # sizeof(struct robust_list_head)
+        raise GuestError(errno.EINVAL)
+    t.robust_list = head
+
+
+@syscall
+def rseq(t, rseq: Ptr, length: Int, flags: Int, sig: Int):
+    # Declined on purpose, as qemu-user does: glibc falls back silently, and
+    # restartable sequences cannot be honoured while threads share one lock.
+    raise GuestError(errno.ENOSYS)
+
+
+Resource = Enum("RESOURCE", "RLIMIT_")
+
+
+@syscall
+def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
+    if pid not in (0, os.getpid()):
+        raise GuestError(errno.EPERM)
+    host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    if old:
+        t.space.check(old, 16, 2)
+    limits = None
+    if new:
+        cur, mx = t.abi.unpack("QQ", t.space.read(new, 16))
+        limits = tuple(resource.RLIM_INFINITY if v == RLIM_INFINITY_GUEST else v for v in (cur, mx))
+    try:
+        previous = resource.prlimit(0, host_res, limits) if limits else resource.getrlimit(host_res)
+    except ValueError:
+        raise GuestError(errno.EINVAL) from None
+    if old:
+        t.space.write(old, t.abi.pack("QQ", *[RLIM_INFINITY_GUEST if v == resource.RLIM_INFINITY else v
+                                               for v in previous]))
+
+
+@syscall
+def uname(t, buf: Ptr):
+    u = os.uname()
+    fields = [u.sysname, u.nodename, u.release, u.version, t.arch.UNAME_MACHINE, "(none)"]
+    data = b"".join(f.encode()[:64].ljust(65, b"\0") for f in fields)
+    t.space.write(buf, data)

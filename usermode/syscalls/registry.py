@@ -1,0 +1,66 @@
+"""The syscall registry, filled by the @syscall decorator.
+
+One typed declaration per syscall drives dispatch, argument decoding and
+-strace output:
+
+    @syscall
+    def openat(t, dirfd: DirFd, path: Path, flags: OpenFlags, mode: Mode) -> Fd: ...
+
+Handlers are registered by kernel name; numbers come from the generated
+per-ABI tables; ALIASES maps the other names an ABI uses for the same call.
+"""
+import inspect
+
+from .argtypes import Arg, Ret
+
+REGISTRY = {}
+
+# name in an ABI's table -> name of the handler that implements it
+ALIASES = {
+    "fstatat64": "newfstatat",
+    "fstat64": "fstat",
+}
+
+
+class Param:
+    __slots__ = ("name", "type")
+
+    def __init__(self, name, type):
+        self.name, self.type = name, type
+
+
+class Declaration:
+    def __init__(self, name, fn, params, ret):
+        self.name = name
+        self.fn = fn
+        self.params = params
+        self.ret = ret
+
+
+def _arg_type(annotation, default=None):
+    """Annotations may be a type instance (InBuf("count")) or a plain type class (Fd)."""
+    if isinstance(annotation, type) and issubclass(annotation, Arg):
+        return annotation()
+    if isinstance(annotation, Arg):
+        return annotation
+    return default or Arg()
+
+
+def syscall(fn=None, *, name=None):
+    """Register a handler; its annotations declare the arguments' types."""
+    def register(fn):
+        sig = inspect.signature(fn)
+        params = []
+        for i, p in enumerate(sig.parameters.values()):
+            if i == 0:
+                continue  # the thread context
+            params.append(Param(p.name, _arg_type(p.annotation)))
+        if len(params) > 6:
+            raise TypeError(f"{fn.__name__}: more than six syscall arguments")
+        ret = _arg_type(sig.return_annotation, Ret())
+        key = name or fn.__name__
+        if key in REGISTRY:
+            raise ValueError(f"syscall {key} registered twice")
+        REGISTRY[key] = Declaration(key, fn, params, ret)
+        return fn
+    return register(fn) if fn is not None else register
