@@ -33,6 +33,10 @@ GROUPS = {
     "SIGNAL_FLAGS": (["signal.h"], r"^((SA|SS|SEGV|BUS|ILL|TRAP|CLD|FPE|SI)_\w+|MINSIGSTKSZ|SIGSTKSZ)$"),
     "FILE": (["fcntl.h", "sys/stat.h", "unistd.h", "linux/fs.h", "linux/falloc.h", "dirent.h"],
              r"^(O|F|FD|AT|S_I[FRWX]\w*|SEEK|RENAME|FALLOC_FL|STATX|UTIME|[RWXF]_OK|DT|CLOSE_RANGE)(_\w+)?$"),
+    # the kernel's own O_* bits (glibc's O_LARGEFILE is 0 on 64-bit, the kernel's is not,
+    # and aarch64's differs from x86-64's): what open flags and F_GETFL/F_SETFL carry
+    "OPEN": (["asm/fcntl.h"], r"^(O_\w+|__O_\w+|FASYNC)$"),
+    "FILEOPS": (["sys/file.h", "fcntl.h"], r"^(LOCK|POSIX_FADV)_\w+$"),
     "MMAN": (["sys/mman.h"], r"^(MAP|PROT|MREMAP|MADV|MS|MCL|MFD)_\w+$"),
     "SOCKET": (["sys/socket.h", "netinet/in.h", "netinet/tcp.h", "sys/un.h"],
                r"^(AF|PF|SOCK|SOL|SO|SCM|MSG|SHUT|IPPROTO|IP|IPV6|TCP)_\w+$"),

@@ -723,6 +723,51 @@ FILE = {
     'STATX__RESERVED': 2147483648,
 }
 
+OPEN = {
+    'O_RDONLY': 0,
+    'O_WRONLY': 1,
+    'O_RDWR': 2,
+    'O_ACCMODE': 3,
+    'O_CREAT': 64,
+    'O_EXCL': 128,
+    'O_NOCTTY': 256,
+    'O_TRUNC': 512,
+    'O_APPEND': 1024,
+    'O_NDELAY': 2048,
+    'O_NONBLOCK': 2048,
+    'O_DSYNC': 4096,
+    'FASYNC': 8192,
+    'O_DIRECT': 16384,
+    'O_LARGEFILE': 32768,
+    'O_DIRECTORY': 65536,
+    'O_NOFOLLOW': 131072,
+    'O_NOATIME': 262144,
+    'O_CLOEXEC': 524288,
+    '__O_SYNC': 1048576,
+    'O_SYNC': 1052672,
+    'O_PATH': 2097152,
+    '__O_TMPFILE': 4194304,
+    'O_TMPFILE': 4259840,
+    'O_TMPFILE_MASK': 4259904,
+}
+
+FILEOPS = {
+    'POSIX_FADV_NORMAL': 0,
+    'LOCK_SH': 1,
+    'POSIX_FADV_RANDOM': 1,
+    'LOCK_EX': 2,
+    'POSIX_FADV_SEQUENTIAL': 2,
+    'POSIX_FADV_WILLNEED': 3,
+    'LOCK_NB': 4,
+    'POSIX_FADV_DONTNEED': 4,
+    'POSIX_FADV_NOREUSE': 5,
+    'LOCK_UN': 8,
+    'LOCK_MAND': 32,
+    'LOCK_READ': 64,
+    'LOCK_WRITE': 128,
+    'LOCK_RW': 192,
+}
+
 MMAN = {
     'MAP_FAILED': -1,
     'MADV_NORMAL': 0,
