@@ -98,12 +98,52 @@ STATX = [
     ("stx_mnt_id", "u64"), ("__spare2", "u64", None), ("__spare3", ("bytes", 96), None),
 ]
 
+# struct flock with a 64-bit off_t (every 64-bit ABI; flock64 is the same there)
+FLOCK = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")]
+
+# asm-generic struct statfs (words are longs; f_fsid is two ints)
+STATFS = [
+    ("f_type", "long"), ("f_bsize", "long"), ("f_blocks", "u64"), ("f_bfree", "u64"),
+    ("f_bavail", "u64"), ("f_files", "u64"), ("f_ffree", "u64"),
+    ("f_fsid0", "i32", "f_fsid.__val[0]"), ("f_fsid1", "i32", "f_fsid.__val[1]"),
+    ("f_namelen", "long"), ("f_frsize", "long"), ("f_flags", "long"),
+    ("f_spare0", "long", "f_spare[0]"), ("f_spare1", "long", "f_spare[1]"),
+    ("f_spare2", "long", "f_spare[2]"), ("f_spare3", "long", "f_spare[3]"),
+]
+
+# the kernel's struct termios (asm-generic/termbits.h: NCCS 19), what TCGETS/TCSETS carry;
+# glibc's own struct termios (NCCS 32, speeds) is a different thing
+TERMIOS = [
+    ("c_iflag", "u32"), ("c_oflag", "u32"), ("c_cflag", "u32"), ("c_lflag", "u32"),
+    ("c_line", "u8"), ("c_cc", ("bytes", 19)),
+]
+WINSIZE = [("ws_row", "u16"), ("ws_col", "u16"), ("ws_xpixel", "u16"), ("ws_ypixel", "u16")]
+
+# struct linux_dirent64 as getdents64 writes it (glibc's dirent64 with its 256-byte name)
+DIRENT64 = [("d_ino", "u64"), ("d_off", "i64"), ("d_reclen", "u16"), ("d_type", "u8"),
+            ("d_name", ("bytes", 256))]
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
     "stat": {"generic": STAT_GENERIC},
     "statx": STATX,
+    "flock": FLOCK,
+    "statfs": STATFS,
+    "termios": TERMIOS,
+    "winsize": WINSIZE,
+    "dirent64": DIRENT64,
+}
+
+
+# For the layout test: the C type and headers of a declaration, where they are not
+# `struct <name>` from the usual glibc headers.
+C_TYPES = {
+    "termios": ("struct termios", ["asm/termbits.h"]),
+    "winsize": ("struct winsize", ["sys/ioctl.h"]),
+    "statfs": ("struct statfs", ["sys/vfs.h"]),
+    "dirent64": ("struct dirent64", ["dirent.h"]),
 }
 
 
