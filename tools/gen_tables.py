@@ -31,6 +31,8 @@ GROUPS = {
     "ERRNO": (["errno.h"], r"^E[A-Z0-9]+$"),
     "SIGNALS": (["signal.h"], r"^SIG[A-Z0-9]+$"),
     "SIGNAL_FLAGS": (["signal.h"], r"^((SA|SS|SEGV|BUS|ILL|TRAP|CLD|FPE|SI)_\w+|MINSIGSTKSZ|SIGSTKSZ)$"),
+    # the kernel's signal set size (glibc's _NSIG is one more): sigsetsize arguments
+    "KSIGNAL": (["asm/signal.h"], r"^_NSIG$"),
     "FILE": (["fcntl.h", "sys/stat.h", "unistd.h", "linux/fs.h", "linux/falloc.h", "dirent.h"],
              r"^(O|F|FD|AT|S_I[FRWX]\w*|SEEK|RENAME|FALLOC_FL|STATX|UTIME|[RWXF]_OK|DT|CLOSE_RANGE)(_\w+)?$"),
     # the kernel's own O_* bits (glibc's O_LARGEFILE is 0 on 64-bit, the kernel's is not,

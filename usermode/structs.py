@@ -123,6 +123,35 @@ WINSIZE = [("ws_row", "u16"), ("ws_col", "u16"), ("ws_xpixel", "u16"), ("ws_ypix
 DIRENT64 = [("d_ino", "u64"), ("d_off", "i64"), ("d_reclen", "u16"), ("d_type", "u8"),
             ("d_name", ("bytes", 256))]
 
+# ---- poll, sockets, time and process information (handlers/poll.py, net.py, clock.py, info.py)
+
+POLLFD = [("fd", "i32"), ("events", "i16"), ("revents", "i16")]
+# natural alignment on the guests: 16 bytes (x86-64 packs it into 12; the host side is in poll.py)
+EPOLL_EVENT = [("events", "u32"), ("data", "u64", "data.u64")]
+MSGHDR = [
+    ("msg_name", "ptr"), ("msg_namelen", "u32"), ("msg_iov", "ptr"), ("msg_iovlen", "ulong"),
+    ("msg_control", "ptr"), ("msg_controllen", "ulong"), ("msg_flags", "i32"),
+]
+CMSGHDR = [("cmsg_len", "ulong"), ("cmsg_level", "i32"), ("cmsg_type", "i32")]
+LINGER = [("l_onoff", "i32"), ("l_linger", "i32")]
+UCRED = [("pid", "i32"), ("uid", "u32"), ("gid", "u32")]
+TIMEZONE = [("tz_minuteswest", "i32"), ("tz_dsttime", "i32")]
+TMS = [("tms_utime", "long"), ("tms_stime", "long"), ("tms_cutime", "long"), ("tms_cstime", "long")]
+# struct sysinfo ends in char _f[20 - 2*sizeof(long) - sizeof(int)]: empty with 64-bit
+# longs, 8 bytes with 32-bit ones (info.py appends them)
+SYSINFO = [
+    ("uptime", "long"), ("load1", "ulong", "loads[0]"), ("load5", "ulong", "loads[1]"),
+    ("load15", "ulong", "loads[2]"), ("totalram", "ulong"), ("freeram", "ulong"),
+    ("sharedram", "ulong"), ("bufferram", "ulong"), ("totalswap", "ulong"), ("freeswap", "ulong"),
+    ("procs", "u16"), ("pad", "u16", None), ("totalhigh", "ulong"), ("freehigh", "ulong"),
+    ("mem_unit", "u32"),
+]
+RUSAGE = [
+    ("utime_sec", "long", "ru_utime.tv_sec"), ("utime_usec", "long", "ru_utime.tv_usec"),
+    ("stime_sec", "long", "ru_stime.tv_sec"), ("stime_usec", "long", "ru_stime.tv_usec"),
+] + [(f"ru_{n}", "long") for n in ("maxrss", "ixrss", "idrss", "isrss", "minflt", "majflt", "nswap",
+                                   "inblock", "oublock", "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw")]
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timeval": TIMEVAL,
@@ -134,6 +163,16 @@ DECLARATIONS = {
     "termios": TERMIOS,
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
+    "pollfd": POLLFD,
+    "epoll_event": EPOLL_EVENT,
+    "msghdr": MSGHDR,
+    "cmsghdr": CMSGHDR,
+    "linger": LINGER,
+    "ucred": UCRED,
+    "timezone": TIMEZONE,
+    "tms": TMS,
+    "sysinfo": SYSINFO,
+    "rusage": RUSAGE,
 }
 
 

@@ -556,6 +556,10 @@ SIGNAL_FLAGS = {
     'SA_RESETHAND': 2147483648,
 }
 
+KSIGNAL = {
+    '_NSIG': 64,
+}
+
 FILE = {
     'AT_FDCWD': -100,
     'AT_STATX_SYNC_AS_STAT': 0,

@@ -610,6 +610,9 @@ SIGNAL_FLAGS = {
     'SA_RESETHAND': 2147483648,
 }
 
+KSIGNAL = {
+}
+
 FILE = {
     'AT_FDCWD': -100,
     'AT_STATX_SYNC_AS_STAT': 0,
