@@ -13,6 +13,11 @@ INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE
 
 
 def run_program(arch, opts, argv, envp, log):
+    # Python ignores SIGPIPE and SIGXFSZ and turns SIGINT into an exception; the
+    # guest expects the kernel's defaults (die of SIGPIPE when the reader of a
+    # pipe is gone, die of SIGINT on Ctrl-C), as a native program would.
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
     process = Process(arch, opts, log)
     if log is not None:
         process.reserved_fds.add(log.fileno())

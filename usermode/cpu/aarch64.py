@@ -31,7 +31,8 @@ RETURN_REG = A.UC_ARM64_REG_X0
 # Measured: svc arrives as intno 2 (EXCP_SWI) with the PC past it; udf as 1
 # (EXCP_UDEF); brk as 7 (EXCP_BKPT).
 SYSCALL_INTNO = 2
-EXCEPTIONS = {1: "SIGILL", 7: "SIGTRAP"}
+EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint")}
+FAULT_PC_ADJUST = 0  # udf and brk leave the PC on the instruction
 PLATFORM = "aarch64"
 MINSIGSTKSZ = 5120  # arch/arm64: signal frame without SVE state, rounded as the kernel does
 

@@ -31,8 +31,12 @@ RETURN_REG = R.UC_RISCV_REG_A0
 # Measured: ecall arrives as intno 8 with the PC already past it; an illegal
 # instruction as intno 2; ebreak never reaches the INTR hook (Unicorn reports it
 # as an invalid instruction), see undecodable().
+# Unicorn moves the PC 4 bytes past any instruction that raises an exception
+# (measured with 2- and 4-byte illegal instructions alike): FAULT_PC_ADJUST
+# takes it back to the faulting instruction.
 SYSCALL_INTNO = 8
-EXCEPTIONS = {2: "SIGILL", 3: "SIGTRAP"}
+EXCEPTIONS = {2: ("SIGILL", "illegal instruction"), 3: ("SIGTRAP", "breakpoint")}
+FAULT_PC_ADJUST = 4
 PLATFORM = None  # the kernel sets no AT_PLATFORM on riscv
 MINSIGSTKSZ = None  # not in the auxv of the kernels glibc 2.36 targets
 

@@ -13,23 +13,41 @@ from . import handlers  # noqa: F401  (fills the registry)
 from .argtypes import RetPtr
 from .registry import ALIASES, REGISTRY
 
-_ARGNAMES = ("a", "b", "c", "d", "e", "f")
+def _identity(t, raw):
+    return raw
+
+
+# Call stubs by arity, without decoding (the common case) and with decoders:
+# closures instead of generated source, so start-up compiles nothing.
+_RAW_STUBS = (
+    lambda h: lambda t, a, b, c, d, e, f: h(t),
+    lambda h: lambda t, a, b, c, d, e, f: h(t, a),
+    lambda h: lambda t, a, b, c, d, e, f: h(t, a, b),
+    lambda h: lambda t, a, b, c, d, e, f: h(t, a, b, c),
+    lambda h: lambda t, a, b, c, d, e, f: h(t, a, b, c, d),
+    lambda h: lambda t, a, b, c, d, e, f: h(t, a, b, c, d, e),
+    lambda h: lambda t, a, b, c, d, e, f: h(t, a, b, c, d, e, f),
+)
+_DECODING_STUBS = (
+    None,
+    lambda h, x, y, z, u, v, w: lambda t, a, b, c, d, e, f: h(t, x(t, a)),
+    lambda h, x, y, z, u, v, w: lambda t, a, b, c, d, e, f: h(t, x(t, a), y(t, b)),
+    lambda h, x, y, z, u, v, w: lambda t, a, b, c, d, e, f: h(t, x(t, a), y(t, b), z(t, c)),
+    lambda h, x, y, z, u, v, w: lambda t, a, b, c, d, e, f: h(t, x(t, a), y(t, b), z(t, c), u(t, d)),
+    lambda h, x, y, z, u, v, w: lambda t, a, b, c, d, e, f: h(t, x(t, a), y(t, b), z(t, c), u(t, d),
+                                                               v(t, e)),
+    lambda h, x, y, z, u, v, w: lambda t, a, b, c, d, e, f: h(t, x(t, a), y(t, b), z(t, c), u(t, d),
+                                                               v(t, e), w(t, f)),
+)
 
 
 def _bind(decl, abi):
-    """fn(t, a, b, c, d, e, f) calling decl.fn with decoded arguments."""
-    namespace = {"handler": decl.fn}
-    exprs = []
-    for i, p in enumerate(decl.params):
-        dec = p.type.decoder(abi)
-        if dec is None:
-            exprs.append(_ARGNAMES[i])
-        else:
-            namespace[f"dec{i}"] = dec
-            exprs.append(f"dec{i}(t, {_ARGNAMES[i]})")
-    src = f"def call(t, a, b, c, d, e, f):\n    return handler(t, {', '.join(exprs)})\n"
-    exec(src, namespace)
-    return namespace["call"]
+    """fn(t, a, b, c, d, e, f) calling decl.fn with its arguments decoded."""
+    decoders = [p.type.decoder(abi) for p in decl.params]
+    if not any(decoders):
+        return _RAW_STUBS[len(decoders)](decl.fn)
+    padded = [d or _identity for d in decoders] + [_identity] * (6 - len(decoders))
+    return _DECODING_STUBS[len(decoders)](decl.fn, *padded)
 
 
 def _unimplemented(name):
@@ -72,28 +90,32 @@ class SyscallTable:
         return self.abi.tables.SYSCALLS.get(name)
 
 
-def make_dispatcher(thread, table, strace_log=None):
-    """The function the thread's syscall hook calls with the raw registers:
-    values = (number, a0..a5); returns the raw value for the return register."""
+def make_syscall_entry(thread, table, read_regs, write_ret, strace_log=None):
+    """The function the thread's syscall hook calls: read the number and six
+    arguments in one batch, run the handler, write the guest's return value."""
     calls = table.calls
     ncalls = len(calls)
     errno_to_guest = table.abi.errno.to_guest
     mask = table.abi.word_mask
     if strace_log is not None:
-        return _make_tracing_dispatcher(thread, table, strace_log)
+        return _make_tracing_entry(thread, table, read_regs, write_ret, strace_log)
 
-    def dispatch(v):
+    def on_syscall():
+        v = read_regs()
         nr = v[0]
         if nr >= ncalls or calls[nr] is None:
-            return _unknown(thread, nr) & mask
+            write_ret(_unknown(thread, nr) & mask)
+            return
         try:
             ret = calls[nr](thread, v[1], v[2], v[3], v[4], v[5], v[6])
         except (GuestError, OSError) as e:
-            return -errno_to_guest(e.errno or host_errno.EIO) & mask
+            ret = -errno_to_guest(e.errno or host_errno.EIO)
         except Exception as e:  # a bug of ours: say so in one line, the guest gets ENOSYS
-            return _internal_error(thread, table.names[nr], e) & mask
-        return 0 if ret is None else ret & mask
-    return dispatch
+            ret = _internal_error(thread, table.names[nr], e)
+        if ret is None:
+            ret = 0
+        write_ret(ret & mask)
+    return on_syscall
 
 
 def _internal_error(thread, name, exc):
@@ -118,30 +140,36 @@ def format_result(thread, decl, ret):
     return str(value)
 
 
-def _make_tracing_dispatcher(thread, table, log):
-    plain = make_dispatcher(thread, table)
+def _make_tracing_entry(thread, table, read_regs, write_ret, log):
     pid = os.getpid()
+    result = []
+    plain = make_syscall_entry(thread, table, read_regs, result.append)
 
-    def dispatch(v):
+    def on_syscall():
+        v = read_regs()
         nr = v[0]
         decl = table.decls[nr] if nr < len(table.decls) else None
         name = table.names[nr] if nr < len(table.names) and table.names[nr] else f"syscall_{nr}"
-        if decl is not None:
-            args = list(v[1:7])
-            shown = []
-            for i, p in enumerate(decl.params):
-                try:
-                    shown.append(p.type.show(thread, args[i], {q.name: args[j] for j, q in enumerate(decl.params)}))
-                except Exception:
-                    shown.append(hex(args[i]))
-            text = f"{pid} {name}({', '.join(shown)})"
-        else:
-            text = f"{pid} {name}({', '.join(hex(x) for x in v[1:7])})"
-        ret = plain(v)
+        text = f"{pid} {name}({format_args(thread, decl, v[1:7])})"
+        plain()
+        ret = result.pop()
+        write_ret(ret)
         if thread.exiting and name in ("exit", "exit_group"):
             log.write(text + " = ?\n")
         else:
             log.write(f"{text} = {format_result(thread, decl, ret)}\n")
         log.flush()
-        return ret
-    return dispatch
+    return on_syscall
+
+
+def format_args(thread, decl, raw_args):
+    if decl is None:
+        return ", ".join(hex(x) for x in raw_args)
+    by_name = {p.name: raw_args[i] for i, p in enumerate(decl.params)}
+    shown = []
+    for i, p in enumerate(decl.params):
+        try:
+            shown.append(p.type.show(thread, raw_args[i], by_name))
+        except Exception:
+            shown.append(hex(raw_args[i]))
+    return ", ".join(shown)

@@ -3,7 +3,7 @@ sharing the process's address space."""
 from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, Uc
 
 from .. import raw
-from ..syscalls.dispatch import make_dispatcher
+from ..syscalls.dispatch import make_syscall_entry
 from .lock import Unlocked
 
 UNTIL = 1  # an odd address: never a PC on any supported arch, so emulation runs on
@@ -44,19 +44,18 @@ class GuestThread:
         arch = self.arch
         batch = raw.RegBatch(self.handle, arch.SYSCALL_REGS)
         writer = raw.RegWriter(self.handle, arch.RETURN_REG)
-        dispatch = make_dispatcher(self, self.process.syscalls,
-                                   self.process.log if self.process.options.strace else None)
+        on_syscall = make_syscall_entry(self, self.process.syscalls, batch.read, writer.write,
+                                        self.process.log if self.process.options.strace else None)
+        self._regs = (batch, writer)
         syscall_intno = arch.SYSCALL_INTNO
-        read = batch.read
-        write = writer.write
 
         def on_interrupt(handle, intno, user_data):
             try:
                 if intno == syscall_intno:
-                    write(dispatch(read()))
+                    on_syscall()
                 else:
-                    self._stop_with(GuestFault(arch.EXCEPTIONS.get(intno, "SIGILL"), self.pc(),
-                                               what=f"cpu exception {intno}"))
+                    signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
+                    self._stop_with(GuestFault(signal, self.pc() - arch.FAULT_PC_ADJUST, what=what))
             except BaseException as e:  # never let an exception vanish inside the C callback
                 self.process.crash(e)
                 raw.emu_stop(handle)

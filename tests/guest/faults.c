@@ -1,0 +1,36 @@
+/* A guest that dies of a synchronous fault, chosen by argv[1]. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    printf("before %s\n", what);
+    fflush(stdout);
+    if (!strcmp(what, "null-write")) {
+        *(volatile int *)0 = 1;
+    } else if (!strcmp(what, "null-read")) {
+        return *(volatile int *)8;
+    } else if (!strcmp(what, "readonly-write")) {
+        char *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        *(volatile char *)(p + 100) = 1;
+    } else if (!strcmp(what, "exec-data")) {
+        char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ((void (*)(void))p)();
+    } else if (!strcmp(what, "illegal")) {
+#if defined(__riscv)
+        __asm__ volatile(".word 0xffffffff");
+#else
+        __asm__ volatile(".word 0x00000000");  /* udf #0 */
+#endif
+    } else if (!strcmp(what, "breakpoint")) {
+#if defined(__riscv)
+        __asm__ volatile("ebreak");
+#else
+        __asm__ volatile("brk #0");
+#endif
+    }
+    printf("after %s\n", what);
+    return 0;
+}

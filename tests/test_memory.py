@@ -1,0 +1,66 @@
+"""Guest memory: brk, mmap family, and guest faults reported in one line."""
+import pytest
+
+from conftest import ARCHES, build, have_qemu, run_pyqemu, run_qemu
+
+MEMORY_CHECKS = [
+    "brk grows", "brk shrinks", "anonymous mmap is zeroed", "munmap of the middle", "both sides survive",
+    "mprotect part read-only", "mprotect back", "mprotect of a hole is ENOMEM", "a free hint is honoured",
+    "MAP_FIXED_NOREPLACE on a mapping is EEXIST", "MAP_FIXED replaces exactly its pages", "MADV_DONTNEED zeroes",
+    "mremap moves, keeps contents", "mremap shrinks in place", "mremap without MAYMOVE may fail",
+    "MAP_PRIVATE file: copy on write", "file mapping at an offset", "msync", "MAP_SHARED write reaches the file",
+    "and the other shared mapping", "file writes show in the mapping", "private mapping of untouched page",
+    "shared anonymous mapping", "length 0 is EINVAL", "bad fd is EBADF", "unaligned munmap is EINVAL",
+    "unaligned offset is EINVAL", "bad pointer is EFAULT",
+]
+# qemu-user 7.2 maps over an existing mapping for MAP_FIXED_NOREPLACE; the kernel says EEXIST.
+QEMU_DIFFERS = {"MAP_FIXED_NOREPLACE on a mapping is EEXIST"}
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_memory_management(arch, mode, tmp_path):
+    prog = build(arch, "memory.c", mode)
+    options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
+    res = run_pyqemu(arch, prog, str(tmp_path), options=options)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.decode().splitlines()
+    assert lines == [f"{check}: ok" for check in MEMORY_CHECKS], res.stderr.decode()
+    if have_qemu(arch):
+        qemu = run_qemu(arch, prog, str(tmp_path), options=options).stdout.decode().splitlines()
+        same = [line for line in qemu if line.split(":")[0] not in QEMU_DIFFERS]
+        assert same == [line for line in lines if line.split(":")[0] not in QEMU_DIFFERS]
+
+
+FAULTS = {
+    # argv[1]: (signal number, words the one-line report must hold)
+    "null-write": (11, ["SIGSEGV", "write to unmapped memory at 0x0"]),
+    "null-read": (11, ["SIGSEGV", "read of unmapped memory at 0x8"]),
+    "readonly-write": (11, ["SIGSEGV", "write to protected memory"]),
+    "exec-data": (11, ["SIGSEGV", "fetch from protected memory"]),
+    "illegal": (4, ["SIGILL", "illegal instruction"]),
+    "breakpoint": (5, ["SIGTRAP", "breakpoint"]),
+}
+
+
+@pytest.mark.parametrize("what", sorted(FAULTS))
+def test_guest_fault_is_one_line_and_the_same_signal(arch, what):
+    prog = build(arch, "faults.c", "static")
+    signum, words = FAULTS[what]
+    res = run_pyqemu(arch, prog, what)
+    assert res.returncode == -signum
+    assert res.stdout == f"before {what}\n".encode()
+    report = [line for line in res.stderr.decode().splitlines() if "guest" in line]
+    assert len(report) == 1 and "Traceback" not in res.stderr.decode()
+    for word in words:
+        assert word in report[0]
+    assert " pc 0x" in report[0]
+    if have_qemu(arch):
+        assert run_qemu(arch, prog, what).returncode == -signum
+
+
+def test_fault_report_disassembles_the_faulting_instruction():
+    prog = build("aarch64", "faults.c", "static")
+    res = run_pyqemu("aarch64", prog, "illegal")
+    assert "udf #0" in res.stderr.decode()
+    prog = build("riscv64", "faults.c", "static")
+    assert "ebreak" in run_pyqemu("riscv64", prog, "breakpoint").stderr.decode()
