@@ -4,7 +4,7 @@ A handler's annotations are instances of these. Each type knows how to turn
 the raw register into what the handler wants (`decoder(abi)`, None when the
 raw value will do, so the hot path pays nothing) and how -strace shows it
 (`show(t, raw, args)`, with every raw argument at hand for buffers sized by
-another one).
+another one; None leaves the argument out).
 """
 import errno as host_errno
 
@@ -174,7 +174,21 @@ class Enum(Arg):
 
 class Mode(UInt):
     def show(self, t, raw, args):
-        return oct(raw & 0xFFFFFFFF)
+        return f"0{raw & 0xFFFFFFFF:o}" if raw & 0xFFFFFFFF else "0"
+
+
+class OpenMode(Mode):
+    """open's mode: shown only when the flags (argument `flags`) create a file, as strace does."""
+
+    def __init__(self, flags="flags"):
+        self.flags = flags
+
+    def show(self, t, raw, args):
+        table = t.abi.tables.FILE
+        creating = table["O_CREAT"] | table.get("O_TMPFILE", 0)
+        if not args.get(self.flags, 0) & creating:
+            return None
+        return super().show(t, raw, args)
 
 
 class Signal(Int):

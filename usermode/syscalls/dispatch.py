@@ -169,7 +169,9 @@ def format_args(thread, decl, raw_args):
     shown = []
     for i, p in enumerate(decl.params):
         try:
-            shown.append(p.type.show(thread, raw_args[i], by_name))
+            text = p.type.show(thread, raw_args[i], by_name)
         except Exception:
-            shown.append(hex(raw_args[i]))
+            text = hex(raw_args[i])
+        if text is not None:
+            shown.append(text)
     return ", ".join(shown)
