@@ -1,15 +1,28 @@
-"""Files by name: open, stat, readlink, access. Paths go through the sysroot lookup."""
+"""Files by name: open, stat, statx, readlink, access, rename, link, unlink,
+chmod, chown, utimensat, truncate, mknod, statfs, umask.
+
+Paths go through the sysroot lookup (the `Path` type). Most calls are the host
+kernel's own, made raw (hostcall.call), so flags and errno are exactly the
+kernel's and no descriptor gains a close-on-exec flag the guest did not ask for.
+"""
+import ctypes
 import errno
 import os
 
 from ...errors import GuestError
 from ...memory.space import PROT_WRITE
-from ..argtypes import DirFd, Fd, Flags, Mode, OutBuf, Path, Ptr, Size
+from ..argtypes import OpenMode, DirFd, Fd, Flags, Int, Long, Mode, OutBuf, Path, Ptr, Size, UInt
 from ..registry import syscall
+from . import hostcall
+from .hostcall import HOST_LAYOUTS, call, guest_buffer, path_arg
 
 AT_FDCWD = -100
-OpenFlags = Flags("FILE", "O_", fields=[("O_ACCMODE", "O_RDONLY", "O_WRONLY", "O_RDWR")])
+# The kernel's O_* bits (group OPEN), not glibc's: aarch64's O_DIRECTORY, O_NOFOLLOW,
+# O_DIRECT and O_LARGEFILE are other bits than x86-64's.
+OpenFlags = Flags("OPEN", "", fields=[("O_ACCMODE", "O_RDONLY", "O_WRONLY", "O_RDWR")])
 AtFlags = Flags("FILE", "AT_", zero="0")
+RenameFlags = Flags("FILE", "RENAME_", zero="0")
+AccessMode = Int  # R_OK|W_OK|X_OK: the same bits on every ABI
 AT_EMPTY_PATH = 0x1000
 AT_SYMLINK_NOFOLLOW = 0x100
 
@@ -20,9 +33,26 @@ def dir_fd(dirfd):
 
 
 @syscall
-def openat(t, dirfd: DirFd, path: Path, flags: OpenFlags, mode: Mode) -> Fd:
+def openat(t, dirfd: DirFd, path: Path, flags: OpenFlags, mode: OpenMode) -> Fd:
     with t.unlocked():  # opening a FIFO blocks until the other end opens
-        return os.open(path, flags, mode & 0o7777, dir_fd=dir_fd(dirfd))
+        return call("openat", dirfd, path, flags, mode & 0o7777)
+
+
+@syscall
+def openat2(t, dirfd: DirFd, path: Path, how: Ptr, size: Size) -> Fd:
+    # struct open_how is three u64 on every ABI: flags, mode, resolve (RESOLVE_* are the same everywhere)
+    if size < 24:
+        raise GuestError(errno.EINVAL)
+    data = t.space.read(how, size)
+    if any(data[24:]):  # fields of a newer kernel than ours: the kernel says E2BIG
+        raise GuestError(errno.E2BIG)
+    flags, mode, resolve = t.abi.unpack("QQQ", data)
+    if flags >> 32:
+        raise GuestError(errno.EINVAL)
+    host_flags = t.abi.flags("OPEN", "").to_host(flags)
+    buf = ctypes.create_string_buffer(hostcall.HOST_ABI.pack("QQQ", host_flags, mode, resolve), 24)
+    with t.unlocked():
+        return call("openat2", dirfd, path, buf, 24)
 
 
 def stat_at(dirfd, path, flags):
@@ -56,6 +86,23 @@ def fstat(t, fd: Fd, buf: OutBuf):
     t.space.write(buf, pack_stat(t, os.fstat(fd)))
 
 
+StatxMask = Flags("FILE", "STATX_", translate=False)
+
+
+@syscall
+def statx(t, dirfd: DirFd, path: Ptr, flags: AtFlags, mask: StatxMask, buf: OutBuf):
+    # NULL path is the kernel's (6.11+) spelling of "" with AT_EMPTY_PATH
+    host_path = path_arg(t, path)
+    size = t.layouts.statx.size
+    if hostcall.same_layout(t, "statx"):  # fixed-width fields only: the host writes the guest's buffer
+        call("statx", dirfd, host_path, flags, mask, guest_buffer(t, buf, size, PROT_WRITE))
+        return
+    t.space.check(buf, size, PROT_WRITE)
+    out = ctypes.create_string_buffer(HOST_LAYOUTS.statx.size)
+    call("statx", dirfd, host_path, flags, mask, out)
+    t.space.write(buf, hostcall.repack(HOST_LAYOUTS.statx, t.layouts.statx, out.raw))
+
+
 def _proc_self_exe(t, path):
     """The guest's own /proc/self/exe (and /proc/<pid>/exe) is the guest program."""
     if path in (b"/proc/self/exe", f"/proc/{os.getpid()}/exe".encode(), b"/proc/thread-self/exe"):
@@ -64,8 +111,8 @@ def _proc_self_exe(t, path):
 
 
 @syscall
-def readlinkat(t, dirfd: DirFd, path: Path, buf: OutBuf, size: Size):
-    if size <= 0 or size > 0x7FFFFFFF:
+def readlinkat(t, dirfd: DirFd, path: Path, buf: OutBuf, size: Int):
+    if size <= 0:
         raise GuestError(errno.EINVAL)
     target = _proc_self_exe(t, path) or os.fsencode(os.readlink(path, dir_fd=dir_fd(dirfd)))
     data = target[:size]
@@ -74,8 +121,131 @@ def readlinkat(t, dirfd: DirFd, path: Path, buf: OutBuf, size: Size):
 
 
 @syscall
-def faccessat(t, dirfd: DirFd, path: Path, mode: Mode):
-    if not os.access(path, mode, dir_fd=dir_fd(dirfd)):
-        if not os.path.lexists(path) and dirfd == AT_FDCWD:
-            raise GuestError(errno.ENOENT)
-        raise GuestError(errno.EACCES)
+def faccessat(t, dirfd: DirFd, path: Path, mode: AccessMode):
+    call("faccessat", dirfd, path, mode)
+
+
+@syscall
+def faccessat2(t, dirfd: DirFd, path: Path, mode: AccessMode, flags: AtFlags):
+    call("faccessat2", dirfd, path, mode, flags)
+
+
+@syscall
+def renameat(t, olddirfd: DirFd, oldpath: Path, newdirfd: DirFd, newpath: Path):
+    call("renameat2", olddirfd, oldpath, newdirfd, newpath, 0)
+
+
+@syscall
+def renameat2(t, olddirfd: DirFd, oldpath: Path, newdirfd: DirFd, newpath: Path, flags: RenameFlags):
+    call("renameat2", olddirfd, oldpath, newdirfd, newpath, flags)
+
+
+@syscall
+def unlinkat(t, dirfd: DirFd, path: Path, flags: AtFlags):
+    call("unlinkat", dirfd, path, flags)
+
+
+@syscall
+def mkdirat(t, dirfd: DirFd, path: Path, mode: Mode):
+    call("mkdirat", dirfd, path, mode)
+
+
+@syscall
+def symlinkat(t, target: Ptr, newdirfd: DirFd, linkpath: Path):
+    # the target is stored as the guest wrote it: no sysroot lookup
+    if not target:
+        raise GuestError(errno.EFAULT)
+    call("symlinkat", t.space.cstring(target), newdirfd, linkpath)
+
+
+@syscall
+def linkat(t, olddirfd: DirFd, oldpath: Path, newdirfd: DirFd, newpath: Path, flags: AtFlags):
+    call("linkat", olddirfd, oldpath, newdirfd, newpath, flags)
+
+
+@syscall
+def fchmodat(t, dirfd: DirFd, path: Path, mode: Mode):
+    call("fchmodat", dirfd, path, mode)
+
+
+@syscall
+def fchmod(t, fd: Fd, mode: Mode):
+    call("fchmod", fd, mode)
+
+
+@syscall
+def fchownat(t, dirfd: DirFd, path: Path, owner: UInt, group: UInt, flags: AtFlags):
+    call("fchownat", dirfd, path, owner, group, flags)
+
+
+@syscall
+def fchown(t, fd: Fd, owner: UInt, group: UInt):
+    call("fchown", fd, owner, group)
+
+
+@syscall
+def utimensat(t, dirfd: DirFd, path: Ptr, times: Ptr, flags: AtFlags):
+    # NULL path: the file open on dirfd (futimens); NULL times: both now
+    host_path = path_arg(t, path)
+    host_times = None
+    if times:
+        ts = t.layouts.timespec
+        utime = t.abi.const_map("FILE", "UTIME_")
+        data = t.space.read(times, 2 * ts.size)
+        packed = b""
+        for i in range(2):
+            v = ts.unpack(data[i * ts.size:])
+            packed += HOST_LAYOUTS.timespec.pack(tv_sec=v["tv_sec"], tv_nsec=utime.to_host(v["tv_nsec"]))
+        host_times = ctypes.create_string_buffer(packed, len(packed))
+    call("utimensat", dirfd, host_path, host_times, flags)
+
+
+@syscall
+def truncate(t, path: Path, length: Long):
+    with t.unlocked():
+        call("truncate", path, length)
+
+
+@syscall
+def ftruncate(t, fd: Fd, length: Long):
+    with t.unlocked():
+        call("ftruncate", fd, length)
+
+
+FallocMode = Flags("FILE", "FALLOC_FL_", zero="0")
+
+
+@syscall
+def fallocate(t, fd: Fd, mode: FallocMode, offset: Long, length: Long):
+    with t.unlocked():
+        call("fallocate", fd, mode, offset, length)
+
+
+@syscall
+def mknodat(t, dirfd: DirFd, path: Path, mode: Mode, dev: UInt):
+    # the kernel's dev_t encoding (new_encode_dev) and S_IF* are the same on every ABI
+    call("mknodat", dirfd, path, mode, dev)
+
+
+def _statfs(t, buf, name, *args):
+    t.space.check(buf, t.layouts.statfs.size, PROT_WRITE)
+    out = ctypes.create_string_buffer(HOST_LAYOUTS.statfs.size)
+    with t.unlocked():  # a network file system can take its time
+        call(name, *args, out)
+    t.space.write(buf, hostcall.repack(HOST_LAYOUTS.statfs, t.layouts.statfs, out.raw))
+
+
+@syscall
+def statfs(t, path: Path, buf: OutBuf):
+    _statfs(t, buf, "statfs", path)
+
+
+@syscall
+def fstatfs(t, fd: Fd, buf: OutBuf):
+    _statfs(t, buf, "fstatfs", fd)
+
+
+@syscall
+def umask(t, mask: Mode):
+    return os.umask(mask & 0o777)
+
