@@ -29,7 +29,8 @@ def load(space, elf, base_hint=None):
     lo, hi = elf.span()
     span = hi - lo
     if span > space.size // 2:
-        raise UserError(f"'{elf.path}': corrupt ELF: segments span {span:#x} bytes")
+        raise UserError(f"{elf.where}: corrupt ELF: its segments span {span:#x} bytes, more than "
+                        f"the guest address space can hold ({space.size:#x} bytes)")
     if elf.type == ET_DYN:
         align = elf.max_align()
         want = (base_hint or 0) & ~(align - 1)
@@ -39,14 +40,18 @@ def load(space, elf, base_hint=None):
             try:
                 start = space.find_free(span + align)
             except GuestError:
-                raise UserError(f"'{elf.path}': no room for {span:#x} bytes of segments") from None
+                raise UserError(f"{elf.where}: no room in the guest address space for its "
+                                f"{span:#x} bytes of segments (aligned to {align:#x})") from None
             start = (start + align - 1) & ~(align - 1)
         bias = start - lo
     else:
         bias = 0
         if hi > space.size:
-            raise UserError(f"'{elf.path}': segments at {lo:#x}-{hi:#x} lie outside the "
-                            f"guest address space (below {space.size:#x})")
+            raise UserError(f"{elf.where}: segments at {lo:#x}-{hi:#x} lie outside the "
+                            f"guest address space (which ends at {space.size:#x})")
+        if space.overlapping(lo, hi):
+            raise UserError(f"{elf.where}: segments at {lo:#x}-{hi:#x} collide with "
+                            f"memory already mapped there (the stack or the program)")
     # One writable mapping over the whole span, the file bytes copied in, then
     # each segment's own protection; pages between segments are unmapped, and
     # a page shared by two segments gets both protections, as on the kernel.
@@ -57,7 +62,7 @@ def load(space, elf, base_hint=None):
             view = space.mem[s.vaddr + bias:s.vaddr + bias + s.filesz]
             got = os.preadv(fd, [view], s.offset)
             if got != s.filesz:
-                raise UserError(f"'{elf.path}': truncated: short read of a segment")
+                raise UserError(f"{elf.where}: truncated: short read of a segment")
     covered = []
     for s in elf.loads:
         first, last = page_floor(s.vaddr + bias), page_ceil(s.vaddr + bias + s.memsz)

@@ -17,7 +17,7 @@ MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC 64", 22: "s39
 
 def describe(elf):
     name = MACHINE_NAMES.get(elf.machine_id, f"machine {elf.machine_id}")
-    return f"{elf.elf_class}-bit {name}"
+    return f"{elf.elf_class}-bit {'' if elf.little_endian else 'big-endian '}{name}"
 
 
 def check_arch(elf, arch, what, prog):
@@ -31,8 +31,7 @@ def check_arch(elf, arch, what, prog):
 def start(process, path, argv, envp):
     """Load `path` into process and return its main thread, registers set."""
     arch, space, options = process.arch, process.space, process.options
-    elf = ElfFile(path)
-    check_arch(elf, arch, "program", process.prog)
+    elf = ElfFile(path, check=lambda e: check_arch(e, arch, "program", process.prog))
     process.exe = os.path.abspath(path)
 
     # the stack: fixed size (-s), at the top of the guest range, as qemu-user
@@ -44,8 +43,8 @@ def start(process, path, argv, envp):
     interp_base = 0
     if elf.interp:
         host_interp, sysroot = find_interpreter(elf.interp, arch, options.sysroot)
-        ielf = ElfFile(host_interp, what="interpreter")
-        check_arch(ielf, arch, "interpreter", process.prog)
+        ielf = ElfFile(host_interp, what="interpreter",
+                       check=lambda e: check_arch(e, arch, "interpreter", process.prog))
         interp = image.load(space, ielf)
         entry, interp_base = interp.entry, interp.bias
         ielf.close()
