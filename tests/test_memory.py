@@ -64,3 +64,13 @@ def test_fault_report_disassembles_the_faulting_instruction():
     assert "udf #0" in res.stderr.decode()
     prog = build("riscv64", "faults.c", "static")
     assert "ebreak" in run_pyqemu("riscv64", prog, "breakpoint").stderr.decode()
+
+
+@pytest.mark.parametrize("how,status", [("abort", -6), ("raise-term", -15), ("kill-usr1", -10), ("kill-0", 3)])
+def test_signal_sent_to_itself_ends_it_the_same_way(arch, how, status):
+    prog = build(arch, "selfsignal.c", "static")
+    res = run_pyqemu(arch, prog, how)
+    assert res.returncode == status, res.stderr
+    assert res.stdout == f"start {how}\n".encode()
+    if have_qemu(arch):
+        assert run_qemu(arch, prog, how).returncode == status
