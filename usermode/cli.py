@@ -45,8 +45,7 @@ class Options:
         self.sysroot = None
         self.stack_size = 8 << 20
         self.cpu = None
-        self.env_set = []  # (name, value) in order
-        self.env_unset = []
+        self.env_ops = []  # ("set", name, value) / ("unset", name, None), in the order given
         self.argv0 = None
         self.strace = False
         self.debug_items = set()
@@ -54,6 +53,9 @@ class Options:
         self.program = None
         self.args = []
         self.action = None  # "help", "version", "cpu-help", "debug-help"
+
+
+MAX_STACK = 1 << 40  # the smallest guest (riscv64 Sv39) has 256 GiB; run() checks per arch
 
 
 def parse_size(text):
@@ -67,6 +69,8 @@ def parse_size(text):
         raise UserError(f"invalid size '{text}' (examples: 8388608, 8192k, 16M)") from None
     if value <= 0:
         raise UserError(f"invalid size '{text}': must be positive")
+    if value > MAX_STACK:
+        raise UserError(f"invalid size '{text}': larger than any guest address space allows")
     return (value + 0xFFF) & ~0xFFF
 
 
@@ -87,13 +91,13 @@ def _apply(opts, name, value):
         for item in value.split(","):
             var, eq, val = item.partition("=")
             if not eq or not var:
-                raise UserError(f"-E '{item}': expected VAR=VALUE")
-            opts.env_set.append((var, val))
+                raise UserError(f"'{item}': expected VAR=VALUE")
+            opts.env_ops.append(("set", var, val))
     elif name == "U":
         for var in value.split(","):
             if not var or "=" in var:
-                raise UserError(f"-U '{var}': expected a variable name")
-            opts.env_unset.append(var)
+                raise UserError(f"'{var}': expected a variable name")
+            opts.env_ops.append(("unset", var, None))
     elif name == "0":
         opts.argv0 = value
     elif name == "strace":
@@ -103,7 +107,7 @@ def _apply(opts, name, value):
             if item == "help":
                 opts.action = "debug-help"
             elif item not in DEBUG_ITEMS:
-                raise UserError(f"-d '{item}': unknown log item (-d help lists them)")
+                raise UserError(f"unknown log item '{item}' (-d help lists them)")
             else:
                 opts.debug_items.add(item)
         if "strace" in opts.debug_items:
@@ -116,7 +120,10 @@ def parse(argv, prog_name, environ=os.environ):
     opts = Options(prog_name)
     for name, env, arg, _ in OPTIONS:
         if env and env in environ:
-            _apply(opts, name, environ[env] if arg else None)
+            try:
+                _apply(opts, name, environ[env] if arg else None)
+            except UserError as e:
+                raise UserError(f"{env}={environ[env]}: {e}") from None
     i = 0
     while i < len(argv):
         word = argv[i]
@@ -135,7 +142,10 @@ def parse(argv, prog_name, environ=os.environ):
                 raise UserError(f"option '{word}' needs an argument ({option[2]})")
             value = argv[i + 1]
             i += 1
-        _apply(opts, name, value)
+        try:
+            _apply(opts, name, value)
+        except UserError as e:
+            raise UserError(f"-{name}: {e}") from None
         i += 1
         if opts.action:
             return opts
@@ -158,10 +168,11 @@ def usage(prog_name, arch_name):
 
 def guest_environment(opts):
     env = dict(os.environb)
-    for var in opts.env_unset:
-        env.pop(os.fsencode(var), None)
-    for var, val in opts.env_set:
-        env[os.fsencode(var)] = os.fsencode(val)
+    for op, var, val in opts.env_ops:
+        if op == "set":
+            env[os.fsencode(var)] = os.fsencode(val)
+        else:
+            env.pop(os.fsencode(var), None)
     return [k + b"=" + v for k, v in env.items()]
 
 
@@ -170,13 +181,17 @@ def detect_arch(path):
     from . import cpu
     from .loader.elf import ElfFile
     from .loader.program import describe
-    elf = ElfFile(path)
-    arch = cpu.by_elf(elf.machine_id, elf.elf_class, elf.little_endian)
-    elf.close()
-    if arch is None:
-        raise UserError(f"program '{path}' is a {describe(elf)} ELF, which pyqemu does not run "
-                        f"(it runs: {', '.join(cpu.ARCH_NAMES)})")
-    return arch
+    found = []
+
+    def check(elf):
+        arch = cpu.by_elf(elf.machine_id, elf.elf_class, elf.little_endian)
+        if arch is None:
+            raise UserError(f"program '{path}' is a {describe(elf)} ELF, which pyqemu does not run "
+                            f"(it runs: {', '.join(cpu.ARCH_NAMES)})")
+        found.append(arch)
+
+    ElfFile(path, check=check).close()
+    return found[0]
 
 
 def run(opts, arch_name):
@@ -187,6 +202,12 @@ def run(opts, arch_name):
         arch = cpu.get(arch_name)
     if opts.cpu and opts.cpu not in arch.CPU_MODELS:
         raise UserError(f"unknown CPU model '{opts.cpu}' for {arch.NAME} (-cpu help lists them)")
+    if opts.sysroot is not None and not os.path.isdir(opts.sysroot):
+        raise UserError(f"sysroot '{opts.sysroot}' (-L) is not a directory" if os.path.exists(opts.sysroot)
+                        else f"sysroot '{opts.sysroot}' (-L): no such directory")
+    if opts.stack_size > arch.TASK_SIZE // 8:
+        raise UserError(f"stack size {opts.stack_size:#x} (-s) is too large for the {arch.NAME} "
+                        f"address space ({arch.TASK_SIZE:#x} bytes): at most {arch.TASK_SIZE // 8:#x}")
     log = None
     if opts.logfile:
         try:
@@ -202,6 +223,7 @@ def run(opts, arch_name):
 def main(argv=None, arch_name=None):
     argv = sys.argv[1:] if argv is None else argv
     prog_name = "pyqemu" + (f"-{arch_name}" if arch_name else "")
+    opts = None
     try:
         opts = parse(argv, prog_name)
         if opts.action == "help":
@@ -225,10 +247,25 @@ def main(argv=None, arch_name=None):
             return 0
         return run(opts, arch_name)
     except UserError as e:
-        sys.stderr.write(f"{prog_name}: {e}\n")
+        sys.stderr.write(f"{prog_name}: {one_line(str(e))}\n")
         return e.status
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # the last guard of the rule: one line, never a traceback
+        if opts is not None and "traceback" in opts.debug_items:
+            import traceback
+            traceback.print_exc()
+        sys.stderr.write(f"{prog_name}: {one_line(f'internal error: {type(e).__name__}: {e}')} "
+                         "(please report; -d traceback shows where)\n")
+        return INTERNAL_ERROR_STATUS
+
+
+INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE, as the runner uses
+
+
+def one_line(message):
+    """A message as one line: names the user gave may hold newlines or escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def _unicorn_version():

@@ -28,6 +28,17 @@ def check_arch(elf, arch, what, prog):
                     f"{arch.ELF_CLASS}-bit {arch.NAME} programs")
 
 
+def program_sysroot(path, arch):
+    """A program with no interpreter that lives in the arch's cross sysroot
+    (ld.so or libc.so.6 run directly) gets that sysroot, as if -L named it:
+    `pyqemu-riscv64 /usr/riscv64-linux-gnu/lib/ld-linux-riscv64-lp64d.so.1 --list prog`
+    then finds libc.so.6 where the dynamic programs' own runs find it."""
+    cross = os.path.realpath(f"/usr/{arch.TRIPLE}")
+    if os.path.realpath(path).startswith(cross + os.sep) and os.path.isdir(cross):
+        return cross
+    return None
+
+
 def start(process, path, argv, envp):
     """Load `path` into process and return its main thread, registers set."""
     arch, space, options = process.arch, process.space, process.options
@@ -49,7 +60,7 @@ def start(process, path, argv, envp):
         entry, interp_base = interp.entry, interp.bias
         ielf.close()
     else:
-        sysroot = options.sysroot or None
+        sysroot = options.sysroot or program_sysroot(path, arch)
     if sysroot:
         process.set_sysroot(sysroot)
         process.debug_note(f"sysroot: {sysroot}" + ("" if options.sysroot else " (found by pyqemu, no -L given)"))

@@ -32,14 +32,15 @@ def resolve_in_root(root, path, max_links=40):
 
 def find_interpreter(interp, arch, sysroot):
     """(host path of the interpreter, sysroot now in use or None)."""
-    if sysroot:
+    if sysroot:  # cli.run already checked it is a directory; this is for other callers
         if not os.path.isdir(sysroot):
             raise UserError(f"sysroot '{sysroot}' (-L) is not a directory")
         path = resolve_in_root(sysroot, interp)
         if os.path.isfile(path):
             return path, sysroot
         raise UserError(f"interpreter '{interp}' not found in sysroot '{sysroot}' "
-                        f"(looked for {path}); is this the {arch.NAME} sysroot?")
+                        f"(looked for {path}): -L must name the {arch.NAME} sysroot, "
+                        f"e.g. -L /usr/{arch.TRIPLE}")
     cross = f"/usr/{arch.TRIPLE}"
     path = resolve_in_root(cross, interp)
     if os.path.isfile(path):
