@@ -1,2 +1,3 @@
 """Syscall handlers, one module per topic. Importing them fills the registry."""
 from . import fs, io, mm, proc  # noqa: F401
+from . import clock, info, net, poll  # noqa: F401

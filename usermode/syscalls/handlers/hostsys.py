@@ -1,0 +1,162 @@
+"""Host-side helpers for the waiting, socket, clock and information calls
+(poll.py, net.py, clock.py, info.py): raw host syscalls, and the repacking of
+the few kernel types those calls share (timespec, signal sets, bit arrays).
+
+Why raw host syscalls (libc's syscall() through ctypes, numbers from the
+generated host table) rather than Python's wrappers: the guest asked for the
+kernel's call, and the wrappers are not it. glibc's ppoll and pselect copy the
+timeout so the kernel's write-back of the time left never shows; Python's
+select.poll retries on EINTR with a recomputed timeout; socket objects parse
+addresses into tuples and lose what they cannot parse. A raw call keeps every
+flag, errno and write-back exactly the host kernel's, and ctypes drops the GIL
+around it. (hostcall.py, written alongside for the fs handlers, has the same
+`call`; one of the two can absorb the other once both have landed.)
+"""
+import ctypes
+import errno
+import os
+import signal
+
+from ...abi import Abi
+from ...errors import GuestError
+from ...memory.space import PROT_READ, PROT_WRITE
+from ...structs import Layouts
+from ...tables import x86_64 as HOST
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+_NUMBERS = HOST.SYSCALLS
+
+# glibc's _NSIG counts signal 0, the kernel's does not: the host kernel's sigset_t size
+HOST_SIGSET_BYTES = (signal.NSIG - 1) // 8
+HOST_LONG_BITS = 64
+# the host side of struct repacking: its ABI and its packed layouts
+HOST_ABI = Abi("x86_64", 64, "little")
+HOST_LAYOUTS = Layouts(HOST_ABI)
+
+
+def _arg(value):
+    if value is None:
+        return ctypes.c_void_p(None)
+    if isinstance(value, int):
+        return ctypes.c_long(value)
+    return value  # a ctypes object (buffer, byref)
+
+
+def call(name, *args):
+    """The host syscall `name`: its result, or OSError with the host errno."""
+    ret = _syscall(ctypes.c_long(_NUMBERS[name]), *[_arg(a) for a in args])
+    if ret == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return ret
+
+
+def address(buf):
+    """Host address of a ctypes object, or NULL for None."""
+    return None if buf is None else ctypes.addressof(buf)
+
+
+def guest_address(t, addr, length, prot):
+    """The host address of a guest buffer, after the EFAULT check."""
+    t.space.check(addr, length, prot)
+    return t.space.base + addr
+
+
+class Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class Timeval(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long)]
+
+
+def read_timespec(t, addr):
+    """The guest's struct timespec at addr as a host one (None for NULL)."""
+    if not addr:
+        return None
+    layout = t.layouts.timespec
+    v = layout.unpack(t.space.read(addr, layout.size))
+    return Timespec(v["tv_sec"], v["tv_nsec"])
+
+
+def write_timespec(t, addr, ts):
+    t.space.write(addr, t.layouts.timespec.pack(tv_sec=ts.tv_sec, tv_nsec=ts.tv_nsec))
+
+
+def write_back_timespec(t, addr, ts):
+    """The kernel's write-back of the time left: a failure to write is ignored, as
+    the kernel does (a timeout in read-only memory must not turn success into EFAULT)."""
+    if addr and ts is not None:
+        try:
+            write_timespec(t, addr, ts)
+        except GuestError:
+            pass
+
+
+# ---- bit arrays of longs: fd_set, cpu masks, signal sets ---------------------
+
+def bits_from_guest(abi, data):
+    """The guest's array of unsigned longs (its word size and byte order) as one integer:
+    bit n of the result is element n // bits, bit n % bits."""
+    if abi.endian == "little":
+        return int.from_bytes(data, "little")
+    wb = abi.word_bytes
+    value = 0
+    for i in range(len(data) // wb):
+        value |= int.from_bytes(data[i * wb:(i + 1) * wb], "big") << (8 * wb * i)
+    return value
+
+
+def bits_to_guest(abi, value, length):
+    """The inverse of bits_from_guest: `length` bytes of guest longs."""
+    if abi.endian == "little":
+        return (value & ((1 << (8 * length)) - 1)).to_bytes(length, "little")
+    wb = abi.word_bytes
+    mask = (1 << (8 * wb)) - 1
+    return b"".join(((value >> (8 * wb * i)) & mask).to_bytes(wb, "big") for i in range(length // wb))
+
+
+def host_bits(value, nbits):
+    """A host buffer of longs holding the low nbits of value."""
+    nbytes = (nbits + HOST_LONG_BITS - 1) // HOST_LONG_BITS * 8
+    return ctypes.create_string_buffer((value & ((1 << nbits) - 1)).to_bytes(nbytes, "little"), nbytes)
+
+
+# ---- signal sets -------------------------------------------------------------
+
+def guest_sigset_bytes(abi):
+    return abi.tables.KSIGNAL["_NSIG"] // 8
+
+
+def host_sigset(t, addr, size):
+    """The guest's kernel sigset_t at addr (size must be its sigsetsize) as a host
+    buffer for the host kernel, signal numbers translated by name. None for NULL."""
+    if not addr:
+        return None
+    if size != guest_sigset_bytes(t.abi):
+        raise GuestError(errno.EINVAL)
+    guest = bits_from_guest(t.abi, t.space.read(addr, size))
+    to_host = t.abi.signals.to_host
+    out = 0
+    n = 1
+    while guest:
+        if guest & 1:
+            h = to_host(n)
+            if 0 < h <= 8 * HOST_SIGSET_BYTES:
+                out |= 1 << (h - 1)
+        guest >>= 1
+        n += 1
+    return ctypes.create_string_buffer(out.to_bytes(HOST_SIGSET_BYTES, "little"), HOST_SIGSET_BYTES)
+
+
+def repack(src_layout, dst_layout, data):
+    """A struct's bytes in one layout rewritten field by field in another."""
+    return dst_layout.pack(**src_layout.unpack(data))
+
+
+__all__ = ["HOST", "HOST_ABI", "HOST_LAYOUTS", "repack", "call", "address", "guest_address", "Timespec", "Timeval", "read_timespec",
+           "write_timespec", "write_back_timespec", "bits_from_guest", "bits_to_guest",
+           "host_bits", "host_sigset", "guest_sigset_bytes", "HOST_SIGSET_BYTES",
+           "PROT_READ", "PROT_WRITE"]

@@ -1,0 +1,210 @@
+"""Process and system information: sysinfo, getrusage, prctl (the common
+options), scheduler affinity and yield, priorities, groups, real/effective/saved
+ids, getcpu.
+
+The guest process is the host process and guest threads are host threads, so
+these are the host kernel's answers (raw calls), repacked for the guest's word
+size and translated by name where a value is an ABI constant.
+"""
+import ctypes
+import errno
+import os
+
+from ...errors import GuestError
+from ..argtypes import Arg, Enum, Int, Ptr, UInt
+from ..registry import syscall
+from .hostsys import (HOST, HOST_LAYOUTS, PROT_READ, bits_from_guest, bits_to_guest,
+                      call, host_bits, repack)
+
+
+@syscall
+def sysinfo(t, info: Ptr):
+    hlay = HOST_LAYOUTS.sysinfo
+    host = ctypes.create_string_buffer(hlay.size)
+    call("sysinfo", host)
+    wb = t.abi.word_bytes
+    data = repack(hlay, t.layouts.sysinfo, host.raw)
+    # char _f[20 - 2*sizeof(long) - sizeof(int)]: nothing for 64-bit longs
+    # (a 32-bit guest would also need the kernel's mem_unit scaling of the sizes)
+    t.space.write(info, data + bytes(max(0, 20 - 2 * wb - 4)))
+
+
+Who = Enum("RESOURCE", "RUSAGE_")
+
+
+@syscall
+def getrusage(t, who: Who, usage: Ptr):
+    hlay = HOST_LAYOUTS.rusage
+    host = ctypes.create_string_buffer(hlay.size)
+    call("getrusage", t.abi.const_map("RESOURCE", "RUSAGE_").to_host(who), host)
+    t.space.write(usage, repack(hlay, t.layouts.rusage, host.raw))
+
+
+# ---- prctl -------------------------------------------------------------------
+
+TASK_COMM_LEN = 16
+
+# Options passed to the host as they are: integer arguments only, about the
+# process or the calling thread, which are the host's own.
+_PRCTL_PASS = (
+    "PR_GET_DUMPABLE", "PR_SET_DUMPABLE", "PR_SET_NO_NEW_PRIVS", "PR_GET_NO_NEW_PRIVS",
+    "PR_SET_TIMERSLACK", "PR_GET_TIMERSLACK", "PR_GET_KEEPCAPS", "PR_SET_KEEPCAPS",
+    "PR_SET_CHILD_SUBREAPER", "PR_CAPBSET_READ", "PR_GET_THP_DISABLE", "PR_SET_THP_DISABLE",
+    "PR_GET_SECUREBITS", "PR_GET_SECCOMP", "PR_MCE_KILL_GET", "PR_GET_IO_FLUSHER",
+    "PR_CAP_AMBIENT",
+)
+# Options with a guest pointer or a translated value: handled below.
+_PRCTL_OWN = ("PR_SET_NAME", "PR_GET_NAME", "PR_SET_PDEATHSIG", "PR_GET_PDEATHSIG",
+              "PR_GET_CHILD_SUBREAPER", "PR_GET_TID_ADDRESS")
+
+
+def _prctl_names(abi):
+    cache = abi.__dict__.setdefault("_info_cache", {})
+    if "prctl" not in cache:
+        table = abi.tables.PROC
+        cache["prctl"] = {table[n]: n for n in _PRCTL_PASS + _PRCTL_OWN if n in table and n in HOST.PROC}
+    return cache["prctl"]
+
+
+def _thread_name(t):
+    name = getattr(t, "comm", None)
+    if name is None:
+        exe = t.process.exe or (t.process.argv[0] if t.process.argv else "")
+        name = os.path.basename(os.fsencode(exe))[:TASK_COMM_LEN - 1]
+    return name
+
+
+@syscall
+def prctl(t, option: Int, arg2: Arg, arg3: Arg, arg4: Arg, arg5: Arg):
+    name = _prctl_names(t.abi).get(option)
+    if name is None:
+        key = f"prctl {option}"
+        if key not in t.process.warned:
+            t.process.warned.add(key)
+            t.process.warn(f"unsupported prctl option {option}: returning EINVAL")
+        raise GuestError(errno.EINVAL)
+    host_option = HOST.PROC[name]
+    if name == "PR_SET_NAME":
+        avail = t.space.accessible(arg2, TASK_COMM_LEN, PROT_READ)
+        if not avail:
+            raise GuestError(errno.EFAULT)
+        data = t.space.read(arg2, avail)
+        if b"\0" not in data and avail < TASK_COMM_LEN:
+            raise GuestError(errno.EFAULT)
+        comm = data.split(b"\0", 1)[0][:TASK_COMM_LEN - 1]
+        t.comm = comm
+        # the host thread's name too, so /proc/<pid>/task/<tid>/comm and ps agree
+        call("prctl", host_option, ctypes.create_string_buffer(comm, TASK_COMM_LEN), 0, 0, 0)
+        return 0
+    if name == "PR_GET_NAME":
+        t.space.write(arg2, _thread_name(t).ljust(TASK_COMM_LEN, b"\0"))
+        return 0
+    if name == "PR_SET_PDEATHSIG":
+        sig = arg2 & t.abi.word_mask
+        if sig >= 0x10000:  # not a signal: let the host say EINVAL
+            return call("prctl", host_option, sig, 0, 0, 0)
+        return call("prctl", host_option, t.abi.signals.to_host(sig) if sig else 0, 0, 0, 0)
+    if name in ("PR_GET_PDEATHSIG", "PR_GET_CHILD_SUBREAPER"):
+        value = ctypes.c_int()
+        call("prctl", host_option, ctypes.byref(value), 0, 0, 0)
+        v = value.value
+        if name == "PR_GET_PDEATHSIG" and v:
+            v = t.abi.signals.to_guest(v)
+        t.space.write(arg2, t.abi.pack("i", v))
+        return 0
+    if name == "PR_GET_TID_ADDRESS":
+        t.space.write(arg2, t.abi.pack_words([t.clear_child_tid]))
+        return 0
+    return call("prctl", host_option, arg2, arg3, arg4, arg5)
+
+
+# ---- scheduler ---------------------------------------------------------------
+
+@syscall
+def sched_getaffinity(t, pid: Int, size: UInt, mask: Ptr):
+    wb = t.abi.word_bytes
+    if size % wb:
+        raise GuestError(errno.EINVAL)
+    hsize = (size + 7) // 8 * 8
+    host = ctypes.create_string_buffer(max(hsize, 8))
+    got = call("sched_getaffinity", pid, hsize, host)
+    got = min(got, size)
+    value = int.from_bytes(host.raw[:got], "little")
+    t.space.write(mask, bits_to_guest(t.abi, value, got))
+    return got
+
+
+@syscall
+def sched_setaffinity(t, pid: Int, size: UInt, mask: Ptr):
+    value = bits_from_guest(t.abi, t.space.read(mask, size))
+    host = host_bits(value, 8 * size)
+    call("sched_setaffinity", pid, len(host), host)
+
+
+@syscall
+def sched_yield(t):
+    with t.unlocked():
+        os.sched_yield()
+
+
+Which = Enum("RESOURCE", "PRIO_")
+
+
+@syscall
+def getpriority(t, which: Which, who: Int):
+    # the raw call's answer, 20 - nice (1..40), as the guest's glibc expects
+    return call("getpriority", t.abi.const_map("RESOURCE", "PRIO_").to_host(which), who)
+
+
+@syscall
+def setpriority(t, which: Which, who: Int, prio: Int):
+    call("setpriority", t.abi.const_map("RESOURCE", "PRIO_").to_host(which), who, prio)
+
+
+# ---- credentials -------------------------------------------------------------
+
+@syscall
+def getgroups(t, size: Int, groups: Ptr):
+    if size < 0:
+        raise GuestError(errno.EINVAL)
+    host = (ctypes.c_uint32 * max(size, 1))()
+    n = call("getgroups", size, host if size else None)
+    if size and n:
+        t.space.write(groups, t.abi.pack(f"{n}I", *host[:n]))
+    return n
+
+
+@syscall
+def setgroups(t, size: Int, groups: Ptr):
+    if size < 0:
+        raise GuestError(errno.EINVAL)
+    values = t.abi.unpack(f"{size}I", t.space.read(groups, 4 * size)) if size else ()
+    host = (ctypes.c_uint32 * max(size, 1))(*values)
+    # per thread, as the kernel's: the guest's glibc makes every thread call it
+    call("setgroups", size, host)
+
+
+def _write_ids(t, ptrs, ids):
+    for ptr, value in zip(ptrs, ids):
+        t.space.write(ptr, t.abi.pack("I", value))
+
+
+@syscall
+def getresuid(t, ruid: Ptr, euid: Ptr, suid: Ptr):
+    _write_ids(t, (ruid, euid, suid), os.getresuid())
+
+
+@syscall
+def getresgid(t, rgid: Ptr, egid: Ptr, sgid: Ptr):
+    _write_ids(t, (rgid, egid, sgid), os.getresgid())
+
+
+@syscall
+def getcpu(t, cpu: Ptr, node: Ptr, cache: Ptr):
+    hcpu, hnode = ctypes.c_uint(), ctypes.c_uint()
+    call("getcpu", ctypes.byref(hcpu), ctypes.byref(hnode), None)
+    if cpu:
+        t.space.write(cpu, t.abi.pack("I", hcpu.value))
+    if node:
+        t.space.write(node, t.abi.pack("I", hnode.value))
+

@@ -1,0 +1,189 @@
+"""Waiting for descriptors: ppoll, pselect6, epoll, and eventfd.
+
+Every wait is the host kernel's own raw call (hostsys.call) on host copies of
+the guest's structures, made with the emulator lock released: the timeout's
+write-back (time left), the atomically applied signal mask, the EINTR and the
+result are then exactly the kernel's. What differs between guest and host is
+repacked: pollfd and epoll_event event bits (by name), the epoll_event layout
+(x86-64 packs it into 12 bytes, the guests align it to 16), fd_set words (the
+guest's word size and byte order), signal sets (signal numbers by name).
+"""
+import ctypes
+import errno
+import resource
+
+from ...errors import GuestError
+from ...translate import FlagMap
+from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
+from ..registry import syscall
+from .hostsys import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, address, bits_from_guest,
+                      bits_to_guest, call, host_bits, host_sigset, read_timespec,
+                      write_back_timespec)
+
+INT_MAX = (1 << 31) - 1
+
+
+def _named_flags(abi, key, keep):
+    """A FlagMap over the names of group POLL that `keep` accepts, cached on the ABI."""
+    cache = abi.__dict__.setdefault("_poll_flag_cache", {})
+    if key not in cache:
+        cache[key] = FlagMap({k: v for k, v in abi.tables.POLL.items() if keep(k)},
+                             {k: v for k, v in HOST.POLL.items() if keep(k)})
+    return cache[key]
+
+
+def poll_events(abi):
+    return _named_flags(abi, "POLL", lambda n: n.startswith("POLL"))
+
+
+def epoll_events(abi):
+    # EPOLLIN, EPOLLET, ... but not the EPOLL_CTL_* operations or EPOLL_CLOEXEC
+    return _named_flags(abi, "EPOLL", lambda n: n.startswith("EPOLL") and not n.startswith("EPOLL_"))
+
+
+def _nofile_limit():
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft
+
+
+# ---- ppoll -----------------------------------------------------------------
+
+class HostPollfd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
+
+
+@syscall
+def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size):
+    limit = _nofile_limit()
+    if limit != resource.RLIM_INFINITY and nfds > limit:
+        raise GuestError(errno.EINVAL)
+    layout = t.layouts.pollfd
+    view = t.space.view(fds, nfds * layout.size, PROT_READ | PROT_WRITE)
+    ts = read_timespec(t, tsp)
+    mask = host_sigset(t, sigmask, sigsetsize)
+    evmap = poll_events(t.abi)
+    if evmap.identity and layout.struct.format == "<ihh":
+        # the guest's array is the host's, byte for byte: the kernel works on it in place
+        try:
+            with t.unlocked():
+                return call("ppoll", t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
+        finally:
+            write_back_timespec(t, tsp, ts)
+    host = (HostPollfd * nfds)()
+    unpack = layout.struct.unpack_from
+    for i in range(nfds):
+        fd, events, _ = unpack(view, i * layout.size)
+        host[i].fd = fd
+        host[i].events = _short(evmap.to_host(events & 0xFFFF))
+    try:
+        with t.unlocked():
+            n = call("ppoll", host, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
+    finally:
+        write_back_timespec(t, tsp, ts)
+    pack = layout.struct.pack_into
+    for i in range(nfds):
+        fd, events, _ = unpack(view, i * layout.size)
+        pack(view, i * layout.size, fd, events, _short(evmap.to_guest(host[i].revents & 0xFFFF)))
+    return n
+
+
+def _short(v):
+    return v - 0x10000 if v & 0x8000 else v
+
+
+# ---- pselect6 ----------------------------------------------------------------
+
+@syscall
+def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr, sig: Ptr):
+    if nfds < 0:
+        raise GuestError(errno.EINVAL)
+    # the kernel clamps nfds to its descriptor table; ours cannot be larger than the hard limit
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nfds = min(nfds, hard if hard != resource.RLIM_INFINITY else 1 << 20)
+    abi = t.abi
+    wbits = abi.bits
+    glen = (nfds + wbits - 1) // wbits * abi.word_bytes
+    sets = []
+    for addr in (readfds, writefds, exceptfds):
+        if addr:
+            t.space.check(addr, glen, PROT_READ | PROT_WRITE)
+            sets.append((addr, host_bits(bits_from_guest(abi, t.space.read(addr, glen)), nfds)))
+        else:
+            sets.append((0, None))
+    ts = read_timespec(t, tsp)
+    mask_arg = None
+    if sig:
+        # struct { const sigset_t *ss; size_t ss_len; } in guest words
+        ss, ss_len = abi.unpack("QQ" if abi.bits == 64 else "II", t.space.read(sig, 2 * abi.word_bytes))
+        mask = host_sigset(t, ss, ss_len)
+        mask_arg = (ctypes.c_ulong * 2)(address(mask) or 0, HOST_SIGSET_BYTES)
+    try:
+        with t.unlocked():
+            n = call("pselect6", nfds, *[address(buf) for _, buf in sets], address(ts), address(mask_arg))
+    finally:
+        write_back_timespec(t, tsp, ts)
+    for addr, buf in sets:
+        if addr:
+            value = int.from_bytes(buf.raw, "little")
+            t.space.write(addr, bits_to_guest(abi, value, glen))
+    return n
+
+
+# ---- epoll -------------------------------------------------------------------
+
+class HostEpollEvent(ctypes.Structure):
+    _pack_ = 1  # x86-64's struct epoll_event is __attribute__((packed)): 12 bytes
+    _fields_ = [("events", ctypes.c_uint32), ("data", ctypes.c_uint64)]
+
+
+@syscall
+def epoll_create1(t, flags: Flags("POLL", "EPOLL_CLOEXEC")) -> Fd:
+    return call("epoll_create1", flags)
+
+
+EpollOp = Enum("POLL", "EPOLL_CTL_")
+
+
+@syscall
+def epoll_ctl(t, epfd: Fd, op: EpollOp, fd: Fd, event: Ptr):
+    ops = t.abi.const_map("POLL", "EPOLL_CTL_")
+    host_event = None
+    if op != t.abi.const("POLL", "EPOLL_CTL_DEL"):  # DEL ignores the event
+        layout = t.layouts.epoll_event
+        v = layout.unpack(t.space.read(event, layout.size))
+        host_event = HostEpollEvent(epoll_events(t.abi).to_host(v["events"]), v["data"])
+    return call("epoll_ctl", epfd, ops.to_host(op), fd, address(host_event))
+
+
+def _epoll_wait(t, epfd, events, maxevents, timeout_arg, sigmask, sigsetsize, name):
+    layout = t.layouts.epoll_event
+    if maxevents <= 0 or maxevents > INT_MAX // layout.size:
+        raise GuestError(errno.EINVAL)
+    view = t.space.view(events, maxevents * layout.size, PROT_WRITE)
+    mask = host_sigset(t, sigmask, sigsetsize)
+    host = (HostEpollEvent * maxevents)()
+    with t.unlocked():
+        n = call(name, epfd, host, maxevents, timeout_arg, address(mask), HOST_SIGSET_BYTES)
+    evmap = epoll_events(t.abi)
+    for i in range(n):
+        view[i * layout.size:(i + 1) * layout.size] = layout.pack(
+            events=evmap.to_guest(host[i].events), data=host[i].data)
+    return n
+
+
+@syscall
+def epoll_pwait(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Int, sigmask: Ptr, sigsetsize: Size):
+    return _epoll_wait(t, epfd, events, maxevents, timeout, sigmask, sigsetsize, "epoll_pwait")
+
+
+@syscall
+def epoll_pwait2(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Ptr, sigmask: Ptr, sigsetsize: Size):
+    ts = read_timespec(t, timeout)  # not written back: epoll_pwait2 leaves it alone
+    return _epoll_wait(t, epfd, events, maxevents, address(ts), sigmask, sigsetsize, "epoll_pwait2")
+
+
+# ---- eventfd -----------------------------------------------------------------
+
+@syscall
+def eventfd2(t, initval: UInt, flags: Flags("POLL", "EFD_")) -> Fd:
+    return call("eventfd2", initval, flags)
