@@ -1,0 +1,115 @@
+"""ppoll, pselect6, epoll, eventfd, clocks and sleeps, getrandom and process
+information, on both architectures, static and dynamic: against qemu-user,
+against expected lines, and against the host kernel running the same program."""
+import pytest
+
+from conftest import ARCHES, assert_same_as_qemu, build, run_pyqemu
+from test_net import _native
+
+EXPECTED = [
+    "select empty pipe = 0",
+    "  bit still set = 0",
+    "select readable+writable = 2",
+    "  read bit 1 write bit 1",
+    "pselect fd 100 = 2 bits 1 1",
+    "raw pselect6 timeout = 0 left 0.000000000",
+    "select negative nfds = -1 EINVAL",
+    "ppoll timeout = 0 revents 0 waited >= 10ms 1",
+    "ppoll bad fd = 1 POLLNVAL 1",
+    "poll negative fd = 0 revents 0",
+    "ppoll bad array = -1 EFAULT",
+    "ppoll bad sigsetsize = -1 EINVAL",
+    "poll after writer closed = 1 POLLHUP 1",
+    "epoll_ctl ADD = 0 ",
+    "epoll_ctl ADD again = -1 EEXIST",
+    "epoll_wait idle = 0 ",
+    "epoll_pwait = 1 events 0x1 data 0xdeadbeefcafef00d",
+    "edge-triggered: no second event = 0 ",
+    "level-triggered = 1 data.fd 42",
+    "epoll_wait maxevents 0 = -1 EINVAL",
+    "epoll_wait bad buffer = -1 EFAULT",
+    "epoll_ctl DEL again = -1 ENOENT",
+    "epoll_wait on a pipe = -1 EINVAL",
+    "eventfd cloexec 1 nonblock 1",
+    "eventfd counter = 7",
+    "eventfd empty read = -1 EAGAIN",
+    "eventfd semaphore read = 1",
+    "eventfd bad flags = -1 EINVAL",
+    "monotonic non-decreasing 1",
+    "realtime after 2020 1",
+    "clock 1: gettime 0 getres 0 res ok 1",
+    "clock 7: gettime 0 getres 0 res ok 1",
+    "clock_gettime bad clock = -1 EINVAL",
+    "clock_gettime bad pointer = -1 EFAULT",
+    "clock_getres NULL = 0 ",
+    "process cpu clock readable 1",
+    "nanosleep 10ms = 0 slept >= 10ms 1",
+    "clock_nanosleep relative = 0 slept >= 10ms 1",
+    "clock_nanosleep absolute = 0 reached 1",
+    "clock_nanosleep bad nsec = EINVAL",
+    "gettimeofday = 0 close to realtime 1",
+    "gettimeofday with tz = 0",
+    "times positive 1 utime >= 0 1 clk_tck 100",
+    "getrandom = 32 not all zero 1",
+    "getrandom GRND_NONBLOCK = 16",
+    "getrandom GRND_RANDOM = 1",
+    "getrandom bad flags = -1 EINVAL",
+    "getrandom bad buffer = -1 EFAULT",
+    "sysinfo = 0",
+    "  uptime > 0 1 totalram > 0 1 freeram <= totalram 1 mem_unit 1 procs > 0 1",
+    "sysinfo bad pointer = -1 EFAULT",
+    "getrusage self = 0 maxrss > 0 1",
+    "getrusage bad who = -1 EINVAL",
+    "PR_GET_NAME = 0 pyqemu-worker-n",
+    "PR_GET_PDEATHSIG = 0 sig is SIGUSR1 1",
+    "PR_GET_DUMPABLE = 1 ",
+    "PR_GET_NO_NEW_PRIVS = 1 ",
+    "PR_SET_NO_NEW_PRIVS bad arg = -1 EINVAL",
+    "PR_GET_TIMERSLACK = 100000 ",
+    "prctl unknown option = -1 EINVAL",
+    "sched_getaffinity = 0 count > 0 1",
+    "sched_setaffinity same = 0",
+    "raw sched_getaffinity multiple of 8 1",
+    "sched_getaffinity odd size = -1 EINVAL",
+    "sched_yield = 0",
+    "getpriority errno 0",
+    "setpriority same = 0 same again 1",
+    "getpriority bad which = -1 EINVAL",
+    "getresuid = 0 matches 1",
+    "getresgid = 0 matches 1",
+    "getresuid bad pointer = -1 EFAULT",
+    "getgroups count agrees 1",
+    "getgroups negative = -1 EINVAL",
+    "getcpu = 0 cpu set 1",
+    "sched_getcpu >= 0 1",
+]
+
+
+def _check_lines(arch, stdout):
+    lines = stdout.decode().splitlines()
+    expected = EXPECTED + [f"uname Linux {arch}"]
+    missing = [line for line in expected if line not in lines]
+    assert not missing, f"missing lines: {missing}\noutput:\n" + "\n".join(lines)
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_poll_time_info_match_qemu(arch, mode):
+    prog = build(arch, "poll_time.c", mode, flags=["-Wno-stringop-overflow"])
+    options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
+    res = assert_same_as_qemu(arch, prog, options=options)
+    assert res.returncode == 0, res.stderr
+    _check_lines(arch, res.stdout)
+
+
+def test_poll_time_info_match_the_host_kernel(arch):
+    """All of it plus what qemu-user 7.2 gets wrong (nanosleep with a bad pointer is
+    EFAULT, not EINVAL), against the program run natively; only uname's machine differs."""
+    prog = build(arch, "poll_time.c", "static", flags=["-Wno-stringop-overflow"])
+    ours = run_pyqemu(arch, prog, "--beyond-qemu")
+    assert ours.returncode == 0, ours.stderr
+    native = _native("poll_time.c", "--beyond-qemu")
+    strip = [line for line in native.stdout.decode().splitlines() if not line.startswith("uname ")]
+    mine = [line for line in ours.stdout.decode().splitlines() if not line.startswith("uname ")]
+    assert mine == strip
+    assert "nanosleep bad pointer = -1 EFAULT" in mine
+    _check_lines(arch, ours.stdout)
