@@ -102,8 +102,8 @@ def test_poll_time_info_match_qemu(arch, mode):
 
 
 def test_poll_time_info_match_the_host_kernel(arch):
-    """All of it plus what qemu-user 7.2 gets wrong (nanosleep with a bad pointer is
-    EFAULT, not EINVAL), against the program run natively; only uname's machine differs."""
+    """All of it plus what qemu-user 7.2 gets wrong or lacks (nanosleep with a bad
+    pointer is EFAULT, not EINVAL; epoll_pwait2), against the program run natively; only uname's machine differs."""
     prog = build(arch, "poll_time.c", "static", flags=["-Wno-stringop-overflow"])
     ours = run_pyqemu(arch, prog, "--beyond-qemu")
     assert ours.returncode == 0, ours.stderr
@@ -112,4 +112,6 @@ def test_poll_time_info_match_the_host_kernel(arch):
     mine = [line for line in ours.stdout.decode().splitlines() if not line.startswith("uname ")]
     assert mine == strip
     assert "nanosleep bad pointer = -1 EFAULT" in mine
+    assert "epoll_pwait2 = 1 data.fd 42" in mine
+    assert "epoll_pwait2 timeout = 0 timeout kept 1" in mine
     _check_lines(arch, ours.stdout)
