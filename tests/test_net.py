@@ -132,3 +132,68 @@ def test_strace_shows_socket_arguments(arch):
     assert "accept4(3, " in err and ", SOCK_CLOEXEC) = 5" in err
     assert "epoll_ctl(6, EPOLL_CTL_ADD, 4, " in err
     assert "shutdown(4, SHUT_WR) = 0" in err
+
+
+# ---- translation where guest and host disagree ------------------------------
+# riscv64 and aarch64 share x86-64's socket, poll and signal constants, so the
+# by-name translations are identities there; a synthetic big-endian ABI with
+# MIPS's values checks that they really translate.
+
+def _mips_like_abi():
+    import sys
+    import types
+
+    from usermode.abi import Abi
+    from usermode.tables import riscv64
+    mod = types.ModuleType("usermode.tables._test_mips_like")
+    for name in dir(riscv64):
+        if name.isupper():
+            setattr(mod, name, dict(getattr(riscv64, name)))
+    mod.SOCKET.update(SOCK_STREAM=2, SOCK_DGRAM=1, SOL_SOCKET=0xFFFF, SO_TYPE=0x1008,
+                      SO_REUSEADDR=0x0004, SO_RCVTIMEO=0x1006, SO_LINGER=0x0080, SCM_RIGHTS=0x01)
+    mod.SIGNALS.update(SIGUSR1=16, SIGSTKFLT=10, SIGUSR2=17, SIGCHLD=12, SIGCLD=12)  # swapped pairs
+    mod.POLL.update(EPOLLRDHUP=0x4000, POLLRDHUP=0x4000)
+    sys.modules[mod.__name__] = mod
+    return Abi("mips-like", 64, "big", tables_name="_test_mips_like")
+
+
+class _FakeThread:
+    def __init__(self, abi, memory):
+        from usermode.structs import Layouts
+
+        class Space:
+            def read(self, addr, length):
+                return bytes(memory[addr:addr + length])
+        self.abi, self.space, self.layouts = abi, Space(), Layouts(abi)
+
+
+def test_socket_type_option_and_flag_translation_by_name():
+    from usermode.syscalls.handlers import net, poll
+    from usermode.tables import x86_64 as host
+    abi = _mips_like_abi()
+    decode = net.SockType().decoder(abi)
+    guest = 2 | abi.tables.SOCKET["SOCK_CLOEXEC"]
+    assert decode(None, guest) == host.SOCKET["SOCK_STREAM"] | host.SOCKET["SOCK_CLOEXEC"]
+    table = net._sockopt_table(abi)
+    hlevel, options = table[0xFFFF]
+    assert hlevel == host.SOCKET["SOL_SOCKET"]
+    assert options[0x1008][:2] == (host.SOCKET["SO_TYPE"], net._TYPE)
+    assert options[0x1006][:2] == (host.SOCKET["SO_RCVTIMEO"], net._TIMEVAL)
+    assert net._int_to_guest(abi, net._TYPE, host.SOCKET["SOCK_DGRAM"]) == 1
+    events = poll.epoll_events(abi)
+    assert events.to_host(0x4000 | 1) == host.POLL["EPOLLRDHUP"] | host.POLL["EPOLLIN"]
+    assert events.to_guest(host.POLL["EPOLLRDHUP"]) == 0x4000
+
+
+def test_signal_sets_and_bit_arrays_across_byte_orders():
+    from usermode.syscalls.handlers import hostsys
+    abi = _mips_like_abi()
+    # fd_set / cpu mask words: bit n of the integer is fd n, whatever the byte order
+    data = hostsys.bits_to_guest(abi, (1 << 100) | 1, 16)
+    assert data == (1).to_bytes(8, "big") + (1 << 36).to_bytes(8, "big")
+    assert hostsys.bits_from_guest(abi, data) == (1 << 100) | 1
+    # a guest sigset with SIGUSR1 (16 here) and SIGUSR2 (17) becomes the host's 10 and 12
+    memory = bytearray(64)
+    memory[8:16] = ((1 << 15) | (1 << 16)).to_bytes(8, "big")
+    host = hostsys.host_sigset(_FakeThread(abi, memory), 8, 8)
+    assert int.from_bytes(host.raw, "little") == (1 << 9) | (1 << 11)
