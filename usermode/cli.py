@@ -53,6 +53,10 @@ class Options:
         self.program = None
         self.args = []
         self.action = None  # "help", "version", "cpu-help", "debug-help"
+        self.origin = {}  # option name -> how it was given ("-L" or "PYQEMU_LD_PREFIX"), for messages
+
+    def given_as(self, name):
+        return self.origin.get(name, f"-{name}")
 
 
 MAX_STACK = 1 << 40  # the smallest guest (riscv64 Sv39) has 256 GiB; run() checks per arch
@@ -124,6 +128,7 @@ def parse(argv, prog_name, environ=os.environ):
                 _apply(opts, name, environ[env] if arg else None)
             except UserError as e:
                 raise UserError(f"{env}={environ[env]}: {e}") from None
+            opts.origin[name] = env
     i = 0
     while i < len(argv):
         word = argv[i]
@@ -146,6 +151,7 @@ def parse(argv, prog_name, environ=os.environ):
             _apply(opts, name, value)
         except UserError as e:
             raise UserError(f"-{name}: {e}") from None
+        opts.origin[name] = f"-{name}"
         i += 1
         if opts.action:
             return opts
@@ -201,19 +207,22 @@ def run(opts, arch_name):
     else:
         arch = cpu.get(arch_name)
     if opts.cpu and opts.cpu not in arch.CPU_MODELS:
-        raise UserError(f"unknown CPU model '{opts.cpu}' for {arch.NAME} (-cpu help lists them)")
+        raise UserError(f"{opts.given_as('cpu')}: unknown CPU model '{opts.cpu}' for {arch.NAME} "
+                        "(-cpu help lists them)")
     if opts.sysroot is not None and not os.path.isdir(opts.sysroot):
-        raise UserError(f"sysroot '{opts.sysroot}' (-L) is not a directory" if os.path.exists(opts.sysroot)
-                        else f"sysroot '{opts.sysroot}' (-L): no such directory")
+        given = opts.given_as("L")
+        raise UserError(f"sysroot '{opts.sysroot}' ({given}) is not a directory" if os.path.exists(opts.sysroot)
+                        else f"sysroot '{opts.sysroot}' ({given}): no such directory")
     if opts.stack_size > arch.TASK_SIZE // 8:
-        raise UserError(f"stack size {opts.stack_size:#x} (-s) is too large for the {arch.NAME} "
+        raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too large for the {arch.NAME} "
                         f"address space ({arch.TASK_SIZE:#x} bytes): at most {arch.TASK_SIZE // 8:#x}")
     log = None
     if opts.logfile:
         try:
             log = open(opts.logfile, "w", buffering=1)
         except OSError as e:
-            raise UserError(f"cannot open log file '{opts.logfile}': {e.strerror}") from None
+            raise UserError(f"{opts.given_as('D')}: cannot open log file '{opts.logfile}': "
+                            f"{e.strerror}") from None
     from .runner import run_program
     argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.program)] + \
         [os.fsencode(a) for a in opts.args]

@@ -1,0 +1,570 @@
+"""Bad input: one clear line on stderr naming the problem, a non-zero status,
+never a traceback -- whatever the user or the file gives us.
+
+Corrupt programs are made from real compiled ones by patching the ELF header
+and program headers with struct, so each case breaks exactly one thing.
+"""
+import os
+import random
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ARCHES, build, pyqemu_command, run
+
+OTHER = {"riscv64": "aarch64", "aarch64": "riscv64"}
+
+# ---- running and checking -------------------------------------------------
+
+
+def run_cmd(args, arch="riscv64", env=None, **kw):
+    full_env = None
+    if env is not None:
+        full_env = dict(os.environ)
+        full_env.update(env)
+    return run(pyqemu_command(arch) + list(args), env=full_env, timeout=60, **kw)
+
+
+def assert_one_line(res, *words):
+    """Exactly one stderr line, no traceback, non-zero status, naming the problem."""
+    err = res.stderr.decode(errors="replace")
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{err}"
+    assert res.returncode != 0, f"status 0 with {err!r}"
+    assert res.returncode > 0, f"killed by a signal: {err!r}"
+    line = lines[0]
+    assert line.startswith("pyqemu"), line
+    for w in words:
+        assert w.lower() in line.lower(), f"{w!r} not in {line!r}"
+    return line
+
+
+def bad(arch, program, *words, options=(), env=None):
+    res = run_cmd(list(options) + [program], arch, env=env)
+    return assert_one_line(res, *words)
+
+
+# ---- files that are not programs -------------------------------------------
+
+
+def test_missing_file(arch, tmp_path):
+    bad(arch, str(tmp_path / "nope"), "nope", "no such file")
+
+
+def test_missing_file_plain_pyqemu(tmp_path):
+    bad(None, str(tmp_path / "nope"), "nope", "no such file")
+
+
+def test_missing_directory_in_path(arch, tmp_path):
+    (tmp_path / "file").write_text("x")
+    bad(arch, str(tmp_path / "file" / "prog"), "no such file")
+
+
+def test_directory(arch, tmp_path):
+    bad(arch, str(tmp_path), str(tmp_path), "directory")
+
+
+def test_not_a_regular_file(arch):
+    bad(arch, "/dev/null", "/dev/null", "not a regular file")
+
+
+def test_fifo_does_not_block(arch, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    bad(arch, str(fifo), "not a regular file")
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"#!/bin/sh\necho hello\n", ["not an ELF"]),
+    (b"", ["empty"]),
+    (b"abc", ["not an ELF"]),
+    (b"\x7fEL", ["not an ELF"]),
+    (b"\x7fELF", ["truncated"]),
+    (b"MZ\x90\x00" + bytes(60), ["not an ELF"]),
+])
+def test_not_elf(arch, tmp_path, content, words):
+    p = tmp_path / "prog"
+    p.write_bytes(content)
+    p.chmod(0o755)
+    bad(arch, str(p), "prog", *words)
+
+
+def test_name_with_newline_stays_one_line(arch, tmp_path):
+    p = tmp_path / "two\nlines"
+    p.write_bytes(b"text")
+    bad(arch, str(p), "not an ELF")
+
+
+# ---- truncated programs ----------------------------------------------------
+
+
+def phdrs(data):
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phnum, = struct.unpack_from("<H", data, 0x38)
+    return [(phoff + 56 * i, list(PH.unpack_from(data, phoff + 56 * i))) for i in range(phnum)]
+
+
+PH = struct.Struct("<IIQQQQQQ")
+TYPE, FLAGS, OFF, VADDR, PADDR, FILESZ, MEMSZ, ALIGN = range(8)
+
+
+def loads(data):
+    return [(o, p) for o, p in phdrs(data) if p[TYPE] == 1]
+
+
+def cut_points(data):
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    last = loads(data)[-1][1]
+    return {
+        "10 bytes": (10, ["truncated"]),
+        "inside the ELF header": (40, ["truncated", "header"]),
+        "inside the program headers": (phoff + 56 + 20, ["program headers", "end of the file"]),
+        "inside a segment": (last[OFF] + last[FILESZ] // 2, ["segment", "end of the file"]),
+    }
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+@pytest.mark.parametrize("where", ["10 bytes", "inside the ELF header", "inside the program headers",
+                                   "inside a segment"])
+def test_truncated_elf(arch, tmp_path, mode, where):
+    data = open(build(arch, "hello.c", mode), "rb").read()
+    length, words = cut_points(data)[where]
+    p = tmp_path / "cut"
+    p.write_bytes(data[:length])
+    bad(arch, str(p), "cut", *words)
+
+
+# ---- corrupt program headers -----------------------------------------------
+
+
+def set_ph(data, off, ph):
+    PH.pack_into(data, off, *ph)
+
+
+def patch_load(index, field, value):
+    def patch(data):
+        off, ph = loads(data)[index]
+        ph[field] = value(data, ph) if callable(value) else value
+        set_ph(data, off, ph)
+    return patch
+
+
+def overlap(data):  # the first PT_LOAD grows over the second
+    (o0, p0), (o1, p1) = loads(data)[:2]
+    p0[MEMSZ] = p1[VADDR] - p0[VADDR] + 0x100
+    p0[FILESZ] = min(p0[FILESZ], p0[MEMSZ])
+    set_ph(data, o0, p0)
+
+
+def unsorted(data):
+    (o0, p0), (o1, p1) = loads(data)[:2]
+    set_ph(data, o0, p1)
+    set_ph(data, o1, p0)
+
+
+def interp(fn):
+    def patch(data):
+        found = [(o, p) for o, p in phdrs(data) if p[TYPE] == 3]
+        assert found, "no PT_INTERP"
+        fn(data, *found[0])
+    return patch
+
+
+@interp
+def interp_without_nul(data, off, ph):
+    data[ph[OFF] + ph[FILESZ] - 1] = ord("x")
+
+
+@interp
+def interp_huge(data, off, ph):
+    ph[FILESZ] = ph[MEMSZ] = 1 << 20
+    set_ph(data, off, ph)
+
+
+@interp
+def interp_past_end(data, off, ph):
+    ph[OFF] = len(data) - 4
+    set_ph(data, off, ph)
+
+
+@interp
+def interp_empty(data, off, ph):
+    data[ph[OFF]] = 0
+
+
+def header(offset, fmt, value):
+    def patch(data):
+        struct.pack_into(fmt, data, offset, value)
+    return patch
+
+
+CORRUPTIONS = {
+    "p_offset past the end": (patch_load(1, OFF, lambda d, p: (len(d) + 0x10000) & ~0xFFF | p[VADDR] & 0xFFF),
+                              ["p_offset", "end of the file"]),
+    "p_filesz past the end": (patch_load(1, FILESZ, lambda d, p: len(d)), ["p_filesz", "end of the file"]),
+    "p_memsz below p_filesz": (patch_load(1, MEMSZ, lambda d, p: p[FILESZ] - 8), ["p_memsz", "p_filesz"]),
+    "overlapping PT_LOADs": (overlap, ["overlap"]),
+    "unsorted PT_LOADs": (unsorted, ["out of order"]),
+    "absurd vaddr": (patch_load(1, VADDR, 0xFFFFFFFFFFFF0000), ["0xffffffffffff0000", "address space"]),
+    "absurd vaddr of the first": (patch_load(0, VADDR, 0xFFFFFFFFFFFF0000), ["0xffffffffffff0000", "address space"]),
+    "absurd memsz": (patch_load(1, MEMSZ, 0xFFFFFFFFFFFF0000), ["p_memsz 0xffffffffffff0000", "address space"]),
+    "large memsz": (patch_load(1, MEMSZ, 0x7FFFFFFFFFFF0000), ["p_memsz", "address space"]),
+    "e_phnum 0xffff": (header(0x38, "<H", 0xFFFF), ["e_phnum 65535"]),
+    "e_phnum 0": (header(0x38, "<H", 0), ["e_phnum 0"]),
+    "e_phentsize wrong": (header(0x36, "<H", 32), ["e_phentsize", "32", "56"]),
+    "e_phoff past the end": (header(0x20, "<Q", 1 << 40), ["program headers", "end of the file"]),
+    "e_phoff wraps": (header(0x20, "<Q", 0xFFFFFFFFFFFFFFF0), ["program headers", "end of the file"]),
+    "p_align not a power of two": (patch_load(1, ALIGN, 3), ["p_align 0x3", "power of two"]),
+    "p_align absurd": (patch_load(1, ALIGN, 1 << 62), ["p_align", "large"]),
+    "p_vaddr and p_offset disagree": (patch_load(1, VADDR, lambda d, p: p[VADDR] + 8), ["page offset"]),
+    "PT_INTERP without NUL": (interp_without_nul, ["PT_INTERP", "NUL"]),
+    "PT_INTERP huge": (interp_huge, ["PT_INTERP", "1048576"]),
+    "PT_INTERP past the end": (interp_past_end, ["PT_INTERP", "end of the file"]),
+    "PT_INTERP empty": (interp_empty, ["PT_INTERP", "empty"]),
+    "no PT_LOAD": (lambda d: [set_ph(d, o, [0x6474E551] + p[1:]) for o, p in loads(d)], ["no loadable segment"]),
+    "ET_REL": (header(0x10, "<H", 1), ["not an executable", "ET_REL"]),
+    "ET_CORE": (header(0x10, "<H", 4), ["not an executable", "core"]),
+    "EI_CLASS 3": (header(4, "B", 3), ["ELF class 3"]),
+    "EI_DATA 0": (header(5, "B", 0), ["byte order 0"]),
+    "big-endian": (header(5, "B", 2), ["big-endian"]),
+}
+
+
+def corrupt(arch, name, tmp_path, mode="dynamic"):
+    data = bytearray(open(build(arch, "hello.c", mode), "rb").read())
+    CORRUPTIONS[name][0](data)
+    p = tmp_path / "corrupt"
+    p.write_bytes(bytes(data))
+    p.chmod(0o755)
+    return str(p)
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_corrupt_program_headers(arch, tmp_path, name):
+    mode = "dynamic" if "PT_INTERP" in name or name == "p_align absurd" else "static"
+    bad(arch, corrupt(arch, name, tmp_path, mode), "corrupt", *CORRUPTIONS[name][1])
+
+
+@pytest.mark.parametrize("name", ["overlapping PT_LOADs", "unsorted PT_LOADs", "absurd vaddr",
+                                  "e_phnum 0xffff", "p_filesz past the end"])
+def test_corrupt_dynamic_program(arch, tmp_path, name):
+    bad(arch, corrupt(arch, name, tmp_path, "dynamic"), "corrupt", *CORRUPTIONS[name][1])
+
+
+def test_corrupt_program_plain_pyqemu(tmp_path):
+    bad(None, corrupt("riscv64", "e_phentsize wrong", tmp_path), "e_phentsize")
+
+
+def test_section_headers_do_not_matter(arch, tmp_path):
+    """The kernel ignores section headers; so do we (a stripped or mangled table runs)."""
+    data = bytearray(open(build(arch, "hello.c", "static"), "rb").read())
+    struct.pack_into("<Q", data, 0x28, len(data) + 12345)  # e_shoff
+    struct.pack_into("<HHH", data, 0x3A, 7, 0xFFFF, 0xFFF0)  # e_shentsize, e_shnum, e_shstrndx
+    p = tmp_path / "noshdr"
+    p.write_bytes(bytes(data))
+    res = run_cmd([str(p)], arch)
+    assert res.returncode == 42, res.stderr
+
+
+# ---- programs for another machine or class ---------------------------------
+
+
+def test_other_arch(arch):
+    other = build(OTHER[arch], "hello.c", "static")
+    line = bad(arch, other, "64-bit " + ("RISC-V" if OTHER[arch] == "riscv64" else "aarch64"))
+    assert f"runs 64-bit {arch} programs" in line
+
+
+def test_host_binary(arch):
+    line = bad(arch, "/bin/true", "x86-64")
+    assert arch in line
+
+
+def test_plain_pyqemu_on_host_binary():
+    line = bad(None, "/bin/true", "x86-64", "riscv64", "aarch64")
+    assert "does not run" in line
+
+
+def elf32(machine, path):
+    """A minimal well-formed ELF32 executable: header, one PT_LOAD, a loop."""
+    code = b"\xfe\xe7"  # b . (thumb); never runs
+    ehdr = struct.pack("<16sHHIIIIIHHHHHH", b"\x7fELF\x01\x01\x01" + bytes(9), 2, machine, 1,
+                       0x10054, 52, 0, 0, 52, 32, 1, 40, 0, 0)
+    phdr = struct.pack("<IIIIIIII", 1, 0, 0x10000, 0x10000, 84 + len(code), 84 + len(code), 5, 0x1000)
+    with open(path, "wb") as f:
+        f.write(ehdr + phdr + code)
+    os.chmod(path, 0o755)
+    return path
+
+
+def arm32_program(tmp_path):
+    cc = "arm-linux-gnueabihf-gcc"
+    if shutil.which(cc):
+        out = str(tmp_path / "arm32")
+        subprocess.run([cc, "-static", "-o", out, os.path.join(os.path.dirname(__file__), "guest", "hello.c")],
+                       check=True)
+        return out
+    return elf32(40, str(tmp_path / "arm32"))
+
+
+def test_32bit_arm(arch, tmp_path):
+    line = bad(arch, arm32_program(tmp_path), "32-bit", "ARM")
+    assert f"runs 64-bit {arch}" in line
+
+
+def test_32bit_same_machine(arch, tmp_path):
+    machine = {"riscv64": 243, "aarch64": 183}[arch]
+    bad(arch, elf32(machine, str(tmp_path / "p32")), "32-bit")
+
+
+def test_32bit_plain_pyqemu(tmp_path):
+    line = bad(None, arm32_program(tmp_path), "32-bit ARM", "does not run")
+    assert "riscv64" in line and "aarch64" in line
+
+
+def test_interpreter_for_another_arch(arch, tmp_path):
+    """A sysroot of the wrong architecture: the interpreter is named and rejected."""
+    other = ARCHES[OTHER[arch]]["sysroot"]
+    root = tmp_path / "root"
+    data = bytearray(open(build(arch, "hello.c", "dynamic"), "rb").read())
+    interp_off, ph = [(o, p) for o, p in phdrs(data) if p[TYPE] == 3][0]
+    wanted = data[ph[OFF]:ph[OFF] + ph[FILESZ]].split(b"\0")[0].decode()
+    (root / os.path.dirname(wanted).lstrip("/")).mkdir(parents=True)
+    host_other = [os.path.join(other, "lib", n) for n in os.listdir(os.path.join(other, "lib"))
+                  if n.startswith("ld-linux")][0]
+    shutil.copy(host_other, str(root) + wanted)
+    line = bad(arch, build(arch, "hello.c", "dynamic"), "interpreter", options=["-L", str(root)])
+    assert f"runs 64-bit {arch}" in line
+
+
+# ---- the interpreter ---------------------------------------------------------
+
+
+def test_interpreter_missing_in_sysroot(arch, tmp_path):
+    line = bad(arch, build(arch, "hello.c", "dynamic"), "interpreter", "not found", "-L",
+               options=["-L", str(tmp_path)])
+    assert "/lib/ld-linux-" in line and str(tmp_path) in line
+
+
+@interp
+def interp_nonexistent(data, off, ph):
+    path = b"/nonexistent/ld-x.so.1\0"
+    data[ph[OFF]:ph[OFF] + len(path)] = path
+    ph[FILESZ] = ph[MEMSZ] = len(path)
+    set_ph(data, off, ph)
+
+
+def test_interpreter_path_nonexistent(arch, tmp_path):
+    data = bytearray(open(build(arch, "hello.c", "dynamic"), "rb").read())
+    interp_nonexistent(data)
+    p = tmp_path / "prog"
+    p.write_bytes(bytes(data))
+    bad(arch, str(p), "/nonexistent/ld-x.so.1", "not found", "-L")
+
+
+def test_sysroot_not_a_directory(arch, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    bad(arch, build(arch, "hello.c", "dynamic"), "-L", "not a directory", options=["-L", str(f)])
+    bad(arch, build(arch, "hello.c", "static"), "-L", "not a directory", options=["-L", str(f)])
+    bad(arch, build(arch, "hello.c", "static"), "-L", "no such directory", options=["-L", str(tmp_path / "x")])
+    bad(arch, build(arch, "hello.c", "static"), "PYQEMU_LD_PREFIX", "not a directory",
+        env={"PYQEMU_LD_PREFIX": str(f)})
+
+
+# ---- the command line --------------------------------------------------------
+
+
+def prog(arch):
+    return build(arch, "hello.c", "static")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["-bogus"], ["unknown option", "-bogus"]),
+    (["--bogus"], ["unknown option", "--bogus"]),
+    (["-E", "NOEQUALS"], ["-E", "NOEQUALS", "VAR=VALUE"]),
+    (["-E", "A=1,B"], ["-E", "'B'", "VAR=VALUE"]),
+    (["-E", "=x"], ["-E", "VAR=VALUE"]),
+    (["-U", "A=B"], ["-U", "variable name"]),
+    (["-s", "12Q"], ["-s", "invalid size", "12Q"]),
+    (["-s", "-5"], ["-s", "invalid size", "positive"]),
+    (["-s", "0"], ["-s", "invalid size"]),
+    (["-s", ""], ["-s", "invalid size"]),
+    (["-s", "99999999999999999999G"], ["-s", "invalid size"]),
+    (["-s", "900G"], ["-s", "too large"]),
+    (["-s", "1"], ["stack", "-s"]),
+    (["-cpu", "pentium"], ["unknown CPU model", "pentium", "-cpu help"]),
+    (["-d", "bogus"], ["-d", "unknown log item", "bogus", "-d help"]),
+    (["-d", "in_asm,bogus"], ["-d", "bogus"]),
+    (["-D", "/nonexistent/dir/log"], ["log file", "/nonexistent/dir/log", "No such file"]),
+    (["-D", "/"], ["log file", "directory"]),
+])
+def test_bad_option(arch, args, words):
+    bad(arch, prog(arch), *words, options=args)
+
+
+@pytest.mark.parametrize("option", ["-L", "-E", "-U", "-s", "-cpu", "-0", "-d", "-D"])
+def test_option_missing_its_argument(arch, option):
+    assert_one_line(run_cmd([option], arch), option, "needs an argument")
+
+
+@pytest.mark.parametrize("args", [[], ["--"], ["-L", "/tmp"], ["-strace"]])
+def test_no_program(arch, args):
+    assert_one_line(run_cmd(args, arch), "no program given", "usage")
+
+
+def test_no_program_plain_pyqemu():
+    assert_one_line(run_cmd([], None), "no program given")
+
+
+@pytest.mark.parametrize("var,value,words", [
+    ("PYQEMU_STACK_SIZE", "lots", ["PYQEMU_STACK_SIZE", "invalid size"]),
+    ("PYQEMU_SET_ENV", "NOEQUALS", ["PYQEMU_SET_ENV", "VAR=VALUE"]),
+    ("PYQEMU_UNSET_ENV", "A=B", ["PYQEMU_UNSET_ENV", "variable name"]),
+    ("PYQEMU_LOG", "bogus", ["PYQEMU_LOG", "bogus"]),
+    ("PYQEMU_CPU", "pentium", ["PYQEMU_CPU", "pentium"]),
+    ("PYQEMU_LOG_FILENAME", "/nonexistent/dir/log", ["PYQEMU_LOG_FILENAME", "/nonexistent/dir/log"]),
+])
+def test_bad_environment_variable(arch, var, value, words):
+    bad(arch, prog(arch), *words, env={var: value})
+
+
+# ---- fuzz: random damage to the header and program headers --------------------
+
+FUZZ_SEED = 20240611
+FUZZ_RUNS = 200
+
+
+def fuzz_mutants(data, seed, count):
+    rng = random.Random(seed)
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phnum, = struct.unpack_from("<H", data, 0x38)
+    end = phoff + phnum * 56
+    special = [0, 1, 0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFF0000, 1 << 63, len(data), len(data) + 1, 0x1000]
+    for _ in range(count):
+        m = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(0, end)
+            kind = rng.random()
+            if kind < 0.4:
+                m[pos] ^= 1 << rng.randrange(8)
+            elif kind < 0.7:
+                m[pos] = rng.randrange(256)
+            else:
+                pos &= ~7
+                value = rng.choice(special + [rng.getrandbits(64), rng.getrandbits(32), rng.getrandbits(16)])
+                m[pos:pos + 8] = struct.pack("<Q", value)
+        yield bytes(m)
+
+
+def _fork_main(path, arch):
+    """usermode.cli.main([path], arch) in a forked child (Python and Unicorn
+    start-up already paid), its stderr to a pipe. Returns (pid, read end)."""
+    import usermode.cli
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(r)
+            null = os.open(os.devnull, os.O_RDWR)
+            os.dup2(null, 0)
+            os.dup2(null, 1)
+            os.dup2(w, 2)
+            # pytest's capture replaced sys.stdout/err: write to the real descriptors
+            sys.stdout = open(1, "w", closefd=False)
+            sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")
+            status = usermode.cli.main([path], arch)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+            sys.stderr.flush()
+            status = 99
+        os._exit(status)
+    os.close(w)
+    return pid, r
+
+
+def run_forked_many(jobs, arch, timeout, parallel):
+    """Run cli.main on each path of jobs, `parallel` at a time; yields
+    (index, wait status, stderr text, timed out) as they finish."""
+    pending = list(enumerate(jobs))
+    running = {}  # read fd -> [index, pid, deadline, bytes]
+    while pending or running:
+        while pending and len(running) < parallel:
+            index, path = pending.pop(0)
+            pid, fd = _fork_main(path, arch)
+            running[fd] = [index, pid, time.monotonic() + timeout, b""]
+        wait = max(0.0, min(job[2] for job in running.values()) - time.monotonic())
+        ready, _, _ = select.select(list(running), [], [], wait)
+        now = time.monotonic()
+        for fd in list(running):
+            job = running[fd]
+            done = timed_out = False
+            if fd in ready:
+                chunk = os.read(fd, 65536)
+                job[3] += chunk
+                done = not chunk
+            if not done and now >= job[2]:
+                os.kill(job[1], signal.SIGKILL)
+                done = timed_out = True
+            if done:
+                os.close(fd)
+                del running[fd]
+                _, status = os.waitpid(job[1], 0)
+                yield job[0], status, job[3].decode(errors="replace"), timed_out
+
+
+def check_fuzz_outcome(status, err, timed_out, prog_name):
+    """A normal run, a one-line error, or a guest fault line: never a traceback."""
+    assert "Traceback" not in err, err
+    ours = [line for line in err.splitlines() if line.startswith(prog_name + ":")
+            and "unsupported syscall" not in line]
+    if timed_out:  # the damage sent the guest into a loop: its business, not an emulator failure
+        return "loop"
+    if os.WIFSIGNALED(status):  # the guest died by its signal: we said so in one line
+        assert len(ours) == 1 and " guest SIG" in ours[0], err
+        return "fault"
+    code = os.WEXITSTATUS(status)
+    assert code != 70 and code != 99, f"internal error: {err}"
+    if code == 42 and not ours:
+        return "ran"
+    if ours:
+        assert len(ours) == 1, err
+        if "guest SIG" not in ours[0]:
+            assert len(err.splitlines()) == 1, err
+        return "error"
+    return "ran"  # the guest itself failed (its own message, its own status)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fuzz_headers(arch, tmp_path):
+    import usermode.cpu
+    usermode.cpu.get(arch)  # imported before forking, once
+    data = open(build(arch, "hello.c", "static"), "rb").read()
+    outcomes = {}
+    started = time.monotonic()
+    paths = []
+    for i, mutant in enumerate(fuzz_mutants(data, FUZZ_SEED + (arch == "aarch64"), FUZZ_RUNS)):
+        paths.append(str(tmp_path / f"m{i}"))
+        with open(paths[-1], "wb") as f:
+            f.write(mutant)
+    for i, status, err, timed_out in run_forked_many(paths, arch, timeout=5,
+                                                     parallel=max(2, min(8, os.cpu_count() or 1))):
+        try:
+            kind = check_fuzz_outcome(status, err, timed_out, f"pyqemu-{arch}")
+        except AssertionError:
+            keep = os.path.join(os.path.dirname(__file__), ".build", f"fuzz-{arch}-{i}")
+            shutil.copy(paths[i], keep)
+            raise AssertionError(f"mutant {i} (kept as {keep}): status {status}, stderr:\n{err}")
+        outcomes[kind] = outcomes.get(kind, 0) + 1
+    assert outcomes.get("error", 0) > FUZZ_RUNS // 4, outcomes
+    assert time.monotonic() - started < 60, outcomes
