@@ -303,3 +303,31 @@ def test_no_qemu_needed_for_help():
     for args in (["-version"], ["-h"], ["-d", "help"], ["-cpu", "help"]):
         assert subprocess.run(pyqemu_command("riscv64") + args, capture_output=True).returncode == 0
 
+
+
+# ---- odd standard descriptors ------------------------------------------------------
+
+
+def test_help_into_a_closed_pipe(arch):
+    """`pyqemu -h | head -0`: no traceback, the SIGPIPE status."""
+    p = subprocess.Popen(pyqemu_command(arch) + ["-h"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=60) in (0, 141)
+    assert b"Traceback" not in err and err == b""
+
+
+@pytest.mark.parametrize("closed", ["stdout", "stderr"])
+def test_closed_standard_descriptor(arch, closed):
+    prog = build(arch, "hello.c", "static")
+    cmd = pyqemu_command(arch) + [prog]
+    shell = " ".join(f"'{c}'" for c in cmd) + (" >&-" if closed == "stdout" else " 2>&-")
+    res = subprocess.run(["sh", "-c", shell + "; echo status=$?"], capture_output=True, timeout=60)
+    assert b"Traceback" not in res.stderr + res.stdout
+    assert b"status=42" in res.stdout
+
+
+def test_closed_stderr_with_bad_input(arch, tmp_path):
+    res = subprocess.run(["sh", "-c", " ".join(pyqemu_command(arch)) + f" '{tmp_path}/nope' 2>&-; echo status=$?"],
+                         capture_output=True, timeout=60)
+    assert res.stdout.strip().endswith(b"status=1")

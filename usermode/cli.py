@@ -256,20 +256,40 @@ def main(argv=None, arch_name=None):
             return 0
         return run(opts, arch_name)
     except UserError as e:
-        sys.stderr.write(f"{prog_name}: {one_line(str(e))}\n")
+        _say(f"{prog_name}: {one_line(str(e))}")
         return e.status
+    except BrokenPipeError:  # -h | head: the reader left; go quietly, as SIGPIPE would
+        _silence_stdout()
+        return 128 + 13
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # the last guard of the rule: one line, never a traceback
         if opts is not None and "traceback" in opts.debug_items:
             import traceback
             traceback.print_exc()
-        sys.stderr.write(f"{prog_name}: {one_line(f'internal error: {type(e).__name__}: {e}')} "
-                         "(please report; -d traceback shows where)\n")
+        _say(f"{prog_name}: {one_line(f'internal error: {type(e).__name__}: {e}')} "
+             "(please report; -d traceback shows where)")
         return INTERNAL_ERROR_STATUS
 
 
 INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE, as the runner uses
+
+
+def _say(line):
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # nowhere to say it: the status still tells
+
+
+def _silence_stdout():
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def one_line(message):
@@ -284,8 +304,12 @@ def _unicorn_version():
 
 def entry(arch_name=None):
     status = main(arch_name=arch_name)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when started with the descriptor closed
+                stream.flush()
+        except (OSError, ValueError):
+            pass
     # Skip interpreter teardown: Unicorn instances and host threads need none,
     # and the guest's own data already went to its descriptors.
     os._exit(status)
