@@ -1,0 +1,194 @@
+"""Descriptors as such: dup, dup3, fcntl, pipe2, close_range, flock, the sync
+family, fadvise64, sendfile, copy_file_range.
+
+Guest descriptors are host descriptors; the emulator's own (process.reserved_fds)
+can be neither closed nor replaced by the guest.
+"""
+import ctypes
+import errno
+import functools
+import os
+
+from ...errors import GuestError
+from ...memory.space import PROT_READ, PROT_WRITE
+from ..argtypes import Arg, Enum, Fd, Flags, Long, Ptr, Size, UInt
+from ..registry import syscall
+from .fs import OpenFlags
+from .hostcall import HOST_ABI, HOST_LAYOUTS, call
+
+
+@syscall
+def dup(t, fd: Fd) -> Fd:
+    return call("dup", fd)  # not os.dup: that one makes the copy close-on-exec
+
+
+@syscall
+def dup3(t, oldfd: Fd, newfd: Fd, flags: OpenFlags) -> Fd:
+    t.process.check_fd_owned(newfd)
+    return call("dup3", oldfd, newfd, flags)
+
+
+@syscall
+def pipe2(t, fds: Ptr, flags: OpenFlags):
+    t.space.check(fds, 8, PROT_WRITE)
+    r, w = os.pipe2(flags)  # os.pipe2 passes the flags as they are
+    t.space.write(fds, t.abi.pack("ii", r, w))
+
+
+@syscall
+def close_range(t, first: UInt, last: UInt, flags: Flags("FILE", "CLOSE_RANGE_", zero="0")):
+    if first > last:
+        raise GuestError(errno.EINVAL)
+    # the emulator's own descriptors stay open: close the ranges around them
+    start = first
+    for fd in sorted(fd for fd in t.process.reserved_fds if first <= fd <= last):
+        if start < fd:
+            call("close_range", start, fd - 1, flags)
+        start = fd + 1
+    if start <= last:
+        call("close_range", start, last, flags)
+
+
+# ---- fcntl -------------------------------------------------------------------
+
+# commands whose argument and result are plain ints, the same on every ABI
+_INT_COMMANDS = ("F_DUPFD", "F_DUPFD_CLOEXEC", "F_GETFD", "F_SETFD", "F_SETOWN", "F_GETOWN",
+                 "F_SETLEASE", "F_GETLEASE", "F_NOTIFY", "F_SETPIPE_SZ", "F_GETPIPE_SZ",
+                 "F_ADD_SEALS", "F_GET_SEALS")
+_LOCK_COMMANDS = ("F_GETLK", "F_SETLK", "F_SETLKW", "F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW")
+_BLOCKING = ("F_SETLKW", "F_OFD_SETLKW")
+
+
+@functools.lru_cache(maxsize=None)
+def _commands(abi):
+    """guest command value -> (name, host command value), for this ABI."""
+    out = {}
+    for name in _INT_COMMANDS + _LOCK_COMMANDS + ("F_GETFL", "F_SETFL", "F_SETSIG", "F_GETSIG"):
+        guest, host = abi.tables.FILE.get(name), abi.host.FILE.get(name)
+        if guest is not None and host is not None:
+            out[guest] = (name, host)
+    return out
+
+
+class FcntlCmd(Enum):
+    def __init__(self):
+        super().__init__("FILE", "F_")
+
+    def show(self, t, raw, args):
+        entry = _commands(t.abi).get(raw & 0xFFFFFFFF)
+        return entry[0] if entry else str(raw & 0xFFFFFFFF)
+
+
+@syscall
+def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg):
+    entry = _commands(t.abi).get(cmd & 0xFFFFFFFF)
+    if entry is None:
+        raise GuestError(errno.EINVAL)
+    name, host_cmd = entry
+    if name in _INT_COMMANDS:
+        return call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF if name != "F_SETOWN" else t.abi.signed(arg))
+    if name == "F_GETFL":
+        return t.abi.flags("OPEN", "").to_guest(call("fcntl", fd, host_cmd, 0))
+    if name == "F_SETFL":
+        return call("fcntl", fd, host_cmd, t.abi.flags("OPEN", "").to_host(arg & 0xFFFFFFFF))
+    if name == "F_SETSIG":
+        return call("fcntl", fd, host_cmd, t.abi.signals.to_host(arg & 0xFFFFFFFF) if arg else 0)
+    if name == "F_GETSIG":
+        return t.abi.signals.to_guest(call("fcntl", fd, host_cmd, 0))
+    return _fcntl_lock(t, fd, name, host_cmd, arg)
+
+
+def _fcntl_lock(t, fd, name, host_cmd, addr):
+    guest, host = t.layouts.flock, HOST_LAYOUTS.flock
+    lock = guest.unpack(t.space.read(addr, guest.size))  # F_RDLCK/F_WRLCK/F_UNLCK, SEEK_*: generic values
+    buf = ctypes.create_string_buffer(host.pack(**lock), host.size)
+    if name in _BLOCKING:
+        with t.unlocked():
+            call("fcntl", fd, host_cmd, buf)
+    else:
+        call("fcntl", fd, host_cmd, buf)
+    if name.endswith("GETLK"):
+        t.space.write(addr, guest.pack(**host.unpack(buf.raw)))
+
+
+# ---- flock, sync, advice ---------------------------------------------------------
+
+LockOp = Flags("FILEOPS", "LOCK_")
+
+
+@syscall
+def flock(t, fd: Fd, operation: LockOp):
+    if operation & HOST_ABI.tables.FILEOPS["LOCK_NB"]:
+        return call("flock", fd, operation)
+    with t.unlocked():
+        return call("flock", fd, operation)
+
+
+@syscall
+def fsync(t, fd: Fd):
+    with t.unlocked():
+        os.fsync(fd)
+
+
+@syscall
+def fdatasync(t, fd: Fd):
+    with t.unlocked():
+        os.fdatasync(fd)
+
+
+@syscall
+def sync(t):
+    with t.unlocked():
+        os.sync()
+
+
+@syscall
+def syncfs(t, fd: Fd):
+    with t.unlocked():
+        call("syncfs", fd)
+
+
+Advice = Enum("FILEOPS", "POSIX_FADV_")
+
+
+@syscall
+def fadvise64(t, fd: Fd, offset: Long, length: Long, advice: Advice):
+    call("fadvise64", fd, offset, length, t.abi.const_map("FILEOPS", "POSIX_FADV_").to_host(advice))
+
+
+# ---- copies between descriptors --------------------------------------------------
+
+def _offset_cell(t, addr):
+    """An in/out loff_t argument: a host cell holding the guest's value, or None."""
+    if not addr:
+        return None
+    t.space.check(addr, 8, PROT_READ | PROT_WRITE)
+    return ctypes.c_int64(t.abi.unpack("q", t.space.read(addr, 8))[0])
+
+
+def _offset_back(t, addr, cell):
+    if cell is not None:
+        t.space.write(addr, t.abi.pack("q", cell.value))
+
+
+@syscall
+def sendfile(t, out_fd: Fd, in_fd: Fd, offset: Ptr, count: Size):
+    cell = _offset_cell(t, offset)
+    try:
+        with t.unlocked():
+            return call("sendfile", out_fd, in_fd, ctypes.byref(cell) if cell is not None else None, count)
+    finally:
+        _offset_back(t, offset, cell)
+
+
+@syscall
+def copy_file_range(t, fd_in: Fd, off_in: Ptr, fd_out: Fd, off_out: Ptr, length: Size, flags: UInt):
+    cell_in, cell_out = _offset_cell(t, off_in), _offset_cell(t, off_out)
+    try:
+        with t.unlocked():
+            return call("copy_file_range", fd_in, ctypes.byref(cell_in) if cell_in is not None else None,
+                        fd_out, ctypes.byref(cell_out) if cell_out is not None else None, length, flags)
+    finally:
+        _offset_back(t, off_in, cell_in)
+        _offset_back(t, off_out, cell_out)
+

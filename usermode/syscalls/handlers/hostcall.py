@@ -1,0 +1,68 @@
+"""The host kernel's own syscalls, called raw through libc's syscall().
+
+Python's os module is not always the host call a guest asked for: os.open and
+os.dup make descriptors close-on-exec (PEP 446), os.rename has no flags,
+os.utime cannot say UTIME_OMIT for one of the two times, and there is no
+os.getdents at all. Calling the host syscall by its (generated) number keeps
+every flag and every errno exactly the kernel's.
+
+Guest memory has a host address (AddressSpace.base + guest address), so a
+host call can read or write a guest buffer in place once the buffer has been
+checked (`guest_buffer`).
+"""
+import ctypes
+import os
+
+from ...abi import Abi
+from ...structs import Layouts
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+
+# The host side of every struct repacking: the host ABI and its layouts.
+HOST_ABI = Abi("x86_64", 64, "little")
+HOST_LAYOUTS = Layouts(HOST_ABI)
+_NUMBERS = HOST_ABI.tables.SYSCALLS
+
+
+def _arg(value):
+    if value is None:
+        return ctypes.c_void_p(None)
+    if isinstance(value, int):
+        return ctypes.c_long(value)
+    if isinstance(value, bytes):
+        return ctypes.c_char_p(value)
+    return value  # a ctypes object: byref(), a buffer
+
+
+def call(name, *args):
+    """The host syscall `name`; its result, or OSError with the host errno."""
+    ret = _syscall(ctypes.c_long(_NUMBERS[name]), *[_arg(a) for a in args])
+    if ret == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return ret
+
+
+def guest_buffer(t, addr, length, prot):
+    """The host address of a guest buffer, after the EFAULT check."""
+    t.space.check(addr, length, prot)
+    return ctypes.c_void_p(t.space.base + addr)
+
+
+def same_layout(t, name):
+    """Whether the guest's struct `name` is byte for byte the host's (then no repacking)."""
+    return t.layouts.__getattr__(name).struct.format == HOST_LAYOUTS.__getattr__(name).struct.format
+
+
+def repack(src_layout, dst_layout, data):
+    """A struct's bytes in one layout, rewritten field by field in another."""
+    return dst_layout.pack(**src_layout.unpack(data))
+
+
+def path_arg(t, addr):
+    """An optional path argument (NULL allowed): host path bytes or None."""
+    if not addr:
+        return None
+    return t.process.host_path(t.space.cstring(addr))
