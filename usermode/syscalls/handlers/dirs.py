@@ -4,13 +4,13 @@ import os
 
 from ...errors import GuestError
 from ...memory.space import PROT_WRITE
-from ..argtypes import Fd, OutBuf, Path, Size
+from ..argtypes import Fd, OutBuf, Path, Size, UInt
 from ..registry import syscall
 from . import hostcall
 
 
 @syscall
-def getdents64(t, fd: Fd, dirp: OutBuf, count: Size):
+def getdents64(t, fd: Fd, dirp: OutBuf, count: UInt):
     # struct linux_dirent64 has fixed-width fields only, so where the guest's
     # layout is the host's (checked, not assumed) the host kernel fills the
     # guest's buffer directly; records are 8-byte aligned on every ABI.

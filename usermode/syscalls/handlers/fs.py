@@ -11,7 +11,7 @@ import os
 
 from ...errors import GuestError
 from ...memory.space import PROT_WRITE
-from ..argtypes import OpenMode, DirFd, Fd, Flags, Int, Long, Mode, OutBuf, Path, Ptr, Size, UInt
+from ..argtypes import CStr, DirFd, Fd, Flags, Int, Long, Mode, OpenMode, OutBuf, Path, Ptr, Size, UInt
 from ..registry import syscall
 from . import hostcall
 from .hostcall import HOST_LAYOUTS, call, guest_buffer, path_arg
@@ -25,6 +25,13 @@ RenameFlags = Flags("FILE", "RENAME_", zero="0")
 AccessMode = Int  # R_OK|W_OK|X_OK: the same bits on every ABI
 AT_EMPTY_PATH = 0x1000
 AT_SYMLINK_NOFOLLOW = 0x100
+
+
+class OptPath(CStr):
+    """A path that may be NULL (statx, utimensat): host path bytes or None."""
+
+    def decoder(self, abi):
+        return path_arg
 
 
 def dir_fd(dirfd):
@@ -86,13 +93,24 @@ def fstat(t, fd: Fd, buf: OutBuf):
     t.space.write(buf, pack_stat(t, os.fstat(fd)))
 
 
-StatxMask = Flags("FILE", "STATX_", translate=False)
+class StatxMask(Flags):
+    """STATX_* request bits (the same on every ABI), shown without the STATX_ATTR_* names that share values."""
+
+    def __init__(self):
+        super().__init__("FILE", "STATX_", zero="0", translate=False)
+
+    def show(self, t, raw, args):
+        fmap = t.abi.flags("FILE", "STATX_")
+        names = [name for g, _, name in fmap.bits if raw & g and not name.startswith("STATX_ATTR")]
+        rest = raw & 0xFFFFFFFF
+        for name in names:
+            rest &= ~fmap.guest[name]
+        return "|".join(names + ([hex(rest)] if rest else [])) or "0"
 
 
 @syscall
-def statx(t, dirfd: DirFd, path: Ptr, flags: AtFlags, mask: StatxMask, buf: OutBuf):
+def statx(t, dirfd: DirFd, host_path: OptPath, flags: AtFlags, mask: StatxMask(), buf: OutBuf):
     # NULL path is the kernel's (6.11+) spelling of "" with AT_EMPTY_PATH
-    host_path = path_arg(t, path)
     size = t.layouts.statx.size
     if hostcall.same_layout(t, "statx"):  # fixed-width fields only: the host writes the guest's buffer
         call("statx", dirfd, host_path, flags, mask, guest_buffer(t, buf, size, PROT_WRITE))
@@ -184,9 +202,8 @@ def fchown(t, fd: Fd, owner: UInt, group: UInt):
 
 
 @syscall
-def utimensat(t, dirfd: DirFd, path: Ptr, times: Ptr, flags: AtFlags):
+def utimensat(t, dirfd: DirFd, host_path: OptPath, times: Ptr, flags: AtFlags):
     # NULL path: the file open on dirfd (futimens); NULL times: both now
-    host_path = path_arg(t, path)
     host_times = None
     if times:
         ts = t.layouts.timespec

@@ -88,8 +88,13 @@ class Request(UInt):
         return hex(raw & 0xFFFFFFFF)
 
 
+class IoctlArg(Arg):
+    def show(self, t, raw, args):
+        return hex(raw)
+
+
 @syscall
-def ioctl(t, fd: Fd, request: Request(), arg: Arg):
+def ioctl(t, fd: Fd, request: Request(), arg: IoctlArg):
     entry = _requests(t.abi).get(request)
     if entry is None:
         key = f"ioctl {request:#x}"
