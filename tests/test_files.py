@@ -54,6 +54,7 @@ EXPECTED = {
                       "F_GETFD of dup: 0", "F_DUPFD_CLOEXEC >= 60: 60", "F_GETFD of cloexec dup: 1",
                       "dup not cloexec: 0", "dup3 cloexec: 70", "F_GETFD 70: 1", "F_GETFD 71: 0",
                       "dup3 same fd: -1 EINVAL", "dup3 bad flags: -1 EINVAL", "fcntl bad cmd: -1 EINVAL",
+                      "owner type pid 1 is us 1", "F_GETOWN: 1", "F_GETOWN_EX bad pointer: -1 EFAULT",
                       "plain open F_GETFD: 0", "closed by close_range: -1 EBADF",
                       "F_GETFD after cloexec range: 1", "close_range bad: -1 EINVAL"],
     "locks": ["getlk type unlck 1", "ofd conflict type rd 1 start 3 len 4 pid -1",

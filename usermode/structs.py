@@ -100,6 +100,7 @@ STATX = [
 
 # struct flock with a 64-bit off_t (every 64-bit ABI; flock64 is the same there)
 FLOCK = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")]
+F_OWNER_EX = [("type", "i32"), ("pid", "i32")]  # F_GETOWN_EX/F_SETOWN_EX; F_OWNER_* are generic
 
 # asm-generic struct statfs (words are longs; f_fsid is two ints)
 STATFS = [
@@ -159,6 +160,7 @@ DECLARATIONS = {
     "stat": {"generic": STAT_GENERIC},
     "statx": STATX,
     "flock": FLOCK,
+    "f_owner_ex": F_OWNER_EX,
     "statfs": STATFS,
     "termios": TERMIOS,
     "winsize": WINSIZE,

@@ -310,6 +310,12 @@ static void fcntl_and_dup(void) {
     SHOW("dup2 same", dup2(73, 73));
     SHOW("dup bad", dup(999));
     SHOW("fcntl bad cmd", fcntl(fd, 9999));
+    struct f_owner_ex own = {.type = F_OWNER_PID, .pid = getpid()}, got = {0, 0};
+    SHOW("F_SETOWN_EX", fcntl(fd, F_SETOWN_EX, &own));
+    SHOW("F_GETOWN_EX", fcntl(fd, F_GETOWN_EX, &got));
+    printf("owner type pid %d is us %d\n", got.type == F_OWNER_PID, got.pid == getpid());
+    SHOW("F_GETOWN", fcntl(fd, F_GETOWN) == getpid());
+    SHOW("F_GETOWN_EX bad pointer", fcntl(fd, F_GETOWN_EX, (void *)8));
     SHOW("fcntl bad fd", fcntl(999, F_GETFD));
     /* a file opened before is still open and open files never got CLOEXEC by accident */
     int plain = open("c", O_RDONLY);

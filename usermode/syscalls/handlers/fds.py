@@ -57,13 +57,14 @@ _INT_COMMANDS = ("F_DUPFD", "F_DUPFD_CLOEXEC", "F_GETFD", "F_SETFD", "F_SETOWN",
                  "F_ADD_SEALS", "F_GET_SEALS")
 _LOCK_COMMANDS = ("F_GETLK", "F_SETLK", "F_SETLKW", "F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW")
 _BLOCKING = ("F_SETLKW", "F_OFD_SETLKW")
+_OWNER_COMMANDS = ("F_GETOWN_EX", "F_SETOWN_EX")
 
 
 @functools.lru_cache(maxsize=None)
 def _commands(abi):
     """guest command value -> (name, host command value), for this ABI."""
     out = {}
-    for name in _INT_COMMANDS + _LOCK_COMMANDS + ("F_GETFL", "F_SETFL", "F_SETSIG", "F_GETSIG"):
+    for name in _INT_COMMANDS + _LOCK_COMMANDS + _OWNER_COMMANDS + ("F_GETFL", "F_SETFL", "F_SETSIG", "F_GETSIG"):
         guest, host = abi.tables.FILE.get(name), abi.host.FILE.get(name)
         if guest is not None and host is not None:
             out[guest] = (name, host)
@@ -95,7 +96,22 @@ def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg):
         return call("fcntl", fd, host_cmd, t.abi.signals.to_host(arg & 0xFFFFFFFF) if arg else 0)
     if name == "F_GETSIG":
         return t.abi.signals.to_guest(call("fcntl", fd, host_cmd, 0))
+    if name in _OWNER_COMMANDS:
+        return _fcntl_struct(t, fd, name, host_cmd, arg, "f_owner_ex", name == "F_GETOWN_EX")
     return _fcntl_lock(t, fd, name, host_cmd, arg)
+
+
+def _fcntl_struct(t, fd, name, host_cmd, addr, layout, out):
+    guest, host = getattr(t.layouts, layout), getattr(HOST_LAYOUTS, layout)
+    if out:
+        t.space.check(addr, guest.size, PROT_WRITE)
+        buf = ctypes.create_string_buffer(host.size)
+    else:
+        buf = ctypes.create_string_buffer(host.pack(**guest.unpack(t.space.read(addr, guest.size))), host.size)
+    ret = call("fcntl", fd, host_cmd, buf)
+    if out:
+        t.space.write(addr, guest.pack(**host.unpack(buf.raw)))
+    return ret
 
 
 def _fcntl_lock(t, fd, name, host_cmd, addr):
