@@ -186,14 +186,14 @@ def test_socket_type_option_and_flag_translation_by_name():
 
 
 def test_signal_sets_and_bit_arrays_across_byte_orders():
-    from usermode.syscalls.handlers import hostsys
+    from usermode.syscalls.handlers import hosttypes
     abi = _mips_like_abi()
     # fd_set / cpu mask words: bit n of the integer is fd n, whatever the byte order
-    data = hostsys.bits_to_guest(abi, (1 << 100) | 1, 16)
+    data = hosttypes.bits_to_guest(abi, (1 << 100) | 1, 16)
     assert data == (1).to_bytes(8, "big") + (1 << 36).to_bytes(8, "big")
-    assert hostsys.bits_from_guest(abi, data) == (1 << 100) | 1
+    assert hosttypes.bits_from_guest(abi, data) == (1 << 100) | 1
     # a guest sigset with SIGUSR1 (16 here) and SIGUSR2 (17) becomes the host's 10 and 12
     memory = bytearray(64)
     memory[8:16] = ((1 << 15) | (1 << 16)).to_bytes(8, "big")
-    host = hostsys.host_sigset(_FakeThread(abi, memory), 8, 8)
+    host = hosttypes.host_sigset(_FakeThread(abi, memory), 8, 8)
     assert int.from_bytes(host.raw, "little") == (1 << 9) | (1 << 11)

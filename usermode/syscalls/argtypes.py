@@ -185,7 +185,8 @@ class OpenMode(Mode):
 
     def show(self, t, raw, args):
         table = t.abi.tables.FILE
-        creating = table["O_CREAT"] | table.get("O_TMPFILE", 0)
+        # O_TMPFILE includes O_DIRECTORY's bit: only its own bit means "creating"
+        creating = table["O_CREAT"] | (table.get("O_TMPFILE", 0) & ~table["O_DIRECTORY"])
         if not args.get(self.flags, 0) & creating:
             return None
         return super().show(t, raw, args)

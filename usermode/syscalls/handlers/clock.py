@@ -13,7 +13,7 @@ import errno
 from ...errors import GuestError
 from ..argtypes import Enum, Flags, OutBuf, Ptr, Size
 from ..registry import syscall
-from .hostsys import (HOST_LAYOUTS, PROT_WRITE, Timespec, Timeval, call, guest_address,
+from .hosttypes import (HOST_LAYOUTS, PROT_WRITE, Timespec, Timeval, call, guest_address,
                       read_timespec, repack, write_timespec)
 
 INT_MAX = (1 << 31) - 1

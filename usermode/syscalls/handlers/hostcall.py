@@ -45,10 +45,15 @@ def call(name, *args):
     return ret
 
 
-def guest_buffer(t, addr, length, prot):
+def guest_address(t, addr, length, prot):
     """The host address of a guest buffer, after the EFAULT check."""
     t.space.check(addr, length, prot)
-    return ctypes.c_void_p(t.space.base + addr)
+    return t.space.base + addr
+
+
+def guest_buffer(t, addr, length, prot):
+    """guest_address as a pointer argument for call()."""
+    return ctypes.c_void_p(guest_address(t, addr, length, prot))
 
 
 def same_layout(t, name):

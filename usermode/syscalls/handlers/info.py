@@ -13,7 +13,7 @@ import os
 from ...errors import GuestError
 from ..argtypes import Arg, Enum, Int, Ptr, UInt
 from ..registry import syscall
-from .hostsys import (HOST, HOST_LAYOUTS, PROT_READ, bits_from_guest, bits_to_guest,
+from .hosttypes import (HOST, HOST_LAYOUTS, PROT_READ, bits_from_guest, bits_to_guest,
                       call, host_bits, repack)
 
 

@@ -3,7 +3,7 @@ receive (plain and with messages, SCM_RIGHTS and SCM_CREDENTIALS both ways),
 shutdown, and socket options translated by name.
 
 Guest descriptors are host descriptors, so every call is the host kernel's own
-raw call (hostsys.call) on the guest's buffers in place where they are the
+raw call (hostcall.call) on the guest's buffers in place where they are the
 host's byte for byte (data, iovec targets), and on host copies where they are
 not: a sockaddr's family field (the guest's byte order, the family's value by
 name), msghdr/iovec/cmsghdr (the guest's word size), option values. Calls that
@@ -22,7 +22,7 @@ from ...errors import GuestError
 from ...translate import FlagMap, ValueMap
 from ..argtypes import Arg, Enum, Fd, Flags, InBuf, Int, OutBuf, Ptr, Size
 from ..registry import syscall
-from .hostsys import (HOST, HOST_ABI, HOST_LAYOUTS, PROT_READ, PROT_WRITE, address,
+from .hosttypes import (HOST, HOST_ABI, HOST_LAYOUTS, PROT_READ, PROT_WRITE, address,
                       guest_address, call, repack)
 
 SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage): the kernel's limit on an address

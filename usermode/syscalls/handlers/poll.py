@@ -1,6 +1,6 @@
 """Waiting for descriptors: ppoll, pselect6, epoll, and eventfd.
 
-Every wait is the host kernel's own raw call (hostsys.call) on host copies of
+Every wait is the host kernel's own raw call (hostcall.call) on host copies of
 the guest's structures, made with the emulator lock released: the timeout's
 write-back (time left), the atomically applied signal mask, the EINTR and the
 result are then exactly the kernel's. What differs between guest and host is
@@ -16,7 +16,7 @@ from ...errors import GuestError
 from ...translate import FlagMap
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
-from .hostsys import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, address, bits_from_guest,
+from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, address, bits_from_guest,
                       bits_to_guest, call, host_bits, host_sigset, read_timespec,
                       write_back_timespec)
 

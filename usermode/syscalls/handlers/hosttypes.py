@@ -1,67 +1,29 @@
-"""Host-side helpers for the waiting, socket, clock and information calls
-(poll.py, net.py, clock.py, info.py): raw host syscalls, and the repacking of
-the few kernel types those calls share (timespec, signal sets, bit arrays).
+"""Kernel types shared by the waiting, socket, clock and information calls
+(poll.py, net.py, clock.py, info.py), on the host side: timespec and timeval,
+bit arrays of longs (fd_set, cpu masks), signal sets translated by name.
 
-Why raw host syscalls (libc's syscall() through ctypes, numbers from the
-generated host table) rather than Python's wrappers: the guest asked for the
-kernel's call, and the wrappers are not it. glibc's ppoll and pselect copy the
-timeout so the kernel's write-back of the time left never shows; Python's
-select.poll retries on EINTR with a recomputed timeout; socket objects parse
-addresses into tuples and lose what they cannot parse. A raw call keeps every
-flag, errno and write-back exactly the host kernel's, and ctypes drops the GIL
-around it. (hostcall.py, written alongside for the fs handlers, has the same
-`call`; one of the two can absorb the other once both have landed.)
+Those calls are the host kernel's own raw syscalls (hostcall.call): glibc's
+ppoll and pselect copy the timeout so the kernel's write-back of the time left
+never shows; Python's select.poll retries on EINTR with a recomputed timeout;
+socket objects parse addresses into tuples and lose what they cannot parse.
 """
 import ctypes
 import errno
-import os
 import signal
 
-from ...abi import Abi
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
-from ...structs import Layouts
 from ...tables import x86_64 as HOST
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_syscall = _libc.syscall
-_syscall.restype = ctypes.c_long
-_NUMBERS = HOST.SYSCALLS
+from .hostcall import HOST_ABI, HOST_LAYOUTS, call, guest_address, repack
 
 # glibc's _NSIG counts signal 0, the kernel's does not: the host kernel's sigset_t size
 HOST_SIGSET_BYTES = (signal.NSIG - 1) // 8
 HOST_LONG_BITS = 64
-# the host side of struct repacking: its ABI and its packed layouts
-HOST_ABI = Abi("x86_64", 64, "little")
-HOST_LAYOUTS = Layouts(HOST_ABI)
-
-
-def _arg(value):
-    if value is None:
-        return ctypes.c_void_p(None)
-    if isinstance(value, int):
-        return ctypes.c_long(value)
-    return value  # a ctypes object (buffer, byref)
-
-
-def call(name, *args):
-    """The host syscall `name`: its result, or OSError with the host errno."""
-    ret = _syscall(ctypes.c_long(_NUMBERS[name]), *[_arg(a) for a in args])
-    if ret == -1:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return ret
 
 
 def address(buf):
     """Host address of a ctypes object, or NULL for None."""
     return None if buf is None else ctypes.addressof(buf)
-
-
-def guest_address(t, addr, length, prot):
-    """The host address of a guest buffer, after the EFAULT check."""
-    t.space.check(addr, length, prot)
-    return t.space.base + addr
 
 
 class Timespec(ctypes.Structure):
@@ -149,11 +111,6 @@ def host_sigset(t, addr, size):
         guest >>= 1
         n += 1
     return ctypes.create_string_buffer(out.to_bytes(HOST_SIGSET_BYTES, "little"), HOST_SIGSET_BYTES)
-
-
-def repack(src_layout, dst_layout, data):
-    """A struct's bytes in one layout rewritten field by field in another."""
-    return dst_layout.pack(**src_layout.unpack(data))
 
 
 __all__ = ["HOST", "HOST_ABI", "HOST_LAYOUTS", "repack", "call", "address", "guest_address", "Timespec", "Timeval", "read_timespec",
