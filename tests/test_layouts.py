@@ -7,15 +7,19 @@ with -c (never run) and the array is read back from the object with
 pyelftools, as tools/gen_tables.py does for constants.
 """
 import importlib
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
-from elftools.elf.elffile import ELFFile
 
-from conftest import ARCHES
+from conftest import ARCHES, HERE
 from usermode import structs
 from usermode.structs import Layout
+
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from gen_tables import read_array  # noqa: E402  (the generator's own reader of compiled arrays)
 
 # headers for declarations that C_TYPES does not describe: `struct <name>` is in one of these
 DEFAULT_HEADERS = ["sys/types.h", "sys/stat.h", "sys/time.h", "time.h", "sys/uio.h", "fcntl.h",
@@ -51,14 +55,7 @@ def _c_values(arch, name, layout, tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 0, f"{name}: C side does not compile for {arch}:\n{res.stderr[-3000:]}"
     count = 1 + 2 * len(members)
-    with open(obj, "rb") as f:
-        elf = ELFFile(f)
-        sym = elf.get_section_by_name(".symtab").get_symbol_by_name("pyq_layout")[0]
-        data = elf.get_section(sym["st_shndx"]).data()
-        order = "little" if elf.little_endian else "big"
-        start = sym["st_value"]
-        values = [int.from_bytes(data[start + 8 * i:start + 8 * i + 8], order, signed=True)
-                  for i in range(count)]
+    values = read_array(str(obj), count, "pyq_layout")
     size = values[0]
     fields = {f: (values[1 + 2 * i], values[2 + 2 * i]) for i, (f, _) in enumerate(members)}
     return size, fields

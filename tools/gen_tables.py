@@ -91,10 +91,11 @@ def compile_values(cc, headers, names):
     return {}
 
 
-def read_array(obj_path, count):
+def read_array(obj_path, count, symbol="pyq_values"):
+    """The `count` long longs of array `symbol` in a compiled (not linked) object file."""
     with open(obj_path, "rb") as f:
         elf = ELFFile(f)
-        sym = elf.get_section_by_name(".symtab").get_symbol_by_name("pyq_values")[0]
+        sym = elf.get_section_by_name(".symtab").get_symbol_by_name(symbol)[0]
         data = elf.get_section(sym["st_shndx"]).data()
         order = "little" if elf.little_endian else "big"
         start = sym["st_value"]

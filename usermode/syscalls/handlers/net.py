@@ -523,24 +523,18 @@ def _sockopt(t, level, optname):
     return entry[0], option[0], option[1]
 
 
+# option values that are themselves constants, and the map that translates them
+_VALUE_MAPS = {_TYPE: sock_types, _FAMILY: families, _ERRNO: lambda abi: abi.errno}
+
+
 def _int_to_guest(abi, kind, value):
-    if kind == _TYPE:
-        return sock_types(abi).to_guest(value)
-    if kind == _FAMILY:
-        return families(abi).to_guest(value)
-    if kind == _ERRNO:
-        return abi.errno.to_guest(value)
-    return value
+    maps = _VALUE_MAPS.get(kind)
+    return maps(abi).to_guest(value) if maps else value
 
 
 def _int_to_host(abi, kind, value):
-    if kind == _TYPE:
-        return sock_types(abi).to_host(value)
-    if kind == _FAMILY:
-        return families(abi).to_host(value)
-    if kind == _ERRNO:
-        return abi.errno.to_host(value)
-    return value
+    maps = _VALUE_MAPS.get(kind)
+    return maps(abi).to_host(value) if maps else value
 
 
 @syscall
