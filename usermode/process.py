@@ -5,6 +5,7 @@ import sys
 
 from .errors import GuestError
 from .memory.space import AddressSpace
+from .paths import PathResolver
 from .structs import Layouts
 from .syscalls.dispatch import SyscallTable
 from .threads.lock import EmulatorLock
@@ -33,7 +34,9 @@ class Process:
         self.exit_status = 0
         self.crashed = None
         self.sysroot = None
-        self._sysroot_bytes = None
+        self.paths = PathResolver()  # guest paths <-> host paths (-L, --rootfs): usermode/paths.py
+        if getattr(options, "rootfs", None):
+            self.paths.set_rootfs(options.rootfs)
         self.exe = None  # the guest program's absolute host path (/proc/self/exe)
         self.brk_start = self.brk = 0
         self.auxv = []  # (key, value) pairs, as given to the guest
@@ -47,18 +50,14 @@ class Process:
 
     # ---- paths -----------------------------------------------------------
 
-    def host_path(self, path):
-        """Where the host finds a guest path: absolute paths in the sysroot first (-L)."""
-        root = self._sysroot_bytes
-        if root is not None and path[:1] == b"/":
-            candidate = root + path
-            if os.path.lexists(candidate):
-                return candidate
-        return path
+    def host_path(self, path, dirfd=-100, nofollow=False):
+        """Where the host finds a guest path: -L's sysroot first, or inside --rootfs's root."""
+        return self.paths.to_host(path, dirfd, nofollow)
 
     def set_sysroot(self, path):
         self.sysroot = os.path.abspath(path)
-        self._sysroot_bytes = os.fsencode(self.sysroot).rstrip(b"/")
+        if not self.paths.is_rootfs:
+            self.paths.set_overlay(self.sysroot)
 
     # ---- messages ----------------------------------------------------------
 
