@@ -110,3 +110,22 @@ def hwcaps(uc):
 
 def undecodable(insn):
     return "SIGILL"
+
+# /proc/cpuinfo's Features: the kernel's names of the AT_HWCAP and AT_HWCAP2 bits
+# (arch/arm64/kernel/cpuinfo.c), in bit order.
+_HWCAP_NAMES = ("fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm "
+                "jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp sha512 sve asimdfhm dit uscat ilrcpc "
+                "flagm ssbs sb paca pacg").split()
+_HWCAP2_NAMES = ("dcpodp sve2 sveaes svepmull svebitperm svesha3 svesm4 flagm2 frint svei8mm "
+                 "svef32mm svef64mm svebf16 i8mm bf16 dgh rng bti mte").split()
+
+
+def cpuinfo(hwcap, hwcap2, ncpus):
+    """/proc/cpuinfo as arm64 Linux words it, for the features the guest is told about."""
+    features = [n for i, n in enumerate(_HWCAP_NAMES) if hwcap >> i & 1] + \
+               [n for i, n in enumerate(_HWCAP2_NAMES) if hwcap2 >> i & 1]
+    block = ("BogoMIPS\t: 100.00\n"
+             f"Features\t: {' '.join(features)}\n"
+             "CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\n"
+             "CPU part\t: 0xd07\nCPU revision\t: 0\n\n")
+    return "".join(f"processor\t: {i}\n" + block for i in range(ncpus))

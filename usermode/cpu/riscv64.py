@@ -58,3 +58,9 @@ def undecodable(insn):
     if insn[:4] == b"\x73\x00\x10\x00" or insn[:2] == b"\x02\x90":
         return "SIGTRAP"
     return "SIGILL"
+
+def cpuinfo(hwcap, hwcap2, ncpus):
+    """/proc/cpuinfo as riscv Linux words it: the ISA string from the misa letters the guest is told about."""
+    letters = "".join(c for c in "imafdqcv" if hwcap >> (ord(c) - ord("a")) & 1)
+    return "".join(f"processor\t: {i}\nhart\t\t: {i}\nisa\t\t: rv64{letters}\nmmu\t\t: sv39\n\n"
+                   for i in range(ncpus))
