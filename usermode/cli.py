@@ -26,6 +26,8 @@ OPTIONS = [
     ("h", None, None, "print this help and exit"),
     ("help", None, None, "print this help and exit"),
     ("L", "PYQEMU_LD_PREFIX", "path", "sysroot: the guest's absolute paths are looked up here first"),
+    ("rootfs", "PYQEMU_ROOTFS", "dir", "the guest sees dir as / (like a chroot; /proc, /dev, /sys, /tmp "
+     "and the current directory stay the host's)"),
     ("s", "PYQEMU_STACK_SIZE", "size", "stack size in bytes (k, M, G suffixes), default 8M"),
     ("cpu", "PYQEMU_CPU", "model", "CPU model ('-cpu help' lists them)"),
     ("E", "PYQEMU_SET_ENV", "var=value", "set a variable in the guest's environment (repeatable, or comma separated)"),
@@ -43,6 +45,7 @@ class Options:
     def __init__(self, prog_name):
         self.prog_name = prog_name
         self.sysroot = None
+        self.rootfs = None
         self.stack_size = 8 << 20
         self.cpu = None
         self.env_ops = []  # ("set", name, value) / ("unset", name, None), in the order given
@@ -85,6 +88,8 @@ def _apply(opts, name, value):
         opts.action = "version"
     elif name == "L":
         opts.sysroot = value
+    elif name == "rootfs":
+        opts.rootfs = value
     elif name == "s":
         opts.stack_size = parse_size(value)
     elif name == "cpu":
@@ -200,8 +205,38 @@ def detect_arch(path):
     return found[0]
 
 
+GUEST_PATH = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def rootfs_program(opts):
+    """--rootfs: check the root, and find the program the guest names inside it
+    (a name without a slash is also looked for along the usual PATH, as proot does)."""
+    from .paths import PathResolver
+    given = opts.given_as("rootfs")
+    if opts.sysroot is not None:
+        raise UserError(f"{opts.given_as('L')} and {given} exclude each other: the root is the sysroot")
+    if not os.path.isdir(opts.rootfs):
+        raise UserError(f"root '{opts.rootfs}' ({given}) is not a directory" if os.path.exists(opts.rootfs)
+                        else f"root '{opts.rootfs}' ({given}): no such directory")
+    paths = PathResolver()
+    paths.set_rootfs(opts.rootfs)
+    name = os.fsencode(opts.program)
+    candidates = [name]
+    if b"/" not in name:
+        candidates += [d + b"/" + name for d in GUEST_PATH.split(b":")]
+    for candidate in candidates:
+        host = paths.to_host(candidate)
+        if os.path.isfile(host):
+            return os.fsdecode(host)
+    raise UserError(f"program '{opts.program}' not found in the root '{opts.rootfs}' ({given})")
+
+
 def run(opts, arch_name):
     from . import cpu
+    argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.program)] + \
+        [os.fsencode(a) for a in opts.args]
+    if opts.rootfs is not None:
+        opts.program = rootfs_program(opts)
     if arch_name is None:
         arch = detect_arch(opts.program)
     else:
@@ -224,8 +259,6 @@ def run(opts, arch_name):
             raise UserError(f"{opts.given_as('D')}: cannot open log file '{opts.logfile}': "
                             f"{e.strerror}") from None
     from .runner import run_program
-    argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.program)] + \
-        [os.fsencode(a) for a in opts.args]
     return run_program(arch, opts, argv, guest_environment(opts), log)
 
 

@@ -44,6 +44,9 @@ def start(process, path, argv, envp):
     arch, space, options = process.arch, process.space, process.options
     elf = ElfFile(path, check=lambda e: check_arch(e, arch, "program", process.prog))
     process.exe = os.path.abspath(path)
+    # the name the guest knows it by (AT_EXECFN, comm): under --rootfs, inside the root
+    process.exe_guest = process.paths.guest_name(os.fsencode(process.exe)) if process.paths.is_rootfs \
+        else os.fsencode(path)
 
     # the stack: fixed size (-s), at the top of the guest range, as qemu-user
     stack_base = process.stack_top - process.stack_size
@@ -53,7 +56,7 @@ def start(process, path, argv, envp):
     entry = main.entry
     interp_base = 0
     if elf.interp:
-        host_interp, sysroot = find_interpreter(elf.interp, arch, options.sysroot)
+        host_interp, sysroot = find_interpreter(elf.interp, arch, options.sysroot, process.paths)
         ielf = ElfFile(host_interp, what="interpreter",
                        check=lambda e: check_arch(e, arch, "interpreter", process.prog))
         interp = image.load(space, ielf)
@@ -88,12 +91,13 @@ def start(process, path, argv, envp):
 
     stack = InitialStack(arch.ABI, process.stack_top)
     sp, blob, process.auxv = stack.build(
-        argv, envp, auxv, execfn=os.fsencode(path),
+        argv, envp, auxv, execfn=process.exe_guest,
         platform=arch.PLATFORM.encode() if arch.PLATFORM else None, random16=os.urandom(16))
     if len(blob) > process.stack_size // 2:
         raise UserError(f"arguments and environment ({len(blob)} bytes) do not fit the "
                         f"{process.stack_size} byte stack: raise it with -s")
     space.write(sp, blob)
+    process.start_stack = sp  # /proc/self/stat's startstack
     process.argv, process.envp = argv, envp
 
     thread.uc.reg_write(arch.REG_SP, sp)

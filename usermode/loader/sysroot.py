@@ -30,8 +30,15 @@ def resolve_in_root(root, path, max_links=40):
     return os.path.join(root, *resolved)
 
 
-def find_interpreter(interp, arch, sysroot):
-    """(host path of the interpreter, sysroot now in use or None)."""
+def find_interpreter(interp, arch, sysroot, paths=None):
+    """(host path of the interpreter, sysroot now in use or None). Under --rootfs
+    (`paths` in rootfs mode) the interpreter is the root's own."""
+    if paths is not None and paths.is_rootfs:
+        path = paths.interpreter(os.fsencode(interp))
+        if path is None:
+            raise UserError(f"interpreter '{interp}' not found in the root '{os.fsdecode(paths.root)}' "
+                            f"(--rootfs): is it a {arch.NAME} root?")
+        return os.fsdecode(path), None
     if sysroot:  # cli.run already checked it is a directory; this is for other callers
         if not os.path.isdir(sysroot):
             raise UserError(f"sysroot '{sysroot}' (-L) is not a directory")

@@ -107,15 +107,71 @@ class CStr(Ptr):
 
 
 class Path(CStr):
-    """A path name, decoded to the host path (sysroot lookup applied)."""
+    """A path name, decoded to the host path by the process's PathResolver
+    (usermode/paths.py: -L's sysroot, --rootfs's root).
+
+    A relative path starts from the directory in argument `dirfd`; the registry
+    names it (`bind`): the DirFd argument just before the path. `nofollow` says
+    whether a final symlink is left unresolved (the call acts on the link):
+    False, True, or (flags argument, rule) where rule(abi) gives a test of that
+    argument's raw value. NULL is EFAULT unless `optional` (then None)."""
+
+    wants_args = True  # its decoder sees every raw argument (dispatch._bind)
+
+    def __init__(self, nofollow=False, optional=False, dirfd=None):
+        self.nofollow, self.optional, self.dirfd = nofollow, optional, dirfd
+        self._dirfd_index = self._flags_index = None
+
+    def bind(self, names, index):
+        """A copy that knows where its dirfd and flags arguments are, from the parameter names."""
+        bound = Path(self.nofollow, self.optional, self.dirfd)
+        dirfd = self.dirfd
+        if dirfd is None and index > 0 and names[index - 1][1] is DirFd:
+            dirfd = names[index - 1][0]
+        names_only = [n for n, _ in names]
+        bound._dirfd_index = names_only.index(dirfd) if dirfd else None
+        if isinstance(self.nofollow, tuple):
+            bound._flags_index = names_only.index(self.nofollow[0])
+        return bound
 
     def decoder(self, abi):
-        def decode(t, raw):
+        return None  # decoded with every argument at hand: args_decoder
+
+    def args_decoder(self, abi):
+        optional = self.optional
+        di, fi = self._dirfd_index, self._flags_index
+        nofollow = self.nofollow
+        test = nofollow[1](abi) if isinstance(nofollow, tuple) else None
+        to_int = Int().decoder(abi)
+
+        def decode(t, raw, raws):
             if not raw:
+                if optional:
+                    return None
                 from ..errors import GuestError
                 raise GuestError(host_errno.EFAULT)
-            return t.process.host_path(t.space.cstring(raw))
+            path = t.space.cstring(raw)
+            dirfd = to_int(t, raws[di]) if di is not None else -100
+            nf = test(raws[fi]) if test is not None else nofollow
+            return t.process.paths.to_host(path, dirfd, nf)
         return decode
+
+
+def at_nofollow(abi):
+    """The *at calls' AT_SYMLINK_NOFOLLOW (the same bit on every ABI)."""
+    return lambda raw: bool(raw & 0x100)
+
+
+def at_follow_absent(abi):
+    """linkat: the old path's link is followed only with AT_SYMLINK_FOLLOW."""
+    return lambda raw: not raw & 0x400
+
+
+def open_nofollow(abi):
+    """open's final link is not followed with O_NOFOLLOW, nor with O_CREAT|O_EXCL (the guest's bits)."""
+    table = abi.tables.OPEN
+    nofollow, create_excl = table["O_NOFOLLOW"], table["O_CREAT"] | table["O_EXCL"]
+    return lambda raw: bool(raw & nofollow) or (raw & create_excl) == create_excl
 
 
 class InBuf(Ptr):

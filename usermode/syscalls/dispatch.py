@@ -43,11 +43,30 @@ _DECODING_STUBS = (
 
 def _bind(decl, abi):
     """fn(t, a, b, c, d, e, f) calling decl.fn with its arguments decoded."""
+    if any(getattr(p.type, "wants_args", False) for p in decl.params):
+        return _bind_with_args(decl, abi)
     decoders = [p.type.decoder(abi) for p in decl.params]
     if not any(decoders):
         return _RAW_STUBS[len(decoders)](decl.fn)
     padded = [d or _identity for d in decoders] + [_identity] * (6 - len(decoders))
     return _DECODING_STUBS[len(decoders)](decl.fn, *padded)
+
+
+def _bind_with_args(decl, abi):
+    """The slower stub for calls with an argument decoded in the light of the others
+    (a path and its dirfd and flags): every decoder gets the raw arguments too."""
+    steps = []
+    for i, p in enumerate(decl.params):
+        if getattr(p.type, "wants_args", False):
+            steps.append((i, p.type.args_decoder(abi), True))
+        else:
+            steps.append((i, p.type.decoder(abi) or _identity, False))
+    fn = decl.fn
+
+    def call(t, a, b, c, d, e, f):
+        raws = (a, b, c, d, e, f)
+        return fn(t, *[dec(t, raws[i], raws) if whole else dec(t, raws[i]) for i, dec, whole in steps])
+    return call
 
 
 def _unimplemented(name):

@@ -55,6 +55,10 @@ def syscall(fn=None, *, name=None):
             if i == 0:
                 continue  # the thread context
             params.append(Param(p.name, _arg_type(p.annotation)))
+        names = [(p.name, type(p.type)) for p in params]
+        for i, p in enumerate(params):
+            if hasattr(p.type, "bind"):  # types that refer to other arguments (Path: its dirfd, its flags)
+                p.type = p.type.bind(names, i)
         if len(params) > 6:
             raise TypeError(f"{fn.__name__}: more than six syscall arguments")
         ret = _arg_type(sig.return_annotation, Ret())

@@ -24,7 +24,7 @@ def getdents64(t, fd: Fd, dirp: OutBuf, count: UInt):
 
 @syscall
 def getcwd(t, buf: OutBuf, size: Size):
-    cwd = os.getcwdb() + b"\0"
+    cwd = t.process.paths.guest_cwd() + b"\0"  # under --rootfs, the guest's name for it
     if size < len(cwd):
         raise GuestError(errno.ERANGE)
     t.space.write(buf, cwd)

@@ -10,11 +10,13 @@ import errno
 import os
 
 from ...errors import GuestError
-from ...memory.space import PROT_WRITE
-from ..argtypes import CStr, DirFd, Fd, Flags, Int, Long, Mode, OpenMode, OutBuf, Path, Ptr, Size, UInt
+from ...memory.space import PROT_READ, PROT_WRITE
+from ... import procfs
+from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, OpenMode, OutBuf, Path, Ptr, Size, UInt,
+                        at_follow_absent, at_nofollow, open_nofollow)
 from ..registry import syscall
 from . import hostcall
-from .hostcall import HOST_LAYOUTS, call, guest_buffer, path_arg
+from .hostcall import HOST_LAYOUTS, call, guest_buffer
 
 AT_FDCWD = -100
 # The kernel's O_* bits (group OPEN), not glibc's: aarch64's O_DIRECTORY, O_NOFOLLOW,
@@ -27,11 +29,11 @@ AT_EMPTY_PATH = 0x1000
 AT_SYMLINK_NOFOLLOW = 0x100
 
 
-class OptPath(CStr):
-    """A path that may be NULL (statx, utimensat): host path bytes or None."""
-
-    def decoder(self, abi):
-        return path_arg
+# Which calls act on a final symlink itself rather than on what it names: it
+# matters under --rootfs, where pyqemu resolves links inside the root itself.
+LinkPath = Path(nofollow=True)
+AtPath = Path(nofollow=("flags", at_nofollow))  # follows unless AT_SYMLINK_NOFOLLOW
+OptPath = Path(nofollow=("flags", at_nofollow), optional=True)  # NULL allowed (statx, utimensat)
 
 
 def dir_fd(dirfd):
@@ -40,7 +42,12 @@ def dir_fd(dirfd):
 
 
 @syscall
-def openat(t, dirfd: DirFd, path: Path, flags: OpenFlags, mode: OpenMode) -> Fd:
+def openat(t, dirfd: DirFd, path: Path(nofollow=("flags", open_nofollow)), flags: OpenFlags,
+           mode: OpenMode) -> Fd:
+    if path[:6] == b"/proc/":  # the guest's own /proc/self files are the guest's, not pyqemu's
+        fd = procfs.open_file(t, path, flags)
+        if fd is not None:
+            return fd
     with t.unlocked():  # opening a FIFO blocks until the other end opens
         return call("openat", dirfd, path, flags, mode & 0o7777)
 
@@ -82,7 +89,7 @@ def pack_stat(t, st):
 
 
 @syscall
-def newfstatat(t, dirfd: DirFd, path: Path, buf: OutBuf, flags: AtFlags):
+def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf, flags: AtFlags):
     t.space.check(buf, t.layouts.stat.size, PROT_WRITE)
     t.space.write(buf, pack_stat(t, stat_at(dirfd, path, flags)))
 
@@ -121,18 +128,15 @@ def statx(t, dirfd: DirFd, host_path: OptPath, flags: AtFlags, mask: StatxMask()
     t.space.write(buf, hostcall.repack(HOST_LAYOUTS.statx, t.layouts.statx, out.raw))
 
 
-def _proc_self_exe(t, path):
-    """The guest's own /proc/self/exe (and /proc/<pid>/exe) is the guest program."""
-    if path in (b"/proc/self/exe", f"/proc/{os.getpid()}/exe".encode(), b"/proc/thread-self/exe"):
-        return os.fsencode(t.process.exe)
-    return None
-
-
 @syscall
-def readlinkat(t, dirfd: DirFd, path: Path, buf: OutBuf, size: Int):
+def readlinkat(t, dirfd: DirFd, path: LinkPath, buf: OutBuf, size: Int):
     if size <= 0:
         raise GuestError(errno.EINVAL)
-    target = _proc_self_exe(t, path) or os.fsencode(os.readlink(path, dir_fd=dir_fd(dirfd)))
+    target = None
+    if path[:6] == b"/proc/":  # /proc/self/exe, cwd, root, fd/N: the guest's names
+        target = procfs.readlink(t, path)
+    if target is None:
+        target = os.fsencode(os.readlink(path, dir_fd=dir_fd(dirfd)))
     data = target[:size]
     t.space.write(buf, data)
     return len(data)
@@ -144,32 +148,32 @@ def faccessat(t, dirfd: DirFd, path: Path, mode: AccessMode):
 
 
 @syscall
-def faccessat2(t, dirfd: DirFd, path: Path, mode: AccessMode, flags: AtFlags):
+def faccessat2(t, dirfd: DirFd, path: AtPath, mode: AccessMode, flags: AtFlags):
     call("faccessat2", dirfd, path, mode, flags)
 
 
 @syscall
-def renameat(t, olddirfd: DirFd, oldpath: Path, newdirfd: DirFd, newpath: Path):
+def renameat(t, olddirfd: DirFd, oldpath: LinkPath, newdirfd: DirFd, newpath: LinkPath):
     call("renameat2", olddirfd, oldpath, newdirfd, newpath, 0)
 
 
 @syscall
-def renameat2(t, olddirfd: DirFd, oldpath: Path, newdirfd: DirFd, newpath: Path, flags: RenameFlags):
+def renameat2(t, olddirfd: DirFd, oldpath: LinkPath, newdirfd: DirFd, newpath: LinkPath, flags: RenameFlags):
     call("renameat2", olddirfd, oldpath, newdirfd, newpath, flags)
 
 
 @syscall
-def unlinkat(t, dirfd: DirFd, path: Path, flags: AtFlags):
+def unlinkat(t, dirfd: DirFd, path: LinkPath, flags: AtFlags):
     call("unlinkat", dirfd, path, flags)
 
 
 @syscall
-def mkdirat(t, dirfd: DirFd, path: Path, mode: Mode):
+def mkdirat(t, dirfd: DirFd, path: LinkPath, mode: Mode):
     call("mkdirat", dirfd, path, mode)
 
 
 @syscall
-def symlinkat(t, target: Ptr, newdirfd: DirFd, linkpath: Path):
+def symlinkat(t, target: Ptr, newdirfd: DirFd, linkpath: LinkPath):
     # the target is stored as the guest wrote it: no sysroot lookup
     if not target:
         raise GuestError(errno.EFAULT)
@@ -177,7 +181,8 @@ def symlinkat(t, target: Ptr, newdirfd: DirFd, linkpath: Path):
 
 
 @syscall
-def linkat(t, olddirfd: DirFd, oldpath: Path, newdirfd: DirFd, newpath: Path, flags: AtFlags):
+def linkat(t, olddirfd: DirFd, oldpath: Path(nofollow=("flags", at_follow_absent)), newdirfd: DirFd,
+           newpath: LinkPath, flags: AtFlags):
     call("linkat", olddirfd, oldpath, newdirfd, newpath, flags)
 
 
@@ -192,7 +197,7 @@ def fchmod(t, fd: Fd, mode: Mode):
 
 
 @syscall
-def fchownat(t, dirfd: DirFd, path: Path, owner: UInt, group: UInt, flags: AtFlags):
+def fchownat(t, dirfd: DirFd, path: AtPath, owner: UInt, group: UInt, flags: AtFlags):
     call("fchownat", dirfd, path, owner, group, flags)
 
 
@@ -239,7 +244,7 @@ def fallocate(t, fd: Fd, mode: FallocMode, offset: Long, length: Long):
 
 
 @syscall
-def mknodat(t, dirfd: DirFd, path: Path, mode: Mode, dev: UInt):
+def mknodat(t, dirfd: DirFd, path: LinkPath, mode: Mode, dev: UInt):
     # the kernel's dev_t encoding (new_encode_dev) and S_IF* are the same on every ABI
     call("mknodat", dirfd, path, mode, dev)
 
@@ -266,3 +271,70 @@ def fstatfs(t, fd: Fd, buf: OutBuf):
 def umask(t, mask: Mode):
     return os.umask(mask & 0o777)
 
+
+
+# ---- extended attributes (ls -l asks for ACLs and SELinux labels) -------------------
+# Names and values are bytes on every ABI: the host calls fill the guest's buffers in place.
+
+def _xattr_buffer(t, addr, size, prot):
+    return guest_buffer(t, addr, size, prot) if size else None
+
+
+@syscall
+def getxattr(t, path: Path, name: CStr, value: OutBuf, size: Size):
+    return call("getxattr", path, name, _xattr_buffer(t, value, size, PROT_WRITE), size)
+
+
+@syscall
+def lgetxattr(t, path: LinkPath, name: CStr, value: OutBuf, size: Size):
+    return call("lgetxattr", path, name, _xattr_buffer(t, value, size, PROT_WRITE), size)
+
+
+@syscall
+def fgetxattr(t, fd: Fd, name: CStr, value: OutBuf, size: Size):
+    return call("fgetxattr", fd, name, _xattr_buffer(t, value, size, PROT_WRITE), size)
+
+
+@syscall
+def listxattr(t, path: Path, names: OutBuf, size: Size):
+    return call("listxattr", path, _xattr_buffer(t, names, size, PROT_WRITE), size)
+
+
+@syscall
+def llistxattr(t, path: LinkPath, names: OutBuf, size: Size):
+    return call("llistxattr", path, _xattr_buffer(t, names, size, PROT_WRITE), size)
+
+
+@syscall
+def flistxattr(t, fd: Fd, names: OutBuf, size: Size):
+    return call("flistxattr", fd, _xattr_buffer(t, names, size, PROT_WRITE), size)
+
+
+@syscall
+def setxattr(t, path: Path, name: CStr, value: Ptr, size: Size, flags: Int):
+    call("setxattr", path, name, _xattr_buffer(t, value, size, PROT_READ), size, flags)
+
+
+@syscall
+def lsetxattr(t, path: LinkPath, name: CStr, value: Ptr, size: Size, flags: Int):
+    call("lsetxattr", path, name, _xattr_buffer(t, value, size, PROT_READ), size, flags)
+
+
+@syscall
+def fsetxattr(t, fd: Fd, name: CStr, value: Ptr, size: Size, flags: Int):
+    call("fsetxattr", fd, name, _xattr_buffer(t, value, size, PROT_READ), size, flags)
+
+
+@syscall
+def removexattr(t, path: Path, name: CStr):
+    call("removexattr", path, name)
+
+
+@syscall
+def lremovexattr(t, path: LinkPath, name: CStr):
+    call("lremovexattr", path, name)
+
+
+@syscall
+def fremovexattr(t, fd: Fd, name: CStr):
+    call("fremovexattr", fd, name)

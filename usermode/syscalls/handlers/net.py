@@ -114,14 +114,40 @@ def _family_to_guest(t, data):
     return data
 
 
-def sockaddr_in(t, addr, addrlen):
+AF_UNIX = 1  # the same value on every ABI and the host
+SUN_PATH_MAX = 108
+
+
+def _unix_path_to_host(t, data, nofollow):
+    """Under --rootfs a unix socket's file name is the guest's: the host's name for it."""
+    if not t.process.paths.is_rootfs or len(data) <= 2 or data[2] == 0:
+        return data  # unnamed, abstract, or no translation to make
+    if int.from_bytes(data[:2], "little") != AF_UNIX:
+        return data
+    name = bytes(data[2:]).split(b"\0", 1)[0]
+    host = t.process.paths.to_host(name, nofollow=nofollow)
+    if len(host) >= SUN_PATH_MAX:
+        raise GuestError(errno.ENAMETOOLONG)
+    return bytearray(data[:2] + host + b"\0")
+
+
+def _unix_path_to_guest(t, data):
+    if not t.process.paths.is_rootfs or len(data) <= 2 or data[2] == 0:
+        return data
+    if int.from_bytes(data[:2], "little") != AF_UNIX:
+        return data
+    name = bytes(data[2:]).split(b"\0", 1)[0]
+    return bytearray(data[:2] + t.process.paths.guest_name(name) + b"\0")
+
+
+def sockaddr_in(t, addr, addrlen, nofollow=False):
     """A guest address for the host: (buffer or None, length)."""
     if addrlen < 0 or addrlen > SOCKADDR_MAX:
         raise GuestError(errno.EINVAL)
     if addrlen == 0:
         return None, 0
-    data = _family_to_host(t, bytearray(t.space.read(addr, addrlen)))
-    return ctypes.create_string_buffer(bytes(data), addrlen), addrlen
+    data = _unix_path_to_host(t, _family_to_host(t, bytearray(t.space.read(addr, addrlen))), nofollow)
+    return ctypes.create_string_buffer(bytes(data), len(data)), len(data)
 
 
 class SockaddrOut:
@@ -146,7 +172,11 @@ class SockaddrOut:
         if self.buf is None:
             return
         actual = self.hlen.value if actual is None else actual
-        data = _family_to_guest(t, bytearray(self.buf.raw[:min(actual, SOCKADDR_MAX)]))
+        data = bytearray(self.buf.raw[:min(actual, SOCKADDR_MAX)])
+        if t.process.paths.is_rootfs:
+            data = _unix_path_to_guest(t, data)
+            actual = len(data) if len(data) > 2 and data[2] else actual
+        data = _family_to_guest(t, data)
         n = min(self.glen, len(data))
         if n:
             t.space.write(self.addr, bytes(data[:n]))
@@ -178,7 +208,7 @@ def socketpair(t, domain: Family, type: SockType, protocol: Int, sv: Ptr):
 
 @syscall
 def bind(t, fd: Fd, addr: Ptr, addrlen: Int):
-    buf, n = sockaddr_in(t, addr, addrlen)
+    buf, n = sockaddr_in(t, addr, addrlen, nofollow=True)
     call("bind", fd, buf, n)
 
 
