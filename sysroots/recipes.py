@@ -1,0 +1,45 @@
+"""What a sysroot is made of, per kind and architecture: data only.
+
+A recipe names Debian packages; sysroots/tool.py fetches and unpacks them.
+Nothing here runs a foreign program: the packages are unpacked, their
+maintainer scripts are never run (the few files those scripts would have
+created, /etc/passwd and /etc/group, are copied from the package's own
+templates by the tool).
+"""
+
+MIRROR = "http://deb.debian.org/debian"
+SUITE = "bookworm"
+
+# pyqemu's architecture name -> Debian's name and the GNU triple
+ARCHES = {
+    "aarch64": {"debian": "arm64", "triple": "aarch64-linux-gnu"},
+    "riscv64": {"debian": "riscv64", "triple": "riscv64-linux-gnu"},
+}
+ALIASES = {"arm64": "aarch64"}
+
+# The quick kind: the cross glibc Debian builds for cross compilers (Architecture:
+# all packages, installed under /usr/<triple>). For riscv64 it is the only
+# Debian 12 option: bookworm has no riscv64 port.
+CROSS_PACKAGES = ("libc6-{debian}-cross", "libgcc-s1-{debian}-cross", "libstdc++6-{debian}-cross")
+
+# The full kind: a minbase root (debootstrap --foreign: unpacked, not configured)
+# plus the extra packages asked for, with their dependencies.
+ROOTFS_SUITES = {
+    "aarch64": SUITE,
+}
+
+# Alternatives a configured system would have (update-alternatives runs in the
+# maintainer scripts we skip): link -> candidates, first present wins.
+ALTERNATIVES = {
+    "usr/bin/awk": ("gawk", "mawk"),
+    "usr/bin/lua": ("lua5.4",),
+    "usr/bin/pager": ("less", "more"),
+}
+
+# Rough sizes, to refuse early when the disk cannot hold the result (MiB).
+SPACE_NEEDED = {"cross": 60, "rootfs": 400}
+
+
+def default_name(kind, arch, suite=SUITE):
+    debian = ARCHES[arch]["debian"]
+    return f"{kind}-{debian}-{suite}"
