@@ -237,6 +237,10 @@ def build_cross(arch, suite, mirror, packages, work):
     os.makedirs(debs)
     progress(f"apt-get download {' '.join(wanted)}")
     status, lines = _apt_download(apt_get, wanted, debs)
+    if status and any("Unable to locate package" in ln for ln in lines) and os.geteuid() == 0:
+        progress("apt-get update (the package lists may be missing or old)")  # a fresh machine's state
+        subprocess.run([apt_get, "update", "-q"], capture_output=True)
+        status, lines = _apt_download(apt_get, wanted, debs)
     if status:
         raise explain_failure(lines, "apt-get download")
     staging = os.path.join(work, ".staging")
