@@ -1,0 +1,58 @@
+"""The benchmark suite's shape (python -m benchmarks): one tiny workload in --quick
+mode, the table and the JSON. No timing assertions: only that it runs and reports."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def suite(*args):
+    if shutil.which("riscv64-linux-gnu-gcc") is None or shutil.which("qemu-riscv64") is None:
+        pytest.skip("riscv64 cross compiler or qemu-riscv64 missing")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("PYQEMU_BENCH_CMD", None)
+    env.pop("PYQEMU_BENCH_ROOTFS", None)
+    res = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--arch", "riscv64", *args],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_json_shape():
+    data = json.loads(suite("--only", "getpid", "--json"))
+    assert data["quick"] is True and data["runs"] == 1
+    [r] = data["results"]
+    assert (r["arch"], r["workload"], r["group"], r["kind"], r["unit"]) == \
+        ("riscv64", "getpid", "syscalls", "per-call", "us")
+    assert r["status"] == "ok", r
+    for emu in ("pyqemu", "qemu-user"):
+        e = r[emu]
+        assert {"value", "wall_s", "cpu_s", "rss_mb", "startup_s", "samples_wall"} <= set(e)
+        assert e["rss_mb"] > 0 and len(e["samples_wall"]) == 1
+    assert r["ratio"] is None or r["ratio"] > 0
+    assert [t["target"] for t in r["targets"]] == ["<=2us", "<=5x"]
+    assert all(t["met"] in (True, False) for t in r["targets"])
+    assert "geomean_ratio" in data["summary"]
+
+
+def test_table_shape():
+    out = suite("--only", "getpid")
+    lines = out.splitlines()
+    assert lines[0].startswith("pyqemu vs qemu-user: median wall time of 1 ")
+    assert lines[1].split()[:5] == ["arch", "workload", "pyqemu", "qemu-user", "ratio"]
+    [row] = [line for line in lines if line.startswith("riscv64  getpid")]
+    assert " us" in row and ("met" in row or "MISSED" in row)
+    assert any(line.startswith("geomean ratio") for line in lines)
+
+
+def test_failures_are_reported_not_raised():
+    """A pyqemu that fails: 'failed' with its message, or 'needs threads' for thread workloads."""
+    data = json.loads(suite("--only", "getpid,mutex", "--json", "--pyqemu", "/bin/false"))
+    status = {r["workload"]: r["status"] for r in data["results"]}
+    assert status == {"getpid": "failed", "mutex": "needs threads"}
+    assert all(r["ratio"] is None for r in data["results"])
