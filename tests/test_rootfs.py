@@ -16,6 +16,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -93,15 +94,34 @@ def work(tmp_path):
     return tmp_path
 
 
+TIMES = {"pyqemu": 0.0, "qemu": 0.0, "runs": 0}  # seconds spent in each emulator by both()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_times(request):
+    """The time the compared runs took under each emulator, at the end of the module."""
+    yield
+    if TIMES["runs"]:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        line = (f"test_rootfs: {TIMES['runs']} compared runs: pyqemu-aarch64 {TIMES['pyqemu']:.1f} s, "
+                f"qemu-aarch64 {TIMES['qemu']:.1f} s")
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+
+
 ENV = {"LC_ALL": "C", "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "TZ": "UTC"}
 
 
 def both(rootfs, binfmt, work, argv, expected=None, needs_exec=False, stdin=None, timeout=300):
     """Run argv (argv[0] a path inside the root) under pyqemu --rootfs and qemu -L;
     stdout and status must agree, and match `expected` when given."""
-    env = dict(ENV, PYQEMU_ROOTFS="", QEMU_LD_PREFIX=rootfs)
+    env = dict(ENV, QEMU_LD_PREFIX=rootfs)
+    started = time.monotonic()
     ours = run(pyqemu_command("aarch64") + ["--rootfs", rootfs] + argv, cwd=work, env=env,
                input=stdin, timeout=timeout)
+    ours_time = time.monotonic() - started
     if expected is not None:
         want = expected.encode() if isinstance(expected, str) else expected
         assert ours.stdout == want, f"pyqemu stderr: {ours.stderr[-3000:]!r}"
@@ -112,8 +132,12 @@ def both(rootfs, binfmt, work, argv, expected=None, needs_exec=False, stdin=None
     paths = PathResolver()
     paths.set_rootfs(rootfs, cwd=str(work))
     program = os.fsdecode(paths.to_host(os.fsencode(argv[0])))
+    started = time.monotonic()
     theirs = run(["qemu-aarch64", "-L", rootfs, "-0", argv[0], program] + argv[1:], cwd=work, env=env,
                  input=stdin, timeout=timeout)
+    TIMES["qemu"] += time.monotonic() - started
+    TIMES["pyqemu"] += ours_time
+    TIMES["runs"] += 1
     assert ours.stdout == theirs.stdout, f"stdout differs from qemu's\npyqemu stderr: {ours.stderr[-3000:]!r}\n" \
         f"qemu stderr: {theirs.stderr[-1000:]!r}"
     assert ours.returncode == theirs.returncode, f"status {ours.returncode} != qemu's {theirs.returncode}: " \
