@@ -185,7 +185,8 @@ def data_file(name, size, compressible):
 # The children run with Python's bytecode cache on, as users have it: with
 # PYTHONDONTWRITEBYTECODE set (as in some CI shells) every pyqemu start-up would
 # compile its sources again, about 90 ms here.
-CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+def child_env():
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def run_once(cmd, timeout=TIMEOUT):
@@ -193,7 +194,7 @@ def run_once(cmd, timeout=TIMEOUT):
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                env=CHILD_ENV)
+                                env=child_env())
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
