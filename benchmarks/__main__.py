@@ -25,7 +25,8 @@ sample of both.
 A workload pyqemu cannot run yet (threads before clone lands) is reported as
 "needs threads" (or "failed: <its last line of stderr>"), never a crash.
 Real programs (aarch64 python3, bash, gzip) run when a Debian arm64 root file
-system is given with --rootfs or PYQEMU_BENCH_ROOTFS.
+system is given with --rootfs or PYQEMU_BENCH_ROOTFS, or exists where
+`./dev sysroot create aarch64 --with python3` puts it.
 """
 import argparse
 import hashlib
@@ -124,8 +125,16 @@ REAL = [
      {"n": ("200000", "2000")}),
     ("bash", ["/bin/bash", "-c", "i=0; s=0; while [ $i -lt {n} ]; do i=$((i+1)); s=$((s+i%7)); done; echo $s"],
      {"n": ("100000", "2000")}),
-    ("gzip", ["/bin/gzip", "-c", "{data20m}"], {}),
+    ("gzip", ["/bin/gzip", "-c", "{input}"], {"input": ("{data20m}", "{data2m}")}),
 ]
+
+
+DEFAULT_ROOTFS = "~/.cache/pyqemu/rootfs-arm64-bookworm"  # where pyqemu-sysroot creates it
+
+
+def default_rootfs():
+    path = os.path.expanduser(DEFAULT_ROOTFS)
+    return path if os.path.isfile(os.path.join(path, "bin", "bash")) else None
 
 
 def geomean(values):
@@ -231,6 +240,8 @@ class Suite:
         for a in argv:
             if "{data1m}" in a:
                 a = a.replace("{data1m}", data_file("data-1m", 1 << 20, False))
+            if "{data2m}" in a:
+                a = a.replace("{data2m}", data_file("data-2m", 2 << 20, True))
             if "{data20m}" in a:
                 a = a.replace("{data20m}", data_file("data-20m", 20 << 20, True))
             out.append(a)
@@ -326,9 +337,9 @@ class Suite:
         def fill(values):
             out = []
             for i, a in enumerate(argv):
-                a = self.substitute([a])[0]
                 for k, v in values.items():
                     a = a.replace("{" + k + "}", v)
+                a = self.substitute([a])[0]
                 out.append(os.path.join(root, a.lstrip("/")) if i == 0 else a)
             return out
         emus = self.emulators(arch, root)
@@ -424,8 +435,9 @@ def main(argv=None):
                     "qemu-user's parallel threads)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of the table")
     ap.add_argument("--quick", action="store_true", help="small sizes, one run: a smoke test, not a measurement")
-    ap.add_argument("--rootfs", default=os.environ.get("PYQEMU_BENCH_ROOTFS"),
-                    help="Debian arm64 root file system for the real programs (env PYQEMU_BENCH_ROOTFS)")
+    ap.add_argument("--rootfs", default=os.environ.get("PYQEMU_BENCH_ROOTFS") or default_rootfs(),
+                    help="Debian arm64 root file system for the real programs (env PYQEMU_BENCH_ROOTFS; "
+                    f"default {DEFAULT_ROOTFS} when it exists: ./dev sysroot create aarch64 --with python3)")
     ap.add_argument("--pyqemu", default=os.environ.get("PYQEMU_BENCH_CMD"),
                     help="command to run instead of pyqemu-ARCH ({arch} is replaced; env PYQEMU_BENCH_CMD)")
     args = ap.parse_args(argv)

@@ -16,7 +16,7 @@ def suite(*args):
         pytest.skip("riscv64 cross compiler or qemu-riscv64 missing")
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     env.pop("PYQEMU_BENCH_CMD", None)
-    env.pop("PYQEMU_BENCH_ROOTFS", None)
+    env.pop("PYQEMU_BENCH_ROOTFS", None)  # --only getpid: the rootfs default does not matter
     res = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--arch", "riscv64", *args],
                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert res.returncode == 0, res.stderr
