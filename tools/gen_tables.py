@@ -25,14 +25,16 @@ TARGETS = {  # arch name -> C compiler that targets it
     "aarch64": "aarch64-linux-gnu-gcc",
 }
 
-# group -> (headers, regex a macro name must match; group 1, if any, is the key)
+# group -> (headers, regex a macro name must match (group 1, if any, is the key),
+#           or the list of names when they are enum constants rather than macros)
 GROUPS = {
     "SYSCALLS": (["asm/unistd.h"], r"^__NR_(\w+)$"),
     "ERRNO": (["errno.h"], r"^E[A-Z0-9]+$"),
     "SIGNALS": (["signal.h"], r"^SIG[A-Z0-9]+$"),
-    "SIGNAL_FLAGS": (["signal.h"], r"^((SA|SS|SEGV|BUS|ILL|TRAP|CLD|FPE|SI)_\w+|MINSIGSTKSZ|SIGSTKSZ)$"),
+    "SIGNAL_FLAGS": (["signal.h"], r"^((SA|SS|SEGV|BUS|ILL|TRAP|CLD|FPE|SI)_\w+|SIG_(BLOCK|UNBLOCK|SETMASK)|MINSIGSTKSZ|SIGSTKSZ)$"),
     # the kernel's signal set size (glibc's _NSIG is one more): sigsetsize arguments
-    "KSIGNAL": (["asm/signal.h"], r"^_NSIG$"),
+    # and the kernel's sigaction flags (SA_RESTORER exists only where the kernel has one)
+    "KSIGNAL": (["asm/signal.h"], r"^(_NSIG|SA_RESTORER|MINSIGSTKSZ)$"),
     "FILE": (["fcntl.h", "sys/stat.h", "unistd.h", "linux/fs.h", "linux/falloc.h", "dirent.h"],
              r"^(O|F|FD|AT|S_I[FRWX]\w*|SEEK|RENAME|FALLOC_FL|STATX|UTIME|[RWXF]_OK|DT|CLOSE_RANGE)(_\w+)?$"),
     # the kernel's own O_* bits (glibc's O_LARGEFILE is 0 on 64-bit, the kernel's is not,
@@ -50,6 +52,12 @@ GROUPS = {
     "RESOURCE": (["sys/resource.h"], r"^(RLIMIT|RUSAGE|PRIO)_\w+$"),
     "PROC": (["sched.h", "sys/wait.h", "linux/futex.h", "sys/prctl.h", "sys/random.h"],
              r"^(CLONE|CSIGNAL|W[A-Z]+|P_[A-Z]+|FUTEX|PR|GRND|SCHED)(_\w+)?$"),
+    # enum constants are no macros: named one by one
+    "MEMBARRIER": (["linux/membarrier.h"], ["MEMBARRIER_CMD_QUERY", "MEMBARRIER_CMD_GLOBAL",
+                   "MEMBARRIER_CMD_GLOBAL_EXPEDITED", "MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED",
+                   "MEMBARRIER_CMD_PRIVATE_EXPEDITED", "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED",
+                   "MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE",
+                   "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE"]),
     "AUXV": (["linux/auxvec.h"], r"^AT_\w+$"),
 }
 
@@ -57,6 +65,8 @@ PREAMBLE = "#define _GNU_SOURCE\n"
 
 
 def macro_names(cc, headers, pattern):
+    if isinstance(pattern, list):
+        return sorted(pattern)
     src = PREAMBLE + "".join(f"#include <{h}>\n" for h in headers)
     out = subprocess.run([cc, "-E", "-dM", "-x", "c", "-"], input=src, text=True,
                          capture_output=True, check=True).stdout
@@ -108,11 +118,11 @@ def generate(arch, cc):
     for group, (headers, pattern) in GROUPS.items():
         names = macro_names(cc, headers, pattern)
         values = compile_values(cc, headers, names)
-        key = re.compile(pattern)
         entries = {}
         for name, value in values.items():
-            m = key.match(name)
-            entries[m.group(1) if group == "SYSCALLS" else name] = value
+            if group == "SYSCALLS":
+                name = re.match(pattern, name).group(1)
+            entries[name] = value
         lines.append(f"{group} = {{")
         lines += [f"    {k!r}: {v}," for k, v in sorted(entries.items(), key=lambda kv: (kv[1], kv[0]))]
         lines.append("}")
