@@ -26,6 +26,32 @@ def address(buf):
     return None if buf is None else ctypes.addressof(buf)
 
 
+class HostIovec(ctypes.Structure):
+    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
+
+
+IOV_MAX = 1024
+
+
+def host_iovecs(t, iov, count, prot, too_many=errno.EINVAL):
+    """The guest's iovec array as a host one pointing into guest memory, each
+    buffer checked (readv/writev say EINVAL for too many, sendmsg EMSGSIZE)."""
+    if count < 0 or count > IOV_MAX:
+        raise GuestError(too_many)
+    layout = t.layouts.iovec
+    data = t.space.read(iov, count * layout.size)
+    host = (HostIovec * max(count, 1))()
+    base = t.space.base
+    for i in range(count):
+        v = layout.unpack(data[i * layout.size:])
+        if v["iov_len"] > (t.abi.word_mask >> 1):
+            raise GuestError(errno.EINVAL)
+        t.space.check(v["iov_base"], v["iov_len"], prot)
+        host[i].iov_base = base + v["iov_base"] if v["iov_len"] else None
+        host[i].iov_len = v["iov_len"]
+    return host
+
+
 class Timespec(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
 

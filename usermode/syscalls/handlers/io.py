@@ -1,80 +1,76 @@
 """Reading and writing file descriptors: read/write and their vectored and
 positional forms, lseek, close. Guest descriptors are host descriptors."""
-import errno
 import os
 
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
 from ..argtypes import Enum, Fd, InBuf, Int, Long, OutBuf, Ptr, Size
 from ..registry import syscall
+from .hostcall import call, guest_address
+from .hosttypes import host_iovecs
 
-IOV_MAX = 1024
 
+# Raw host calls on host addresses of (checked) guest buffers: zero copies, and
+# EINTR comes back to the dispatcher, which restarts or fails the call as the
+# guest's signal dispositions say (Python's os.read would retry by itself).
 
 @syscall
 def read(t, fd: Fd, buf: OutBuf, count: Size):
-    view = t.space.view(buf, count, PROT_WRITE)
+    special = t.process.special_fds.get(fd)
+    if special is not None:
+        return special.read(t, buf, count)
+    addr = guest_address(t, buf, count, PROT_WRITE)
     with t.unlocked():
-        return os.readv(fd, [view])
+        return call("read", fd, addr, count)
 
 
 @syscall
 def write(t, fd: Fd, buf: InBuf("count"), count: Size):
-    view = t.space.view(buf, count, PROT_READ)
+    addr = guest_address(t, buf, count, PROT_READ)
     with t.unlocked():
-        return os.write(fd, view)
+        return call("write", fd, addr, count)
 
 
 @syscall
 def pread64(t, fd: Fd, buf: OutBuf, count: Size, offset: Long):
-    view = t.space.view(buf, count, PROT_WRITE)
+    addr = guest_address(t, buf, count, PROT_WRITE)
     with t.unlocked():
-        return os.preadv(fd, [view], offset)
+        return call("pread64", fd, addr, count, offset)
 
 
 @syscall
 def pwrite64(t, fd: Fd, buf: InBuf("count"), count: Size, offset: Long):
-    view = t.space.view(buf, count, PROT_READ)
+    addr = guest_address(t, buf, count, PROT_READ)
     with t.unlocked():
-        return os.pwritev(fd, [view], offset)
-
-
-def iovecs(t, iov, iovcnt, prot):
-    """The guest's iovec array as memoryviews of guest memory."""
-    if iovcnt < 0 or iovcnt > IOV_MAX:
-        raise GuestError(errno.EINVAL)
-    wb = t.abi.word_bytes
-    raw = t.space.read(iov, iovcnt * 2 * wb)
-    words = t.abi.unpack(("Q" if wb == 8 else "I") * (2 * iovcnt), raw)
-    return [t.space.view(words[2 * i], words[2 * i + 1], prot) for i in range(iovcnt)]
+        return call("pwrite64", fd, addr, count, offset)
 
 
 @syscall
 def readv(t, fd: Fd, iov: Ptr, iovcnt: Int):
-    views = iovecs(t, iov, iovcnt, PROT_WRITE)
+    vec = host_iovecs(t, iov, iovcnt, PROT_WRITE)
     with t.unlocked():
-        return os.readv(fd, views)
+        return call("readv", fd, vec, iovcnt)
 
 
 @syscall
 def writev(t, fd: Fd, iov: Ptr, iovcnt: Int):
-    views = iovecs(t, iov, iovcnt, PROT_READ)
+    vec = host_iovecs(t, iov, iovcnt, PROT_READ)
     with t.unlocked():
-        return os.writev(fd, views)
+        return call("writev", fd, vec, iovcnt)
 
 
 @syscall
 def preadv(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: Long):
-    views = iovecs(t, iov, iovcnt, PROT_WRITE)
+    vec = host_iovecs(t, iov, iovcnt, PROT_WRITE)
     with t.unlocked():
-        return os.preadv(fd, views, offset)
+        return call("preadv", fd, vec, iovcnt, offset & 0xFFFFFFFFFFFFFFFF, offset >> 64)
 
 
 @syscall
 def pwritev(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: Long):
-    views = iovecs(t, iov, iovcnt, PROT_READ)
+    vec = host_iovecs(t, iov, iovcnt, PROT_READ)
     with t.unlocked():
-        return os.pwritev(fd, views, offset)
+        return call("pwritev", fd, vec, iovcnt, offset & 0xFFFFFFFFFFFFFFFF, offset >> 64)
 
 
 Whence = Enum("FILE", "SEEK_")
@@ -89,3 +85,4 @@ def lseek(t, fd: Fd, offset: Long, whence: Whence):
 def close(t, fd: Fd):
     t.process.check_fd_owned(fd)
     os.close(fd)
+    t.process.forget_fd(fd)

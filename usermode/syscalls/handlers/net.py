@@ -22,7 +22,7 @@ from ...errors import GuestError
 from ...translate import FlagMap, ValueMap
 from ..argtypes import Arg, Enum, Fd, Flags, InBuf, Int, OutBuf, Ptr, Size
 from ..registry import syscall
-from .hosttypes import (HOST, HOST_ABI, HOST_LAYOUTS, PROT_READ, PROT_WRITE, address,
+from .hosttypes import (HOST, HOST_ABI, HOST_LAYOUTS, PROT_READ, PROT_WRITE, address, host_iovecs,
                       guest_address, call, repack)
 
 SOCKADDR_MAX = 128  # sizeof(struct sockaddr_storage): the kernel's limit on an address
@@ -288,33 +288,11 @@ def recvfrom(t, fd: Fd, buf: OutBuf, len: Size, flags: MsgFlags, addr: Ptr, addr
     return n
 
 
-class HostIovec(ctypes.Structure):
-    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
-
-
 class HostMsghdr(ctypes.Structure):
     _fields_ = [("msg_name", ctypes.c_void_p), ("msg_namelen", ctypes.c_uint32),
                 ("msg_iov", ctypes.c_void_p), ("msg_iovlen", ctypes.c_size_t),
                 ("msg_control", ctypes.c_void_p), ("msg_controllen", ctypes.c_size_t),
                 ("msg_flags", ctypes.c_int)]
-
-
-def _iovecs(t, iov, iovlen, prot):
-    """The guest's iovec array as a host one pointing into guest memory."""
-    if iovlen > IOV_MAX:
-        raise GuestError(errno.EMSGSIZE)
-    layout = t.layouts.iovec
-    data = t.space.read(iov, iovlen * layout.size)
-    host = (HostIovec * iovlen)()
-    base = t.space.base
-    for i in range(iovlen):
-        v = layout.unpack(data[i * layout.size:])
-        if v["iov_len"] > (t.abi.word_mask >> 1):
-            raise GuestError(errno.EINVAL)
-        t.space.check(v["iov_base"], v["iov_len"], prot)
-        host[i].iov_base = base + v["iov_base"] if v["iov_len"] else None
-        host[i].iov_len = v["iov_len"]
-    return host
 
 
 def _sol_socket(abi):
@@ -425,7 +403,7 @@ def sendmsg(t, fd: Fd, msg: Ptr, flags: MsgFlags):
     layout = t.layouts.msghdr
     m = layout.unpack(t.space.read(msg, layout.size))
     name, namelen = sockaddr_in(t, m["msg_name"], m["msg_namelen"]) if m["msg_name"] else (None, 0)
-    iov = _iovecs(t, m["msg_iov"], m["msg_iovlen"], PROT_READ)
+    iov = host_iovecs(t, m["msg_iov"], m["msg_iovlen"], PROT_READ, errno.EMSGSIZE)
     control, controllen = (_control_to_host(t, m["msg_control"], m["msg_controllen"])
                            if m["msg_controllen"] else (None, 0))
     host = HostMsghdr(address(name), namelen, address(iov), m["msg_iovlen"],
@@ -442,7 +420,7 @@ def recvmsg(t, fd: Fd, msg: Ptr, flags: MsgFlags):
     m = layout.unpack(t.space.read(msg, layout.size))
     if m["msg_namelen"] > INT_MAX:
         raise GuestError(errno.EINVAL)
-    iov = _iovecs(t, m["msg_iov"], m["msg_iovlen"], PROT_WRITE)
+    iov = host_iovecs(t, m["msg_iov"], m["msg_iovlen"], PROT_WRITE, errno.EMSGSIZE)
     name = ctypes.create_string_buffer(SOCKADDR_MAX) if m["msg_name"] else None
     room = min(m["msg_controllen"], INT_MAX) if m["msg_control"] else 0
     # the host's cmsghdr is as large as any guest's: a host buffer of the guest's size
