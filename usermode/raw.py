@@ -66,3 +66,72 @@ def add_hook(uc, hook_type, callback, begin=1, end=0):
     if err:
         raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
     return handle.value
+
+
+# ---- stopping a thread from outside -----------------------------------------------
+# Unicorn 2.1.4 checks for a stop request after every guest load and store, and
+# on a request leaves with the PC put back on that instruction, although its
+# register write-back (or an AMO's update) has already happened. That is how it
+# makes faults precise (a faulting store stops right there), but a uc_emu_stop
+# from another thread (a time slice ending, a signal arriving) landing there
+# makes the instruction run twice on resume: `ld a0, 0(a0)` loads from the wrong
+# address, a store overwrites what another thread wrote meanwhile, an amoadd
+# adds twice (measured: 2 threads x 3,000,000 amoadd.d ended ~30 too high, one
+# per preemption).
+#
+# So no thread ever calls uc_emu_stop on another. Each CPU that may be stopped
+# from outside gets a block hook whose callback is the function below; its
+# user_data is a flag byte. Another thread arms the flag; at the start of its
+# next block the CPU calls the callback, which clears the flag and calls
+# uc_emu_stop: the stop happens there, before the block's first instruction.
+# Unicorn 2.1 compiles a lone hook's callback address into each translated
+# block, so the callback must be fixed and decide at run time; no C function
+# at hand does "stop if a flag is set", hence these 22 bytes of x86-64 (the
+# host pyqemu runs on), written into an executable page:
+#
+#   cb(uc=rdi, address=rsi, size=edx, flag=rcx):
+#       cmp  byte [rcx], 0      80 39 00
+#       jne  stop               75 01
+#       ret                     c3
+#   stop:
+#       mov  byte [rcx], 0      c6 01 00
+#       jmp  [rip+0]            ff 25 00 00 00 00   -> uc_emu_stop(uc), a tail call
+#       .quad uc_emu_stop
+#
+# It costs one call per block, so only processes that need it (a second
+# thread, a handler for a signal from outside) have it.
+
+UC_HOOK_BLOCK = 8
+_STOP_IF_FLAGGED = None
+
+
+def _stop_if_flagged():
+    global _STOP_IF_FLAGGED
+    if _STOP_IF_FLAGGED is None:
+        from .memory import host
+        emu_stop_addr = ctypes.cast(_lib.uc_emu_stop, ctypes.c_void_p).value
+        code = bytes.fromhex("803900" "7501" "c3" "c60100" "ff2500000000") + emu_stop_addr.to_bytes(8, "little")
+        page = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE, host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+        ctypes.memmove(page, code, len(code))
+        host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+        _STOP_IF_FLAGGED = page
+    return _STOP_IF_FLAGGED
+
+
+class StopSwitch:
+    """arm() from any thread: the CPU stops at its next block start (once)."""
+
+    def __init__(self, uc):
+        self.flag = ctypes.c_ubyte(0)
+        handle = ctypes.c_size_t()
+        err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
+                                ctypes.c_void_p(_stop_if_flagged()), ctypes.c_void_p(ctypes.addressof(self.flag)),
+                                ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if err:
+            raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
+
+    def arm(self):
+        self.flag.value = 1
+
+    def disarm(self):
+        self.flag.value = 0

@@ -1,36 +1,72 @@
 """The emulator lock: one guest thread executes guest code at a time.
 
 Unicorn's atomic instructions are not atomic across instances (DESIGN.md), so
-guest code runs under this lock; a thread releases it around blocking host
-calls (`with t.unlocked(): os.read(...)`) so the others can run meanwhile.
+guest code and syscall handlers run under this lock; a thread releases it
+around blocking host calls (`with t.unlocked(): ...`) so the others can run.
+
+The lock hands over in FIFO order: release() passes ownership straight to the
+oldest waiter, so a thread that yields at the end of its time slice cannot
+take the lock straight back (threading.Lock makes no such promise), and
+waking the next owner wakes no one else.
 """
+import collections
 import threading
 
 
 class EmulatorLock:
     def __init__(self):
-        self._lock = threading.Lock()
-        self.acquire = self._lock.acquire
-        self.release = self._lock.release
+        self._mutex = threading.Lock()  # guards the two fields below
+        self._held = False
+        self._waiters = collections.deque()  # one locked gate per waiting thread
 
-    def __enter__(self):
-        self._lock.acquire()
-        return self
+    def acquire(self):
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiters.append(gate)
+        gate.acquire()  # released by the owner's release(): we own the lock now
 
-    def __exit__(self, *exc):
-        self._lock.release()
+    def release(self):
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # ownership passes, _held stays True
+            else:
+                self._held = False
+
+    def reset_after_fork(self):
+        """In a fork's child: held by the one thread there is; the waiters are gone."""
+        self._mutex = threading.Lock()
+        self._held = True
+        self._waiters = collections.deque()
+
+    @property
+    def contended(self):
+        return bool(self._waiters)
+
+    def yield_(self):
+        """Let every thread already waiting run first (end of a time slice, sched_yield)."""
+        if self._waiters:
+            self.release()
+            self.acquire()
 
 
 class Unlocked:
-    """Context manager: release the emulator lock for a blocking host call."""
+    """Context manager around a blocking host call: the lock is released and the
+    thread is marked blocked, so a signal for it interrupts the host call."""
 
-    __slots__ = ("lock",)
+    __slots__ = ("thread", "lock")
 
-    def __init__(self, lock):
-        self.lock = lock
+    def __init__(self, thread):
+        self.thread = thread
+        self.lock = thread.process.lock
 
     def __enter__(self):
+        self.thread.blocked = True
         self.lock.release()
 
     def __exit__(self, *exc):
         self.lock.acquire()
+        self.thread.blocked = False

@@ -1,44 +1,65 @@
 """A guest thread: its own Unicorn instance (CPU context) on a host thread,
-sharing the process's address space."""
+sharing the process's address space.
+
+The run loop is the thread's only safe point: between two emu_start calls it
+delivers pending signals, yields the emulator lock at the end of a time slice,
+and turns CPU faults into the kernel's synchronous signals. Anything that
+needs the thread there (a signal, the preempter, exit) calls emu_stop.
+"""
+import threading
+
 from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, Uc
 
 from .. import raw
+from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
 from .lock import Unlocked
 
 UNTIL = 1  # an odd address: never a PC on any supported arch, so emulation runs on
 
-# Unicorn memory-access types (uc_mem_type) as the fault report words them
-_ACCESS = {19: "read of unmapped", 20: "write to unmapped", 21: "fetch from unmapped",
-           22: "write to protected", 23: "read of protected", 24: "fetch from protected"}
+# Unicorn memory-access types (uc_mem_type): (report wording, SIGSEGV si_code name)
+_ACCESS = {19: ("read of unmapped", "SEGV_MAPERR"), 20: ("write to unmapped", "SEGV_MAPERR"),
+           21: ("fetch from unmapped", "SEGV_MAPERR"), 22: ("write to protected", "SEGV_ACCERR"),
+           23: ("read of protected", "SEGV_ACCERR"), 24: ("fetch from protected", "SEGV_ACCERR")}
+UC_ERR_INSN_INVALID = 10
 
 
 class GuestFault:
-    """Why guest execution stopped abnormally: the signal the kernel would send."""
+    """A synchronous CPU exception: the signal the kernel would send, and why."""
 
-    def __init__(self, signal, pc, address=None, what=""):
-        self.signal, self.pc, self.address, self.what = signal, pc, address, what
+    def __init__(self, signal, pc, address=None, what="", code=None):
+        self.signal, self.pc, self.address, self.what, self.code = signal, pc, address, what, code
 
 
 class GuestThread:
-    def __init__(self, process, tid):
+    def __init__(self, process, tid=None, parent=None):
         self.process = process
         self.arch = process.arch
         self.abi = process.abi
         self.space = process.space
-        self.tid = tid
         self.layouts = process.layouts
+        self.tid = tid
         self.clear_child_tid = 0
         self.robust_list = 0
         self.exiting = False
+        self.blocked = False  # inside a blocking host call, emulator lock released
+        self.preempt_requested = False
+        self.deferred = []  # see defer()
         self.fault = None
+        self.host_ident = None  # pthread id, for pthread_kill
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         self.uc.ctl_set_cpu_model(process.cpu_model)
+        self.stop_switch = None  # see enable_async_stops
+        if process.async_stops:
+            self.enable_async_stops(fresh=True)
         self.arch.prepare(self.uc)
         self.handle = self.uc._uch.value
         self.space.attach(self.uc)
-        self.unlocked = lambda: Unlocked(process.lock)
+        self.signals = SignalDelivery(self, parent.signals if parent else None)
         self._install_hooks()
+
+    def unlocked(self):
+        return Unlocked(self)
 
     def _install_hooks(self):
         arch = self.arch
@@ -48,20 +69,27 @@ class GuestThread:
                                         self.process.log if self.process.options.strace else None)
         self._regs = (batch, writer)
         syscall_intno = arch.SYSCALL_INTNO
+        signals = self.signals
 
         def on_interrupt(handle, intno, user_data):
             try:
                 if intno == syscall_intno:
                     on_syscall()
+                    if signals.pending_flag:  # deliver at the run loop, before the next instruction
+                        raw.emu_stop(handle)
                 else:
                     signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
-                    self._stop_with(GuestFault(signal, self.pc() - arch.FAULT_PC_ADJUST, what=what))
+                    pc = self.pc() - arch.FAULT_PC_ADJUST
+                    self._stop_with(GuestFault(signal, pc, pc, what))
             except BaseException as e:  # never let an exception vanish inside the C callback
                 self.process.crash(e)
                 raw.emu_stop(handle)
 
         def on_mem_invalid(handle, access, address, size, value, user_data):
-            self.fault = GuestFault("SIGSEGV", None, address, _ACCESS.get(access, f"access type {access}"))
+            if self.fault is None:  # a later access of the same instruction: the first is the one
+                what, code = _ACCESS.get(access, (f"access type {access} to", "SEGV_MAPERR"))
+                # the exact PC is read after the exit: Unicorn syncs it only then
+                self.fault = GuestFault("SIGSEGV", None, address, what, code)
             return False
 
         def on_insn_invalid(handle, user_data):
@@ -74,44 +102,106 @@ class GuestThread:
         raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
 
+    # ---- registers -----------------------------------------------------------
+
     def pc(self):
         return self.uc.reg_read(self.arch.REG_PC)
+
+    def copy_cpu_from(self, other):
+        """Every register of `other`, as clone gives them to the child."""
+        self.uc.context_restore(other.uc.context_save())
+
+    # ---- stopping ------------------------------------------------------------
 
     def _stop_with(self, fault):
         self.fault = fault
         raw.emu_stop(self.handle)
 
-    def exit(self, status, group):
-        """End this thread (or with group, the whole process) after the current syscall."""
-        self.exiting = True
-        self.process.exit_status = status
+    def defer(self, action):
+        """Run action() at the safe point, before the next guest instruction: for
+        register changes a syscall makes (rt_sigreturn, a restart). Writing the PC
+        inside a hook makes Unicorn skip syncing the PC at the next exit, so a
+        later fault would report a stale one."""
+        self.deferred.append(action)
         raw.emu_stop(self.handle)
 
+    def stop(self):
+        """Make the thread leave guest code and come to its safe point. From any
+        thread once asynchronous stops are on (see raw.StopSwitch); before that only
+        the thread itself asks, from inside a syscall, where stopping is exact."""
+        if self.stop_switch is not None:
+            self.stop_switch.arm()
+        elif threading.get_ident() == self.host_ident:
+            raw.emu_stop(self.handle)
+
+    def enable_async_stops(self, fresh=False):
+        """Install the stop switch: on a fresh instance, or at this thread's safe
+        point, where translations made without its hook are dropped."""
+        if self.stop_switch is not None:
+            return
+        self.stop_switch = raw.StopSwitch(self.uc)
+        if not fresh:
+            self.uc.ctl_flush_tb()
+
+    def exit(self, status, group):
+        """End this thread, or with group the whole process, after the current syscall."""
+        if group:
+            self.process.exit_group(status)  # does not return
+        self.process.exit_status = status
+        self.exiting = True
+        raw.emu_stop(self.handle)
+
+    # ---- the run loop --------------------------------------------------------
+
     def run(self):
-        """Execute guest code until the thread exits or faults. Returns the fault, if any."""
-        lock = self.process.lock
+        """Execute guest code until the thread exits (a fatal fault ends the process)."""
+        process = self.process
+        lock = process.lock
+        self.host_ident = threading.get_ident()
         lock.acquire()
         try:
-            while not self.exiting and not self.process.crashed:
+            while True:
+                while self.deferred:
+                    self.deferred.pop(0)()
+                if self.stop_switch is not None:
+                    self.stop_switch.disarm()
+                elif process.async_stops:
+                    self.enable_async_stops()
+                if self.signals.pending_flag:
+                    self.signals.deliver()
+                if self.exiting:
+                    return
+                process.running = self
                 err = raw.emu_start(self.handle, self.pc(), UNTIL, 0, 0)
-                if self.exiting or self.process.crashed:
-                    break
+                process.running = None
+                if self.exiting:
+                    return
                 if self.fault is not None or err:
-                    return self._fault_from(err)
+                    fault = self._fault_from(err)
+                    if not self.signals.force_synchronous(fault):
+                        process.fatal_fault(fault)  # no handler: one line, death by the signal
+                if self.preempt_requested:
+                    self.preempt_requested = False
+                    lock.yield_()
         finally:
+            self.finish()  # under the lock: it edits guest memory and the CPU list
             lock.release()
-        return None
+
+    def finish(self):
+        """Thread teardown: CLONE_CHILD_CLEARTID, robust futexes, bookkeeping."""
+        self.process.thread_finished(self)
 
     def _fault_from(self, err):
-        fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode())
+        fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode(), "SEGV_MAPERR")
         self.fault = None
         if fault.pc is None:
             fault.pc = self.pc()
-        if err == 10:  # UC_ERR_INSN_INVALID: ebreak on riscv lands here
+        if err == UC_ERR_INSN_INVALID:  # ebreak on riscv lands here too
             try:
                 insn = self.space.read(fault.pc, 4)
             except Exception:
                 insn = b""
             fault.signal = self.arch.undecodable(insn)
             fault.what = "breakpoint" if fault.signal == "SIGTRAP" else "illegal instruction"
+            fault.address = fault.pc
         return fault

@@ -1,0 +1,28 @@
+"""Time slices: while more than one guest thread exists, a ticker stops the
+thread running guest code every SLICE seconds if another one is waiting for
+the emulator lock. With one thread nothing runs and nothing is paid."""
+import threading
+import time
+
+SLICE = 0.010
+
+
+class Preempter:
+    def __init__(self, process):
+        self.process = process
+        self.thread = None
+
+    def start(self):
+        """Called when the second guest thread appears; idempotent."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._tick, name="pyqemu-preempt", daemon=True)
+            self.thread.start()
+
+    def _tick(self):
+        process = self.process
+        while True:
+            time.sleep(SLICE)
+            running = process.running
+            if running is not None and process.lock.contended:
+                running.preempt_requested = True
+                running.stop()
