@@ -2,13 +2,17 @@
 import errno
 import os
 import sys
+import threading
 
+from . import raw
 from .errors import GuestError
 from .memory.space import AddressSpace
 from .paths import PathResolver
 from .structs import Layouts
 from .syscalls.dispatch import SyscallTable
+from .signals.delivery import ProcessSignals
 from .threads.lock import EmulatorLock
+from .threads.preempt import Preempter
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
 
@@ -22,12 +26,22 @@ class Process:
         self.prog = options.prog_name
         self.cpu_model = arch.CPU_MODELS[options.cpu or arch.DEFAULT_CPU]
         self.lock = EmulatorLock()
+        self.preempter = Preempter(self)
+        self.running = None  # the thread executing guest code now, if any
+        # Stopping a thread from outside (time slices, signals from elsewhere) needs a
+        # block hook on every CPU (raw.StopSwitch): a process turns it on when it first
+        # needs it (enable_async_stops).
+        self.async_stops = False
+        self.signals = ProcessSignals(self)
+        self.sigreturn_trampoline = 0  # address of the [vdso] page's rt_sigreturn code
+        self.all_exited = threading.Event()
         self.stack_top = arch.TASK_SIZE - (1 << 20)
         self.stack_size = options.stack_size
         mmap_top = self.stack_top - self.stack_size - STACK_GAP
         self.space = AddressSpace(arch.TASK_SIZE, mmap_top)
         self.syscalls = SyscallTable(self.abi)
         self.layouts = Layouts(self.abi)
+        self.special_fds = {}  # fd -> object whose read() the guest's read uses (signalfd)
         self.reserved_fds = set()  # the emulator's own descriptors (-D log): not the guest's
         self.warned = set()
         self.threads = {}
@@ -42,6 +56,104 @@ class Process:
         self.auxv = []  # (key, value) pairs, as given to the guest
         self.argv = []
         self.envp = []
+
+    # ---- threads and the end of the process -----------------------------------
+
+    def add_thread(self, thread):
+        self.threads[thread.tid] = thread
+        if len(self.threads) > 1:
+            self.enable_async_stops()
+            self.preempter.start()
+
+    def enable_async_stops(self):
+        """A second thread, or a handler for a signal that can come from outside. Called
+        from a syscall: every thread existing now is this one, which gets its switch at
+        its safe point right after the syscall; threads created later get it at birth."""
+        if self.async_stops:
+            return
+        self.async_stops = True
+        for thread in list(self.threads.values()):
+            raw.emu_stop(thread.handle)
+
+    def thread_finished(self, thread):
+        """A thread left its run loop: clear its tid for joiners, release its robust futexes."""
+        from .threads import futex
+        futex.thread_exit_cleanup(thread)
+        self.threads.pop(thread.tid, None)
+        self.space.detach(thread.uc)
+        if not self.threads:
+            self.all_exited.set()
+
+    def wait_exit(self):
+        """Block until every thread has exited; the status of the last exit."""
+        self.all_exited.wait()
+        return self.exit_status
+
+    def flush_logs(self):
+        for stream in (self.log, sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def after_fork_child(self, thread):
+        """In a fork's child: the forking thread is the only one, with the lock."""
+        self.lock.reset_after_fork()
+        thread.tid = os.getpid()
+        thread.host_ident = threading.get_ident()
+        self.threads = {thread.tid: thread}
+        self.space.cpus = [thread.uc]
+        self.running = None
+        self.preempter = Preempter(self)
+        self.all_exited = threading.Event()
+        with self.signals.mutex:
+            self.signals.shared.clear()
+            thread.signals.pending.clear()
+        thread.signals.pending_flag = False
+        self.signals.host.restart_after_fork()
+
+    def prepare_exec(self, thread):
+        """Just before execve: logs flushed, host mask = guest mask."""
+        from .signals import numbers
+        self.flush_logs()
+        hosts = [numbers.to_host(self.abi, g) for g in numbers.members(thread.signals.blocked)]
+        self.signals.host.prepare_exec([h for h in hosts if h is not None])
+
+    def exec_failed(self, thread):
+        thread.signals.set_blocked(thread.signals.blocked)
+
+    def exit_group(self, status):
+        """exit_group from any thread: the kernel ends every thread at once; so do we."""
+        self.flush_logs()
+        os._exit(status & 0xFF)
+
+    def die_of_signal(self, guest_sig):
+        """Default action of a fatal signal: the emulator dies of the same signal."""
+        from .runner import die_by_signal
+        from .signals import numbers
+        self.flush_logs()
+        host = numbers.to_host(self.abi, guest_sig)
+        if host is None:
+            os._exit(128 + guest_sig)  # no host twin (see signals/numbers.py): the closest status
+        die_by_signal(host)
+
+    def keep_fd(self, fd):
+        """Move one of the emulator's own descriptors out of the guest's way (the
+        guest expects its first open() to return 3) and mark it as ours."""
+        import fcntl
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        floor = max(64, min(soft if soft > 0 else 1024, 1024) - 64)
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+        os.close(fd)
+        self.reserved_fds.add(high)
+        return high
+
+    def forget_fd(self, fd):
+        """The guest closed fd: an emulated descriptor (signalfd) behind it goes too."""
+        special = self.special_fds.pop(fd, None)
+        if special is not None and special in self.signals.watchers:
+            self.signals.watchers.remove(special)
 
     def check_fd_owned(self, fd):
         """The guest may not close or replace the emulator's own descriptors."""
@@ -78,6 +190,11 @@ class Process:
             self.log.flush()
 
     def crash(self, exc):
-        """An internal error inside a hook: stop everything and report it once."""
-        if self.crashed is None:
-            self.crashed = exc
+        """An internal error inside a hook: report it in one line and end the process."""
+        from .runner import internal_error
+        self.crashed = exc
+        internal_error(self, exc)
+
+    def fatal_fault(self, fault):
+        from .runner import fatal_fault
+        fatal_fault(self, fault)

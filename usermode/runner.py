@@ -1,13 +1,14 @@
 """Run one guest program to its end: exit status, or death by the guest's signal."""
+import ctypes
 import os
 import resource
 import signal
 import sys
+import threading
 
-from .errors import UserError
+from . import debuglog as debug
 from .loader import program
 from .process import Process
-from . import debuglog as debug
 
 INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE
 
@@ -20,42 +21,54 @@ def run_program(arch, opts, argv, envp, log):
         signal.signal(signum, signal.SIG_DFL)
     process = Process(arch, opts, log)
     if log is not None:
-        process.reserved_fds.add(log.fileno())
+        fd = os.dup(log.fileno())
+        log.close()
+        process.log = os.fdopen(process.keep_fd(fd), "w", buffering=1)
+    process.signals.install_host()
     thread = program.start(process, opts.program, argv, envp)
     debug.install(process, thread)
-    fault = thread.run()
-    if process.crashed is not None:
-        exc = process.crashed
-        if isinstance(exc, UserError):
-            raise exc
-        if "traceback" in opts.debug_items:
-            import traceback
-            traceback.print_exception(exc)
-        raise UserError(f"internal error: {type(exc).__name__}: {exc} (please report; "
-                        "-d traceback shows where)", INTERNAL_ERROR_STATUS)
-    if fault is not None:
-        sys.stderr.write(f"{process.prog}: {describe_fault(process, fault)}\n")
-        die_by_signal(fault.signal)
-    return process.exit_status
+    thread.run()  # the main guest thread; the others run on their own host threads
+    return process.wait_exit()
 
 
 def describe_fault(process, fault):
     where = f"pc {fault.pc:#x}: {debug.disassemble_one(process, fault.pc)}"
-    if fault.address is not None:
+    if fault.address is not None and fault.signal == "SIGSEGV":
         return f"guest {fault.signal}: {fault.what} memory at {fault.address:#x}, {where}"
     return f"guest {fault.signal}: {fault.what}, {where}"
 
 
-def die_by_signal(name):
-    """Leave the way the guest would have: killed by the same signal."""
-    signum = getattr(signal, name)
+def fatal_fault(process, fault):
+    """A fault the guest does not handle: one line, then death by its signal."""
+    sys.stderr.write(f"{process.prog}: {describe_fault(process, fault)}\n")
+    process.flush_logs()
+    die_by_signal(getattr(signal, fault.signal))
+
+
+def internal_error(process, exc):
+    """A bug of ours inside guest execution: one line (and the traceback with -d traceback)."""
+    if "traceback" in process.options.debug_items:
+        import traceback
+        traceback.print_exception(exc)
+    sys.stderr.write(f"{process.prog}: internal error: {type(exc).__name__}: {exc} "
+                     "(please report; -d traceback shows where)\n")
+    process.flush_logs()
+    os._exit(INTERNAL_ERROR_STATUS)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_by_signal(signum):
+    """Leave the way the guest would have: killed by the same (host) signal, from any thread."""
     sys.stdout.flush()
     sys.stderr.flush()
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the host's core would be ours, not the guest's
     except (ValueError, OSError):
         pass
-    signal.signal(signum, signal.SIG_DFL)
+    _libc.signal(signum, ctypes.c_void_p(0))  # SIG_DFL; signal.signal works in the main thread only
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+    signal.pthread_kill(threading.get_ident(), signum)
     os.kill(os.getpid(), signum)
     os._exit(128 + signum)

@@ -13,6 +13,7 @@ UNAME_MACHINE = "aarch64"
 INTERPRETERS = ("/lib/ld-linux-aarch64.so.1",)
 TASK_SIZE = 1 << 40  # big enough for Go's arena hints at 0xc000000000
 
+UC_LIB_SUFFIX = "aarch64"  # Unicorn's per-arch symbol suffix
 UC_ARCH, UC_MODE = UC_ARCH_ARM64, UC_MODE_ARM
 CPU_MODELS = {
     "max": A.UC_CPU_ARM64_MAX,
@@ -110,6 +111,69 @@ def hwcaps(uc):
 
 def undecodable(insn):
     return "SIGILL"
+
+
+# ---- signal frames (arch/arm64/kernel/signal.c) --------------------------------
+# struct sigcontext: fault_address, x0..x30, sp, pc, pstate, then 4096 reserved
+# bytes (16-aligned) holding records: fpsimd_context, then a terminator.
+# A frame record (fp, lr) sits just above the frame, and x29 points to it.
+
+SYSCALL_INSN_SIZE = 4
+SIGNAL_REDZONE = 0
+_XREGS = [A.UC_ARM64_REG_X0 + i for i in range(29)] + [A.UC_ARM64_REG_X29, A.UC_ARM64_REG_X30]
+_RESERVED_AT = 288
+MCONTEXT_SIZE = _RESERVED_AT + 4096
+FPSIMD_MAGIC, FPSIMD_SIZE = 0x46508001, 16 + 32 * 16
+_NZCV_MASK = 0xF0000000
+# used when a handler has no SA_RESTORER (glibc always gives one): mov x8, #139; svc #0
+SIGRETURN_CODE = (0xD2801168).to_bytes(4, "little") + (0xD4000001).to_bytes(4, "little")
+
+
+def save_mcontext(uc, fault_address=0):
+    regs = [uc.reg_read(r) for r in _XREGS]
+    sp, pc = uc.reg_read(A.UC_ARM64_REG_SP), uc.reg_read(A.UC_ARM64_REG_PC)
+    pstate = uc.reg_read(A.UC_ARM64_REG_NZCV) & _NZCV_MASK
+    head = ABI.pack("Q31QQQQ", fault_address, *regs, sp, pc, pstate)
+    head += bytes(_RESERVED_AT - len(head))
+    fpsimd = ABI.pack("IIII", FPSIMD_MAGIC, FPSIMD_SIZE, uc.reg_read(A.UC_ARM64_REG_FPSR),
+                      uc.reg_read(A.UC_ARM64_REG_FPCR))
+    fpsimd += b"".join(uc.reg_read(A.UC_ARM64_REG_Q0 + i).to_bytes(16, "little") for i in range(32))
+    data = head + fpsimd + bytes(8)  # the terminator record: magic 0, size 0
+    return data + bytes(MCONTEXT_SIZE - len(data))
+
+
+def restore_mcontext(uc, data):
+    values = ABI.unpack("Q31QQQQ", data)
+    for reg, value in zip(_XREGS, values[1:32]):
+        uc.reg_write(reg, value)
+    uc.reg_write(A.UC_ARM64_REG_SP, values[32])
+    uc.reg_write(A.UC_ARM64_REG_PC, values[33])
+    uc.reg_write(A.UC_ARM64_REG_NZCV, values[34] & _NZCV_MASK)
+    magic, size, fpsr, fpcr = ABI.unpack("IIII", data[_RESERVED_AT:])
+    if magic == FPSIMD_MAGIC:
+        uc.reg_write(A.UC_ARM64_REG_FPSR, fpsr)
+        uc.reg_write(A.UC_ARM64_REG_FPCR, fpcr)
+        base = _RESERVED_AT + 16
+        for i in range(32):
+            uc.reg_write(A.UC_ARM64_REG_Q0 + i, int.from_bytes(data[base + 16 * i:base + 16 * i + 16], "little"))
+
+
+def frame_placement(uc, top, size):
+    record = (top - 16) & ~15
+    record_data = ABI.pack("QQ", uc.reg_read(A.UC_ARM64_REG_X29), uc.reg_read(A.UC_ARM64_REG_X30))
+    return (record - size) & ~15, [(record, record_data)], {A.UC_ARM64_REG_X29: record}
+
+
+def enter_handler(uc, handler, sig, info, ucontext, sp, restorer, extra_regs):
+    uc.reg_write(A.UC_ARM64_REG_PC, handler)
+    uc.reg_write(A.UC_ARM64_REG_SP, sp)
+    uc.reg_write(A.UC_ARM64_REG_X30, restorer)
+    uc.reg_write(A.UC_ARM64_REG_X0, sig)
+    uc.reg_write(A.UC_ARM64_REG_X1, info)
+    uc.reg_write(A.UC_ARM64_REG_X2, ucontext)
+    for reg, value in extra_regs.items():
+        uc.reg_write(reg, value)
+
 
 # /proc/cpuinfo's Features: the kernel's names of the AT_HWCAP and AT_HWCAP2 bits
 # (arch/arm64/kernel/cpuinfo.c), in bit order.

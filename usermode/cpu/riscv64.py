@@ -13,6 +13,7 @@ UNAME_MACHINE = "riscv64"
 INTERPRETERS = ("/lib/ld-linux-riscv64-lp64d.so.1", "/lib/ld-linux-riscv64-lp64.so.1")
 TASK_SIZE = 1 << 38  # Sv39: the user half of a 39-bit address space
 
+UC_LIB_SUFFIX = "riscv64"  # Unicorn's per-arch symbol suffix
 UC_ARCH, UC_MODE = UC_ARCH_RISCV, UC_MODE_RISCV64
 CPU_MODELS = {
     "any": R.UC_CPU_RISCV64_ANY,
@@ -58,6 +59,50 @@ def undecodable(insn):
     if insn[:4] == b"\x73\x00\x10\x00" or insn[:2] == b"\x02\x90":
         return "SIGTRAP"
     return "SIGILL"
+
+
+# ---- signal frames (arch/riscv/kernel/signal.c) --------------------------------
+# struct sigcontext: pc then x1..x31 (user_regs_struct), then the FP state union
+# (the Q-extension member sets its size: 32 x 16 + fcsr + 3 reserved words).
+
+SYSCALL_INSN_SIZE = 4
+SIGNAL_REDZONE = 0
+_GPRS = [R.UC_RISCV_REG_PC] + [R.UC_RISCV_REG_X1 + i for i in range(31)]
+_FPRS = [R.UC_RISCV_REG_F0 + i for i in range(32)]
+_FP_STATE_SIZE = 528
+MCONTEXT_SIZE = 32 * 8 + _FP_STATE_SIZE
+# the sigreturn trampoline the kernel keeps in the vDSO: li a7, 139 (rt_sigreturn); ecall
+SIGRETURN_CODE = (0x08B00893).to_bytes(4, "little") + (0x00000073).to_bytes(4, "little")
+
+
+def save_mcontext(uc, fault_address=0):
+    gprs = [uc.reg_read(r) for r in _GPRS]
+    fprs = [uc.reg_read(r) for r in _FPRS]
+    fcsr = uc.reg_read(R.UC_RISCV_REG_FCSR)
+    data = ABI.pack("32Q", *gprs) + ABI.pack("32QI", *fprs, fcsr)
+    return data + bytes(MCONTEXT_SIZE - len(data))
+
+
+def restore_mcontext(uc, data):
+    values = ABI.unpack("32Q32QI", data)
+    for reg, value in zip(_GPRS + _FPRS, values):
+        uc.reg_write(reg, value)
+    uc.reg_write(R.UC_RISCV_REG_FCSR, values[64])
+
+
+def frame_placement(uc, top, size):
+    """(frame address, extra writes, extra registers) for a frame of `size` below `top`."""
+    return (top - size) & ~15, [], {}
+
+
+def enter_handler(uc, handler, sig, info, ucontext, sp, restorer, extra_regs):
+    uc.reg_write(R.UC_RISCV_REG_PC, handler)
+    uc.reg_write(R.UC_RISCV_REG_SP, sp)
+    uc.reg_write(R.UC_RISCV_REG_RA, restorer)
+    uc.reg_write(R.UC_RISCV_REG_A0, sig)
+    uc.reg_write(R.UC_RISCV_REG_A1, info)
+    uc.reg_write(R.UC_RISCV_REG_A2, ucontext)
+
 
 def cpuinfo(hwcap, hwcap2, ncpus):
     """/proc/cpuinfo as riscv Linux words it: the ISA string from the misa letters the guest is told about."""

@@ -1,9 +1,12 @@
 """Start a guest program: map it and its interpreter, build the initial stack,
 and return the main thread ready to run."""
 import os
+import signal
+import threading
 
 from ..errors import UserError
-from ..memory.space import PAGE, PROT_READ, PROT_WRITE, page_ceil
+from ..memory.space import PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, page_ceil
+from ..signals import numbers
 from ..threads.thread import GuestThread
 from . import image
 from .elf import ElfFile
@@ -39,6 +42,16 @@ def program_sysroot(path, arch):
     return None
 
 
+def inherited_mask(abi):
+    """The guest's initial blocked mask: the host thread's, which execve kept."""
+    mask = 0
+    for host in signal.pthread_sigmask(signal.SIG_BLOCK, []):
+        guest = numbers.to_guest(abi, int(host))
+        if guest is not None:
+            mask |= numbers.bit(guest)
+    return mask
+
+
 def start(process, path, argv, envp):
     """Load `path` into process and return its main thread, registers set."""
     arch, space, options = process.arch, process.space, process.options
@@ -71,8 +84,18 @@ def start(process, path, argv, envp):
 
     process.brk_start = process.brk = page_ceil(main.end)
 
+    # The kernel's vDSO holds the rt_sigreturn trampoline a handler returns
+    # through when it has no SA_RESTORER (always, on riscv): ours holds just that.
+    vdso = space.find_free(PAGE)
+    space.map(vdso, PAGE, PROT_READ | PROT_WRITE, name="[vdso]")
+    space.write(vdso, arch.SIGRETURN_CODE)
+    space.protect(vdso, PAGE, PROT_READ | PROT_EXEC)
+    process.sigreturn_trampoline = vdso
+
     thread = GuestThread(process, os.getpid())
-    process.threads[thread.tid] = thread
+    thread.host_ident = threading.get_ident()
+    process.add_thread(thread)
+    thread.signals.set_blocked(inherited_mask(arch.ABI))  # execve keeps the blocked mask
     hwcap, hwcap2 = arch.hwcaps(thread.uc)
     at = arch.ABI.tables.AUXV
     uid, euid, gid, egid = os.getuid(), os.geteuid(), os.getgid(), os.getegid()

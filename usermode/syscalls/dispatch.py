@@ -11,7 +11,7 @@ import os
 from ..errors import GuestError
 from . import handlers  # noqa: F401  (fills the registry)
 from .argtypes import RetPtr
-from .registry import ALIASES, REGISTRY
+from .registry import ALIASES, KEEP_REGISTERS, REGISTRY
 
 def _identity(t, raw):
     return raw
@@ -127,14 +127,55 @@ def make_syscall_entry(thread, table, read_regs, write_ret, strace_log=None):
             return
         try:
             ret = calls[nr](thread, v[1], v[2], v[3], v[4], v[5], v[6])
-        except (GuestError, OSError) as e:
-            ret = -errno_to_guest(e.errno or host_errno.EIO)
+        except GuestError as e:
+            ret = -errno_to_guest(e.errno)
+        except OSError as e:
+            if e.errno == host_errno.EINTR:
+                ret = _interrupted(thread, table, nr, v)
+                if ret is KEEP_REGISTERS:
+                    return
+            else:
+                ret = -errno_to_guest(e.errno or host_errno.EIO)
         except Exception as e:  # a bug of ours: say so in one line, the guest gets ENOSYS
             ret = _internal_error(thread, table.names[nr], e)
         if ret is None:
             ret = 0
+        elif ret is KEEP_REGISTERS:
+            return
         write_ret(ret & mask)
     return on_syscall
+
+
+# Interrupted by a handled signal, these fail with EINTR even under SA_RESTART
+# (the kernel's ERESTARTNOHAND and restart-block cases).
+NO_RESTART = frozenset(("nanosleep", "clock_nanosleep", "ppoll", "pselect6", "epoll_pwait", "epoll_pwait2",
+                        "rt_sigsuspend", "rt_sigtimedwait", "io_getevents", "semtimedop", "recvmmsg"))
+
+
+def _interrupted(thread, table, nr, v):
+    """A host call came back with EINTR. If no guest signal is waiting, nothing
+    the guest should see happened: call again, as the kernel restarts it. Else
+    restart under SA_RESTART (rewind to the syscall instruction, the arguments
+    still in place), or fail with EINTR; the handler runs right after."""
+    signals = thread.signals
+    restart_flag = signals.shared.const("SA_RESTART")
+    while True:
+        signals.shared.host.drain()
+        pending = signals.deliverable_action()
+        if pending is not None and not signals.shared.ignored(pending[0]):
+            sig, action = pending
+            signals.pending_flag = True
+            if action.handler > 1 and action.flags & restart_flag and table.names[nr] not in NO_RESTART:
+                arch = thread.arch
+                pc = thread.pc() - arch.SYSCALL_INSN_SIZE
+                thread.defer(lambda: thread.uc.reg_write(arch.REG_PC, pc))
+                return KEEP_REGISTERS
+            return -table.abi.errno.to_guest(host_errno.EINTR)
+        try:
+            return table.calls[nr](thread, v[1], v[2], v[3], v[4], v[5], v[6])
+        except OSError as e:
+            if e.errno != host_errno.EINTR:
+                raise
 
 
 def _internal_error(thread, name, exc):
@@ -170,13 +211,21 @@ def _make_tracing_entry(thread, table, read_regs, write_ret, log):
         decl = table.decls[nr] if nr < len(table.decls) else None
         name = table.names[nr] if nr < len(table.names) and table.names[nr] else f"syscall_{nr}"
         text = f"{pid} {name}({format_args(thread, decl, v[1:7])})"
+        if name in ("exit", "exit_group", "rt_sigreturn"):
+            log.write(text + " = ?\n")  # no result comes back to show
+            log.flush()
+            plain()
+            if result:
+                write_ret(result.pop())
+            return
         plain()
+        if not result:  # registers kept (a restarted call)
+            log.write(text + " = ? (restarted)\n")
+            log.flush()
+            return
         ret = result.pop()
         write_ret(ret)
-        if thread.exiting and name in ("exit", "exit_group"):
-            log.write(text + " = ?\n")
-        else:
-            log.write(f"{text} = {format_result(thread, decl, ret)}\n")
+        log.write(f"{text} = {format_result(thread, decl, ret)}\n")
         log.flush()
     return on_syscall
 

@@ -15,6 +15,10 @@ from .argtypes import Arg, Ret
 
 REGISTRY = {}
 
+# A handler's return value that leaves every register as the handler set it
+# (rt_sigreturn, a restarted syscall) instead of writing the return register.
+KEEP_REGISTERS = object()
+
 # name in an ABI's table -> name of the handler that implements it
 ALIASES = {
     "fstatat64": "newfstatat",

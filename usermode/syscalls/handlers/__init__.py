@@ -1,4 +1,4 @@
 """Syscall handlers, one module per topic. Importing them fills the registry."""
-from . import fs, io, mm, proc, signals  # noqa: F401
+from . import fs, io, mm, proc, signals, spawn, threads, timers  # noqa: F401
 from . import dirs, fds, tty  # noqa: F401
 from . import clock, info, net, poll  # noqa: F401

@@ -1,0 +1,316 @@
+"""Signal dispositions, pending queues and delivery.
+
+ProcessSignals holds what the kernel keeps per process (the actions, the
+process-directed queue); SignalDelivery what it keeps per thread (the blocked
+mask, the thread-directed queue, the alternate stack). Queues are touched by
+the host watcher thread without the emulator lock, so a small mutex guards
+them; everything else runs under the emulator lock.
+
+Delivery happens only at a thread's safe point (its run loop) or right after
+a syscall: the frame is the kernel's rt_sigframe for the arch (siginfo, then
+ucontext whose mcontext the cpu module packs), so handlers that read or edit
+uc_mcontext work, and rt_sigreturn restores from it.
+"""
+import collections
+import os
+import threading
+
+from . import numbers
+from .host import HostSignals
+
+SIG_DFL, SIG_IGN = 0, 1
+SIGINFO_SIZE = 128
+UCONTEXT_MCONTEXT = 176  # offsetof(struct ucontext, uc_mcontext) on riscv64 and aarch64
+
+
+class Action:
+    __slots__ = ("handler", "flags", "restorer", "mask")
+
+    def __init__(self, handler=SIG_DFL, flags=0, restorer=0, mask=0):
+        self.handler, self.flags, self.restorer, self.mask = handler, flags, restorer, mask
+
+
+class SigInfo:
+    """A siginfo_t by field name; packed for the guest ABI on delivery."""
+
+    __slots__ = ("signo", "code", "errno", "pid", "uid", "addr", "status", "value", "tid", "overrun")
+
+    def __init__(self, signo, code=0, pid=0, uid=0, addr=None, status=None, value=None,
+                 tid=None, overrun=0, errno=0):
+        self.signo, self.code, self.errno, self.pid, self.uid = signo, code, errno, pid, uid
+        self.addr, self.status, self.value, self.tid, self.overrun = addr, status, value, tid, overrun
+
+    def pack(self, abi):
+        wb = abi.word_bytes
+        head = abi.pack("iii", self.signo, self.errno, self.code)
+        union_at = 16 if wb == 8 else 12
+        body = bytearray(SIGINFO_SIZE - union_at)
+        word = "Q" if wb == 8 else "I"
+        if self.addr is not None:  # SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE
+            body[0:wb] = abi.pack(word, self.addr & abi.word_mask)
+        elif self.tid is not None:  # POSIX timers
+            body[0:8] = abi.pack("ii", self.tid, self.overrun)
+            body[wb:2 * wb] = abi.pack(word, (self.value or 0) & abi.word_mask)  # si_value after two ints
+        else:  # kill, sigqueue, SIGCHLD
+            body[0:8] = abi.pack("iI", self.pid, self.uid)
+            if self.status is not None:
+                body[8:12] = abi.pack("i", self.status)
+            elif self.value is not None:
+                body[8:8 + wb] = abi.pack(word, self.value & abi.word_mask)
+        return head + bytes(union_at - len(head)) + bytes(body)
+
+    @classmethod
+    def unpack(cls, abi, data):
+        signo, err, code = abi.unpack("iii", data)
+        union_at = 16 if abi.word_bytes == 8 else 12
+        pid, uid = abi.unpack("iI", data[union_at:])
+        value = abi.unpack("Q" if abi.word_bytes == 8 else "I", data[union_at + 8:])[0]
+        return cls(signo, code, pid=pid, uid=uid, value=value, errno=err)
+
+
+class ProcessSignals:
+    def __init__(self, process):
+        self.process = process
+        self.abi = process.abi
+        self.actions = [Action() for _ in range(numbers.NSIG + 1)]
+        self.shared = collections.deque()  # process-directed: (sig, SigInfo)
+        self.mutex = threading.Lock()
+        self.host = HostSignals(process)
+        self.watchers = []  # signalfds, told when a signal is queued
+        # signals the CPU raises itself: a handler for them needs no stop from outside
+        self.synchronous = {self.number(n) for n in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP")}
+
+    def install_host(self):
+        self.host.install()
+        for host in self.host.inherited_ignored:
+            guest = numbers.to_guest(self.abi, host)
+            if guest is not None:
+                self.actions[guest].handler = SIG_IGN
+
+    def const(self, name):
+        return self.abi.tables.SIGNAL_FLAGS[name]
+
+    def number(self, name):
+        return self.abi.tables.SIGNALS[name]
+
+    # ---- dispositions ----------------------------------------------------------
+
+    def set_action(self, sig, action):
+        self.actions[sig] = action
+        if action.handler not in (SIG_DFL, SIG_IGN) and sig not in self.synchronous:
+            self.process.enable_async_stops()  # it may arrive while guest code runs
+        host = numbers.to_host(self.abi, sig)
+        if host is not None:
+            kind = "default" if action.handler == SIG_DFL else "ignore" if action.handler == SIG_IGN else "catch"
+            self.host.set_disposition(host, kind)
+        if action.handler == SIG_IGN or (action.handler == SIG_DFL and
+                                         numbers.default_action(self.abi, sig) == "ignore"):
+            self.discard(sig)  # POSIX: setting SIG_IGN discards what is pending
+
+    def reset_for_exec(self):
+        """Caught signals go back to their default; ignored ones stay ignored."""
+        for sig in range(1, numbers.NSIG + 1):
+            if self.actions[sig].handler not in (SIG_DFL, SIG_IGN):
+                self.set_action(sig, Action())
+
+    def ignored(self, sig):
+        handler = self.actions[sig].handler
+        return handler == SIG_IGN or (handler == SIG_DFL and numbers.default_action(self.abi, sig) == "ignore")
+
+    # ---- queues ------------------------------------------------------------------
+
+    def post(self, sig, info=None, thread=None, origin="guest"):
+        """Queue `sig` for the process (thread None) or one thread, and wake who can take it."""
+        if not 1 <= sig <= numbers.NSIG:
+            return
+        if self.ignored(sig) and not (thread is not None and thread.signals.blocked & numbers.bit(sig)):
+            return  # an ignored signal is dropped at once, unless blocked (then it waits)
+        info = info or SigInfo(sig, self.const("SI_KERNEL") if origin == "host" else 0)
+        with self.mutex:
+            queue = thread.signals.pending if thread is not None else self.shared
+            if sig < 32 and any(s == sig for s, _ in queue):
+                return  # standard signals do not queue twice
+            queue.append((sig, info))
+        for watcher in self.watchers:
+            watcher.refresh()
+        target = thread or self._pick_thread(sig)
+        if target is not None:
+            target.signals.pending_flag = True
+            current = threading.get_ident()
+            if target.host_ident != current:
+                self.host.kick(target)
+
+    def _pick_thread(self, sig):
+        threads = list(self.process.threads.values())
+        for t in threads:
+            if not t.signals.blocked & numbers.bit(sig):
+                return t
+        return None
+
+    def discard(self, sig):
+        with self.mutex:
+            queues = [self.shared] + [t.signals.pending for t in self.process.threads.values()]
+            for q in queues:
+                kept = [(s, i) for s, i in q if s != sig]
+                q.clear()
+                q.extend(kept)
+
+    def undelivered(self):
+        return any(t.signals.pending_flag for t in list(self.process.threads.values()))
+
+    def kick_waiting(self):
+        """Re-kick threads that still have a deliverable signal (the watcher, every few ms)."""
+        for t in list(self.process.threads.values()):
+            if t.signals.pending_flag and t.signals.deliverable():
+                self.host.kick(t)
+
+
+class SignalDelivery:
+    """Per-thread signal state and the delivery into the guest."""
+
+    def __init__(self, thread, parent=None):
+        self.thread = thread
+        self.process = thread.process
+        self.shared = thread.process.signals
+        self.abi = thread.abi
+        self.blocked = parent.blocked if parent else 0
+        self.pending = collections.deque()
+        self.pending_flag = False
+        self.altstack = (0, self.shared.const("SS_DISABLE"), 0)  # ss_sp, ss_flags, ss_size
+        self.saved_mask = None  # rt_sigsuspend: the mask the handler's sigreturn restores
+
+    # ---- masks -------------------------------------------------------------------
+
+    def set_blocked(self, mask):
+        never = numbers.bit(self.shared.number("SIGKILL")) | numbers.bit(self.shared.number("SIGSTOP"))
+        self.blocked = mask & ~never & ((1 << numbers.NSIG) - 1)
+        hosts = [numbers.to_host(self.abi, g) for g in numbers.members(self.blocked)]
+        HostSignals.set_thread_mask([h for h in hosts if h is not None])
+        if self.deliverable():
+            self.pending_flag = True
+
+    def deliverable(self):
+        with self.shared.mutex:
+            for sig, _ in self.pending:
+                if not self.blocked & numbers.bit(sig):
+                    return True
+            for sig, _ in self.shared.shared:
+                if not self.blocked & numbers.bit(sig):
+                    return True
+        return False
+
+    def deliverable_action(self):
+        """The action of the signal delivery would pick next, or None."""
+        with self.shared.mutex:
+            for queue in (self.pending, self.shared.shared):
+                for sig, _ in queue:
+                    if not self.blocked & numbers.bit(sig):
+                        return sig, self.shared.actions[sig]
+        return None
+
+    def _take(self):
+        with self.shared.mutex:
+            for queue in (self.pending, self.shared.shared):
+                for i, (sig, info) in enumerate(queue):
+                    if not self.blocked & numbers.bit(sig):
+                        del queue[i]
+                        return sig, info
+        return None
+
+    # ---- delivery ----------------------------------------------------------------
+
+    def deliver(self):
+        """At the safe point: act on pending signals until one runs a guest handler."""
+        self.shared.host.drain()
+        while True:
+            taken = self._take()
+            if taken is None:
+                break
+            sig, info = taken
+            action = self.shared.actions[sig]
+            if action.handler == SIG_IGN:
+                continue
+            if action.handler == SIG_DFL:
+                self._default_action(sig)
+                continue
+            self._run_handler(sig, info, action)
+            break
+        self.pending_flag = self.deliverable()
+
+    def _default_action(self, sig):
+        kind = numbers.default_action(self.abi, sig)
+        if kind in ("ignore", "continue"):
+            return
+        if kind == "stop":
+            os.kill(os.getpid(), numbers.to_host(self.abi, self.shared.number("SIGSTOP")))
+            return
+        self.process.die_of_signal(sig)
+
+    def force_synchronous(self, fault):
+        """A CPU fault: run the guest's handler if it has one it can take, else False
+        (the kernel then kills the process with that signal, and so do we)."""
+        sig = self.shared.number(fault.signal)
+        action = self.shared.actions[sig]
+        if action.handler in (SIG_DFL, SIG_IGN) or self.blocked & numbers.bit(sig):
+            return False
+        code = {"SIGSEGV": fault.code or "SEGV_MAPERR", "SIGILL": "ILL_ILLOPC",
+                "SIGTRAP": "TRAP_BRKPT", "SIGBUS": "BUS_ADRERR"}.get(fault.signal)
+        info = SigInfo(sig, self.shared.const(code) if code else 0, addr=fault.address or 0)
+        self._run_handler(sig, info, action, pc=fault.pc)
+        return True
+
+    def _on_altstack(self, sp):
+        ss_sp, ss_flags, ss_size = self.altstack
+        return ss_flags != self.shared.const("SS_DISABLE") and ss_sp < sp <= ss_sp + ss_size
+
+    def altstack_flags(self, sp):
+        if self.altstack[1] == self.shared.const("SS_DISABLE"):
+            return self.shared.const("SS_DISABLE")
+        return self.shared.const("SS_ONSTACK") if self._on_altstack(sp) else 0
+
+    def _run_handler(self, sig, info, action, pc=None):
+        thread, arch, abi = self.thread, self.thread.arch, self.abi
+        uc = thread.uc
+        sp = uc.reg_read(arch.REG_SP)
+        if pc is not None:
+            uc.reg_write(arch.REG_PC, pc)
+        if action.flags & self.shared.const("SA_ONSTACK") and \
+                self.altstack[1] != self.shared.const("SS_DISABLE") and not self._on_altstack(sp):
+            top = self.altstack[0] + self.altstack[2]
+        else:
+            top = sp - arch.SIGNAL_REDZONE
+        old_mask = self.saved_mask if self.saved_mask is not None else self.blocked
+        self.saved_mask = None
+        mcontext = arch.save_mcontext(uc, fault_address=info.addr or 0)
+        ss_sp, _, ss_size = self.altstack
+        ucontext = abi.pack("QQQiiQQ", 0, 0, ss_sp, self.altstack_flags(sp), 0, ss_size, old_mask)
+        ucontext += bytes(UCONTEXT_MCONTEXT - len(ucontext)) + mcontext
+        frame = info.pack(abi) + ucontext
+        frame_sp, extra, extra_regs = arch.frame_placement(uc, top, len(frame))
+        space = thread.space
+        if space.accessible(frame_sp, top - frame_sp, 2) < top - frame_sp:
+            self.process.die_of_signal(self.shared.number("SIGSEGV"))  # no room for the frame: as the kernel
+        space.write(frame_sp, frame)
+        for addr, data in extra:
+            space.write(addr, data)
+        restorer = action.restorer if action.flags & self.abi.tables.KSIGNAL.get("SA_RESTORER", 0) \
+            else self.process.sigreturn_trampoline
+        arch.enter_handler(uc, action.handler, sig, frame_sp, frame_sp + SIGINFO_SIZE, frame_sp, restorer,
+                           extra_regs)
+        mask = self.blocked | action.mask
+        if not action.flags & self.shared.const("SA_NODEFER"):
+            mask |= numbers.bit(sig)
+        self.set_blocked(mask)
+        if action.flags & self.shared.const("SA_RESETHAND"):
+            self.shared.set_action(sig, Action())
+
+    def sigreturn(self):
+        """rt_sigreturn: registers, mask and altstack back from the frame at sp."""
+        thread, arch, abi = self.thread, self.thread.arch, self.abi
+        uc = thread.uc
+        frame = uc.reg_read(arch.REG_SP)
+        base = frame + SIGINFO_SIZE
+        head = thread.space.read(base, 48)
+        mask = abi.unpack("QQQiiQQ", head)[6]
+        arch.restore_mcontext(uc, thread.space.read(base + UCONTEXT_MCONTEXT, arch.MCONTEXT_SIZE))
+        self.set_blocked(mask)  # the altstack stays as it is: the kernel's restore fails while on it

@@ -1,0 +1,228 @@
+"""Timers that end in a signal or a readable descriptor: setitimer/getitimer,
+POSIX timers (timer_create ...), timerfd, and signalfd.
+
+Interval timers and POSIX timers are the host's: their expiry is a host
+signal, which reaches the guest the way every host signal does
+(signals/host.py). A timer aimed at one thread (SIGEV_THREAD_ID) names a guest
+tid, which is the host tid. timerfd is a host descriptor as it is.
+
+signalfd cannot be the host's: signals sent inside the emulator never become
+host signals. A guest signalfd is a host eventfd (so poll, epoll and select
+see it become readable) whose read() takes matching signals from the guest's
+pending queues and returns them as struct signalfd_siginfo.
+"""
+import ctypes
+import errno
+import os
+import select
+
+from ...errors import GuestError
+from ...memory.space import PROT_WRITE
+from ...signals import numbers
+from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size
+from ..registry import syscall
+from .hostcall import call
+
+Which = Enum("TIME", "ITIMER_")
+TimerFlags = Flags("TIME", "TIMER_", translate=False)
+TfdFlags = Flags("TIME", "TFD_")
+SfdFlags = Flags("POLL", "SFD_")
+
+
+def _read_longs(t, addr, n):
+    if not addr:
+        return None
+    wb = t.abi.word_bytes
+    return list(t.abi.unpack(("q" if wb == 8 else "i") * n, t.space.read(addr, n * wb)))
+
+
+def _write_longs(t, addr, values):
+    if addr:
+        wb = t.abi.word_bytes
+        t.space.write(addr, t.abi.pack(("q" if wb == 8 else "i") * len(values), *values))
+
+
+def _host_longs(values):
+    return (ctypes.c_long * len(values))(*values)
+
+
+# ---- interval timers ---------------------------------------------------------------
+
+@syscall
+def setitimer(t, which: Which, new: Ptr, old: Ptr):
+    value = _read_longs(t, new, 4)
+    if value is None:
+        raise GuestError(errno.EFAULT)
+    prev = _host_longs([0] * 4)
+    call("setitimer", which, _host_longs(value), prev)
+    _write_longs(t, old, list(prev))
+
+
+@syscall
+def getitimer(t, which: Which, cur: Ptr):
+    out = _host_longs([0] * 4)
+    call("getitimer", which, out)
+    _write_longs(t, cur, list(out))
+
+
+# ---- POSIX timers -----------------------------------------------------------------------
+
+SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD_ID = 0, 1, 4
+
+
+@syscall
+def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
+    t.space.check(timerid, 4, PROT_WRITE)
+    event = None
+    if sevp:
+        # struct sigevent: sigval (a word), signo, notify, then the thread id
+        wb = t.abi.word_bytes
+        data = t.space.read(sevp, 64)
+        value = t.abi.unpack("Q" if wb == 8 else "I", data)[0]
+        signo, notify, tid = t.abi.unpack("iii", data[wb:])
+        host_signo = 0
+        if notify != SIGEV_NONE:
+            host_signo = numbers.to_host(t.abi, signo)
+            if host_signo is None:
+                raise GuestError(errno.EINVAL)
+        event = ctypes.create_string_buffer(64)
+        ctypes.memmove(event, (ctypes.c_uint64 * 1)(value), 8)
+        ctypes.memmove(ctypes.addressof(event) + 8, (ctypes.c_int * 3)(host_signo, notify, tid), 12)
+    out = ctypes.c_int(0)
+    call("timer_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), event, ctypes.byref(out))
+    t.space.write(timerid, t.abi.pack("i", out.value))
+
+
+@syscall
+def timer_settime(t, timerid: Int, flags: TimerFlags, new: Ptr, old: Ptr):
+    value = _read_longs(t, new, 4)
+    if value is None:
+        raise GuestError(errno.EFAULT)
+    prev = _host_longs([0] * 4)
+    call("timer_settime", timerid, flags, _host_longs(value), prev)
+    _write_longs(t, old, list(prev))
+
+
+@syscall
+def timer_gettime(t, timerid: Int, cur: Ptr):
+    out = _host_longs([0] * 4)
+    call("timer_gettime", timerid, out)
+    _write_longs(t, cur, list(out))
+
+
+@syscall
+def timer_getoverrun(t, timerid: Int):
+    return call("timer_getoverrun", timerid)
+
+
+@syscall
+def timer_delete(t, timerid: Int):
+    call("timer_delete", timerid)
+
+
+# ---- timerfd ------------------------------------------------------------------------------
+
+@syscall
+def timerfd_create(t, clock: Int, flags: TfdFlags) -> Fd:
+    return call("timerfd_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), flags)
+
+
+@syscall
+def timerfd_settime(t, fd: Fd, flags: Int, new: Ptr, old: Ptr):
+    value = _read_longs(t, new, 4)
+    if value is None:
+        raise GuestError(errno.EFAULT)
+    prev = _host_longs([0] * 4)
+    call("timerfd_settime", fd, flags, _host_longs(value), prev)
+    _write_longs(t, old, list(prev))
+
+
+@syscall
+def timerfd_gettime(t, fd: Fd, cur: Ptr):
+    out = _host_longs([0] * 4)
+    call("timerfd_gettime", fd, out)
+    _write_longs(t, cur, list(out))
+
+
+# ---- signalfd -------------------------------------------------------------------------------
+
+SIGNALFD_SIGINFO_SIZE = 128
+
+
+class SignalFd:
+    """A guest signalfd: readiness through a host eventfd, contents from our queues."""
+
+    def __init__(self, process, fd, mask, nonblocking):
+        self.process, self.fd, self.mask, self.nonblocking = process, fd, mask, nonblocking
+
+    def refresh(self):
+        """Make the eventfd readable exactly when a matching signal is pending."""
+        ready = self._pending()
+        try:
+            os.eventfd_read(self.fd)  # drain (the fd itself is non-blocking)
+        except BlockingIOError:
+            pass
+        if ready:
+            os.eventfd_write(self.fd, 1)
+
+    def _pending(self):
+        shared = self.process.signals
+        with shared.mutex:
+            queued = list(shared.shared)
+            for thread in list(self.process.threads.values()):
+                queued += list(thread.signals.pending)
+        return any(self.mask & numbers.bit(s) for s, _ in queued)
+
+    def read(self, t, buf, count):
+        if count < SIGNALFD_SIGINFO_SIZE:
+            raise GuestError(errno.EINVAL)
+        t.space.check(buf, SIGNALFD_SIGINFO_SIZE, PROT_WRITE)
+        from .signals import _take_from
+        while True:
+            out = []
+            while len(out) + 1 <= count // SIGNALFD_SIGINFO_SIZE:
+                taken = _take_from(t.signals, self.mask)
+                if taken is None:
+                    break
+                out.append(taken)
+            if out:
+                for i, (sig, info) in enumerate(out):
+                    t.space.write(buf + i * SIGNALFD_SIGINFO_SIZE, self._pack(t, sig, info))
+                self.refresh()
+                return len(out) * SIGNALFD_SIGINFO_SIZE
+            if self.nonblocking:
+                raise GuestError(errno.EAGAIN)
+            with t.unlocked():  # a posted signal makes the eventfd readable
+                select.select([self.fd], [], [], 0.05)
+            t.process.signals.host.drain()
+
+    @staticmethod
+    def _pack(t, sig, info):
+        # struct signalfd_siginfo: fixed-size fields, the same on every ABI
+        head = t.abi.pack("IiiIIiIIIiiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, 0,
+                          info.tid or 0, info.overrun, info.status or 0, 0, 0, 0,
+                          info.value or 0, 0, 0, info.addr or 0)
+        return head + bytes(SIGNALFD_SIGINFO_SIZE - len(head))
+
+
+@syscall
+def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: SfdFlags) -> Fd:
+    if sizemask != 8:
+        raise GuestError(errno.EINVAL)
+    guest_mask = int.from_bytes(t.space.read(mask, 8), t.abi.endian)
+    guest_mask &= ~(numbers.bit(t.process.signals.number("SIGKILL")) | numbers.bit(t.process.signals.number("SIGSTOP")))
+    process = t.process
+    if fd != -1:
+        existing = process.special_fds.get(fd)
+        if not isinstance(existing, SignalFd):
+            raise GuestError(errno.EINVAL)
+        existing.mask = guest_mask
+        existing.refresh()
+        return fd
+    host_flags = os.EFD_NONBLOCK | (os.EFD_CLOEXEC if flags & os.O_CLOEXEC else 0)
+    new = os.eventfd(0, host_flags)
+    sfd = SignalFd(process, new, guest_mask, bool(flags & os.O_NONBLOCK))
+    process.special_fds[new] = sfd
+    process.signals.watchers.append(sfd)
+    sfd.refresh()
+    return new
