@@ -53,6 +53,7 @@ class Options:
         self.strace = False
         self.debug_items = set()
         self.logfile = None
+        self.log_fd = None  # --log-fd, internal (see syscalls/handlers/spawn.py)
         self.program = None
         self.args = []
         self.action = None  # "help", "version", "cpu-help", "debug-help"
@@ -125,6 +126,15 @@ def _apply(opts, name, value):
         opts.logfile = value
 
 
+def _parse_fd(text):
+    try:
+        fd = int(text)
+        os.fstat(fd)
+    except (ValueError, OSError):
+        raise UserError(f"--log-fd '{text}': not an open descriptor") from None
+    return fd
+
+
 def parse(argv, prog_name, environ=os.environ):
     opts = Options(prog_name)
     for name, env, arg, _ in OPTIONS:
@@ -143,6 +153,10 @@ def parse(argv, prog_name, environ=os.environ):
         if not word.startswith("-") or word == "-":
             break
         name = word.lstrip("-")
+        if name == "log-fd" and i + 1 < len(argv):  # internal: an exec'd guest inherits its parent's log
+            opts.log_fd = _parse_fd(argv[i + 1])
+            i += 2
+            continue
         option = _BY_NAME.get(name)
         if option is None:
             raise UserError(f"unknown option '{word}' (-h lists the options)")
@@ -252,7 +266,10 @@ def run(opts, arch_name):
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too large for the {arch.NAME} "
                         f"address space ({arch.TASK_SIZE:#x} bytes): at most {arch.TASK_SIZE // 8:#x}")
     log = None
-    if opts.logfile:
+    if opts.log_fd is not None:
+        os.set_inheritable(opts.log_fd, False)
+        log = os.fdopen(opts.log_fd, "w", buffering=1)
+    elif opts.logfile:
         try:
             log = open(opts.logfile, "w", buffering=1)
         except OSError as e:

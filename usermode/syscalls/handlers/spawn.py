@@ -1,0 +1,266 @@
+"""Processes: fork (clone without CLONE_VM, vfork), execve, wait4/waitid, groups.
+
+fork is the host's fork, made in the middle of the syscall: the child is a
+copy of the whole emulator, its guest memory copied on write by the host
+kernel (MAP_SHARED mappings stay shared), and it carries on from the same
+instruction with 0 in the return register. Only the forking thread survives,
+as in the kernel; the emulator's helper threads are started again.
+
+execve of a program for an architecture pyqemu runs starts a new emulator
+with the same options (sysroot or root, -strace, -d and its log); a program
+for the host itself runs natively; a script runs its #! interpreter, found
+and classified the same way. qemu-user needs binfmt_misc for this; we don't.
+"""
+import ctypes
+import errno
+import os
+import struct
+import sys
+
+from ...errors import GuestError
+from ...signals import numbers
+from ...signals.delivery import SigInfo
+from ..argtypes import DirFd, Flags, Int, Ptr
+from ..registry import syscall
+from .hostcall import HOST_LAYOUTS, call, repack
+
+HOST_MACHINES = {62}  # EM_X86_64: what the host runs itself
+MAX_INTERPRETER_DEPTH = 4  # the kernel's BINPRM_MAX_RECURSION
+AT_EMPTY_PATH = 0x1000
+
+
+# ---- fork -----------------------------------------------------------------------------
+
+def fork(t, flags, newsp, ptid, tls, ctid):
+    process, arch = t.process, t.arch
+    c = t.abi.tables.PROC
+    process.flush_logs()
+    pid = os.fork()
+    if pid:
+        if flags & c["CLONE_PARENT_SETTID"]:
+            t.space.write(ptid, t.abi.pack("i", pid))
+        return pid
+    process.after_fork_child(t)
+    if newsp:
+        t.uc.reg_write(arch.REG_SP, newsp)
+    if flags & c["CLONE_SETTLS"]:
+        t.uc.reg_write(arch.REG_TLS, tls)
+    if flags & c["CLONE_CHILD_SETTID"]:
+        t.space.write(ctid, t.abi.pack("i", t.tid))
+    if flags & c["CLONE_CHILD_CLEARTID"]:
+        t.clear_child_tid = ctid
+    return 0
+
+
+# ---- execve ---------------------------------------------------------------------------
+
+def _strings(t, addr):
+    """A NULL-terminated array of guest string pointers, as bytes."""
+    out = []
+    if not addr:
+        return out
+    wb = t.abi.word_bytes
+    word = "Q" if wb == 8 else "I"
+    while True:
+        ptr = t.abi.unpack(word, t.space.read(addr + wb * len(out), wb))[0]
+        if not ptr:
+            return out
+        out.append(t.space.cstring(ptr, 128 * 1024))
+        if len(out) > 0x7FFFFFFF // wb:
+            raise GuestError(errno.E2BIG)
+
+
+def _environment(entries):
+    """envp as os.execve takes it; an entry without '=' cannot be passed on and is dropped."""
+    env = {}
+    for entry in entries:
+        key, eq, value = entry.partition(b"=")
+        if eq and key:
+            env.setdefault(key, value)
+    return env
+
+
+def classify(t, host_path):
+    """('foreign', None) | ('native', None) | ('script', (interpreter, optional argument))."""
+    try:
+        with open(host_path, "rb") as f:
+            head = f.read(256)
+    except IsADirectoryError:
+        raise GuestError(errno.EACCES) from None
+    if head[:4] == b"\x7fELF" and len(head) >= 20:
+        from ... import cpu
+        little = head[5] == 1
+        machine = int.from_bytes(head[18:20], "little" if little else "big")
+        elf_class = 32 if head[4] == 1 else 64
+        if cpu.by_elf(machine, elf_class, little) is not None:
+            return "foreign", None
+        if machine in HOST_MACHINES and little:
+            return "native", None
+        raise GuestError(errno.ENOEXEC)
+    if head[:2] == b"#!":
+        line = head[2:].split(b"\n", 1)[0].strip()
+        if not line:
+            raise GuestError(errno.ENOEXEC)
+        parts = line.split(None, 1)
+        return "script", (parts[0], parts[1].strip() if len(parts) > 1 else None)
+    raise GuestError(errno.ENOEXEC)
+
+
+def _check_executable(host_path):
+    try:
+        st = os.stat(host_path)
+    except FileNotFoundError:
+        raise GuestError(errno.ENOENT) from None
+    except NotADirectoryError:
+        raise GuestError(errno.ENOTDIR) from None
+    if not os.access(host_path, os.X_OK) or (st.st_mode & 0o170000) != 0o100000:
+        raise GuestError(errno.EACCES)
+
+
+def resolve_program(t, guest_path, argv):
+    """Follow #! lines: (kind, host path of what to run, guest path of it, argv)."""
+    host_path = t.process.host_path(guest_path)
+    for _ in range(MAX_INTERPRETER_DEPTH + 1):
+        _check_executable(host_path)
+        kind, script = classify(t, host_path)
+        if kind != "script":
+            return kind, host_path, guest_path, argv
+        interpreter, optional = script
+        argv = [interpreter] + ([optional] if optional else []) + [guest_path] + argv[1:]
+        guest_path = interpreter
+        host_path = t.process.host_path(interpreter)
+    raise GuestError(errno.ELOOP)
+
+
+def emulator_command(process, program, argv):
+    """The command line that runs `program` (a host path, or a guest path under
+    --rootfs) in a new emulator with this one's options."""
+    opts = process.options
+    cmd = [sys.executable, "-I", "-m", "usermode"]
+    if getattr(opts, "rootfs", None):
+        cmd += ["--rootfs", opts.rootfs]
+    elif process.sysroot:
+        cmd += ["-L", process.sysroot]
+    if opts.strace:
+        cmd.append("-strace")
+    items = sorted(set(opts.debug_items) - {"strace"})
+    if items:
+        cmd += ["-d", ",".join(items)]
+    if process.log is not sys.stderr:
+        os.set_inheritable(process.log.fileno(), True)
+        cmd += ["--log-fd", str(process.log.fileno())]
+    if opts.cpu:
+        cmd += ["-cpu", opts.cpu]
+    cmd += ["-s", str(process.stack_size)]
+    cmd += ["-0", os.fsdecode(argv[0]) if argv else os.fsdecode(program), "--", os.fsdecode(program)]
+    return cmd + [os.fsdecode(a) for a in argv[1:]]
+
+
+def do_execve(t, guest_path, argv_addr, envp_addr):
+    process = t.process
+    argv = _strings(t, argv_addr)
+    envp = _environment(_strings(t, envp_addr))
+    kind, host_path, guest_path, argv = resolve_program(t, guest_path, argv)
+    process.prepare_exec(t)
+    try:
+        if kind == "native":
+            os.execve(host_path, argv or [host_path], envp)
+        program = guest_path if getattr(process.options, "rootfs", None) else host_path
+        cmd = emulator_command(process, program, argv)
+        os.execve(sys.executable, cmd, envp)
+    except OSError:
+        process.exec_failed(t)
+        raise
+
+
+@syscall
+def execve(t, path: Ptr, argv: Ptr, envp: Ptr):
+    if not path:
+        raise GuestError(errno.EFAULT)
+    do_execve(t, t.space.cstring(path), argv, envp)
+
+
+ExecFlags = Flags("FILE", "AT_", zero="0")
+
+
+@syscall
+def execveat(t, dirfd: DirFd, path: Ptr, argv: Ptr, envp: Ptr, flags: ExecFlags):
+    name = t.space.cstring(path) if path else b""
+    if not name:
+        if not flags & AT_EMPTY_PATH:
+            raise GuestError(errno.ENOENT)
+        name = f"/proc/self/fd/{dirfd}".encode()
+    elif not name.startswith(b"/") and dirfd != -100:
+        name = os.fsencode(os.readlink(f"/proc/self/fd/{dirfd}")) + b"/" + name
+    do_execve(t, name, argv, envp)
+
+
+# ---- wait -------------------------------------------------------------------------------
+
+def status_to_guest(abi, status):
+    """A wait status with the host's signal numbers put in the guest's."""
+    if os.WIFSIGNALED(status):
+        sig = numbers.to_guest(abi, status & 0x7F) or status & 0x7F
+        return (status & ~0x7F) | sig
+    if os.WIFSTOPPED(status):
+        sig = numbers.to_guest(abi, (status >> 8) & 0xFF) or (status >> 8) & 0xFF
+        return (status & ~0xFF00) | (sig << 8)
+    return status
+
+
+WaitOptions = Flags("PROC", "W", translate=False)
+
+
+@syscall
+def wait4(t, pid: Int, status: Ptr, options: WaitOptions, rusage: Ptr):
+    host_status = ctypes.c_int(0)
+    host_usage = ctypes.create_string_buffer(HOST_LAYOUTS.rusage.size)
+    with t.unlocked():
+        got = call("wait4", pid, ctypes.byref(host_status), options, host_usage if rusage else None)
+    if got and status:
+        t.space.write(status, t.abi.pack("i", status_to_guest(t.abi, host_status.value)))
+    if got and rusage:
+        t.space.write(rusage, repack(HOST_LAYOUTS.rusage, t.layouts.rusage, host_usage.raw))
+    return got
+
+
+@syscall
+def waitid(t, idtype: Int, id: Int, infop: Ptr, options: WaitOptions, rusage: Ptr):
+    host_info = ctypes.create_string_buffer(128)
+    host_usage = ctypes.create_string_buffer(HOST_LAYOUTS.rusage.size)
+    with t.unlocked():
+        call("waitid", idtype, id, host_info, options, host_usage if rusage else None)
+    if infop:
+        # the host's siginfo (x86-64): signo, errno, code, then pid, uid, status at 16
+        signo, _, code = struct.unpack_from("<iii", host_info.raw)
+        pid, uid, st = struct.unpack_from("<iIi", host_info.raw, 16)
+        cld = t.abi.tables.SIGNAL_FLAGS
+        if code in (cld["CLD_KILLED"], cld["CLD_DUMPED"], cld["CLD_STOPPED"], cld["CLD_TRAPPED"]):
+            st = numbers.to_guest(t.abi, st) or st
+        guest_signo = numbers.to_guest(t.abi, signo) or 0 if signo else 0
+        info = SigInfo(guest_signo, code, pid=pid, uid=uid, status=st) if signo else SigInfo(0)
+        t.space.write(infop, info.pack(t.abi))
+    if rusage:
+        t.space.write(rusage, repack(HOST_LAYOUTS.rusage, t.layouts.rusage, host_usage.raw))
+
+
+# ---- process groups and sessions ------------------------------------------------------------
+
+@syscall
+def setpgid(t, pid: Int, pgid: Int):
+    os.setpgid(pid, pgid)
+
+
+@syscall
+def getpgid(t, pid: Int):
+    return os.getpgid(pid)
+
+
+@syscall
+def getsid(t, pid: Int):
+    return os.getsid(pid)
+
+
+@syscall
+def setsid(t):
+    return os.setsid()
