@@ -201,7 +201,6 @@ def format_result(thread, decl, ret):
 
 
 def _make_tracing_entry(thread, table, read_regs, write_ret, log):
-    pid = os.getpid()
     result = []
     plain = make_syscall_entry(thread, table, read_regs, result.append)
 
@@ -210,7 +209,10 @@ def _make_tracing_entry(thread, table, read_regs, write_ret, log):
         nr = v[0]
         decl = table.decls[nr] if nr < len(table.decls) else None
         name = table.names[nr] if nr < len(table.names) and table.names[nr] else f"syscall_{nr}"
-        text = f"{pid} {name}({format_args(thread, decl, v[1:7])})"
+        text = f"{os.getpid()} {name}({format_args(thread, decl, v[1:7])})"
+        if name in ("execve", "execveat"):  # a successful one never returns to be shown
+            log.write(text + "\n")
+            log.flush()
         if name in ("exit", "exit_group", "rt_sigreturn"):
             log.write(text + " = ?\n")  # no result comes back to show
             log.flush()
