@@ -6,7 +6,9 @@ REG_PC, REG_SP, REG_TLS, SYSCALL_REGS (number then six arguments), RETURN_REG,
 SYSCALL_INTNO, EXCEPTIONS (intno -> (signal name, description)), FAULT_PC_ADJUST,
 PLATFORM, MINSIGSTKSZ,
 INTERPRETERS (PT_INTERP values the arch's glibc uses),
-prepare(uc), hwcaps(uc) -> (AT_HWCAP, AT_HWCAP2), undecodable(insn_bytes) -> signal name.
+prepare(uc), hwcaps(uc) -> (AT_HWCAP, AT_HWCAP2), undecodable(insn_bytes) -> signal name,
+emulate_trapped(uc, insn_bytes) -> bool; signal frames: SYSCALL_INSN_SIZE, SIGNAL_REDZONE,
+MCONTEXT_SIZE, SIGRETURN_CODE, save_mcontext, restore_mcontext, frame_placement, enter_handler.
 """
 import importlib
 

@@ -109,6 +109,12 @@ def hwcaps(uc):
     return collect(_HWCAP_RULES) | HWCAP_CPUID, collect(_HWCAP2_RULES)
 
 
+def emulate_trapped(uc, insn):
+    """Nothing the kernel emulates for user mode traps here (Unicorn runs ID
+    register reads and the counters itself)."""
+    return False
+
+
 def undecodable(insn):
     return "SIGILL"
 

@@ -54,6 +54,28 @@ def hwcaps(uc):
     return misa & mask, 0
 
 
+# User-mode counter reads the kernel allows (rdtime, rdcycle, rdinstret: csrrs
+# rd, csr, x0) but Unicorn's CPU traps: emulated, as a timebase of 10 MHz (the
+# frequency of QEMU's and most boards' timers); cycles and instructions count
+# nanoseconds, which is what a program can rely on (they grow).
+_COUNTER_CSRS = {0xC00: 1_000_000_000, 0xC01: 10_000_000, 0xC02: 1_000_000_000}
+
+
+def emulate_trapped(uc, insn):
+    """Carry out an instruction the kernel would have let run; True if done.
+    Unicorn has already moved the PC past it (see FAULT_PC_ADJUST)."""
+    if len(insn) < 4:
+        return False
+    word = int.from_bytes(insn[:4], "little")
+    opcode, rd, funct3, rs1, csr = word & 0x7F, (word >> 7) & 0x1F, (word >> 12) & 7, (word >> 15) & 0x1F, word >> 20
+    if opcode != 0x73 or funct3 != 2 or rs1 != 0 or csr not in _COUNTER_CSRS:
+        return False
+    if rd:
+        import time
+        uc.reg_write(R.UC_RISCV_REG_X0 + rd, time.monotonic_ns() * _COUNTER_CSRS[csr] // 1_000_000_000)
+    return True
+
+
 def undecodable(insn):
     """Signal for an instruction Unicorn refused: ebreak/c.ebreak is a breakpoint."""
     if insn[:4] == b"\x73\x00\x10\x00" or insn[:2] == b"\x02\x90":

@@ -70,3 +70,4 @@ class Unlocked:
     def __exit__(self, *exc):
         self.lock.acquire()
         self.thread.blocked = False
+        self.thread.process.running = self.thread  # it goes on running guest code

@@ -80,6 +80,8 @@ class GuestThread:
                 else:
                     signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
+                    if signal == "SIGILL" and self._emulated(pc):
+                        return
                     self._stop_with(GuestFault(signal, pc, pc, what))
             except BaseException as e:  # never let an exception vanish inside the C callback
                 self.process.crash(e)
@@ -101,6 +103,14 @@ class GuestThread:
         raw.add_hook(self.uc, UC_HOOK_INTR, self._callbacks[0])
         raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
+
+    def _emulated(self, pc):
+        """An instruction Unicorn refused that the kernel would let run (rdtime)."""
+        try:
+            insn = self.space.read(pc, 4)
+        except Exception:
+            return False
+        return self.arch.emulate_trapped(self.uc, insn)
 
     # ---- registers -----------------------------------------------------------
 
@@ -183,6 +193,7 @@ class GuestThread:
                 if self.preempt_requested:
                     self.preempt_requested = False
                     lock.yield_()
+                    process.running = self
         finally:
             self.finish()  # under the lock: it edits guest memory and the CPU list
             lock.release()

@@ -99,6 +99,16 @@ def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
 
 
 @syscall
+def getrlimit(t, res: Resource, old: Ptr):
+    return prlimit64(t, 0, res, 0, old)
+
+
+@syscall
+def setrlimit(t, res: Resource, new: Ptr):
+    return prlimit64(t, 0, res, new, 0)
+
+
+@syscall
 def uname(t, buf: Ptr):
     u = os.uname()
     fields = [u.sysname, u.nodename, u.release, u.version, t.arch.UNAME_MACHINE, "(none)"]

@@ -1,0 +1,45 @@
+"""A Go program (Debian's Go, CGO_ENABLED=0): its runtime uses threads, futexes,
+sigaltstack, SIGURG preemption and SIGSEGV for nil checks."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import BUILD, GUEST, have_qemu, run_pyqemu, run_qemu
+
+GOARCH = {"riscv64": "riscv64", "aarch64": "arm64"}
+EXPECTED = [
+    "channel pipeline sum: 333833500",
+    "mutex counter: 100000",
+    "timer fired after >= 30ms: true ticked: true",
+    "time.After: ok",
+    "after runtime.GC live objects intact: true collections: true",
+    "busy goroutines finished: true",
+    "nil store: recovered: runtime error: invalid memory address or nil pointer dereference",
+    "nil load: recovered: runtime error: invalid memory address or nil pointer dereference",
+    "threads in use: true 4",
+]
+
+
+def build_go(arch):
+    if shutil.which("go") is None:
+        pytest.fail("go is missing: ./dev installs golang-go")
+    out = os.path.join(BUILD, f"goprog-{arch}")
+    env = dict(os.environ, CGO_ENABLED="0", GOOS="linux", GOARCH=GOARCH[arch],
+               GOCACHE=os.path.join(BUILD, "gocache"), GOPATH=os.path.join(BUILD, "gopath"),
+               GOFLAGS="-mod=mod", GO111MODULE="on")
+    res = subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(GUEST, "goprog"),
+                         env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_go_runtime(arch):
+    prog = build_go(arch)
+    res = run_pyqemu(arch, prog, env=dict(os.environ, GOMAXPROCS="4"), timeout=300)
+    assert res.stdout.decode().splitlines() == EXPECTED, res.stderr.decode()[-3000:]
+    assert res.returncode == 3
+    if have_qemu(arch):
+        theirs = run_qemu(arch, prog, env=dict(os.environ, GOMAXPROCS="4"), timeout=300)
+        assert theirs.stdout == res.stdout and theirs.returncode == 3
