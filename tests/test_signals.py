@@ -76,3 +76,14 @@ def test_sigint_default_kills_with_sigint(arch):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_signalfd_timerfd_eventfd(arch):
+    prog = build(arch, "signal_fds.c", "static", ["-pthread"])
+    res = run_pyqemu(arch, prog, timeout=60)
+    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in (
+        "signalfd not readable while nothing is pending", "signalfd readable once a signal is pending",
+        "signalfd read: signo, value, pid", "timerfd_gettime", "timerfd blocking read",
+        "eventfd blocking read woken by another thread")], res.stderr.decode()
+    if have_qemu(arch):
+        assert run_qemu(arch, prog, timeout=60).stdout == res.stdout

@@ -46,23 +46,33 @@ def _host_longs(values):
     return (ctypes.c_long * len(values))(*values)
 
 
-# ---- interval timers ---------------------------------------------------------------
-
-@syscall
-def setitimer(t, which: Which, new: Ptr, old: Ptr):
+def _settime(t, name, args, new, old):
+    """The host's set-a-timer call `name`(*args, new, old) on a guest itimerval/itimerspec
+    (two pairs of longs: the same fields for both, as every ABI lays them out)."""
     value = _read_longs(t, new, 4)
     if value is None:
         raise GuestError(errno.EFAULT)
     prev = _host_longs([0] * 4)
-    call("setitimer", which, _host_longs(value), prev)
+    call(name, *args, _host_longs(value), prev)
     _write_longs(t, old, list(prev))
+
+
+def _gettime(t, name, arg, cur):
+    out = _host_longs([0] * 4)
+    call(name, arg, out)
+    _write_longs(t, cur, list(out))
+
+
+# ---- interval timers ---------------------------------------------------------------
+
+@syscall
+def setitimer(t, which: Which, new: Ptr, old: Ptr):
+    _settime(t, "setitimer", (which,), new, old)
 
 
 @syscall
 def getitimer(t, which: Which, cur: Ptr):
-    out = _host_longs([0] * 4)
-    call("getitimer", which, out)
-    _write_longs(t, cur, list(out))
+    _gettime(t, "getitimer", which, cur)
 
 
 # ---- POSIX timers -----------------------------------------------------------------------
@@ -95,19 +105,12 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
 
 @syscall
 def timer_settime(t, timerid: Int, flags: TimerFlags, new: Ptr, old: Ptr):
-    value = _read_longs(t, new, 4)
-    if value is None:
-        raise GuestError(errno.EFAULT)
-    prev = _host_longs([0] * 4)
-    call("timer_settime", timerid, flags, _host_longs(value), prev)
-    _write_longs(t, old, list(prev))
+    _settime(t, "timer_settime", (timerid, flags), new, old)
 
 
 @syscall
 def timer_gettime(t, timerid: Int, cur: Ptr):
-    out = _host_longs([0] * 4)
-    call("timer_gettime", timerid, out)
-    _write_longs(t, cur, list(out))
+    _gettime(t, "timer_gettime", timerid, cur)
 
 
 @syscall
@@ -129,19 +132,12 @@ def timerfd_create(t, clock: Int, flags: TfdFlags) -> Fd:
 
 @syscall
 def timerfd_settime(t, fd: Fd, flags: Int, new: Ptr, old: Ptr):
-    value = _read_longs(t, new, 4)
-    if value is None:
-        raise GuestError(errno.EFAULT)
-    prev = _host_longs([0] * 4)
-    call("timerfd_settime", fd, flags, _host_longs(value), prev)
-    _write_longs(t, old, list(prev))
+    _settime(t, "timerfd_settime", (fd, flags), new, old)
 
 
 @syscall
 def timerfd_gettime(t, fd: Fd, cur: Ptr):
-    out = _host_longs([0] * 4)
-    call("timerfd_gettime", fd, out)
-    _write_longs(t, cur, list(out))
+    _gettime(t, "timerfd_gettime", fd, cur)
 
 
 # ---- signalfd -------------------------------------------------------------------------------
@@ -199,9 +195,12 @@ class SignalFd:
     @staticmethod
     def _pack(t, sig, info):
         # struct signalfd_siginfo: fixed-size fields, the same on every ABI
-        head = t.abi.pack("IiiIIiIIIiiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, 0,
-                          info.tid or 0, info.overrun, info.status or 0, 0, 0, 0,
-                          info.value or 0, 0, 0, info.addr or 0)
+        # signo errno code pid uid fd tid band overrun trapno status int ptr utime stime addr
+        value = info.value or 0
+        head = t.abi.pack("IiiIIiIIIIiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, 0,
+                          info.tid or 0, 0, info.overrun, 0, info.status or 0,
+                          (value & 0xFFFFFFFF) - (1 << 32) if value & 0x80000000 else value & 0xFFFFFFFF,
+                          value, 0, 0, info.addr or 0)
         return head + bytes(SIGNALFD_SIGINFO_SIZE - len(head))
 
 
