@@ -1,5 +1,4 @@
 """hello in every link mode, on both architectures, against qemu-user."""
-import os
 
 import pytest
 

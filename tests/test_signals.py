@@ -4,7 +4,6 @@ it implements the same thing."""
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -87,3 +86,19 @@ def test_signalfd_timerfd_eventfd(arch):
         "eventfd blocking read woken by another thread")], res.stderr.decode()
     if have_qemu(arch):
         assert run_qemu(arch, prog, timeout=60).stdout == res.stdout
+
+
+SIGNAL2_CHECKS = [
+    "SA_RESTART restarts a blocked read", "SIGCHLD runs its handler",
+    "POSIX timer delivers SIGRTMIN", "shared futex wakes a waiter in another process",
+    "SIGSTOP stops and SIGCONT continues a child", "waitid reports SIGKILL", "membarrier",
+]
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_restart_sigchld_timers_shared_futex_stop_continue(arch, mode):
+    prog = build(arch, "signals2.c", mode, ["-pthread"])
+    options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
+    res = run_pyqemu(arch, prog, options=options, timeout=120)
+    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in SIGNAL2_CHECKS], res.stderr.decode()[-2000:]
+    assert res.returncode == 0

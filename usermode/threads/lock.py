@@ -70,4 +70,10 @@ class Unlocked:
     def __exit__(self, *exc):
         self.lock.acquire()
         self.thread.blocked = False
-        self.thread.process.running = self.thread  # it goes on running guest code
+        process = self.thread.process
+        process.running = self.thread  # it goes on running guest code
+        # A signal that came while we were blocked (SIGCHLD during wait4) is taken
+        # before the call returns, as the kernel delivers it on the way back.
+        process.signals.host.drain()
+        if self.thread.signals.pending_flag is False and self.thread.signals.deliverable():
+            self.thread.signals.pending_flag = True

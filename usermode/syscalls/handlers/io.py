@@ -2,7 +2,6 @@
 positional forms, lseek, close. Guest descriptors are host descriptors."""
 import os
 
-from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
 from ..argtypes import Enum, Fd, InBuf, Int, Long, OutBuf, Ptr, Size
 from ..registry import syscall
