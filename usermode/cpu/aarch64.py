@@ -13,7 +13,6 @@ UNAME_MACHINE = "aarch64"
 INTERPRETERS = ("/lib/ld-linux-aarch64.so.1",)
 TASK_SIZE = 1 << 40  # big enough for Go's arena hints at 0xc000000000
 
-UC_LIB_SUFFIX = "aarch64"  # Unicorn's per-arch symbol suffix
 UC_ARCH, UC_MODE = UC_ARCH_ARM64, UC_MODE_ARM
 CPU_MODELS = {
     "max": A.UC_CPU_ARM64_MAX,

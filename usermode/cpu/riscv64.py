@@ -13,7 +13,6 @@ UNAME_MACHINE = "riscv64"
 INTERPRETERS = ("/lib/ld-linux-riscv64-lp64d.so.1", "/lib/ld-linux-riscv64-lp64.so.1")
 TASK_SIZE = 1 << 38  # Sv39: the user half of a 39-bit address space
 
-UC_LIB_SUFFIX = "riscv64"  # Unicorn's per-arch symbol suffix
 UC_ARCH, UC_MODE = UC_ARCH_RISCV, UC_MODE_RISCV64
 CPU_MODELS = {
     "any": R.UC_CPU_RISCV64_ANY,
