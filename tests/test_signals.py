@@ -1,6 +1,7 @@
 """Signals: dispositions, masks, waiting, frames, faults, timers, threads, and
 signals from outside. Each guest line is checked; qemu-user must agree where
 it implements the same thing."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -48,33 +49,34 @@ def test_write_fault_fixed_by_the_handler_resumes_exactly(arch):
         assert run_qemu(arch, prog).stdout == res.stdout
 
 
-def test_signal_from_outside_reaches_a_handler_and_default_action_kills(arch):
-    """kill -USR1 from another process while the guest spins; then SIGTERM kills it as natively."""
+@contextlib.contextmanager
+def waiting_guest(arch):
+    """wait_signal.c running under pyqemu, spinning in guest code once it said "ready"."""
     prog = build(arch, "wait_signal.c", "static")
     proc = subprocess.Popen(pyqemu_command(arch) + [prog], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert proc.stdout.readline() == b"ready\n"
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_signal_from_outside_reaches_a_handler_and_default_action_kills(arch):
+    """kill -USR1 from another process while the guest spins; then SIGTERM kills it as natively."""
+    with waiting_guest(arch) as proc:
         os.kill(proc.pid, signal.SIGUSR1)
         assert proc.stdout.readline() == b"got SIGUSR1 from outside\n"
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGTERM
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_sigint_default_kills_with_sigint(arch):
-    prog = build(arch, "wait_signal.c", "static")
-    proc = subprocess.Popen(pyqemu_command(arch) + [prog], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert proc.stdout.readline() == b"ready\n"
+    with waiting_guest(arch) as proc:
         os.kill(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGINT
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def test_signalfd_timerfd_eventfd(arch):
