@@ -46,7 +46,6 @@ class Process:
         self.warned = set()
         self.threads = {}
         self.exit_status = 0
-        self.crashed = None
         self.sysroot = None
         self.paths = PathResolver()  # guest paths <-> host paths (-L, --rootfs): usermode/paths.py
         if getattr(options, "rootfs", None):
@@ -177,12 +176,6 @@ class Process:
         sys.stderr.write(f"{self.prog}: {message}\n")
         sys.stderr.flush()
 
-    def debug(self, item, message):
-        """A line of -d output for `item`."""
-        if item in self.options.debug_items:
-            self.log.write(message + "\n")
-            self.log.flush()
-
     def debug_note(self, message):
         """A line of -d output shown whatever the items (facts about the set-up)."""
         if self.options.debug_items:
@@ -192,7 +185,6 @@ class Process:
     def crash(self, exc):
         """An internal error inside a hook: report it in one line and end the process."""
         from .runner import internal_error
-        self.crashed = exc
         internal_error(self, exc)
 
     def fatal_fault(self, fault):
