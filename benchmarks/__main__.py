@@ -43,13 +43,12 @@ import tempfile
 import threading
 import time
 
+from usermode import cpu
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST = os.path.join(HERE, "guest")
 BUILD = os.path.join(HERE, ".build")
-ARCHES = {
-    "riscv64": {"cc": "riscv64-linux-gnu-gcc", "qemu": "qemu-riscv64", "sysroot": "/usr/riscv64-linux-gnu"},
-    "aarch64": {"cc": "aarch64-linux-gnu-gcc", "qemu": "qemu-aarch64", "sysroot": "/usr/aarch64-linux-gnu"},
-}
+ARCHES = {name: cpu.cross_tools(name) for name in cpu.ARCH_NAMES}
 EMUS = ("pyqemu", "qemu-user")
 TIMEOUT = 600  # seconds for one run of one program
 

@@ -12,14 +12,13 @@ import sys
 
 import pytest
 
+from usermode import cpu
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST = os.path.join(HERE, "guest")
 BUILD = os.path.join(HERE, ".build")
 
-ARCHES = {
-    "riscv64": {"cc": "riscv64-linux-gnu-gcc", "qemu": "qemu-riscv64", "sysroot": "/usr/riscv64-linux-gnu"},
-    "aarch64": {"cc": "aarch64-linux-gnu-gcc", "qemu": "qemu-aarch64", "sysroot": "/usr/aarch64-linux-gnu"},
-}
+ARCHES = {name: cpu.cross_tools(name) for name in cpu.ARCH_NAMES}
 
 # How each link mode is asked of gcc. Debian 12's riscv64 glibc has no rcrt1.o,
 # so glibc programs cannot be static-pie there; tests/guest/freestanding.c covers

@@ -29,3 +29,10 @@ def by_elf(machine, elf_class, little_endian):
                 (arch.ABI.endian == "little") == little_endian:
             return arch
     return None
+
+
+def cross_tools(name):
+    """What builds and runs `name`'s programs on a Debian host: the cross gcc,
+    qemu-user, and the sysroot the cross glibc packages install."""
+    triple = get(name).TRIPLE
+    return {"cc": f"{triple}-gcc", "qemu": f"qemu-{name}", "sysroot": f"/usr/{triple}"}
