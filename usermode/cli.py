@@ -54,6 +54,7 @@ class Options:
         self.debug_items = set()
         self.logfile = None
         self.log_fd = None  # --log-fd, internal (see syscalls/handlers/spawn.py)
+        self.exec_fd = None  # --execfd, internal: the program, already open (binfmt_misc flag O, see binfmt/)
         self.program = None
         self.args = []
         self.action = None  # "help", "version", "cpu-help", "debug-help"
@@ -126,12 +127,12 @@ def _apply(opts, name, value):
         opts.logfile = value
 
 
-def _parse_fd(text):
+def _parse_fd(text, option):
     try:
         fd = int(text)
         os.fstat(fd)
     except (ValueError, OSError):
-        raise UserError(f"--log-fd '{text}': not an open descriptor") from None
+        raise UserError(f"--{option} '{text}': not an open descriptor") from None
     return fd
 
 
@@ -154,7 +155,11 @@ def parse(argv, prog_name, environ=os.environ):
             break
         name = word.lstrip("-")
         if name == "log-fd" and i + 1 < len(argv):  # internal: an exec'd guest inherits its parent's log
-            opts.log_fd = _parse_fd(argv[i + 1])
+            opts.log_fd = _parse_fd(argv[i + 1], name)
+            i += 2
+            continue
+        if name == "execfd" and i + 1 < len(argv):  # internal: pyqemu-binfmt's launcher passes AT_EXECFD
+            opts.exec_fd = _parse_fd(argv[i + 1], name)
             i += 2
             continue
         option = _BY_NAME.get(name)

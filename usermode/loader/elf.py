@@ -56,17 +56,20 @@ class ElfFile:
     `check(elf)`, if given, runs as soon as the identity (elf_class,
     little_endian, machine_id) is known, before the rest is validated."""
 
-    def __init__(self, path, what="program", check=None):
+    def __init__(self, path, what="program", check=None, fd=None):
+        """`fd`, if given, is the file already open (binfmt_misc's flag O hands the
+        program over so, execute-only or not, it need not be opened by name); it is
+        closed with the ElfFile."""
         self.path = path
         self.what = what
         self.where = f"{what} '{path}'"
         try:
-            st = os.stat(path)  # before open(): opening a FIFO would block
+            st = os.stat(path) if fd is None else os.fstat(fd)  # before open(): opening a FIFO would block
             if stat.S_ISDIR(st.st_mode):
                 raise IsADirectoryError
             if not stat.S_ISREG(st.st_mode):
                 raise UserError(f"{self.where}: not a regular file")
-            self.file = open(path, "rb")
+            self.file = open(path if fd is None else fd, "rb")
         except FileNotFoundError:
             raise UserError(f"{self.where}: no such file") from None
         except IsADirectoryError:

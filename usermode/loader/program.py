@@ -55,7 +55,7 @@ def inherited_mask(abi):
 def start(process, path, argv, envp):
     """Load `path` into process and return its main thread, registers set."""
     arch, space, options = process.arch, process.space, process.options
-    elf = ElfFile(path, check=lambda e: check_arch(e, arch, "program", process.prog))
+    elf = ElfFile(path, check=lambda e: check_arch(e, arch, "program", process.prog), fd=options.exec_fd)
     process.exe = os.path.abspath(path)
     # the name the guest knows it by (AT_EXECFN, comm): under --rootfs, inside the root
     process.exe_guest = process.paths.guest_name(os.fsencode(process.exe)) if process.paths.is_rootfs \
