@@ -25,6 +25,8 @@ INTR_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint32, _void_p)
 INSN_INVALID_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, _void_p, _void_p)
 MEM_INVALID_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, _void_p, ctypes.c_int, ctypes.c_uint64,
                                         ctypes.c_int, ctypes.c_int64, _void_p)
+CODE_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint64, ctypes.c_uint32, _void_p)
+MEM_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int, ctypes.c_int64, _void_p)
 
 
 class RegBatch:
@@ -66,6 +68,10 @@ def add_hook(uc, hook_type, callback, begin=1, end=0):
     if err:
         raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
     return handle.value
+
+
+def del_hook(uc, handle):
+    uclib.uc_hook_del(uc._uch, ctypes.c_size_t(handle))
 
 
 # ---- stopping a thread from outside -----------------------------------------------
@@ -119,16 +125,18 @@ def _stop_if_flagged():
 
 
 class StopSwitch:
-    """arm() from any thread: the CPU stops at its next block start (once)."""
+    """arm() from any thread: the CPU stops at its next block start (once).
+    As a code hook (hook_type UC_HOOK_CODE) it stops before the next instruction."""
 
-    def __init__(self, uc):
+    def __init__(self, uc, hook_type=UC_HOOK_BLOCK):
         self.flag = ctypes.c_ubyte(0)
         handle = ctypes.c_size_t()
-        err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
+        err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), hook_type,
                                 ctypes.c_void_p(_stop_if_flagged()), ctypes.c_void_p(ctypes.addressof(self.flag)),
                                 ctypes.c_uint64(1), ctypes.c_uint64(0))
         if err:
             raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
+        self.hook = handle.value
 
     def arm(self):
         self.flag.value = 1
