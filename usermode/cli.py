@@ -36,6 +36,7 @@ OPTIONS = [
     ("strace", "PYQEMU_STRACE", None, "log system calls to stderr (or the -D file)"),
     ("d", "PYQEMU_LOG", "item[,...]", "enable logging of the items ('-d help' lists them)"),
     ("D", "PYQEMU_LOG_FILENAME", "logfile", "write -d and -strace output to logfile"),
+    ("g", "PYQEMU_GDB", "port", "wait for gdb on port (127.0.0.1), host:port or a unix socket path"),
     ("version", "PYQEMU_VERSION", None, "print the version and exit"),
 ]
 _BY_NAME = {o[0]: o for o in OPTIONS}
@@ -53,6 +54,7 @@ class Options:
         self.strace = False
         self.debug_items = set()
         self.logfile = None
+        self.gdb = None  # -g: where the gdbstub listens
         self.log_fd = None  # --log-fd, internal (see syscalls/handlers/spawn.py)
         self.exec_fd = None  # --execfd, internal: the program, already open (binfmt_misc flag O, see binfmt/)
         self.program = None
@@ -125,6 +127,8 @@ def _apply(opts, name, value):
             opts.strace = True
     elif name == "D":
         opts.logfile = value
+    elif name == "g":
+        opts.gdb = value
 
 
 def _parse_fd(text, option):

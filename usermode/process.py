@@ -32,6 +32,7 @@ class Process:
         # block hook on every CPU (raw.StopSwitch): a process turns it on when it first
         # needs it (enable_async_stops).
         self.async_stops = False
+        self.debugger = None  # gdb/control.Debugger while gdb is attached (-g)
         self.signals = ProcessSignals(self)
         self.sigreturn_trampoline = 0  # address of the [vdso] page's rt_sigreturn code
         self.all_exited = threading.Event()
@@ -110,6 +111,8 @@ class Process:
             thread.signals.pending.clear()
         thread.signals.pending_flag = False
         self.signals.host.restart_after_fork()
+        if self.debugger is not None:
+            self.debugger.forget_after_fork()
 
     def prepare_exec(self, thread):
         """Just before execve: logs flushed, host mask = guest mask."""
@@ -123,6 +126,7 @@ class Process:
 
     def exit_group(self, status):
         """exit_group from any thread: the kernel ends every thread at once; so do we."""
+        self.tell_debugger("W", status)
         self.flush_logs()
         os._exit(status & 0xFF)
 
@@ -130,11 +134,17 @@ class Process:
         """Default action of a fatal signal: the emulator dies of the same signal."""
         from .runner import die_by_signal
         from .signals import numbers
+        self.tell_debugger("X", guest_sig)
         self.flush_logs()
         host = numbers.to_host(self.abi, guest_sig)
         if host is None:
             os._exit(128 + guest_sig)  # no host twin (see signals/numbers.py): the closest status
         die_by_signal(host)
+
+    def tell_debugger(self, kind, value):
+        """The process ends: gdb gets W and the exit status, or X and the signal."""
+        if self.debugger is not None:
+            self.debugger.process_ended(kind, value)
 
     def keep_fd(self, fd):
         """Move one of the emulator's own descriptors out of the guest's way (the

@@ -25,10 +25,18 @@ def run_program(arch, opts, argv, envp, log):
         log.close()
         process.log = os.fdopen(process.keep_fd(fd), "w", buffering=1)
     process.signals.install_host()
+    listener = None
+    if opts.gdb is not None:
+        from . import gdb
+        listener = gdb.listen(opts.gdb)
     thread = program.start(process, opts.program, argv, envp)
     debug.install(process, thread)
+    if listener is not None:
+        gdb.attach(process, listener)
     thread.run()  # the main guest thread; the others run on their own host threads
-    return process.wait_exit()
+    status = process.wait_exit()
+    process.tell_debugger("W", status)
+    return status
 
 
 def describe_fault(process, fault):
@@ -41,6 +49,7 @@ def describe_fault(process, fault):
 def fatal_fault(process, fault):
     """A fault the guest does not handle: one line, then death by its signal."""
     sys.stderr.write(f"{process.prog}: {describe_fault(process, fault)}\n")
+    process.tell_debugger("X", process.signals.number(fault.signal))
     process.flush_logs()
     die_by_signal(getattr(signal, fault.signal))
 

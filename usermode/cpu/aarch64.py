@@ -198,3 +198,27 @@ def cpuinfo(hwcap, hwcap2, ncpus):
              "CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\n"
              "CPU part\t: 0xd07\nCPU revision\t: 0\n\n")
     return "".join(f"processor\t: {i}\n" + block for i in range(ncpus))
+
+
+# ---- gdb (usermode/gdb/targetxml.py) -----------------------------------------------
+# Registers as gdb's aarch64 features name and number them: x0..x30, sp, pc,
+# cpsr (the NZCV flags a user-mode thread sees), then v0..v31, fpsr, fpcr.
+GDB_ARCHITECTURE = "aarch64"
+_GDB_X = [A.UC_ARM64_REG_X0 + i for i in range(29)] + [A.UC_ARM64_REG_X29, A.UC_ARM64_REG_X30]
+GDB_TYPES = """<vector id="v2d" type="ieee_double" count="2"/><vector id="v2u" type="uint64" count="2"/>\
+<vector id="v2i" type="int64" count="2"/><vector id="v4f" type="ieee_single" count="4"/>\
+<vector id="v4u" type="uint32" count="4"/><vector id="v4i" type="int32" count="4"/>\
+<vector id="v16u" type="uint8" count="16"/>\
+<union id="vnd"><field name="f" type="v2d"/><field name="u" type="v2u"/><field name="s" type="v2i"/></union>\
+<union id="vns"><field name="f" type="v4f"/><field name="u" type="v4u"/><field name="s" type="v4i"/></union>\
+<union id="aarch64v"><field name="d" type="vnd"/><field name="s" type="vns"/>\
+<field name="b" type="v16u"/><field name="q" type="uint128"/></union>"""
+GDB_FEATURES = [
+    ("org.gnu.gdb.aarch64.core",
+     [(f"x{i}", 64, reg, "int", i) for i, reg in enumerate(_GDB_X)]
+     + [("sp", 64, A.UC_ARM64_REG_SP, "data_ptr", 31), ("pc", 64, A.UC_ARM64_REG_PC, "code_ptr", 32),
+        ("cpsr", 32, A.UC_ARM64_REG_NZCV, "int", 33)]),
+    ("org.gnu.gdb.aarch64.fpu",
+     [(f"v{i}", 128, A.UC_ARM64_REG_V0 + i, "aarch64v", 34 + i) for i in range(32)]
+     + [("fpsr", 32, A.UC_ARM64_REG_FPSR, "int", 66), ("fpcr", 32, A.UC_ARM64_REG_FPCR, "int", 67)]),
+]

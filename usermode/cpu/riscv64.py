@@ -130,3 +130,26 @@ def cpuinfo(hwcap, hwcap2, ncpus):
     letters = "".join(c for c in "imafdqcv" if hwcap >> (ord(c) - ord("a")) & 1)
     return "".join(f"processor\t: {i}\nhart\t\t: {i}\nisa\t\t: rv64{letters}\nmmu\t\t: sv39\n\n"
                    for i in range(ncpus))
+
+
+# ---- gdb (usermode/gdb/targetxml.py) -----------------------------------------------
+# Registers as gdb's own riscv features name and number them: x0..x31 and pc
+# are 0..32, f0..f31 are 33..64, and a CSR is 65 + its number (fflags 1, frm 2, fcsr 3).
+GDB_ARCHITECTURE = "riscv:rv64"
+_GDB_X = ("zero ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 "
+          "s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 t3 t4 t5 t6").split()
+_GDB_F = ("ft0 ft1 ft2 ft3 ft4 ft5 ft6 ft7 fs0 fs1 fa0 fa1 fa2 fa3 fa4 fa5 fa6 fa7 "
+          "fs2 fs3 fs4 fs5 fs6 fs7 fs8 fs9 fs10 fs11 ft8 ft9 ft10 ft11").split()
+_GDB_X_TYPES = {"ra": "code_ptr", "sp": "data_ptr", "gp": "data_ptr", "tp": "data_ptr"}
+GDB_TYPES = """<union id="riscv_double"><field name="float" type="ieee_single"/>\
+<field name="double" type="ieee_double"/></union>"""
+# (feature, [(name, bits, unicorn register, gdb type, gdb number)])
+GDB_FEATURES = [
+    ("org.gnu.gdb.riscv.cpu",
+     [(name, 64, R.UC_RISCV_REG_X0 + i, _GDB_X_TYPES.get(name, "int"), i) for i, name in enumerate(_GDB_X)]
+     + [("pc", 64, R.UC_RISCV_REG_PC, "code_ptr", 32)]),
+    ("org.gnu.gdb.riscv.fpu",
+     [(name, 64, R.UC_RISCV_REG_F0 + i, "riscv_double", 33 + i) for i, name in enumerate(_GDB_F)]
+     + [("fflags", 32, R.UC_RISCV_REG_FFLAGS, "int", 66), ("frm", 32, R.UC_RISCV_REG_FRM, "int", 67),
+        ("fcsr", 32, R.UC_RISCV_REG_FCSR, "int", 68)]),
+]

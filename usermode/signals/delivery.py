@@ -227,6 +227,8 @@ class SignalDelivery:
             if taken is None:
                 break
             sig, info = taken
+            if self.thread.debug is not None and not self.thread.debug.report_signal(sig):
+                continue  # gdb saw it and cancelled it
             action = self.shared.actions[sig]
             if action.handler == SIG_IGN:
                 continue

@@ -56,6 +56,9 @@ class GuestThread:
         self.handle = self.uc._uch.value
         self.space.attach(self.uc)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
+        self.debug = None  # under gdb: its gdb/control.ThreadDebug
+        if process.debugger is not None:
+            process.debugger.attach_thread(self)
         self._install_hooks()
 
     def unlocked(self):
@@ -74,7 +77,10 @@ class GuestThread:
         def on_interrupt(handle, intno, user_data):
             try:
                 if intno == syscall_intno:
-                    on_syscall()
+                    if self.debug is None:
+                        on_syscall()
+                    else:
+                        self._debugged_syscall(on_syscall)
                     if signals.pending_flag:  # deliver at the run loop, before the next instruction
                         raw.emu_stop(handle)
                 else:
@@ -103,6 +109,14 @@ class GuestThread:
         raw.add_hook(self.uc, UC_HOOK_INTR, self._callbacks[0])
         raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
+
+    def _debugged_syscall(self, on_syscall):
+        """A syscall under gdb: catch syscall stops before and after it."""
+        debug = self.debug
+        number = self.uc.reg_read(self.arch.SYSCALL_REGS[0])
+        debug.syscall_stop("syscall_entry", number)
+        on_syscall()
+        debug.syscall_stop("syscall_return", number)
 
     def _emulated(self, pc):
         """An instruction Unicorn refused that the kernel would let run (rdtime)."""
@@ -177,19 +191,27 @@ class GuestThread:
                     self.stop_switch.disarm()
                 elif process.async_stops:
                     self.enable_async_stops()
+                count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
+                if self.debug is not None:
+                    count = self.debug.safe_point()  # may wait for gdb here
                 if self.signals.pending_flag:
                     self.signals.deliver()
                 if self.exiting:
                     return
                 process.running = self
-                err = raw.emu_start(self.handle, self.pc(), UNTIL, 0, 0)
+                pc = self.pc()
+                err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
                 process.running = None
                 if self.exiting:
                     return
                 if self.fault is not None or err:
                     fault = self._fault_from(err)
+                    if self.debug is not None and not self.debug.report_fault(fault):
+                        continue  # gdb cancelled the signal: the instruction runs again
                     if not self.signals.force_synchronous(fault):
                         process.fatal_fault(fault)  # no handler: one line, death by the signal
+                elif count:
+                    self.debug.after_run(count, pc)
                 if self.preempt_requested:
                     self.preempt_requested = False
                     lock.yield_()

@@ -1,0 +1,53 @@
+"""gdb's view of the guest CPU: the target description (qXfer:features:read)
+and register access by gdb's register number, from the cpu module's table."""
+
+
+class RegisterMap:
+    def __init__(self, arch):
+        self.arch = arch
+        self.by_number = {}
+        for _feature, regs in arch.GDB_FEATURES:
+            for name, bits, uc_reg, _type, number in regs:
+                self.by_number[number] = (name, bits // 8, uc_reg)
+        self.numbers = sorted(self.by_number)  # the order of the 'g' packet
+
+    def xml(self):
+        arch = self.arch
+        parts = ['<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd"><target version="1.0">',
+                 f"<architecture>{arch.GDB_ARCHITECTURE}</architecture><osabi>GNU/Linux</osabi>"]
+        for i, (feature, regs) in enumerate(arch.GDB_FEATURES):
+            parts.append(f'<feature name="{feature}">')
+            if i == 1:
+                parts.append(arch.GDB_TYPES)  # the vector / FP types the second feature uses
+            for name, bits, _uc, gdb_type, number in regs:
+                parts.append(f'<reg name="{name}" bitsize="{bits}" type="{gdb_type}" regnum="{number}"/>')
+            parts.append("</feature>")
+        parts.append("</target>")
+        return "".join(parts).encode()
+
+    def read(self, uc, number):
+        """The register's bytes, little-endian as the guest's; None if gdb asks for one we lack."""
+        entry = self.by_number.get(number)
+        if entry is None:
+            return None
+        _name, size, uc_reg = entry
+        return (uc.reg_read(uc_reg) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+    def write(self, uc, number, data):
+        entry = self.by_number.get(number)
+        if entry is None or len(data) != entry[1]:
+            return False
+        uc.reg_write(entry[2], int.from_bytes(data, "little"))
+        return True
+
+    def read_all(self, uc):
+        return b"".join(self.read(uc, n) for n in self.numbers)
+
+    def write_all(self, uc, data):
+        pos = 0
+        for n in self.numbers:
+            size = self.by_number[n][1]
+            if pos + size > len(data):
+                break
+            self.write(uc, n, data[pos:pos + size])
+            pos += size
