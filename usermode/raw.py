@@ -15,6 +15,7 @@ from unicorn.unicorn_py3.unicorn import uclib
 _lib = ctypes.PyDLL(uclib._name)
 _reg_read_batch = _lib.uc_reg_read_batch
 _reg_write = _lib.uc_reg_write
+_reg_read = _lib.uc_reg_read
 _void_p = ctypes.c_void_p
 emu_start = ctypes.CFUNCTYPE(ctypes.c_int, _void_p, ctypes.c_uint64, ctypes.c_uint64,
                              ctypes.c_uint64, ctypes.c_size_t)(("uc_emu_start", uclib))
@@ -44,6 +45,47 @@ class RegBatch:
             fn(*args)
             return values[:]
         self.read = read
+
+
+class ShadowRegisters:
+    """A stand-in for the CPU state's register array (see regfile.py) when it
+    cannot be used: `view` has a slot for each of reg_ids; load() fills the
+    slots at `indices` with one batched read, store() writes the slot at
+    `result_index` back to its register."""
+
+    def __init__(self, handle, reg_ids, indices, result_index):
+        n = len(reg_ids)
+        self.slots = slots = (ctypes.c_uint64 * n)()
+        self.view = memoryview(slots).cast("B").cast("Q")
+        base = ctypes.addressof(slots)
+        args = (_void_p(handle), (ctypes.c_int * len(indices))(*[reg_ids[i] for i in indices]),
+                (_void_p * len(indices))(*[base + 8 * i for i in indices]), ctypes.c_int(len(indices)))
+        write_args = (_void_p(handle), ctypes.c_int(reg_ids[result_index]), _void_p(base + 8 * result_index))
+        self._keep = (args, write_args)
+
+        def load(fn=_reg_read_batch, args=args):
+            fn(*args)
+        self.load = load
+
+        def store(fn=_reg_write, args=write_args):
+            fn(*args)
+        self.store = store
+
+
+def reg_read(handle, reg_id):
+    """One 64-bit register, outside the hot path."""
+    cell = ctypes.c_uint64()
+    _check(_reg_read(_void_p(handle), ctypes.c_int(reg_id), ctypes.byref(cell)), "uc_reg_read")
+    return cell.value
+
+
+def reg_write(handle, reg_id, value):
+    _check(_reg_write(_void_p(handle), ctypes.c_int(reg_id), ctypes.byref(ctypes.c_uint64(value))), "uc_reg_write")
+
+
+def _check(err, what):
+    if err:
+        raise RuntimeError(f"{what}: {strerror(err).decode()}")
 
 
 class RegWriter:

@@ -3,6 +3,7 @@
 NAME, ABI, ELF_MACHINE, ELF_CLASS, TRIPLE, UNAME_MACHINE, TASK_SIZE,
 UC_ARCH, UC_MODE, CPU_MODELS, DEFAULT_CPU, CS_ARCH, CS_MODE,
 REG_PC, REG_SP, REG_TLS, SYSCALL_REGS (number then six arguments), RETURN_REG,
+GPR_IDS (the integer registers in the CPU state's array order),
 SYSCALL_INTNO, EXCEPTIONS (intno -> (signal name, description)), FAULT_PC_ADJUST,
 PLATFORM, MINSIGSTKSZ,
 INTERPRETERS (PT_INTERP values the arch's glibc uses),

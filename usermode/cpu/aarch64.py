@@ -27,6 +27,9 @@ REG_PC, REG_SP, REG_TLS = A.UC_ARM64_REG_PC, A.UC_ARM64_REG_SP, A.UC_ARM64_REG_T
 SYSCALL_REGS = (A.UC_ARM64_REG_X8, A.UC_ARM64_REG_X0, A.UC_ARM64_REG_X1, A.UC_ARM64_REG_X2,
                 A.UC_ARM64_REG_X3, A.UC_ARM64_REG_X4, A.UC_ARM64_REG_X5)
 RETURN_REG = A.UC_ARM64_REG_X0
+# The integer registers in the order the CPU state keeps them (env->xregs, whose
+# slot 31 is the SP): see regfile.py.
+GPR_IDS = tuple(A.UC_ARM64_REG_X0 + i for i in range(29)) + (A.UC_ARM64_REG_X29, A.UC_ARM64_REG_X30)
 
 # Measured: svc arrives as intno 2 (EXCP_SWI) with the PC past it; udf as 1
 # (EXCP_UDEF); brk as 7 (EXCP_BKPT).

@@ -27,6 +27,8 @@ REG_PC, REG_SP, REG_TLS = R.UC_RISCV_REG_PC, R.UC_RISCV_REG_SP, R.UC_RISCV_REG_T
 SYSCALL_REGS = (R.UC_RISCV_REG_A7, R.UC_RISCV_REG_A0, R.UC_RISCV_REG_A1, R.UC_RISCV_REG_A2,
                 R.UC_RISCV_REG_A3, R.UC_RISCV_REG_A4, R.UC_RISCV_REG_A5)
 RETURN_REG = R.UC_RISCV_REG_A0
+# The integer registers in the order the CPU state keeps them (env->gpr[32]): see regfile.py.
+GPR_IDS = tuple(R.UC_RISCV_REG_X0 + i for i in range(32))
 
 # Measured: ecall arrives as intno 8 with the PC already past it; an illegal
 # instruction as intno 2; ebreak never reaches the INTR hook (Unicorn reports it

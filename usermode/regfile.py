@@ -1,0 +1,130 @@
+"""The guest CPU's integer registers, read and written where Unicorn keeps them.
+
+Every syscall reads its number and arguments and writes its result. Through
+uc_reg_read_batch and uc_reg_write that is two ctypes calls, about 1 us; an
+index into the CPU state's own register array costs about 50 ns. Unicorn has
+no call that gives the array's address, so it is found, then checked:
+
+- Why the array is the register state (Unicorn 2.1.4, pinned in pyproject):
+  uc_reg_read/uc_reg_write of an integer register is nothing but a load or a
+  store of env->gpr[i] (riscv, qemu/target/riscv/unicorn.c) or env->xregs[i]
+  (aarch64, qemu/target/arm/unicorn_aarch64.c), with no side effect (only a
+  write of the PC has one). The INTR hook runs in cpu_handle_exception
+  (qemu/accel/tcg/cpu-exec.c), outside translated code, after TCG stored its
+  register globals back to env; translated code loads them again when the
+  guest resumes. So inside the hook, the array is what the API would read,
+  and a store there is what uc_reg_write would have done.
+- How it is found: uc_reg_write puts random markers into registers 1..8; the
+  array is where memory holds them in a row. The search only looks a little
+  way past the pointers stored at the start of the uc_struct (one of them is
+  uc->cpu, the object env is part of), and only inside readable and writable
+  anonymous mappings listed in /proc/self/maps, so it never reads an address
+  that could fault.
+- How it is checked: every register is written through Unicorn and read in
+  place, then written in place and read through Unicorn, with fresh random
+  values; any disagreement and locate() returns None, and callers use the
+  batched API calls instead.
+"""
+import bisect
+import ctypes
+import os
+import struct
+
+from . import raw
+
+_MARKERS = 8  # registers 1..8: never the riscv x0, which reads as zero in guest code
+_UC_STRUCT_WORDS = 512  # the uc_struct is far longer
+_CPU_WORD = 55  # uc->cpu's place in the uc_struct of 2.1.4 (x86-64): searched first
+_WINDOW = 128 << 10  # env lies 36 KiB (riscv64) and 41 KiB (aarch64) into the CPU object in 2.1.4
+
+# Where the array was found last time, as (word index in the uc_struct, distance from
+# that pointer): every instance of one build has the same layout, so a process's next
+# thread checks there first.
+_last_hit = {}
+
+_libc = ctypes.CDLL(None)
+_memmem = _libc.memmem
+_memmem.restype = ctypes.c_void_p
+_memmem.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+
+
+def _anonymous_rw_ranges():
+    """Sorted (start, end) of the mappings that can be read without side effects."""
+    starts, ends = [], []
+    with open("/proc/self/maps", "rb") as f:
+        for line in f:
+            fields = line.split()
+            if not fields[1].startswith(b"rw"):
+                continue
+            if len(fields) > 5 and not fields[5] in (b"[heap]", b"[stack]"):
+                continue  # a file: reading past its end would fault
+            lo, hi = fields[0].split(b"-")
+            starts.append(int(lo, 16))
+            ends.append(int(hi, 16))
+    return starts, ends
+
+
+def _range_end(ranges, address):
+    """End of the readable range holding address, or 0."""
+    starts, ends = ranges
+    i = bisect.bisect_right(starts, address) - 1
+    return ends[i] if i >= 0 and address < ends[i] else 0
+
+
+def _search(handle, needle, ranges, kind):
+    """Address where needle lies in a window after a pointer of the uc_struct, or None."""
+    end = _range_end(ranges, handle)
+    count = min(_UC_STRUCT_WORDS, (end - handle) // 8)
+    if count <= 0:
+        return None
+    words = struct.unpack_from(f"<{count}Q", ctypes.string_at(handle, count * 8))
+    hint = _last_hit.get(kind)
+    if hint is not None and hint[0] < count:
+        found = words[hint[0]] + hint[1]
+        if _range_end(ranges, found) >= found + len(needle) and ctypes.string_at(found, len(needle)) == needle:
+            return found
+    order = [_CPU_WORD] + [i for i in range(count) if i != _CPU_WORD] if _CPU_WORD < count else range(count)
+    for index in order:
+        pointer = words[index]
+        end = _range_end(ranges, pointer)
+        if not end:
+            continue
+        size = min(end - pointer, _WINDOW)
+        found = _memmem(pointer, size, needle, len(needle))
+        if found:
+            _last_hit[kind] = (index, found - pointer)
+            return found
+    return None
+
+
+def _random_words(count):
+    return [v | 1 for v in struct.unpack(f"<{count}Q", os.urandom(8 * count))]
+
+
+def locate(handle, reg_ids):
+    """A memoryview of 64-bit words over the registers reg_ids (Unicorn ids, in
+    the order the CPU state keeps them), or None if they cannot be found and
+    verified. The registers keep their values."""
+    n = len(reg_ids)
+    saved = [raw.reg_read(handle, r) for r in reg_ids]
+    try:
+        markers = _random_words(_MARKERS)
+        for reg, value in zip(reg_ids[1:1 + _MARKERS], markers):
+            raw.reg_write(handle, reg, value)
+        found = _search(handle, struct.pack(f"<{_MARKERS}Q", *markers), _anonymous_rw_ranges(), tuple(reg_ids))
+        if found is None:
+            return None
+        view = memoryview((ctypes.c_uint64 * n).from_address(found - 8)).cast("B").cast("Q")
+        through_api = _random_words(n)
+        for reg, value in zip(reg_ids, through_api):
+            raw.reg_write(handle, reg, value)
+        if list(view) != through_api:
+            return None
+        in_place = _random_words(n)
+        view[:] = memoryview(struct.pack(f"<{n}Q", *in_place)).cast("Q")
+        if [raw.reg_read(handle, r) for r in reg_ids] != in_place:
+            return None
+        return view
+    finally:
+        for reg, value in zip(reg_ids, saved):
+            raw.reg_write(handle, reg, value)
