@@ -32,7 +32,7 @@ class GdbStub:
         self.halted = True  # attach() halted the guest before its first instruction
         self.g_thread = None  # Hg: whose registers g/p/m mean (a tid)
         self.c_thread = None  # Hc: who the legacy c/s resume
-        self.last_stop = b"S05"
+        self.last_stop = None
         self._last_actions = {}
         with open("/proc/self/comm", "rb") as f:
             self._host_default_name = f.read().rstrip(b"\n")  # what every host thread is called at first
@@ -314,6 +314,8 @@ class GdbStub:
         return b"OK" if int(args, 16) in self.process.threads else ERR_BAD
 
     def why_stopped(self, args, packet):
+        if self.last_stop is None:  # before the first instruction: the main thread, trapped
+            self.last_stop = f"T05thread:{self._first_thread().tid:x};".encode()
         return self.last_stop
 
     # ---- running -----------------------------------------------------------------

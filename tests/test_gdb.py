@@ -1,0 +1,276 @@
+"""The gdbstub, driven by gdb-multiarch as a user would (batch mode, and
+interactively through a pipe for Ctrl-C), on riscv64 and aarch64 programs
+linked dynamically against the sysroot's glibc."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import ARCHES, build, pyqemu_command
+
+GDB = "gdb-multiarch"
+SOURCE = "gdb_target.c"
+FP_REGISTER = {"riscv64": "fa0", "aarch64": "d0"}  # where fscale(4.0) gets its argument
+
+
+def line_of(text):
+    """The line number of the first source line containing text."""
+    with open(os.path.join(os.path.dirname(__file__), "guest", SOURCE)) as f:
+        for number, line in enumerate(f, 1):
+            if text in line:
+                return number
+    raise AssertionError(f"{text!r} not in {SOURCE}")
+
+
+@pytest.fixture(scope="module")
+def gdb():
+    if shutil.which(GDB) is None:
+        pytest.fail(f"{GDB} missing: .ci/run installs it")
+    return GDB
+
+
+def program(arch):
+    return build(arch, SOURCE, mode="dynamic", flags=["-O0", "-pthread"])
+
+
+class Guest:
+    """pyqemu -g 0 running the test program: waits for gdb on the port it prints."""
+
+    def __init__(self, arch, *args, gdb_option=("-g", "0"), env=None):
+        self.program = program(arch)
+        self.proc = subprocess.Popen(pyqemu_command(arch) + list(gdb_option) + [self.program, *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        line = self.proc.stderr.readline().decode()
+        match = re.search(r"waiting for gdb on (\S+)$", line.strip())
+        if match is None:
+            self.proc.kill()
+            pytest.fail(f"no 'waiting for gdb' line: {line!r} {self.proc.stderr.read()!r}")
+        self.address = match.group(1)
+        self.port = int(self.address.rpartition(":")[2]) if ":" in self.address else None
+
+    def finish(self, timeout=60):
+        """The guest's stdout, stderr and exit status once it ended."""
+        out, err = self.proc.communicate(timeout=timeout)
+        return out.decode(), err.decode(), self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def gdb_batch(guest, *commands, timeout=120):
+    cmd = [GDB, "-q", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off",
+           "-ex", f"target remote 127.0.0.1:{guest.port}"]
+    for c in commands:
+        cmd += ["-ex", c]
+    res = subprocess.run(cmd + [guest.program], capture_output=True, text=True, timeout=timeout)
+    return res.stdout + res.stderr
+
+
+@pytest.fixture
+def session(arch, gdb):
+    started = []
+
+    def start(*args, **kw):
+        guest = Guest(arch, *args, **kw)
+        started.append(guest)
+        return guest
+    yield start
+    for guest in started:
+        guest.kill()
+
+
+def test_break_in_function_backtrace_print_finish(arch, session):
+    guest = session()
+    out = gdb_batch(guest, "break compute", "continue", "bt", "p n", "info registers pc", "finish", "continue")
+    assert re.search(r"Breakpoint 1, compute \(n=10\) at .*gdb_target.c:\d+", out), out
+    assert re.search(r"#1 .* in main \(argc=1, argv=0x[0-9a-f]+\) at .*gdb_target.c:%d" % line_of("compute(10)"),
+                     out), out
+    assert "$1 = 10" in out
+    assert re.search(r"pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <compute\+\d+>", out), out
+    assert "Value returned is $2 = 135" in out
+    assert "exited with code 03" in out
+    stdout, _, status = guest.finish()
+    assert stdout == "compute 135 10\nwatched 136\n" and status == 3
+
+
+def test_backtrace_has_symbols_from_the_sysroot_libc(arch, session):
+    guest = session()
+    out = gdb_batch(guest, "break printf", "continue", "bt", "info sharedlibrary")
+    assert re.search(r"#0 .* in printf \(\) from target:/lib/.*libc\.so\.6", out), out
+    assert re.search(r"#1 .* in main \(.*\) at .*gdb_target.c:%d" % line_of('printf("compute'), out), out
+    assert re.search(r"Yes.*target:/lib/.*libc\.so\.6", out), out
+
+
+def test_floating_point_registers(arch, session):
+    guest = session()
+    out = gdb_batch(guest, "break fscale", "continue", f"info registers {FP_REGISTER[arch]}", "finish")
+    # fscale(4.0): the argument register holds 4, the result is 4 * 2.5
+    assert re.search(r"%s\s+\{.*= 4[,}]" % FP_REGISTER[arch], out), out
+    assert "Value returned is $1 = 10" in out
+
+
+def test_step_next_and_stepi(arch, session):
+    guest = session()
+    out = gdb_batch(guest, "break main", "continue", "next", "next", "step", "bt 1", "stepi", "p $pc")
+    assert re.search(r"^%d\s+double f = fscale" % line_of("double f = fscale"), out, re.M), out
+    assert re.search(r"^%d\s+int r = compute" % line_of("int r = compute"), out, re.M), out
+    assert re.search(r"compute \(n=10\) at .*gdb_target.c", out), out
+    pcs = re.findall(r"\$1 = \(void \(\*\)\(\)\) (0x[0-9a-f]+) <compute\+(\d+)>", out)
+    assert pcs and int(pcs[0][1]) > 0, out
+
+
+def test_watchpoint_fires_on_write(arch, session):
+    guest = session()
+    out = gdb_batch(guest, "break main", "continue", "watch watched", "continue", "p watched")
+    assert "Hardware watchpoint 2: watched" in out
+    assert re.search(r"Old value = 0\s+New value = 136", out), out
+    assert re.search(r"^%d\s+printf\(\"watched" % line_of('printf("watched'), out, re.M), out
+
+
+def test_breakpoint_in_second_thread(arch, session):
+    guest = session("thread")
+    out = gdb_batch(guest, "break worker", "continue", "info threads", "bt 1")
+    assert re.search(r"Thread 2 \"gdb_target-\S*\" hit Breakpoint 1, worker \(arg=0x[0-9a-f]+\)", out), out
+    threads = re.findall(r"^\*?\s+(\d)\s+Thread \d+ \"gdb_target", out, re.M)
+    assert threads == ["1", "2"], out
+    assert re.search(r"^\*\s+2\s+Thread .* worker \(", out, re.M), out
+
+
+def test_sigsegv_stops_at_the_faulting_line(arch, session):
+    guest = session("segv")
+    out = gdb_batch(guest, "continue", "bt 1", "continue")
+    assert "Program received signal SIGSEGV, Segmentation fault." in out
+    assert re.search(r"in main \(.*\) at .*gdb_target.c:%d" % line_of("*p = 1;"), out), out
+    assert "Program terminated with signal SIGSEGV" in out
+    _, stderr, status = guest.finish()
+    assert status == -signal.SIGSEGV and "guest SIGSEGV" in stderr
+
+
+def test_detach_lets_the_guest_run_on(arch, session):
+    guest = session()
+    out = gdb_batch(guest, "break compute", "continue", "detach")
+    assert "Breakpoint 1, compute" in out, out
+    assert "(Remote target) detached]" in out, out
+    stdout, _, status = guest.finish()
+    assert stdout == "compute 135 10\nwatched 136\n" and status == 3
+
+
+def test_kill(arch, session):
+    guest = session()
+    out = gdb_batch(guest, "break compute", "continue", "kill")
+    assert "killed" in out
+    assert guest.finish()[2] == -signal.SIGKILL
+
+
+def test_interrupt_a_running_guest(arch, session):
+    """gdb's interrupt command in async mode (what Ctrl-C does): the spinning guest
+    stops with SIGINT in its loop; gdb clears the flag and detaches; the guest ends."""
+    guest = session("spin")
+    gdb = subprocess.Popen([GDB, "-q", "-nx", guest.program], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, bufsize=1)
+    seen = []
+
+    def send(command):
+        gdb.stdin.write(command + "\n")
+        gdb.stdin.flush()
+
+    def expect(pattern, timeout=60):
+        deadline = time.monotonic() + timeout
+        send(f"echo @@{len(seen)}\\n")  # a marker: everything before it has been printed
+        text = ""
+        while time.monotonic() < deadline:
+            line = gdb.stdout.readline()
+            if not line:
+                break
+            text += line
+            if f"@@{len(seen)}" in line and re.search(pattern, text):
+                seen.append(text)
+                return text
+            if f"@@{len(seen)}" in line:
+                send(f"echo @@{len(seen)}\\n")
+                time.sleep(0.2)
+        raise AssertionError(f"{pattern!r} not seen in:\n{text}")
+
+    try:
+        for c in ("set pagination off", "set width 0", "set confirm off", f"target remote 127.0.0.1:{guest.port}"):
+            send(c)
+        expect(r"Remote debugging using")
+        send("continue &")
+        expect(r"Continuing")
+        time.sleep(1.0)
+        send("interrupt")
+        text = expect(r"Program received signal SIGINT")
+        loop = line_of("while (keep_spinning)")
+        assert re.search(r"in main \(.*?\)\s+at \S*gdb_target.c:(%d|%d)" % (loop, loop + 1), text, re.S), text
+        send("set var keep_spinning = 0")
+        send("detach")
+        expect(r"Remote target\) detached")
+        send("quit")
+        gdb.wait(timeout=30)
+    finally:
+        if gdb.poll() is None:
+            gdb.kill()
+    stdout, _, status = guest.finish()
+    assert stdout.endswith("stopped spinning\n") and status == 3
+
+
+@pytest.mark.parametrize("arch", ["aarch64"])
+def test_catch_syscall(arch, session):
+    # gdb 13 has no riscv syscall table: "catch syscall" is refused there by gdb itself
+    guest = session()
+    out = gdb_batch(guest, "catch syscall write", "continue", "continue", "continue")
+    assert "Catchpoint 1 (syscall 'write' [64])" in out
+    assert "Catchpoint 1 (call to syscall write)" in out
+    assert "Catchpoint 1 (returned from syscall write)" in out
+
+
+# ---- the protocol without gdb: unix socket, abrupt disconnection, bad options ------
+
+def _packet(sock, payload):
+    sock.sendall(b"$%s#%02x" % (payload, sum(payload) & 0xFF))
+    data = b""
+    while not re.search(rb"\$([^#]*)#..", data):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed after {data!r}")
+        data += chunk
+    sock.sendall(b"+")
+    return re.search(rb"\$([^#]*)#..", data).group(1)
+
+
+def test_unix_socket_protocol_and_abrupt_disconnect(arch, session, tmp_path):
+    path = str(tmp_path / "gdb.sock")
+    guest = session(gdb_option=("-g", path))
+    assert guest.address == path
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(path)
+    supported = _packet(sock, b"qSupported:multiprocess+;swbreak+")
+    assert re.search(rb"PacketSize=[0-9a-f]+", supported) and b"qXfer:features:read+" in supported
+    xml = _packet(sock, b"qXfer:features:read:target.xml:0,10000")
+    assert xml.startswith(b"l") and f"org.gnu.gdb.{'riscv' if arch == 'riscv64' else 'aarch64'}.fpu".encode() in xml
+    assert _packet(sock, b"m10,8") == b"E14"  # unmapped: an error, never a crash
+    assert _packet(sock, b"?").startswith(b"T05thread:")
+    sock.close()  # gdb goes away without a word: the guest runs on
+    stdout, _, status = guest.finish()
+    assert stdout == "compute 135 10\nwatched 136\n" and status == 3
+
+
+def test_environment_variable_and_bad_address(arch, gdb):
+    env = dict(os.environ, PYQEMU_GDB="0")
+    guest = Guest(arch, gdb_option=(), env=env)
+    try:
+        assert guest.port and guest.address.startswith("127.0.0.1:")
+    finally:
+        guest.kill()
+    for bad in ("70000", "nohost.invalid:1234", "12ab"):
+        res = subprocess.run(pyqemu_command(arch) + ["-g", bad, program(arch)], capture_output=True, text=True,
+                             timeout=60)
+        assert res.returncode != 0 and "Traceback" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and f"-g '{bad}'" in res.stderr, res.stderr
