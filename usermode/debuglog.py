@@ -1,5 +1,5 @@
 """-d logging that needs hooks or a disassembler: in_asm, exec, page."""
-from unicorn import UC_HOOK_BLOCK
+from .uc import UC_HOOK_BLOCK
 
 
 def _disassembler(arch):

@@ -8,7 +8,7 @@ syscall goes through here, with buffers allocated once per thread.
 """
 import ctypes
 
-from unicorn.unicorn_py3.unicorn import uclib
+from .uclib import lib as uclib
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),
 # through PyDLL: they keep the GIL, saving a release and re-acquire per call.

@@ -1,8 +1,9 @@
 """AArch64 (ARMv8-A and later, little-endian, lp64)."""
-from unicorn import UC_ARCH_ARM64, UC_MODE_ARM
-from unicorn import arm64_const as A
-
 from ..abi import Abi
+from ..uclib import constants
+
+A = constants("arm64_const")
+_UC = constants("unicorn_const")
 
 NAME = "aarch64"
 ABI = Abi("aarch64", 64, "little")
@@ -13,7 +14,7 @@ UNAME_MACHINE = "aarch64"
 INTERPRETERS = ("/lib/ld-linux-aarch64.so.1",)
 TASK_SIZE = 1 << 40  # big enough for Go's arena hints at 0xc000000000
 
-UC_ARCH, UC_MODE = UC_ARCH_ARM64, UC_MODE_ARM
+UC_ARCH, UC_MODE = _UC.UC_ARCH_ARM64, _UC.UC_MODE_ARM
 CPU_MODELS = {
     "max": A.UC_CPU_ARM64_MAX,
     "cortex-a72": A.UC_CPU_ARM64_A72,

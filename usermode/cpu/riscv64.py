@@ -1,8 +1,9 @@
 """RISC-V 64-bit (RV64GC, lp64d)."""
-from unicorn import UC_ARCH_RISCV, UC_MODE_RISCV64
-from unicorn import riscv_const as R
-
 from ..abi import Abi
+from ..uclib import constants
+
+R = constants("riscv_const")
+_UC = constants("unicorn_const")
 
 NAME = "riscv64"
 ABI = Abi("riscv64", 64, "little")
@@ -13,7 +14,7 @@ UNAME_MACHINE = "riscv64"
 INTERPRETERS = ("/lib/ld-linux-riscv64-lp64d.so.1", "/lib/ld-linux-riscv64-lp64.so.1")
 TASK_SIZE = 1 << 38  # Sv39: the user half of a 39-bit address space
 
-UC_ARCH, UC_MODE = UC_ARCH_RISCV, UC_MODE_RISCV64
+UC_ARCH, UC_MODE = _UC.UC_ARCH_RISCV, _UC.UC_MODE_RISCV64
 CPU_MODELS = {
     "any": R.UC_CPU_RISCV64_ANY,
     "rv64": R.UC_CPU_RISCV64_BASE64,

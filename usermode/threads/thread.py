@@ -8,7 +8,7 @@ needs the thread there (a signal, the preempter, exit) calls emu_stop.
 """
 import threading
 
-from unicorn import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, Uc
+from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, Uc
 
 from .. import raw
 from ..signals.delivery import SignalDelivery
