@@ -9,8 +9,6 @@ One typed declaration per syscall drives dispatch, argument decoding and
 Handlers are registered by kernel name; numbers come from the generated
 per-ABI tables; ALIASES maps the other names an ABI uses for the same call.
 """
-import inspect
-
 from .argtypes import Arg, Ret
 
 REGISTRY = {}
@@ -50,22 +48,30 @@ def _arg_type(annotation, default=None):
     return default or Arg()
 
 
+def _signature(fn):
+    """fn's parameters after the thread context as (name, annotation), and its
+    return annotation. Read from the code object: inspect.signature would cost
+    about 40 us per handler and the import of inspect at every start-up."""
+    code = fn.__code__
+    if code.co_flags & 0x0C:  # CO_VARARGS | CO_VARKEYWORDS
+        raise TypeError(f"{fn.__name__}: a syscall handler takes named arguments only")
+    notes = fn.__annotations__
+    names = code.co_varnames[1:code.co_argcount]
+    return [(n, notes.get(n)) for n in names], notes.get("return")
+
+
 def syscall(fn=None, *, name=None):
     """Register a handler; its annotations declare the arguments' types."""
     def register(fn):
-        sig = inspect.signature(fn)
-        params = []
-        for i, p in enumerate(sig.parameters.values()):
-            if i == 0:
-                continue  # the thread context
-            params.append(Param(p.name, _arg_type(p.annotation)))
+        params_notes, ret_note = _signature(fn)
+        params = [Param(n, _arg_type(note)) for n, note in params_notes]
         names = [(p.name, type(p.type)) for p in params]
         for i, p in enumerate(params):
             if hasattr(p.type, "bind"):  # types that refer to other arguments (Path: its dirfd, its flags)
                 p.type = p.type.bind(names, i)
         if len(params) > 6:
             raise TypeError(f"{fn.__name__}: more than six syscall arguments")
-        ret = _arg_type(sig.return_annotation, Ret())
+        ret = _arg_type(ret_note, Ret())
         key = name or fn.__name__
         if key in REGISTRY:
             raise ValueError(f"syscall {key} registered twice")
