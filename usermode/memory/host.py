@@ -1,12 +1,14 @@
 """Host virtual memory calls the mmap module cannot make (fixed addresses, mremap)."""
 import ctypes
-import ctypes.util
 import errno as host_errno
 import os
 
 from ..tables import x86_64 as HOST
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# The C library the interpreter itself runs on (dlopen(NULL) sees it): no
+# ctypes.util.find_library, whose imports (subprocess, tempfile, shutil) cost
+# 9 ms of every start-up.
+_libc = ctypes.CDLL(None, use_errno=True)
 _libc.mmap.restype = ctypes.c_void_p
 _libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
 _libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
