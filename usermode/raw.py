@@ -26,6 +26,8 @@ INTR_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint32, _void_p)
 INSN_INVALID_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, _void_p, _void_p)
 MEM_INVALID_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, _void_p, ctypes.c_int, ctypes.c_uint64,
                                         ctypes.c_int, ctypes.c_int64, _void_p)
+TLB_FILL_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, _void_p, ctypes.c_uint64, ctypes.c_int,
+                                     ctypes.POINTER(ctypes.c_uint64), _void_p)  # entry: paddr, then perms
 CODE_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint64, ctypes.c_uint32, _void_p)
 MEM_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int, ctypes.c_int64, _void_p)
 
@@ -185,3 +187,77 @@ class StopSwitch:
 
     def disarm(self):
         self.flag.value = 0
+
+
+# ---- the exit check after every guest load and store ------------------------------
+# The check described above is a helper call Unicorn emits after each guest
+# load and store (tcg-op.c, check_exit_request), so that a stop requested
+# inside a memory hook takes effect at once. We never ask for that (our
+# memory hooks are gdb's watchpoints, which stop through a code hook), and the
+# call is most of why memory-heavy code ran 4 to 8 times slower than under
+# qemu-user. Unicorn skips it while uc->no_exit_request is set (its ARM
+# IT-block workaround). There is no API for that field, so we find it: in
+# struct uc_struct (include/uc_priv.h, Unicorn 2.1.4, pinned), it follows
+# target_page_size, target_page_align, qemu_host_page_size and
+# qemu_real_host_page_size (u32 page, u32 page - 1, u64 host page, u64 host
+# page), then qemu_icache_linesize, context_content, cpu_context_size,
+# next_pc, and the bools hook_insert, first_tb, no_exit_request, init_done.
+# The flag is read at translation time: change it only with the translation
+# cache flushed. A stop request from a hook then takes effect at the next
+# block (cpu_exit marks it for every block's entry), which is all the stop
+# switch and syscalls need; gdb single-steps and code breakpoints need the
+# exact stop, so a thread under gdb keeps the checks.
+
+_NO_EXIT_REQUEST_AFTER_PAGE_SIZE = 50  # bytes from target_page_size to no_exit_request
+
+
+def _no_exit_request_flag(uc):
+    """The address of uc->no_exit_request, or None if the layout is not the expected one."""
+    import struct
+    base = uc._uch.value
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+                if lo <= base < hi:
+                    break
+            else:
+                return None
+    except OSError:
+        return None
+    memory = ctypes.string_at(base, min(hi - base, 1 << 14))
+    page = uc.ctl_get_page_size()
+    host_page = 4096
+    at = memory.find(struct.pack("<IIQQ", page, page - 1, host_page, host_page))
+    if at < 0 or memory.find(struct.pack("<IIQQ", page, page - 1, host_page, host_page), at + 1) >= 0:
+        return None
+    bools = memory[at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE - 2:at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE + 2]
+    if bools[0] > 1 or bools[1] > 1 or bools[2] > 1 or bools[3] != 1:  # hook_insert, first_tb, ours, init_done
+        return None
+    return base + at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE
+
+
+_INVALID_ADDR_BEFORE_PAGE_SIZE = 568  # uc->invalid_addr: back past exits[64], ctl_exits, thumb...
+
+
+def fault_address(uc, page):
+    """The exact address of the access Unicorn just refused in `page` (it keeps it in
+    uc->invalid_addr, two fields before the exits array); `page` itself when the
+    field does not agree with it."""
+    flag = _no_exit_request_flag(uc)
+    if flag is None:
+        return page
+    value = ctypes.c_uint64.from_address(flag - _NO_EXIT_REQUEST_AFTER_PAGE_SIZE
+                                         - _INVALID_ADDR_BEFORE_PAGE_SIZE).value
+    return value if value & ~(uc.ctl_get_page_size() - 1) == page else page
+
+
+def set_memory_exit_checks(uc, on):
+    """Turn Unicorn's exit check after each load and store on or off (see above);
+    False if this Unicorn's layout is not the one we know (the checks then stay)."""
+    flag = _no_exit_request_flag(uc)
+    if flag is None:
+        return False
+    ctypes.c_ubyte.from_address(flag).value = 0 if on else 1
+    uc.ctl_flush_tb()
+    return True

@@ -18,7 +18,7 @@ import collections
 import os
 import threading
 
-from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
+from ..uc import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
 from .. import raw
 
@@ -63,6 +63,7 @@ class Debugger:
 
     def attach_thread(self, thread):
         thread.debug = ThreadDebug(self, thread)
+        raw.set_memory_exit_checks(thread.uc, True)  # exact stops for steps and breakpoints
 
     # ---- from guest threads --------------------------------------------------------
 

@@ -8,7 +8,7 @@ needs the thread there (a signal, the preempter, exit) calls emu_stop.
 """
 import threading
 
-from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, Uc
+from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_VIRTUAL, Uc
 
 from .. import raw
 from ..signals.delivery import SignalDelivery
@@ -22,6 +22,11 @@ _ACCESS = {19: ("read of unmapped", "SEGV_MAPERR"), 20: ("write to unmapped", "S
            21: ("fetch from unmapped", "SEGV_MAPERR"), 22: ("write to protected", "SEGV_ACCERR"),
            23: ("read of protected", "SEGV_ACCERR"), 24: ("fetch from protected", "SEGV_ACCERR")}
 UC_ERR_INSN_INVALID = 10
+# emu_start's memory errors -> the access type a memory-fault hook reports
+_MEMORY_ERRORS = {6: 19, 7: 20, 8: 21, 12: 22, 13: 23, 14: 24}
+_FETCH_ACCESSES = (21, 24)
+_NEEDS = {16: 1, 17: 2, 18: 4}  # uc_mem_type READ, WRITE, FETCH -> the page right each needs
+_REFUSED_ACCESS = {16: (19, 23), 17: (20, 22), 18: (21, 24)}  # -> (unmapped, protected) types
 
 
 class GuestFault:
@@ -46,15 +51,27 @@ class GuestThread:
         self.preempt_requested = False
         self.deferred = []  # see defer()
         self.fault = None
+        self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         self.uc.ctl_set_cpu_model(process.cpu_model)
+        # Guest addresses are Unicorn's "physical" ones and page rights come from the
+        # mappings: the CPU's own MMU has nothing to add. In its own mode the guest
+        # CPU (M-mode riscv, aarch64 with the MMU off) marks every page executable,
+        # and Unicorn never lets a store to such a page take the fast path again
+        # (cputlb.c, notdirty_write): sha512 ran 8 times slower than under qemu-user.
+        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         self.stop_switch = None  # see enable_async_stops
-        if process.async_stops:
-            self.enable_async_stops(fresh=True)
+        # Every thread starts with its TLB warm-up (threads/tlb.py), which stops it
+        # every few ms through the same switch for its first fraction of a second.
+        self.enable_async_stops(fresh=True)
+        self.warming = True
+        process.tlb_warmup.add(self)
         self.arch.prepare(self.uc)
         self.handle = self.uc._uch.value
         self.space.attach(self.uc)
+        if process.debugger is None:  # gdb's steps and breakpoints need them (raw.py)
+            raw.set_memory_exit_checks(self.uc, False)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
         self.debug = None  # under gdb: its gdb/control.ThreadDebug
         if process.debugger is not None:
@@ -100,15 +117,40 @@ class GuestThread:
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)
             return False
 
+        find_vma = self.space.find
+
+        def on_tlb_fill(handle, page, access, entry, user_data):
+            # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
+            # mapping's. A load or store they forbid is refused: Unicorn raises the
+            # fault, keeping its exact address (raw.fault_address). A fetch is always
+            # granted: Unicorn also asks to "fetch" when it looks up code pages for
+            # its own bookkeeping (outside guest execution, where a refusal would
+            # jump into nowhere), and checks the mapping's rights itself for a real
+            # fetch, reporting an unmapped or non-executable page as such.
+            vma = find_vma(page)
+            entry[0] = page
+            if access == UC_MEM_FETCH:
+                entry[1] = 7 if vma is None else (vma.prot & 7) | 4
+                return True
+            if vma is None or not vma.prot & _NEEDS.get(access, 0):
+                self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
+                return False
+            entry[1] = vma.prot & 7
+            return True
+
         def on_insn_invalid(handle, user_data):
             return False  # emu_start then reports UC_ERR_INSN_INVALID
 
         # keep the ctypes callbacks alive as long as the thread
         self._callbacks = [raw.INTR_CALLBACK(on_interrupt), raw.MEM_INVALID_CALLBACK(on_mem_invalid),
-                           raw.INSN_INVALID_CALLBACK(on_insn_invalid)]
+                           raw.INSN_INVALID_CALLBACK(on_insn_invalid), raw.TLB_FILL_CALLBACK(on_tlb_fill)]
         raw.add_hook(self.uc, UC_HOOK_INTR, self._callbacks[0])
-        raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
+        raw.add_hook(self.uc, UC_HOOK_TLB_FILL, self._callbacks[3])
+        # No memory-fault hook while running: Unicorn never marks a page dirty in its
+        # TLB while any such hook covers it (cputlb.c, notdirty_write), so one on
+        # every address sends every guest store down the slow path (sha512: 8x
+        # qemu-user's time). A fault's address is found afterwards: _fault_address.
 
     def _debugged_syscall(self, on_syscall):
         """A syscall under gdb: catch syscall stops before and after it."""
@@ -167,6 +209,15 @@ class GuestThread:
         if not fresh:
             self.uc.ctl_flush_tb()
 
+    def _end_warmup(self):
+        """The TLB has grown: the ticks end, and the stop switch goes too unless
+        the process needs it (threads/tlb.py)."""
+        self.warming = False
+        if not self.process.async_stops:
+            raw.del_hook(self.uc, self.stop_switch.hook)
+            self.stop_switch = None
+            self.uc.ctl_flush_tb()  # translations made with the block hook call it
+
     def exit(self, status, group):
         """End this thread, or with group the whole process, after the current syscall."""
         if group:
@@ -191,6 +242,8 @@ class GuestThread:
                     self.stop_switch.disarm()
                 elif process.async_stops:
                     self.enable_async_stops()
+                if self.warming and process.tlb_warmup.at_safe_point(self):
+                    self._end_warmup()
                 count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
                 if self.debug is not None:
                     count = self.debug.safe_point()  # may wait for gdb here
@@ -206,6 +259,8 @@ class GuestThread:
                     return
                 if self.fault is not None or err:
                     fault = self._fault_from(err)
+                    if fault is None:
+                        continue  # the access works now (another thread mapped it): run on
                     if self.debug is not None and not self.debug.report_fault(fault):
                         continue  # gdb cancelled the signal: the instruction runs again
                     if not self.signals.force_synchronous(fault):
@@ -224,7 +279,34 @@ class GuestThread:
         """Thread teardown: CLONE_CHILD_CLEARTID, robust futexes, bookkeeping."""
         self.process.thread_finished(self)
 
+    def _fault_address(self, err):
+        """A memory fault: the PC is its instruction's, the access type comes with the
+        error, but the address only through a memory-fault hook: so that instruction
+        runs once more, alone, with the hook. Faults are precise (nothing of it was
+        done, or a pair's first half, which it redoes alike), so this changes nothing."""
+        access = _MEMORY_ERRORS[err]
+        pc = self.pc()
+        if access in _FETCH_ACCESSES:
+            what, code = _ACCESS[access]
+            self.fault = GuestFault("SIGSEGV", pc, pc, what, code)
+            return
+        hook = raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
+        try:
+            raw.emu_start(self.handle, pc, UNTIL, 0, 1)
+        finally:
+            raw.del_hook(self.uc, hook)
+
     def _fault_from(self, err):
+        if self.fault is None and self.refused is not None:
+            page, access = self.refused
+            address = raw.fault_address(self.uc, page)
+            what, code = _ACCESS[access]
+            self.fault = GuestFault("SIGSEGV", None, address, what, code)
+        self.refused = None
+        if self.fault is None and err in _MEMORY_ERRORS:
+            self._fault_address(err)
+            if self.fault is None:
+                return None
         fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode(), "SEGV_MAPERR")
         self.fault = None
         if fault.pc is None:
