@@ -55,6 +55,7 @@ class GuestThread:
         self.host_ident = None  # pthread id, for pthread_kill
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         self.uc.ctl_set_cpu_model(process.cpu_model)
+        self.arch.prepare(self.uc)
         # Guest addresses are Unicorn's "physical" ones and page rights come from the
         # mappings: the CPU's own MMU has nothing to add. In its own mode the guest
         # CPU (M-mode riscv, aarch64 with the MMU off) marks every page executable,
@@ -67,7 +68,6 @@ class GuestThread:
         self.enable_async_stops(fresh=True)
         self.warming = True
         process.tlb_warmup.add(self)
-        self.arch.prepare(self.uc)
         self.handle = self.uc._uch.value
         self.space.attach(self.uc)
         if process.debugger is None:  # gdb's steps and breakpoints need them (raw.py)
