@@ -30,13 +30,17 @@ MODES = {
 }
 
 
-def pyqemu_command(arch=None):
-    """The console script for arch (or plain pyqemu): tests run what users run."""
-    name = f"pyqemu-{arch}" if arch else "pyqemu"
+def installed_script(name):
+    """One of the project's console scripts, from this venv first: tests run what users run."""
     exe = shutil.which(name, path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     if exe is None:
         pytest.fail(f"{name} is not installed: run `pip install -e .` first")
-    return [exe]
+    return exe
+
+
+def pyqemu_command(arch=None):
+    """The console script for arch (or plain pyqemu)."""
+    return [installed_script(f"pyqemu-{arch}" if arch else "pyqemu")]
 
 
 def build(arch, source, mode="static", flags=(), output=None):

@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from conftest import build, run
+from conftest import build, installed_script, run
 from usermode import cpu
 from usermode.binfmt import kernel, launcher, tool
 
@@ -29,10 +29,7 @@ QEMU_MASK = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\x
 
 
 def binfmt_tool():
-    exe = shutil.which("pyqemu-binfmt", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    if exe is None:
-        pytest.fail("pyqemu-binfmt is not installed: run `pip install -e .` first")
-    return exe
+    return installed_script("pyqemu-binfmt")
 
 
 def need_root_and_binfmt_misc():

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import pyqemu_command, run
+from conftest import installed_script, pyqemu_command, run
 from usermode.paths import PathResolver
 
 PACKAGES = "python3,perl,sqlite3,lua5.4,gawk,xz-utils,bzip2"
@@ -32,10 +32,7 @@ MASK = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xf
 
 
 def sysroot_tool():
-    exe = shutil.which("pyqemu-sysroot", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    if exe is None:
-        pytest.fail("pyqemu-sysroot is not installed: run `pip install -e .` first")
-    return exe
+    return installed_script("pyqemu-sysroot")
 
 
 @pytest.fixture(scope="session")
