@@ -18,6 +18,7 @@ _libc.mremap.restype = ctypes.c_void_p
 _libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int, ctypes.c_void_p]
 _libc.memchr.restype = ctypes.c_void_p
 _libc.memchr.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 _libc.memmove.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
 
 MAP_FAILED = ctypes.c_void_p(-1).value
@@ -46,6 +47,11 @@ def mmap(addr, length, prot, flags, fd=-1, offset=0):
     if result == MAP_FAILED or result is None:
         _fail()
     return result
+
+
+def munmap(addr, length):
+    if _libc.munmap(addr, length) != 0:
+        _fail()
 
 
 def mprotect(addr, length, prot):
