@@ -357,8 +357,8 @@ def one_line(message):
 
 
 def _unicorn_version():
-    import unicorn
-    return unicorn.__version__
+    from .uclib import version  # the loaded library's own: no import of the unicorn package
+    return version()
 
 
 def entry(arch_name=None):
