@@ -8,6 +8,8 @@ MEMORY_CHECKS = [
     "mprotect part read-only", "mprotect back", "mprotect of a hole is ENOMEM", "a free hint is honoured",
     "MAP_FIXED_NOREPLACE on a mapping is EEXIST", "MAP_FIXED replaces exactly its pages", "MADV_DONTNEED zeroes",
     "mremap moves, keeps contents", "mremap shrinks in place", "mremap without MAYMOVE may fail",
+    "mremap to a fixed address", "mremap grows in place", "mremap grows in place again",
+    "a region grown in place moves whole",
     "MAP_PRIVATE file: copy on write", "file mapping at an offset", "msync", "MAP_SHARED write reaches the file",
     "and the other shared mapping", "file writes show in the mapping", "private mapping of untouched page",
     "shared anonymous mapping", "length 0 is EINVAL", "bad fd is EBADF", "unaligned munmap is EINVAL",

@@ -73,6 +73,23 @@ int main(int argc, char **argv)
     CHECK(mremap(r2, 64 * PAGE, PAGE, 0) == r2 && r2[0] == 9, "mremap shrinks in place");
     CHECK(mremap(r2, PAGE, 128 * PAGE, 0) == MAP_FAILED || 1, "mremap without MAYMOVE may fail");
 
+    /* moved, grown in place twice, moved again: the host keeps the moved pages and
+     * each growth as separate mappings (their page offsets do not follow on) */
+    unsigned char *g = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *room = mmap(NULL, 8 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(room, 8 * PAGE);
+    g[0] = 1;
+    g = mremap(g, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, room);
+    CHECK(g == room && g[0] == 1, "mremap to a fixed address");
+    CHECK(mremap(g, PAGE, 2 * PAGE, 0) == g, "mremap grows in place");
+    g[PAGE] = 2;
+    CHECK(mremap(g, 2 * PAGE, 3 * PAGE, 0) == g, "mremap grows in place again");
+    g[2 * PAGE] = 3;
+    mmap(g + 3 * PAGE, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);  /* block growth in place */
+    unsigned char *g2 = mremap(g, 3 * PAGE, 16 * PAGE, MREMAP_MAYMOVE);
+    CHECK(g2 != MAP_FAILED && g2 != g && g2[0] == 1 && g2[PAGE] == 2 && g2[2 * PAGE] == 3 && g2[15 * PAGE] == 0,
+          "a region grown in place moves whole");
+
     /* file, MAP_PRIVATE: writes stay private */
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     char buf[3 * PAGE];

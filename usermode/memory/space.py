@@ -285,7 +285,15 @@ class AddressSpace:
             i = self._index(v.start)
             del self.vmas[i]
             del self._starts[i]
-        host.mremap_fixed(self.base + old, old_size, new_size, self.base + new)
+        # Piece by piece: the host's mremap refuses a range that spans several of its
+        # mappings (EFAULT), and a region grown in place is several. The last piece
+        # takes the growth, so a file mapping grows with its file.
+        pos = new
+        for i, v in enumerate(pieces):
+            size = v.end - v.start
+            grown = size + (new_size - old_size if i == len(pieces) - 1 else 0)
+            host.mremap_fixed(self.base + v.start, size, grown, self.base + pos)
+            pos += size
         if new != old:
             host.release(self.base + old, old_size)  # keep the reservation whole
         # the pages keep their contents; each old piece keeps its protection
