@@ -91,15 +91,24 @@ class GuestThread:
         syscall_intno = arch.SYSCALL_INTNO
         signals = self.signals
 
+        handle = self.handle
+
+        def on_syscall_exception():
+            try:
+                if self.debug is None:
+                    on_syscall()
+                else:
+                    self._debugged_syscall(on_syscall)
+                if signals.pending_flag:  # deliver at the run loop, before the next instruction
+                    raw.emu_stop(handle)
+            except BaseException as e:  # never let an exception vanish inside the C callback
+                self.process.crash(e)
+                raw.emu_stop(handle)
+
         def on_interrupt(handle, intno, user_data):
             try:
                 if intno == syscall_intno:
-                    if self.debug is None:
-                        on_syscall()
-                    else:
-                        self._debugged_syscall(on_syscall)
-                    if signals.pending_flag:  # deliver at the run loop, before the next instruction
-                        raw.emu_stop(handle)
+                    on_syscall_exception()
                 else:
                     signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
@@ -142,9 +151,10 @@ class GuestThread:
             return False  # emu_start then reports UC_ERR_INSN_INVALID
 
         # keep the ctypes callbacks alive as long as the thread
-        self._callbacks = [raw.INTR_CALLBACK(on_interrupt), raw.MEM_INVALID_CALLBACK(on_mem_invalid),
-                           raw.INSN_INVALID_CALLBACK(on_insn_invalid), raw.TLB_FILL_CALLBACK(on_tlb_fill)]
-        raw.add_hook(self.uc, UC_HOOK_INTR, self._callbacks[0])
+        self._callbacks = [raw.IntrHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
+                                        raw.INTR_CALLBACK(on_interrupt)),
+                           raw.MEM_INVALID_CALLBACK(on_mem_invalid), raw.INSN_INVALID_CALLBACK(on_insn_invalid),
+                           raw.TLB_FILL_CALLBACK(on_tlb_fill)]
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
         raw.add_hook(self.uc, UC_HOOK_TLB_FILL, self._callbacks[3])
         # No memory-fault hook while running: Unicorn never marks a page dirty in its
