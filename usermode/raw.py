@@ -211,8 +211,22 @@ class StopSwitch:
 _NO_EXIT_REQUEST_AFTER_PAGE_SIZE = 50  # bytes from target_page_size to no_exit_request
 
 
-def _no_exit_request_flag(uc):
-    """The address of uc->no_exit_request, or None if the layout is not the expected one."""
+_flag_offset = None  # of no_exit_request in uc_struct: one layout per library, found once
+
+
+def _layout_matches(uc, offset):
+    """The fields around `offset` in this instance are the ones we expect there."""
+    import struct
+    page = uc.ctl_get_page_size()
+    at = uc._uch.value + offset - _NO_EXIT_REQUEST_AFTER_PAGE_SIZE
+    if ctypes.string_at(at, 24) != struct.pack("<IIQQ", page, page - 1, 4096, 4096):
+        return False
+    bools = ctypes.string_at(at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE - 2, 4)
+    return bools[0] <= 1 and bools[1] <= 1 and bools[2] <= 1 and bools[3] == 1  # hook_insert, first_tb, ours, init_done
+
+
+def _find_flag_offset(uc):
+    """Search the instance for target_page_size and its three neighbours (once per process)."""
     import struct
     base = uc._uch.value
     try:
@@ -227,14 +241,21 @@ def _no_exit_request_flag(uc):
         return None
     memory = ctypes.string_at(base, min(hi - base, 1 << 14))
     page = uc.ctl_get_page_size()
-    host_page = 4096
-    at = memory.find(struct.pack("<IIQQ", page, page - 1, host_page, host_page))
-    if at < 0 or memory.find(struct.pack("<IIQQ", page, page - 1, host_page, host_page), at + 1) >= 0:
+    pattern = struct.pack("<IIQQ", page, page - 1, 4096, 4096)
+    at = memory.find(pattern)
+    if at < 0 or memory.find(pattern, at + 1) >= 0:
         return None
-    bools = memory[at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE - 2:at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE + 2]
-    if bools[0] > 1 or bools[1] > 1 or bools[2] > 1 or bools[3] != 1:  # hook_insert, first_tb, ours, init_done
+    return at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE
+
+
+def _no_exit_request_flag(uc):
+    """The address of uc->no_exit_request, or None if the layout is not the expected one."""
+    global _flag_offset
+    if _flag_offset is None:
+        _flag_offset = _find_flag_offset(uc)
+    if _flag_offset is None or not _layout_matches(uc, _flag_offset):
         return None
-    return base + at + _NO_EXIT_REQUEST_AFTER_PAGE_SIZE
+    return uc._uch.value + _flag_offset
 
 
 _INVALID_ADDR_BEFORE_PAGE_SIZE = 568  # uc->invalid_addr: back past exits[64], ctl_exits, thumb...
