@@ -66,6 +66,7 @@ class Options:
         return self.origin.get(name, f"-{name}")
 
 
+MIN_STACK = 64 << 10  # glibc's start-up alone needs several KiB; less is a guest crash, not a choice
 MAX_STACK = 1 << 40  # the smallest guest (riscv64 Sv39) has 256 GiB; run() checks per arch
 
 
@@ -271,6 +272,9 @@ def run(opts, arch_name):
         given = opts.given_as("L")
         raise UserError(f"sysroot '{opts.sysroot}' ({given}) is not a directory" if os.path.exists(opts.sysroot)
                         else f"sysroot '{opts.sysroot}' ({given}): no such directory")
+    if opts.stack_size < MIN_STACK:
+        raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too small for a "
+                        f"program to start: at least {MIN_STACK >> 10} KiB")
     if opts.stack_size > arch.TASK_SIZE // 8:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too large for the {arch.NAME} "
                         f"address space ({arch.TASK_SIZE:#x} bytes): at most {arch.TASK_SIZE // 8:#x}")
@@ -378,12 +382,14 @@ def main_auto():
     entry(None)
 
 
-def main_riscv64():
-    entry("riscv64")
-
-
-def main_aarch64():
-    entry("aarch64")
+def __getattr__(name):
+    """main_<arch>: the console script pyqemu-<arch> (setup.py lists one per
+    architecture of usermode/cpu/registry.py)."""
+    if name.startswith("main_"):
+        from .cpu import registry
+        if name[5:] in registry.NAMES:
+            return lambda: entry(name[5:])
+    raise AttributeError(name)
 
 
 if __name__ == "__main__":

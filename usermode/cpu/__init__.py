@@ -1,28 +1,103 @@
-"""Guest architectures. Every module here exposes the same names:
+"""Guest architectures: one module per architecture, every one exposing the
+same names (the contract below), checked when the module is first loaded.
 
-NAME, ABI, ELF_MACHINE, ELF_CLASS, TRIPLE, UNAME_MACHINE, TASK_SIZE,
-UC_ARCH, UC_MODE, CPU_MODELS, DEFAULT_CPU, CS_ARCH, CS_MODE,
-REG_PC, REG_SP, REG_TLS, SYSCALL_REGS (number then six arguments), RETURN_REG,
-GPR_IDS (the integer registers in the CPU state's array order),
-SYSCALL_INTNO, EXCEPTIONS (intno -> (signal name, description)), FAULT_PC_ADJUST,
-PLATFORM, MINSIGSTKSZ,
-INTERPRETERS (PT_INTERP values the arch's glibc uses),
-prepare(uc), hwcaps(uc) -> (AT_HWCAP, AT_HWCAP2), undecodable(insn_bytes) -> signal name,
-emulate_trapped(uc, insn_bytes) -> bool; signal frames: SYSCALL_INSN_SIZE, SIGNAL_REDZONE,
-MCONTEXT_SIZE, SIGRETURN_CODE, save_mcontext, restore_mcontext, frame_placement, enter_handler.
+The list of architectures is registry.py's: every module here that assigns
+NAME. Adding an architecture is adding its module (and its generated table,
+tools/gen_tables.py); nothing else names architectures.
 """
 import importlib
 
-ARCH_NAMES = ("riscv64", "aarch64")
+from . import registry
+
+ARCH_NAMES = registry.NAMES
+
+# name -> what it is. Facts are literals registry.py reads without importing.
+REQUIRED = {
+    # facts
+    "NAME": "pyqemu-<NAME>", "TRIPLE": "GNU triple of the cross tools", "DEBIAN_ARCH": "dpkg's name",
+    "ABI": "usermode.abi.Abi: word size, byte order, alignment, quirks, tables",
+    "CONVENTION": "usermode.syscalls.convention.Convention: how a syscall is made",
+    "ELF_MACHINE": "e_machine", "ELF_CLASS": "32 or 64",
+    "UNAME_MACHINE": "uname -m", "TASK_SIZE": "end of the guest's mappable range",
+    "INTERPRETERS": "PT_INTERP values the arch's glibc uses",
+    # Unicorn and capstone
+    "UC_ARCH": "Unicorn arch", "UC_MODE": "Unicorn mode", "CPU_MODELS": "-cpu name -> Unicorn model",
+    "DEFAULT_CPU": "key of CPU_MODELS", "CS_ARCH": "capstone arch", "CS_MODE": "capstone mode",
+    # registers
+    "REG_PC": "Unicorn id", "REG_SP": "Unicorn id",
+    "GPR_IDS": "integer registers in the CPU state's array order (regfile.py)",
+    "GPR_SLOT_BYTES": "width of one slot of that array (4 or 8)",
+    # exceptions
+    "EXCEPTIONS": "intno -> (signal name, description)", "FAULT_PC_ADJUST": "bytes from the PC a fault "
+    "reports back to the faulting instruction",
+    # start-up
+    "PLATFORM": "AT_PLATFORM string or None", "MINSIGSTKSZ": "AT_MINSIGSTKSZ or None",
+    "prepare": "prepare(uc): switch on what the guest needs (FPU...), before anything runs",
+    "hwcaps": "hwcaps(uc) -> (AT_HWCAP, AT_HWCAP2) as the kernel derives them for the model",
+    "emulate_trapped": "emulate_trapped(uc, insn) -> bool: an instruction the kernel lets user code run",
+    "undecodable": "undecodable(insn) -> signal name for an instruction Unicorn refused",
+    "cpuinfo": "cpuinfo(hwcap, hwcap2, ncpus) -> /proc/cpuinfo text",
+    # signals (usermode/signals/frames.py)
+    "SIGNAL_REDZONE": "bytes below the SP a frame must skip", "setup_frame": "setup_frame(frame): the kernel's "
+    "signal frame, registers set for the handler", "restore_frame": "restore_frame(thread, rt) -> the "
+    "blocked mask the frame saved: sigreturn and rt_sigreturn",
+    "TRAMPOLINES": "name -> code the [vdso] page holds (sigreturn trampolines)",
+    # gdb
+    "GDB_ARCHITECTURE": "gdb's name", "GDB_FEATURES": "target description features", "GDB_TYPES": "their types",
+}
+
+
+def _default_set_thread_pointer(uc, thread, value):
+    """clone's CLONE_SETTLS: the thread pointer register takes the tls argument."""
+    uc.reg_write(thread.arch.REG_TLS, value)
+
+
+# Optional hooks and values: modules define them when they need to.
+DEFAULTS = {
+    "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
+    "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
+    "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's)
+    "TLB_FLUSH_AT_STOPS": True,     # the TLB warm-up may flush where a stop from outside left the CPU
+    "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
+    "set_thread_pointer": _default_set_thread_pointer,
+    "start_mappings": lambda space: None,  # fixed mappings every process has (ARM's kuser helpers)
+    "initial_registers": lambda uc, entry, sp: None,  # what the kernel sets besides PC and SP
+    "resume_address": None,         # resume_address(uc) -> what emu_start must get (ARM: pc|Thumb)
+    "set_resume_address": None,     # set_resume_address(uc, pc): move the PC, keeping the instruction set
+                                    # (ARM's Thumb state); writing REG_PC is a jump that may change it
+    "check_elf": lambda elf: None,  # check_elf(elf) -> None or why this arch cannot run it (ARM OABI)
+}
+
+
+def _complete(module):
+    missing = [name for name in REQUIRED if not hasattr(module, name)]
+    if missing:
+        raise ImportError(f"usermode/cpu/{module.__name__.rsplit('.', 1)[-1]}.py lacks {', '.join(missing)} "
+                          "(see usermode/cpu/__init__.py: REQUIRED)")
+    for name, value in DEFAULTS.items():
+        if not hasattr(module, name):
+            setattr(module, name, value)
+    pc = module.REG_PC
+    if module.resume_address is None:
+        module.resume_address = lambda uc: uc.reg_read(pc)
+    if module.set_resume_address is None:
+        module.set_resume_address = lambda uc, address: uc.reg_write(pc, address)
+    return module
+
+
+_loaded = {}
 
 
 def get(name):
     if name not in ARCH_NAMES:
         raise KeyError(name)
-    return importlib.import_module(f"usermode.cpu.{name}")
+    module = _loaded.get(name)
+    if module is None:
+        module = _loaded[name] = _complete(importlib.import_module(f"usermode.cpu.{name}"))
+    return module
 
 
-def by_elf(machine, elf_class, little_endian):
+def by_elf(machine, elf_class, little_endian, flags=None):
     """The arch module for an ELF header's e_machine/class/data, or None."""
     for name in ARCH_NAMES:
         arch = get(name)
@@ -35,5 +110,4 @@ def by_elf(machine, elf_class, little_endian):
 def cross_tools(name):
     """What builds and runs `name`'s programs on a Debian host: the cross gcc,
     qemu-user, and the sysroot the cross glibc packages install."""
-    triple = get(name).TRIPLE
-    return {"cc": f"{triple}-gcc", "qemu": f"qemu-{name}", "sysroot": f"/usr/{triple}"}
+    return registry.cross_tools(name)

@@ -309,7 +309,6 @@ SYSCALLS = {
     'process_mrelease': 448,
     'futex_waitv': 449,
     'set_mempolicy_home_node': 450,
-    'syscalls': 451,
 }
 
 ERRNO = {
@@ -563,6 +562,45 @@ KSIGNAL = {
     '_NSIG': 64,
     'MINSIGSTKSZ': 5120,
     'SA_RESTORER': 67108864,
+}
+
+NSIG = {
+    '__SIGRTMAX': 64,
+}
+
+MULTIPLEX = {
+    'SEMOP': 1,
+    'SYS_SOCKET': 1,
+    'SEMGET': 2,
+    'SYS_BIND': 2,
+    'SEMCTL': 3,
+    'SYS_CONNECT': 3,
+    'SEMTIMEDOP': 4,
+    'SYS_LISTEN': 4,
+    'SYS_ACCEPT': 5,
+    'SYS_GETSOCKNAME': 6,
+    'SYS_GETPEERNAME': 7,
+    'SYS_SOCKETPAIR': 8,
+    'SYS_SEND': 9,
+    'SYS_RECV': 10,
+    'MSGSND': 11,
+    'SYS_SENDTO': 11,
+    'MSGRCV': 12,
+    'SYS_RECVFROM': 12,
+    'MSGGET': 13,
+    'SYS_SHUTDOWN': 13,
+    'MSGCTL': 14,
+    'SYS_SETSOCKOPT': 14,
+    'SYS_GETSOCKOPT': 15,
+    'SYS_SENDMSG': 16,
+    'SYS_RECVMSG': 17,
+    'SYS_RECVMMSG': 19,
+    'SYS_SENDMMSG': 20,
+    'SHMAT': 21,
+    'SHMDT': 22,
+    'SHMGET': 23,
+    'SHMCTL': 24,
+    'IPC_64': 256,
 }
 
 FILE = {

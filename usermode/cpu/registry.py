@@ -1,0 +1,110 @@
+"""Every guest architecture, found by looking at usermode/cpu/ and nothing else.
+
+An architecture is a module in this folder that assigns NAME. Its plain facts
+(what Debian calls it, its GNU triple, its qemu-user binary...) are literal
+assignments at the top of the module, and this file reads them with `ast`,
+without importing the module: setup.py (console scripts), ./dev (which Debian
+packages to install), the table generator, binfmt, sysroots, the tests and the
+benchmarks all derive from here, and none of them needs Unicorn to do so.
+So adding an architecture is adding its cpu module (and generating its table).
+
+Run as a script (stdlib only) for the shell: `python3 usermode/cpu/registry.py
+names|packages`.
+"""
+import ast
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The facts read from each module, with their defaults. Each must be a literal.
+FACTS = {
+    "NAME": None,          # pyqemu-<NAME>, usermode.cpu.<NAME>
+    "TRIPLE": None,        # GNU triple: <TRIPLE>-gcc, /usr/<TRIPLE> (the cross glibc)
+    "QEMU_NAME": None,     # qemu-<QEMU_NAME>, the reference emulator (default NAME)
+    "DEBIAN_ARCH": None,   # dpkg's name: libc6-dev-<it>-cross, debootstrap --arch
+    "DEBIAN_ROOTFS": False,  # Debian 12 has this port: a debootstrap root can be made
+    "ALIASES": (),         # other names users type (arm64, armhf, amd64...)
+    "CC_FLAGS": (),        # what the cross gcc needs to target exactly this ABI
+    "GO_ENV": None,        # GOARCH (and GOARM...) for Go programs of this ABI, if Go has one
+    "HOST_NATIVE": False,  # this x86-64 host runs the arch's programs itself (the reference)
+}
+
+
+def _literal_facts(path):
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    facts = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name in FACTS:
+                try:
+                    facts[name] = ast.literal_eval(node.value)
+                except ValueError:
+                    raise SystemExit(f"{path}: {name} must be a literal (read without importing)") from None
+    return facts
+
+
+def _scan():
+    found = {}
+    for entry in sorted(os.listdir(HERE)):
+        if not entry.endswith(".py") or entry.startswith("_") or entry == "registry.py":
+            continue
+        facts = _literal_facts(os.path.join(HERE, entry))
+        if "NAME" not in facts:
+            continue  # a helper module of the folder, not an architecture
+        if facts["NAME"] != entry[:-3]:
+            raise SystemExit(f"usermode/cpu/{entry}: NAME is {facts['NAME']!r}, not the module's name")
+        full = dict(FACTS)
+        full.update(facts)
+        full["QEMU_NAME"] = full["QEMU_NAME"] or full["NAME"]
+        found[full["NAME"]] = full
+    return found
+
+
+ARCHES = _scan()
+NAMES = tuple(ARCHES)
+
+
+def facts(name):
+    return ARCHES[name]
+
+
+def canonical(name):
+    """An architecture's name from any of its names (aarch64 from arm64), or None."""
+    if name in ARCHES:
+        return name
+    for arch, f in ARCHES.items():
+        if name in f["ALIASES"] or name == f["DEBIAN_ARCH"]:
+            return arch
+    return None
+
+
+def cross_tools(name):
+    """What builds and runs `name`'s programs on a Debian host."""
+    f = ARCHES[name]
+    return {"cc": f"{f['TRIPLE']}-gcc", "cc_flags": list(f["CC_FLAGS"]), "qemu": f"qemu-{f['QEMU_NAME']}",
+            "sysroot": f"/usr/{f['TRIPLE']}", "native": f["HOST_NATIVE"]}
+
+
+def debian_packages():
+    """The Debian packages that give every architecture its cross compiler and glibc."""
+    out = []
+    for f in ARCHES.values():
+        if f["HOST_NATIVE"] and f["TRIPLE"].startswith("x86_64"):
+            continue  # the host's own gcc and libc6-dev
+        out += [f"gcc-{f['TRIPLE'].replace('_', '-')}", f"libc6-dev-{f['DEBIAN_ARCH']}-cross"]
+    return sorted(set(out))
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "names"
+    if what == "names":
+        print(" ".join(NAMES))
+    elif what == "packages":
+        print(" ".join(debian_packages()))
+    elif what == "compilers":
+        print(" ".join(cross_tools(n)["cc"] for n in NAMES))
+    else:
+        raise SystemExit("usage: registry.py names|packages|compilers")
