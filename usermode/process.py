@@ -36,13 +36,13 @@ class Process:
         self.async_stops = False
         self.debugger = None  # gdb/control.Debugger while gdb is attached (-g)
         self.signals = ProcessSignals(self)
-        self.sigreturn_trampoline = 0  # address of the [vdso] page's rt_sigreturn code
+        self.trampolines = {}  # name -> address of the [vdso] page's sigreturn code (cpu TRAMPOLINES)
         self.all_exited = threading.Event()
         self.stack_top = arch.TASK_SIZE - (1 << 20)
         self.stack_size = options.stack_size
         mmap_top = self.stack_top - self.stack_size - STACK_GAP
-        self.space = AddressSpace(arch.TASK_SIZE, mmap_top)
-        self.syscalls = SyscallTable(self.abi)
+        self.space = AddressSpace(arch.ADDRESS_SPACE_SIZE or arch.TASK_SIZE, mmap_top)
+        self.syscalls = SyscallTable(arch)
         self.layouts = Layouts(self.abi)
         self.special_fds = {}  # fd -> object whose read() the guest's read uses (signalfd)
         self.reserved_fds = set()  # the emulator's own descriptors (-D log): not the guest's

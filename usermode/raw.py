@@ -51,26 +51,31 @@ class RegBatch:
 
 class ShadowRegisters:
     """A stand-in for the CPU state's register array (see regfile.py) when it
-    cannot be used: `view` has a slot for each of reg_ids; load() fills the
-    slots at `indices` with one batched read, store() writes the slot at
-    `result_index` back to its register."""
+    cannot be used: `view` has a 64-bit slot for each of reg_ids (a 32-bit
+    register fills the low half; the high half stays 0); load() fills the slots
+    at `indices` with one batched read, store() writes the slots at
+    `result_indices` back to their registers."""
 
-    def __init__(self, handle, reg_ids, indices, result_index):
+    def __init__(self, handle, reg_ids, indices, result_indices):
         n = len(reg_ids)
         self.slots = slots = (ctypes.c_uint64 * n)()
         self.view = memoryview(slots).cast("B").cast("Q")
         base = ctypes.addressof(slots)
+        indices = sorted(set(indices))
         args = (_void_p(handle), (ctypes.c_int * len(indices))(*[reg_ids[i] for i in indices]),
                 (_void_p * len(indices))(*[base + 8 * i for i in indices]), ctypes.c_int(len(indices)))
-        write_args = (_void_p(handle), ctypes.c_int(reg_ids[result_index]), _void_p(base + 8 * result_index))
-        self._keep = (args, write_args)
+        writes = [(_void_p(handle), ctypes.c_int(reg_ids[i]), _void_p(base + 8 * i)) for i in result_indices]
+        self._keep = (args, writes)
 
         def load(fn=_reg_read_batch, args=args):
+            for i in indices:
+                slots[i] = 0  # a 32-bit register fills only the low half
             fn(*args)
         self.load = load
 
-        def store(fn=_reg_write, args=write_args):
-            fn(*args)
+        def store(fn=_reg_write, writes=writes):
+            for args in writes:
+                fn(*args)
         self.store = store
 
 
@@ -332,3 +337,24 @@ class IntrHook:
     def __del__(self):  # with its thread, whose Unicorn instance runs no more guest code
         from .memory import host
         host.munmap(self._page, 4096)
+
+
+UC_HOOK_INSN = 2
+
+
+class InsnHook:
+    """For ABIs whose syscall instruction Unicorn reports through an instruction
+    hook (x86-64's `syscall`): on_syscall() (a SYSCALL_CALLBACK: the hook's own
+    two arguments, uc and user_data, are ignored, which the x86-64 calling
+    convention allows) for the instruction, on_other (an INTR_CALLBACK) for
+    every exception."""
+
+    def __init__(self, uc, insn_id, on_syscall, on_other):
+        self._callbacks = (on_syscall, on_other)
+        handle = ctypes.c_size_t()
+        err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_INSN, ctypes.cast(on_syscall, _void_p),
+                                None, ctypes.c_uint64(1), ctypes.c_uint64(0), ctypes.c_int(insn_id))
+        if err:
+            raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
+        self.handle = handle.value
+        self.intr = add_hook(uc, UC_HOOK_INTR, on_other)

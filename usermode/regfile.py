@@ -97,32 +97,43 @@ def _search(handle, needle, ranges, kind):
     return None
 
 
-def _random_words(count):
-    return [v | 1 for v in struct.unpack(f"<{count}Q", os.urandom(8 * count))]
+def _random_words(count, code):
+    size = struct.calcsize(code)
+    return [v | 1 for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
 
 
-def locate(handle, reg_ids):
-    """A memoryview of 64-bit words over the registers reg_ids (Unicorn ids, in
-    the order the CPU state keeps them), or None if they cannot be found and
+# Tests set this to force the fallback (callers then use the batched API).
+DISABLED = bool(os.environ.get("PYQEMU_NO_REGFILE"))
+
+
+def locate(handle, reg_ids, slot_bytes=8):
+    """A memoryview of words over the registers reg_ids (Unicorn ids, in the
+    order the CPU state keeps them; `slot_bytes` wide each: 8, or 4 where the
+    CPU state holds 32-bit registers), or None if they cannot be found and
     verified. The registers keep their values."""
+    if DISABLED:
+        return None
+    code = {8: "Q", 4: "I"}[slot_bytes]
+    ctype = ctypes.c_uint64 if slot_bytes == 8 else ctypes.c_uint32
     n = len(reg_ids)
     saved = [raw.reg_read(handle, r) for r in reg_ids]
     try:
-        markers = _random_words(_MARKERS)
+        markers = _random_words(_MARKERS, code)
         for reg, value in zip(reg_ids[1:1 + _MARKERS], markers):
             raw.reg_write(handle, reg, value)
-        found = _search(handle, struct.pack(f"<{_MARKERS}Q", *markers), _anonymous_rw_ranges(), tuple(reg_ids))
+        found = _search(handle, struct.pack(f"<{_MARKERS}{code}", *markers), _anonymous_rw_ranges(),
+                        tuple(reg_ids))
         if found is None:
             return None
-        view = memoryview((ctypes.c_uint64 * n).from_address(found - 8)).cast("B").cast("Q")
-        through_api = _random_words(n)
+        view = memoryview((ctype * n).from_address(found - slot_bytes)).cast("B").cast(code)
+        through_api = _random_words(n, code)
         for reg, value in zip(reg_ids, through_api):
             raw.reg_write(handle, reg, value)
         if list(view) != through_api:
             return None
-        in_place = _random_words(n)
-        view[:] = memoryview(struct.pack(f"<{n}Q", *in_place)).cast("Q")
-        if [raw.reg_read(handle, r) for r in reg_ids] != in_place:
+        in_place = _random_words(n, code)
+        view[:] = memoryview(struct.pack(f"<{n}{code}", *in_place)).cast(code)
+        if [raw.reg_read(handle, r) & ((1 << 8 * slot_bytes) - 1) for r in reg_ids] != in_place:
             return None
         return view
     finally:

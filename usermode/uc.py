@@ -39,6 +39,17 @@ class _Arm64CpReg(ctypes.Structure):
                 ("op1", ctypes.c_uint32), ("op2", ctypes.c_uint32), ("val", ctypes.c_uint64)]
 
 
+class _ArmCpReg(ctypes.Structure):
+    """uc_arm_cp_reg: a coprocessor register (UC_ARM_REG_CP_REG), as mrc/mcr name it."""
+    _fields_ = [("cp", ctypes.c_uint32), ("is64", ctypes.c_uint32), ("sec", ctypes.c_uint32),
+                ("crn", ctypes.c_uint32), ("crm", ctypes.c_uint32), ("opc1", ctypes.c_uint32),
+                ("opc2", ctypes.c_uint32), ("val", ctypes.c_uint64)]
+
+
+# the length of the tuple naming a coprocessor register tells which kind it is
+_CP_REGS = {5: _Arm64CpReg, 7: _ArmCpReg}
+
+
 # Native callback types, one per hook family (unicorn.h's uc_cb_hook*_t)
 _INTR = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint32, _void_p)
 _CODE = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint64, ctypes.c_uint32, _void_p)
@@ -80,8 +91,8 @@ class Uc:
     # ---- registers ------------------------------------------------------------
 
     def reg_read(self, reg_id, aux=None):
-        if aux is not None:  # aarch64 system register by encoding: (crn, crm, op0, op1, op2)
-            reg = _Arm64CpReg(*aux)
+        if aux is not None:  # a coprocessor register: aarch64 (crn, crm, op0, op1, op2),
+            reg = _CP_REGS[len(aux)](*aux)  # arm (cp, is64, sec, crn, crm, opc1, opc2)
             size = _size_t(ctypes.sizeof(reg))
             _check(lib.uc_reg_read2(self._uch, reg_id, _byref(reg), _byref(size)))
             return reg.val
@@ -93,8 +104,8 @@ class Uc:
     def reg_write(self, reg_id, value):
         # uc_reg_write, not uc_reg_write2: for the PC only the former also makes the
         # next exit skip its PC sync, which thread.py's defer() relies on.
-        if isinstance(value, tuple):  # aarch64 system register: (crn, crm, op0, op1, op2, value)
-            reg = _Arm64CpReg(*value)
+        if isinstance(value, tuple):  # a coprocessor register, then the value
+            reg = _CP_REGS[len(value) - 1](*value)
             _check(lib.uc_reg_write(self._uch, ctypes.c_int(reg_id), _byref(reg)))
             return
         buf = (ctypes.c_ubyte * _REG_BYTES).from_buffer_copy((value & _REG_MASK).to_bytes(_REG_BYTES, "little"))

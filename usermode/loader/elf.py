@@ -115,7 +115,7 @@ class ElfFile:
         if len(head) < ehsize:
             self.fail(f"truncated ELF header: the file has {len(head)} bytes, "
                       f"a {self.elf_class}-bit ELF header needs {ehsize}")
-        (e_type, self.machine_id, _version, self.entry, self.phoff, _shoff, _flags, _ehsize,
+        (e_type, self.machine_id, _version, self.entry, self.phoff, _shoff, self.flags, _ehsize,
          self.phentsize, self.phnum, _shentsize, _shnum, _shstrndx) = \
             struct.unpack_from(self.endian + _EHDR[self.elf_class].format, head, 16)
         if e_type not in (ET_EXEC, ET_DYN):

@@ -28,7 +28,15 @@ def check_arch(elf, arch, what, prog):
             elf.little_endian == (arch.ABI.endian == "little"):
         return
     raise UserError(f"{what} '{elf.path}' is a {describe(elf)} ELF; {prog} runs "
-                    f"{arch.ELF_CLASS}-bit {arch.NAME} programs")
+                    f"{arch.ELF_CLASS}-bit {'' if arch.ABI.endian == 'little' else 'big-endian '}"
+                    f"{arch.NAME} programs")
+
+
+def check_abi(elf, arch, what):
+    """What the header's flags say beyond the machine (ARM's EABI version...)."""
+    why = arch.check_elf(elf)
+    if why:
+        raise UserError(f"{what} '{elf.path}' is {why}")
 
 
 def program_sysroot(path, arch):
@@ -56,6 +64,7 @@ def start(process, path, argv, envp):
     """Load `path` into process and return its main thread, registers set."""
     arch, space, options = process.arch, process.space, process.options
     elf = ElfFile(path, check=lambda e: check_arch(e, arch, "program", process.prog), fd=options.exec_fd)
+    check_abi(elf, arch, "program")
     process.exe = os.path.abspath(path)
     # the name the guest knows it by (AT_EXECFN, comm): under --rootfs, inside the root
     process.exe_guest = process.paths.guest_name(os.fsencode(process.exe)) if process.paths.is_rootfs \
@@ -72,6 +81,7 @@ def start(process, path, argv, envp):
         host_interp, sysroot = find_interpreter(elf.interp, arch, options.sysroot, process.paths)
         ielf = ElfFile(host_interp, what="interpreter",
                        check=lambda e: check_arch(e, arch, "interpreter", process.prog))
+        check_abi(ielf, arch, "interpreter")
         interp = image.load(space, ielf)
         entry, interp_base = interp.entry, interp.bias
         ielf.close()
@@ -84,13 +94,17 @@ def start(process, path, argv, envp):
 
     process.brk_start = process.brk = page_ceil(main.end)
 
-    # The kernel's vDSO holds the rt_sigreturn trampoline a handler returns
-    # through when it has no SA_RESTORER (always, on riscv): ours holds just that.
+    # The kernel's vDSO holds the sigreturn trampolines a handler returns
+    # through when it has no SA_RESTORER (always, on riscv): ours holds just those.
     vdso = space.find_free(PAGE)
     space.map(vdso, PAGE, PROT_READ | PROT_WRITE, name="[vdso]")
-    space.write(vdso, arch.SIGRETURN_CODE)
+    at = vdso
+    for name, code in arch.TRAMPOLINES.items():
+        space.write(at, code)
+        process.trampolines[name] = at
+        at += (len(code) + 15) & ~15
     space.protect(vdso, PAGE, PROT_READ | PROT_EXEC)
-    process.sigreturn_trampoline = vdso
+    arch.start_mappings(space)
 
     thread = GuestThread(process, os.getpid())
     thread.host_ident = threading.get_ident()
@@ -124,5 +138,6 @@ def start(process, path, argv, envp):
     process.argv, process.envp = argv, envp
 
     thread.uc.reg_write(arch.REG_SP, sp)
-    thread.uc.reg_write(arch.REG_PC, entry)
+    thread.uc.reg_write(arch.REG_PC, entry)  # an ARM entry's bit 0 selects Thumb, as the kernel's does
+    arch.initial_registers(thread.uc, entry, sp)
     return thread

@@ -24,6 +24,14 @@ for _b, _s in ((9, "\\t"), (10, "\\n"), (13, "\\r"), (34, '\\"'), (92, "\\\\")):
 class Arg:
     """A raw word passed through unchanged, shown in decimal."""
 
+    def words(self, abi):
+        """How many argument words the value takes (2: a 64-bit value in a register pair)."""
+        return 1
+
+    def low_word_first(self, abi):
+        """For a two-word value: whether its first word is the low half."""
+        return abi.endian == "little"
+
     def decoder(self, abi):
         return None
 
@@ -59,6 +67,49 @@ class Long(Arg):
     def decoder(self, abi):
         bits, sign = abi.bits, abi.sign_bit
         return lambda t, raw: raw - (1 << bits) if raw & sign else raw
+
+
+class Off64(Arg):
+    """A 64-bit signed value (loff_t, u64 lengths): one register on a 64-bit ABI,
+    a register pair on a 32-bit one (the convention says where the pair starts;
+    dispatch hands the decoder the pair joined as an unsigned 64-bit number)."""
+
+    def words(self, abi):
+        return 2 if abi.bits == 32 else 1
+
+    def decoder(self, abi):
+        return lambda t, raw: raw - (1 << 64) if raw >> 63 else raw
+
+    def show(self, t, raw, args):
+        return str(raw - (1 << 64) if raw >> 63 else raw)
+
+
+class U64(Off64):
+    """A 64-bit unsigned value in one register or a pair (fanotify masks...)."""
+
+    def decoder(self, abi):
+        return None
+
+    def show(self, t, raw, args):
+        return str(raw)
+
+
+class SplitOff(Arg):
+    """A file position passed as two words low then high on every ABI (preadv,
+    pwritev: the kernel's pos_from_hilo), whatever the byte order: a 64-bit ABI
+    passes the whole value in the low word."""
+
+    def words(self, abi):
+        return 2
+
+    def low_word_first(self, abi):
+        return True
+
+    def decoder(self, abi):
+        return lambda t, raw: raw - (1 << 64) if raw >> 63 else raw
+
+    def show(self, t, raw, args):
+        return str(raw - (1 << 64) if raw >> 63 else raw)
 
 
 class Size(Arg):

@@ -15,7 +15,7 @@ from .. import raw, regfile
 from ..errors import GuestError
 from . import handlers  # noqa: F401  (fills the registry)
 from .argtypes import RetPtr
-from .registry import ALIASES, KEEP_REGISTERS, REGISTRY
+from .registry import KEEP_REGISTERS, lookup
 
 
 def _identity(t, raw):
@@ -46,12 +46,84 @@ _DECODING_STUBS = (
     lambda h, x, y, z, u, v, w, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), y(t, r[B]), z(t, r[C]),
                                                                  u(t, r[D]), v(t, r[E]), w(t, r[F])),
 )
+_MASK64 = (1 << 64) - 1
 
 
-def _bind(decl, abi, arg_index):
-    """fn(t, r) calling decl.fn with its arguments read from r and decoded."""
-    if any(getattr(p.type, "wants_args", False) for p in decl.params):
-        return _bind_with_args(decl, abi, arg_index)
+class RegisterLayout:
+    """Where one arch keeps its syscall number, arguments and result, as indices
+    into its integer register array (cpu module's GPR_IDS), from its Convention."""
+
+    def __init__(self, arch):
+        conv = arch.CONVENTION
+        index = {reg: i for i, reg in enumerate(arch.GPR_IDS)}
+        missing = [r for r in conv.registers() if r not in index]
+        if missing:
+            raise ValueError(f"{arch.NAME}: syscall registers {missing} are not in GPR_IDS")
+        self.conv = conv
+        self.reg_ids = arch.GPR_IDS
+        self.slot_bytes = arch.GPR_SLOT_BYTES
+        self.nr_index = index[conv.number]
+        self.arg_index = tuple(index[reg] for reg in conv.args)
+        self.result_index = index[conv.result]
+        self.flag_index = index[conv.flag_register] if conv.flag_register is not None else None
+        self.sp_index = index.get(arch.REG_SP)
+        if conv.stack_args and self.sp_index is None:
+            raise ValueError(f"{arch.NAME}: stack arguments need the SP in GPR_IDS")
+        self.key = arch.NAME
+
+    def word_fetcher(self, abi, nwords):
+        """fetch(t, r): the first nwords argument words, from registers, then the user stack."""
+        regs = self.arg_index[:nwords]
+        nstack = nwords - len(regs)
+        if nstack <= 0:
+            return lambda t, r: [r[i] for i in regs]
+        sp_index, offset, fmt = self.sp_index, self.conv.stack_offset, f"{nstack}W"
+        size = abi.size(fmt)
+        unpack, mask = abi.unpack, abi.word_mask
+
+        def fetch(t, r):
+            return [r[i] for i in regs] + list(unpack(fmt, t.space.read((r[sp_index] + offset) & mask, size)))
+        return fetch
+
+
+class Binding:
+    """One declaration bound to one ABI's convention: `call(t, r)` runs the
+    handler on the registers; `raws(t, r)` gives each parameter's raw value
+    (a register pair joined), for -strace."""
+
+    def __init__(self, decl, abi, layout):
+        self.decl = decl
+        params = decl.params
+        widths = [p.type.words(abi) for p in params]
+        positions, nwords = layout.conv.word_positions(widths)
+        if nwords > layout.conv.max_words:
+            raise TypeError(f"{decl.name} takes {nwords} argument words, more than {abi.name} passes")
+        fetch = layout.word_fetcher(abi, nwords)
+        bits = abi.bits
+        joins = []
+        for p, pos in zip(params, positions):
+            if len(pos) == 1:
+                joins.append(pos[0])
+            else:
+                lo, hi = pos if p.type.low_word_first(abi) else pos[::-1]
+                joins.append((lo, hi))
+
+        def raws(t, r):
+            words = fetch(t, r)
+            return [words[j] if j.__class__ is int else (words[j[0]] | words[j[1]] << bits) & _MASK64
+                    for j in joins]
+        self.raws = raws
+        wants_args = any(getattr(p.type, "wants_args", False) for p in params)
+        simple = all(w == 1 for w in widths) and nwords <= min(6, len(layout.arg_index))
+        if simple and not wants_args:
+            self.call = _fast_stub(decl, abi, layout.arg_index)
+        else:
+            self.call = _general_stub(decl, abi, raws)
+
+
+def _fast_stub(decl, abi, arg_index):
+    """Every argument in its own register: one closure indexing the register array."""
+    arg_index = (tuple(arg_index) + (0,) * 6)[:6]
     decoders = [p.type.decoder(abi) for p in decl.params]
     if not any(decoders):
         return _RAW_STUBS[len(decoders)](decl.fn, *arg_index)
@@ -59,9 +131,9 @@ def _bind(decl, abi, arg_index):
     return _DECODING_STUBS[len(decoders)](decl.fn, *padded, *arg_index)
 
 
-def _bind_with_args(decl, abi, arg_index):
-    """The slower stub for calls with an argument decoded in the light of the others
-    (a path and its dirfd and flags): every decoder gets the raw arguments too."""
+def _general_stub(decl, abi, raws_of):
+    """The slower stub: register pairs, arguments on the stack, or an argument
+    decoded in the light of the others (a path and its dirfd and flags)."""
     steps = []
     for i, p in enumerate(decl.params):
         if getattr(p.type, "wants_args", False):
@@ -71,7 +143,7 @@ def _bind_with_args(decl, abi, arg_index):
     fn = decl.fn
 
     def call(t, r):
-        raws = [r[i] for i in arg_index]
+        raws = raws_of(t, r)
         return fn(t, *[dec(t, raws[i], raws) if whole else dec(t, raws[i]) for i, dec, whole in steps])
     return call
 
@@ -96,24 +168,60 @@ def _unknown(nr):
     return call
 
 
-class SyscallTable:
-    """Per-ABI table: number -> name and declaration; the calls themselves are
-    made per arch (where its registers are) and per syscall, when first used."""
+def _broken(name, reason):
+    def call(t, r):
+        if name not in t.process.warned:
+            t.process.warned.add(name)
+            t.process.warn(f"syscall {name} cannot be bound ({reason}): returning ENOSYS")
+        raise GuestError(host_errno.ENOSYS)
+    return call
 
-    def __init__(self, abi):
-        self.abi = abi
-        numbers = abi.tables.SYSCALLS
-        self.size = max(numbers.values()) + 1
+
+class SyscallTable:
+    """Per-process table: number -> name and declaration (the arch's private
+    ones first, then the registry's variant for its ABI); the calls themselves
+    are made per register layout and per syscall, when first used.
+
+    Numbers count from the convention's number_base (MIPS o32: 4000). They are
+    dense up to DENSE; a few arches put private calls far above (ARM's 0xf0000+),
+    which live in a small dict instead of a million-entry list."""
+
+    DENSE = 4096
+
+    def __init__(self, arch):
+        self.arch = arch
+        self.abi = abi = arch.ABI
+        self.base = arch.CONVENTION.number_base
+        private = getattr(arch, "SYSCALLS", None)
+        entries = {}
+        for name, nr in abi.tables.SYSCALLS.items():
+            index = nr - self.base
+            if index >= 0:
+                entries[index] = (name, lookup(name, abi, private))
+        self.size = max(i for i in entries if i < self.DENSE) + 1
         self.names = [None] * self.size
         self.decls = [None] * self.size
-        for name, nr in numbers.items():
-            if nr >= 0:
-                self.names[nr] = name
-                self.decls[nr] = REGISTRY.get(ALIASES.get(name, name))
+        self.outliers = {}  # index -> (name, declaration)
+        for index, (name, decl) in entries.items():
+            if index < self.size:
+                self.names[index], self.decls[index] = name, decl
+            else:
+                self.outliers[index] = (name, decl)
         self._calls = {}
+        self._outlier_calls = {}
+        self._bindings = {}
 
     def number(self, name):
         return self.abi.tables.SYSCALLS.get(name)
+
+    def entry(self, index):
+        """(name, declaration) of table index `index`; (None, None) if unknown."""
+        if 0 <= index < self.size:
+            return self.names[index], self.decls[index]
+        return self.outliers.get(index, (None, None))
+
+    def name(self, index):
+        return self.entry(index)[0]
 
     def calls_for(self, layout):
         """The list of calls fn(t, r) for one register layout, shared by its threads."""
@@ -122,49 +230,62 @@ class SyscallTable:
             calls = self._calls[layout.key] = [self._first_call(layout)] * self.size
         return calls
 
+    def call(self, index, layout):
+        """The call for any index (the run loop's list covers the dense ones)."""
+        if 0 <= index < self.size:
+            return self.calls_for(layout)[index]
+        return self.outlier_call(index, layout)
+
+    def outlier_call(self, index, layout):
+        key = (layout.key, index)
+        call = self._outlier_calls.get(key)
+        if call is None:
+            call = self._outlier_calls[key] = self._make_call(index, layout)
+        return call
+
     def _first_call(self, layout):
         """Every entry starts as this: it makes the syscall's real call, puts it in
         the table and runs it."""
-        nr_index, arg_index = layout.nr_index, layout.arg_index
+        nr_index, base = layout.nr_index, self.base
 
         def first_call(t, r):
-            nr = r[nr_index]
+            index = r[nr_index] - base
             calls = self._calls[layout.key]
-            calls[nr] = call = self._make_call(nr, arg_index)
+            calls[index] = call = self._make_call(index, layout)
             return call(t, r)
         return first_call
 
-    def _make_call(self, nr, arg_index):
-        decl, name = self.decls[nr], self.names[nr]
-        if decl is not None:
-            return _bind(decl, self.abi, arg_index)
-        return _unimplemented(name) if name else _unknown(nr)
+    def binding(self, index, layout):
+        """The Binding of table entry `index` (None for an unimplemented call)."""
+        key = (layout.key, index)
+        if key not in self._bindings:
+            decl = self.entry(index)[1]
+            self._bindings[key] = Binding(decl, self.abi, layout) if decl is not None else None
+        return self._bindings[key]
+
+    def _make_call(self, index, layout):
+        name = self.name(index)
+        try:
+            binding = self.binding(index, layout)
+        except TypeError as e:
+            return _broken(name, str(e))
+        if binding is not None:
+            return binding.call
+        return _unimplemented(name) if name else _unknown(index + self.base)
 
 
-class RegisterLayout:
-    """Where one arch keeps its syscall number, arguments and result, as indices
-    into its integer register array (cpu module's GPR_IDS)."""
-
-    def __init__(self, arch):
-        index = {reg: i for i, reg in enumerate(arch.GPR_IDS)}
-        self.reg_ids = arch.GPR_IDS
-        self.nr_index = index[arch.SYSCALL_REGS[0]]
-        self.arg_index = tuple(index[reg] for reg in arch.SYSCALL_REGS[1:7])
-        self.result_index = index[arch.RETURN_REG]
-        self.key = arch.NAME
-
-
-def make_syscall_entry(thread, table, read_regs=None, write_ret=None, strace_log=None):
+def make_syscall_entry(thread, table, strace_log=None):
     """The function the thread's syscall hook calls: run the handler on the
-    registers in place, write the guest's return value. (read_regs and
-    write_ret, the caller's batched register access, are no longer needed.)"""
+    registers in place, write the guest's return value."""
     layout = RegisterLayout(thread.arch)
-    view = regfile.locate(thread.handle, layout.reg_ids)
+    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes)
     if view is not None:
         load = store = None
     else:
-        shadow = raw.ShadowRegisters(thread.handle, layout.reg_ids, (layout.nr_index,) + layout.arg_index,
-                                     layout.result_index)
+        results = [layout.result_index] + ([layout.flag_index] if layout.flag_index is not None else [])
+        reads = [layout.nr_index] + list(layout.arg_index) + ([layout.sp_index] if layout.sp_index is not None
+                                                               else [])
+        shadow = raw.ShadowRegisters(thread.handle, layout.reg_ids, reads, results)
         view, load, store = shadow.view, shadow.load, shadow.store
     run = _make_runner(thread, table, layout, view)
     if strace_log is not None:
@@ -184,39 +305,76 @@ def _make_runner(thread, table, layout, r):
     calls = table.calls_for(layout)
     ncalls = len(calls)
     errno_to_guest = table.abi.errno.to_guest
-    mask = table.abi.word_mask
-    nr_index, result_index = layout.nr_index, layout.result_index
-    unknown = _unknown
+    nr_index, base = layout.nr_index, table.base
+    store = _result_store(thread, table.abi, layout, r)
+    outlier = table.outlier_call
+    last = [0]  # the last result as the guest's C function returns it, for -strace
 
     def on_syscall():
-        nr = r[nr_index]
+        nr = r[nr_index] - base
         try:
-            ret = calls[nr](thread, r) if nr < ncalls else unknown(nr)(thread, r)
+            ret = calls[nr](thread, r) if 0 <= nr < ncalls else outlier(nr, layout)(thread, r)
         except GuestError as e:
             ret = -errno_to_guest(e.errno)
         except OSError as e:
             if e.errno == host_errno.EINTR:
-                ret = _interrupted(thread, table, nr, calls, r)
+                ret = _interrupted(thread, table, nr, layout, r)
             else:
                 ret = -errno_to_guest(e.errno or host_errno.EIO)
         except Exception as e:  # a bug of ours: say so in one line, the guest gets ENOSYS
-            ret = _internal_error(thread, table.names[nr], e)
+            ret = _internal_error(thread, table.name(nr), e)
         if ret is None:
             ret = 0
         elif ret is KEEP_REGISTERS:
             return False
-        r[result_index] = ret & mask
+        last[0] = ret
+        store(ret)
         return True
+    on_syscall.last = last
     return on_syscall
+
+
+MAX_ERRNO = 4095  # results in [-MAX_ERRNO, -1] are errors, as the kernel's syscall exit decides
+
+
+def _result_store(thread, abi, layout, r):
+    """store(ret): the result into the guest's registers as its convention says."""
+    conv, mask, result = layout.conv, abi.word_mask, layout.result_index
+    if conv.error == "negative":
+        def store(ret):
+            r[result] = ret & mask
+        return store
+    signed = abi.signed
+
+    def split(ret):
+        value = ret if ret < 0 else signed(ret & mask)
+        return (-value, True) if -MAX_ERRNO <= value < 0 else (ret & mask, False)
+
+    if conv.error == "flag":
+        flag = layout.flag_index
+
+        def store(ret):
+            r[result], failed = split(ret)
+            r[flag] = 1 if failed else 0
+        return store
+    hook, uc = conv.error_hook, thread.uc
+
+    def store(ret):
+        r[result], failed = split(ret)
+        hook(uc, failed)
+    return store
 
 
 # Interrupted by a handled signal, these fail with EINTR even under SA_RESTART
 # (the kernel's ERESTARTNOHAND and restart-block cases).
 NO_RESTART = frozenset(("nanosleep", "clock_nanosleep", "ppoll", "pselect6", "epoll_pwait", "epoll_pwait2",
-                        "rt_sigsuspend", "rt_sigtimedwait", "io_getevents", "semtimedop", "recvmmsg"))
+                        "rt_sigsuspend", "rt_sigtimedwait", "io_getevents", "semtimedop", "recvmmsg",
+                        "clock_nanosleep_time64", "ppoll_time64", "pselect6_time64", "rt_sigtimedwait_time64",
+                        "io_pgetevents", "io_pgetevents_time64", "semtimedop_time64", "recvmmsg_time64",
+                        "select", "_newselect", "poll", "pause", "sigsuspend", "epoll_wait"))
 
 
-def _interrupted(thread, table, nr, calls, r):
+def _interrupted(thread, table, nr, layout, r):
     """A host call came back with EINTR. If no guest signal is waiting, nothing
     the guest should see happened: call again, as the kernel restarts it. Else
     restart under SA_RESTART (rewind to the syscall instruction, the arguments
@@ -229,14 +387,14 @@ def _interrupted(thread, table, nr, calls, r):
         if pending is not None and not signals.shared.ignored(pending[0]):
             sig, action = pending
             signals.pending_flag = True
-            if action.handler > 1 and action.flags & restart_flag and table.names[nr] not in NO_RESTART:
+            if action.handler > 1 and action.flags & restart_flag and table.name(nr) not in NO_RESTART:
                 arch = thread.arch
-                pc = thread.pc() - arch.SYSCALL_INSN_SIZE
+                pc = thread.pc() - layout.conv.insn_size
                 thread.defer(lambda: thread.uc.reg_write(arch.REG_PC, pc))
                 return KEEP_REGISTERS
             return -table.abi.errno.to_guest(host_errno.EINTR)
         try:
-            return calls[nr](thread, r)  # the argument registers are still as the guest set them
+            return table.call(nr, layout)(thread, r)  # the argument registers are still as the guest set them
         except OSError as e:
             if e.errno != host_errno.EINTR:
                 raise
@@ -253,7 +411,7 @@ def _internal_error(thread, name, exc):
 
 def format_result(thread, decl, ret):
     abi = thread.abi
-    value = abi.signed(ret)
+    value = ret if ret < 0 else abi.signed(ret & abi.word_mask)
     if -4096 < value < 0:
         guest_errno = -value
         host = abi.errno.to_host(guest_errno)
@@ -268,15 +426,19 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
     def on_syscall():
         if load is not None:
             load()
-        nr = r[layout.nr_index]
-        args = [r[i] for i in layout.arg_index]
-        decl = table.decls[nr] if nr < len(table.decls) else None
-        name = table.names[nr] if nr < len(table.names) and table.names[nr] else f"syscall_{nr}"
-        text = f"{os.getpid()} {name}({format_args(thread, decl, args)})"
+        index = r[layout.nr_index] - table.base
+        name, decl = table.entry(index)
+        try:
+            binding = table.binding(index, layout)
+            args = binding.raws(thread, r) if binding is not None else [r[i] for i in layout.arg_index]
+        except Exception:  # arguments on an unreadable stack, an unbindable declaration
+            binding, args = None, [r[i] for i in layout.arg_index]
+        name = name or f"syscall_{index + table.base}"
+        text = f"{os.getpid()} {name}({format_args(thread, decl if binding else None, args)})"
         if name in ("execve", "execveat"):  # a successful one never returns to be shown
             log.write(text + "\n")
             log.flush()
-        if name in ("exit", "exit_group", "rt_sigreturn"):
+        if name in ("exit", "exit_group", "rt_sigreturn", "sigreturn"):
             log.write(text + " = ?\n")  # no result comes back to show
             log.flush()
             if run() and store is not None:
@@ -288,7 +450,7 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
             return
         if store is not None:
             store()
-        log.write(f"{text} = {format_result(thread, decl, r[layout.result_index])}\n")
+        log.write(f"{text} = {format_result(thread, decl, run.last[0])}\n")
         log.flush()
     return on_syscall
 

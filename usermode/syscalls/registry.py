@@ -7,21 +7,27 @@ One typed declaration per syscall drives dispatch, argument decoding and
     def openat(t, dirfd: DirFd, path: Path, flags: OpenFlags, mode: Mode) -> Fd: ...
 
 Handlers are registered by kernel name; numbers come from the generated
-per-ABI tables; ALIASES maps the other names an ABI uses for the same call.
+per-ABI tables. Where ABIs differ, the difference is declared, never tested
+for inside a handler:
+
+- variants: `@syscall(name="mmap", when="old_mmap")` is the mmap of ABIs with
+  that quirk (abi.QUIRKS); the declaration without `when` serves the others;
+- twins: the same handler under another name with keyword-only arguments
+  bound, for calls that differ only in a struct's layout:
+  `@syscall(twins={"clock_gettime64": {"ts": "timespec64"}})` on
+  `def clock_gettime(t, clk, tp, *, ts="timespec")`;
+- private calls: a cpu module's own (ARM's set_tls, MIPS' sysmips) are
+  declared with @arch_syscall(ITS_TABLE) and win over the registry's.
 """
+from functools import partial
+
 from .argtypes import Arg, Ret
 
-REGISTRY = {}
+REGISTRY = {}  # name -> [Declaration], variants with a `when` first
 
 # A handler's return value that leaves every register as the handler set it
 # (rt_sigreturn, a restarted syscall) instead of writing the return register.
 KEEP_REGISTERS = object()
-
-# name in an ABI's table -> name of the handler that implements it
-ALIASES = {
-    "fstatat64": "newfstatat",
-    "fstat64": "fstat",
-}
 
 
 class Param:
@@ -32,11 +38,12 @@ class Param:
 
 
 class Declaration:
-    def __init__(self, name, fn, params, ret):
+    def __init__(self, name, fn, params, ret, when=None):
         self.name = name
         self.fn = fn
         self.params = params
         self.ret = ret
+        self.when = when  # an ABI quirk this variant needs, or None
 
 
 def _arg_type(annotation, default=None):
@@ -51,7 +58,8 @@ def _arg_type(annotation, default=None):
 def _signature(fn):
     """fn's parameters after the thread context as (name, annotation), and its
     return annotation. Read from the code object: inspect.signature would cost
-    about 40 us per handler and the import of inspect at every start-up."""
+    about 40 us per handler and the import of inspect at every start-up.
+    Keyword-only parameters are not syscall arguments (twins bind them)."""
     code = fn.__code__
     if code.co_flags & 0x0C:  # CO_VARARGS | CO_VARKEYWORDS
         raise TypeError(f"{fn.__name__}: a syscall handler takes named arguments only")
@@ -60,21 +68,54 @@ def _signature(fn):
     return [(n, notes.get(n)) for n in names], notes.get("return")
 
 
-def syscall(fn=None, *, name=None):
+def declare(fn, name=None, when=None, bound=None):
+    """A Declaration for fn (not registered)."""
+    params_notes, ret_note = _signature(fn)
+    params = [Param(n, _arg_type(note)) for n, note in params_notes]
+    names = [(p.name, type(p.type)) for p in params]
+    for i, p in enumerate(params):
+        if hasattr(p.type, "bind"):  # types that refer to other arguments (Path: its dirfd, its flags)
+            p.type = p.type.bind(names, i)
+    if len(params) > 7:
+        raise TypeError(f"{fn.__name__}: more than seven syscall arguments")
+    handler = partial(fn, **bound) if bound else fn
+    return Declaration(name or fn.__name__, handler, params, _arg_type(ret_note, Ret()), when)
+
+
+def _add(decl):
+    variants = REGISTRY.setdefault(decl.name, [])
+    if any(v.when == decl.when for v in variants):
+        raise ValueError(f"syscall {decl.name} registered twice" + (f" for {decl.when}" if decl.when else ""))
+    variants.append(decl)
+    variants.sort(key=lambda v: v.when is None)  # the conditional ones are tried first
+
+
+def syscall(fn=None, *, name=None, when=None, twins=None, bound=None):
     """Register a handler; its annotations declare the arguments' types."""
     def register(fn):
-        params_notes, ret_note = _signature(fn)
-        params = [Param(n, _arg_type(note)) for n, note in params_notes]
-        names = [(p.name, type(p.type)) for p in params]
-        for i, p in enumerate(params):
-            if hasattr(p.type, "bind"):  # types that refer to other arguments (Path: its dirfd, its flags)
-                p.type = p.type.bind(names, i)
-        if len(params) > 6:
-            raise TypeError(f"{fn.__name__}: more than six syscall arguments")
-        ret = _arg_type(ret_note, Ret())
-        key = name or fn.__name__
-        if key in REGISTRY:
-            raise ValueError(f"syscall {key} registered twice")
-        REGISTRY[key] = Declaration(key, fn, params, ret)
+        _add(declare(fn, name, when, bound))
+        for twin, twin_bound in (twins or {}).items():
+            _add(declare(fn, twin, when, {**(bound or {}), **twin_bound}))
         return fn
     return register(fn) if fn is not None else register
+
+
+def arch_syscall(table, *, name=None):
+    """Declare a cpu module's private syscall into its own table (name -> Declaration)."""
+    def register(fn):
+        decl = declare(fn, name)
+        if decl.name in table:
+            raise ValueError(f"private syscall {decl.name} declared twice")
+        table[decl.name] = decl
+        return fn
+    return register
+
+
+def lookup(name, abi, private=None):
+    """The declaration serving `name` on this ABI, or None."""
+    if private and name in private:
+        return private[name]
+    for decl in REGISTRY.get(name, ()):
+        if decl.when is None or abi.has(decl.when):
+            return decl
+    return None

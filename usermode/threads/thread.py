@@ -8,7 +8,7 @@ needs the thread there (a signal, the preempter, exit) calls emu_stop.
 """
 import threading
 
-from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_VIRTUAL, Uc
+from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_CPU, UC_TLB_VIRTUAL, Uc
 
 from .. import raw
 from ..signals.delivery import SignalDelivery
@@ -61,8 +61,10 @@ class GuestThread:
         # CPU (M-mode riscv, aarch64 with the MMU off) marks every page executable,
         # and Unicorn never lets a store to such a page take the fast path again
         # (cputlb.c, notdirty_write): sha512 ran 8 times slower than under qemu-user.
-        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        # (An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu": MIPS.)
+        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if self.arch.TLB_MODE == "virtual" else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
+        self.tlb_flush_pending = False  # threads/tlb.py: a warm-up flush for the next syscall
         # Every thread starts with its TLB warm-up (threads/tlb.py), which stops it
         # every few ms through the same switch for its first fraction of a second.
         self.enable_async_stops(fresh=True)
@@ -83,18 +85,18 @@ class GuestThread:
 
     def _install_hooks(self):
         arch = self.arch
-        batch = raw.RegBatch(self.handle, arch.SYSCALL_REGS)
-        writer = raw.RegWriter(self.handle, arch.RETURN_REG)
-        on_syscall = make_syscall_entry(self, self.process.syscalls, batch.read, writer.write,
+        on_syscall = make_syscall_entry(self, self.process.syscalls,
                                         self.process.log if self.process.options.strace else None)
-        self._regs = (batch, writer)
-        syscall_intno = arch.SYSCALL_INTNO
+        entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
 
         handle = self.handle
 
         def on_syscall_exception():
             try:
+                if self.tlb_flush_pending:
+                    self.tlb_flush_pending = False
+                    self.uc.ctl_flush_tlb()
                 if self.debug is None:
                     on_syscall()
                 else:
@@ -151,8 +153,13 @@ class GuestThread:
             return False  # emu_start then reports UC_ERR_INSN_INVALID
 
         # keep the ctypes callbacks alive as long as the thread
-        self._callbacks = [raw.IntrHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
-                                        raw.INTR_CALLBACK(on_interrupt)),
+        if entry_kind == "intr":
+            entry_hook = raw.IntrHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
+                                      raw.INTR_CALLBACK(on_interrupt))
+        else:  # an instruction hook (x86-64's syscall); other exceptions still come as interrupts
+            entry_hook = raw.InsnHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
+                                      raw.INTR_CALLBACK(on_interrupt))
+        self._callbacks = [entry_hook,
                            raw.MEM_INVALID_CALLBACK(on_mem_invalid), raw.INSN_INVALID_CALLBACK(on_insn_invalid),
                            raw.TLB_FILL_CALLBACK(on_tlb_fill)]
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
@@ -165,7 +172,7 @@ class GuestThread:
     def _debugged_syscall(self, on_syscall):
         """A syscall under gdb: catch syscall stops before and after it."""
         debug = self.debug
-        number = self.uc.reg_read(self.arch.SYSCALL_REGS[0])
+        number = self.uc.reg_read(self.arch.CONVENTION.number)
         debug.syscall_stop("syscall_entry", number)
         on_syscall()
         debug.syscall_stop("syscall_return", number)
@@ -262,7 +269,7 @@ class GuestThread:
                 if self.exiting:
                     return
                 process.running = self
-                pc = self.pc()
+                pc = self.arch.resume_address(self.uc)
                 err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
                 process.running = None
                 if self.exiting:
