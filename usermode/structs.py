@@ -24,10 +24,27 @@ def _scalar(abi, typ):
     raise ValueError(f"unknown field type {typ!r}")
 
 
+def _field(abi, typ):
+    """(struct code, size, alignment) of one member type: a scalar name,
+    "sigset" (the kernel's sigset_t: _NSIG bits as longs, kept as bytes),
+    ("bytes", n), or ("array", scalar, n) (unpacked as a tuple)."""
+    if typ == "sigset":
+        return f"{abi.sigset_bytes}s", abi.sigset_bytes, abi.align(abi.word_bytes)
+    if isinstance(typ, tuple):
+        if typ[0] == "bytes":
+            return f"{typ[1]}s", typ[1], 1
+        if typ[0] == "array":
+            code, size = _scalar(abi, typ[1])
+            return f"{typ[2]}{code}", size * typ[2], abi.align(size)
+        raise ValueError(f"unknown field type {typ!r}")
+    code, size = _scalar(abi, typ)
+    return code, size, abi.align(size)
+
+
 class Layout:
     """A struct's packed form for one ABI: size, offsets, pack and unpack."""
 
-    def __init__(self, abi, name, fields):
+    def __init__(self, abi, name, fields, align_cap=None):
         self.name = name
         self.fields = []
         self.offsets = {}
@@ -35,14 +52,15 @@ class Layout:
         fmt = [abi.prefix]
         offset = 0
         align_max = 1
+        self.arrays = {}
         for entry in fields:
             fname, typ = entry[0], entry[1]
             self.c_members[fname] = entry[2] if len(entry) > 2 else fname
-            if isinstance(typ, tuple) and typ[0] == "bytes":
-                code, size, align = f"{typ[1]}s", typ[1], 1
-            else:
-                code, size = _scalar(abi, typ)
-                align = abi.i64_align if size == 8 else size
+            code, size, align = _field(abi, typ)
+            if isinstance(typ, tuple) and typ[0] == "array":
+                self.arrays[fname] = typ[2]
+            if align_cap is not None:
+                align = min(align, align_cap)
             pad = -offset % align
             if pad:
                 fmt.append(f"{pad}x")
@@ -61,16 +79,87 @@ class Layout:
         assert self.size == offset, (name, self.size, offset)
 
     def pack(self, **values):
+        if self.arrays:
+            flat = []
+            for f in self.fields:
+                n = self.arrays.get(f)
+                flat.extend(values.get(f, (0,) * n) if n else (values.get(f, 0),))
+            return self.struct.pack(*flat)
         return self.struct.pack(*[values.get(f, 0) for f in self.fields])
 
     def unpack(self, data):
-        return dict(zip(self.fields, self.struct.unpack_from(data)))
+        values = self.struct.unpack_from(data)
+        if not self.arrays:
+            return dict(zip(self.fields, values))
+        out, i = {}, 0
+        for f in self.fields:
+            n = self.arrays.get(f)
+            if n:
+                out[f], i = values[i:i + n], i + n
+            else:
+                out[f], i = values[i], i + 1
+        return out
+
+    @property
+    def limits(self):
+        """field -> (smallest, largest) value it can hold (integer fields only)."""
+        if "_limits" not in self.__dict__:
+            import re
+            codes = re.findall(r"(\d*)([a-zA-Z?])", self.struct.format[1:])
+            out, i = {}, 0
+            for count, code in codes:
+                if code == "x":
+                    continue
+                if code == "s":
+                    i += 1
+                    continue
+                n = int(count) if count else 1
+                size = struct.calcsize("<" + code)
+                lo, hi = (-(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1) if code.islower() else (0, (1 << (8 * size)) - 1)
+                field = self.fields[i]
+                out[field] = (lo, hi)
+                i += 1 if field not in self.arrays else 1
+                if n > 1 and field not in self.arrays:
+                    raise ValueError("repeat counts only for arrays")
+            self._limits = out
+        return self._limits
+
+    def pack_into(self, buf, offset, **values):
+        buf[offset:offset + self.size] = self.pack(**values)
+
+    def fits(self, **values):
+        """Whether every value fits its field (a host value too big for a 32-bit
+        field is EOVERFLOW for the kernel, never a truncated number)."""
+        try:
+            self.pack(**values)
+            return True
+        except struct.error:
+            return False
+
+
+class Aligned(list):
+    """A declaration whose members the kernel aligns to at most `align` bytes
+    (__attribute__((packed, aligned(4))) on ARM EABI's statfs64; packed: 1)."""
+
+    def __init__(self, fields, align):
+        super().__init__(fields)
+        self.align = align
+
+
+def Packed(fields):
+    return Aligned(fields, 1)
 
 
 # ---- declarations ----------------------------------------------------------
 
 TIMESPEC = [("tv_sec", "long"), ("tv_nsec", "long")]
+# struct __kernel_timespec: what the *_time64 calls of 32-bit ABIs take (64-bit ABIs: = timespec)
+TIMESPEC64 = [("tv_sec", "i64"), ("tv_nsec", "i64")]
 TIMEVAL = [("tv_sec", "long"), ("tv_usec", "long")]
+ITIMERSPEC = [("it_interval_sec", "long", "it_interval.tv_sec"), ("it_interval_nsec", "long", "it_interval.tv_nsec"),
+              ("it_value_sec", "long", "it_value.tv_sec"), ("it_value_nsec", "long", "it_value.tv_nsec")]
+ITIMERSPEC64 = [("it_interval_sec", "i64", None), ("it_interval_nsec", "i64", None),
+                ("it_value_sec", "i64", None), ("it_value_nsec", "i64", None)]
 IOVEC = [("iov_base", "ptr"), ("iov_len", "ulong")]
 
 # asm-generic struct stat (riscv64, aarch64, and the other new 64-bit arches)
@@ -82,6 +171,27 @@ STAT_GENERIC = [
     ("st_mtime", "long", "st_mtim.tv_sec"), ("st_mtime_nsec", "ulong", "st_mtim.tv_nsec"),
     ("st_ctime", "long", "st_ctim.tv_sec"), ("st_ctime_nsec", "ulong", "st_ctim.tv_nsec"),
     ("__unused4", "u32", None), ("__unused5", "u32", None),
+]
+
+# the old struct stat of the 32-bit ABIs that kept it (arm, i386): 16-bit ids, 32-bit sizes
+STAT_LEGACY32 = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_mode", "u16"), ("st_nlink", "u16"),
+    ("st_uid", "u16"), ("st_gid", "u16"), ("st_rdev", "ulong"), ("st_size", "ulong"),
+    ("st_blksize", "ulong"), ("st_blocks", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "ulong", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "ulong", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+# struct stat64 of arm, i386 and m68k (one declaration: ARM EABI aligns its long longs
+# to 8, i386 to 4, which gives 104 and 96 bytes); st_ino twice, 32 and 64 bits
+STAT64_LEGACY = [
+    ("st_dev", "u64"), ("__pad0", ("bytes", 4), None), ("__st_ino", "u32"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u64"),
+    ("__pad3", ("bytes", 4), None), ("st_size", "i64"), ("st_blksize", "u32"), ("st_blocks", "u64"),
+    ("st_atime", "u32", "st_atime"), ("st_atime_nsec", "u32", "st_atime_nsec"),
+    ("st_mtime", "u32", "st_mtime"), ("st_mtime_nsec", "u32", "st_mtime_nsec"),
+    ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"), ("st_ino", "u64"),
 ]
 
 STATX_TIMESTAMP = None  # statx is the same on every ABI: fixed-size fields only
@@ -98,18 +208,30 @@ STATX = [
     ("stx_mnt_id", "u64"), ("__spare2", "u64", None), ("__spare3", ("bytes", 96), None),
 ]
 
-# struct flock with a 64-bit off_t (every 64-bit ABI; flock64 is the same there)
-FLOCK = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")]
+# struct flock: off_t is a long (64-bit ABIs: flock64 is the same); flock64's are
+# long longs (ARM EABI aligns them to 8, so l_start comes after 4 bytes of padding)
+FLOCK = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "long"), ("l_len", "long"), ("l_pid", "i32")]
+FLOCK64 = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")]
 F_OWNER_EX = [("type", "i32"), ("pid", "i32")]  # F_GETOWN_EX/F_SETOWN_EX; F_OWNER_* are generic
 
 # asm-generic struct statfs (words are longs; f_fsid is two ints)
 STATFS = [
-    ("f_type", "long"), ("f_bsize", "long"), ("f_blocks", "u64"), ("f_bfree", "u64"),
-    ("f_bavail", "u64"), ("f_files", "u64"), ("f_ffree", "u64"),
+    ("f_type", "long"), ("f_bsize", "long"), ("f_blocks", "ulong"), ("f_bfree", "ulong"),
+    ("f_bavail", "ulong"), ("f_files", "ulong"), ("f_ffree", "ulong"),
     ("f_fsid0", "i32", "f_fsid.__val[0]"), ("f_fsid1", "i32", "f_fsid.__val[1]"),
     ("f_namelen", "long"), ("f_frsize", "long"), ("f_flags", "long"),
     ("f_spare0", "long", "f_spare[0]"), ("f_spare1", "long", "f_spare[1]"),
     ("f_spare2", "long", "f_spare[2]"), ("f_spare3", "long", "f_spare[3]"),
+]
+
+# struct statfs64 (asm-generic): __statfs_word fields, 64-bit counts
+STATFS64 = [
+    ("f_type", "ulong"), ("f_bsize", "ulong"), ("f_blocks", "u64"), ("f_bfree", "u64"),
+    ("f_bavail", "u64"), ("f_files", "u64"), ("f_ffree", "u64"),
+    ("f_fsid0", "i32", "f_fsid.val[0]"), ("f_fsid1", "i32", "f_fsid.val[1]"),
+    ("f_namelen", "ulong"), ("f_frsize", "ulong"), ("f_flags", "ulong"),
+    ("f_spare0", "ulong", "f_spare[0]"), ("f_spare1", "ulong", "f_spare[1]"),
+    ("f_spare2", "ulong", "f_spare[2]"), ("f_spare3", "ulong", "f_spare[3]"),
 ]
 
 # the kernel's struct termios (asm-generic/termbits.h: NCCS 19), what TCGETS/TCSETS carry;
@@ -137,6 +259,7 @@ CMSGHDR = [("cmsg_len", "ulong"), ("cmsg_level", "i32"), ("cmsg_type", "i32")]
 LINGER = [("l_onoff", "i32"), ("l_linger", "i32")]
 UCRED = [("pid", "i32"), ("uid", "u32"), ("gid", "u32")]
 TIMEZONE = [("tz_minuteswest", "i32"), ("tz_dsttime", "i32")]
+RLIMIT = [("rlim_cur", "ulong"), ("rlim_max", "ulong")]
 TMS = [("tms_utime", "long"), ("tms_stime", "long"), ("tms_cutime", "long"), ("tms_cstime", "long")]
 # struct sysinfo ends in char _f[20 - 2*sizeof(long) - sizeof(int)]: empty with 64-bit
 # longs, 8 bytes with 32-bit ones (info.py appends them)
@@ -153,15 +276,38 @@ RUSAGE = [
 ] + [(f"ru_{n}", "long") for n in ("maxrss", "ixrss", "idrss", "isrss", "minflt", "majflt", "nswap",
                                    "inblock", "oublock", "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw")]
 
+# ---- signals (handlers/signals.py, signals/frames.py) ----------------------------------
+
+# the kernel's struct sigaction (not glibc's): a restorer only where the kernel has
+# SA_RESTORER, the flags first on MIPS
+SIGACTION = {
+    "generic": [("handler", "ptr", None), ("flags", "ulong", None), ("restorer", "ptr", None),
+                ("mask", "sigset", None)],
+    "no_restorer": [("handler", "ptr", None), ("flags", "ulong", None), ("mask", "sigset", None)],
+    "mips": [("flags", "u32", None), ("handler", "ptr", None), ("mask", "sigset", None)],
+}
+STACK_T = {
+    "generic": [("ss_sp", "ptr"), ("ss_flags", "i32"), ("ss_size", "ulong")],
+    "mips": [("ss_sp", "ptr"), ("ss_size", "ulong"), ("ss_flags", "i32")],
+}
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
+    "timespec64": TIMESPEC64,
+    "itimerspec": ITIMERSPEC,
+    "itimerspec64": ITIMERSPEC64,
+    "sigaction": SIGACTION,
+    "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
-    "stat": {"generic": STAT_GENERIC},
+    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32},
+    "stat64": {"legacy": STAT64_LEGACY},
     "statx": STATX,
     "flock": FLOCK,
+    "flock64": FLOCK64,
     "f_owner_ex": F_OWNER_EX,
     "statfs": STATFS,
+    "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4)},
     "termios": TERMIOS,
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
@@ -173,6 +319,7 @@ DECLARATIONS = {
     "ucred": UCRED,
     "timezone": TIMEZONE,
     "tms": TMS,
+    "rlimit": RLIMIT,
     "sysinfo": SYSINFO,
     "rusage": RUSAGE,
 }
@@ -181,11 +328,29 @@ DECLARATIONS = {
 # For the layout test: the C type and headers of a declaration, where they are not
 # `struct <name>` from the usual glibc headers.
 C_TYPES = {
+    ("stat", "legacy32"): ("struct stat", ["asm/stat.h"]),
+    "stat64": ("struct stat64", ["asm/stat.h"]),
+    "statfs64": ("struct statfs64", ["asm/statfs.h"]),
+    "flock64": ("struct flock64", ["fcntl.h"]),
+    "timespec64": ("struct __kernel_timespec", ["linux/time_types.h"]),
+    "itimerspec64": ("struct __kernel_itimerspec", ["linux/time_types.h"]),
+    "stack_t": ("stack_t", ["signal.h"]),
     "termios": ("struct termios", ["asm/termbits.h"]),
     "winsize": ("struct winsize", ["sys/ioctl.h"]),
     "statfs": ("struct statfs", ["sys/vfs.h"]),
     "dirent64": ("struct dirent64", ["dirent.h"]),
 }
+
+
+def flavour_of(abi, name, decl):
+    """Which flavour of a per-arch declaration an ABI uses: the one its cpu module
+    names, else the one for its word size ("generic32"/"generic64"), else "generic"."""
+    flavour = abi.layout_flavours.get(name)
+    if flavour is None:
+        flavour = f"generic{abi.bits}" if f"generic{abi.bits}" in decl else "generic"
+    if flavour not in decl:
+        raise KeyError(f"{abi.name}: no {flavour!r} flavour of struct {name}")
+    return flavour
 
 
 class Layouts:
@@ -198,8 +363,8 @@ class Layouts:
         decl = DECLARATIONS.get(name)
         if decl is None:
             raise AttributeError(name)
-        if isinstance(decl, dict):  # per-ABI flavour, chosen by an ABI attribute
-            decl = decl[getattr(self._abi, f"{name}_layout")]
-        layout = Layout(self._abi, name, decl)
+        if isinstance(decl, dict):  # per-ABI flavour
+            decl = decl[flavour_of(self._abi, name, decl)]
+        layout = Layout(self._abi, name, decl, align_cap=getattr(decl, "align", None))
         setattr(self, name, layout)
         return layout
