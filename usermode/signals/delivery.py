@@ -16,11 +16,10 @@ import os
 import threading
 
 from . import numbers
+from .frames import SIGINFO_SIZE, FrameContext, FrameFault
 from .host import HostSignals
 
 SIG_DFL, SIG_IGN = 0, 1
-SIGINFO_SIZE = 128
-UCONTEXT_MCONTEXT = 176  # offsetof(struct ucontext, uc_mcontext) on riscv64 and aarch64
 
 
 class Action:
@@ -41,38 +40,56 @@ class SigInfo:
         self.addr, self.status, self.value, self.tid, self.overrun = addr, status, value, tid, overrun
 
     def pack(self, abi):
+        """siginfo_t as the guest's kernel fills it: three ints (MIPS swaps code and
+        errno), then the union at the first word-aligned offset."""
         wb = abi.word_bytes
-        head = abi.pack("iii", self.signo, self.errno, self.code)
-        union_at = 16 if wb == 8 else 12
+        if abi.layout_flavours.get("siginfo") == "mips":
+            head = abi.pack("iii", self.signo, self.code, self.errno)
+        else:
+            head = abi.pack("iii", self.signo, self.errno, self.code)
+        union_at = _union_offset(abi)
         body = bytearray(SIGINFO_SIZE - union_at)
-        word = "Q" if wb == 8 else "I"
         if self.addr is not None:  # SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE
-            body[0:wb] = abi.pack(word, self.addr & abi.word_mask)
+            body[0:wb] = abi.pack("W", self.addr & abi.word_mask)
         elif self.tid is not None:  # POSIX timers
             body[0:8] = abi.pack("ii", self.tid, self.overrun)
-            body[wb:2 * wb] = abi.pack(word, (self.value or 0) & abi.word_mask)  # si_value after two ints
+            at = _align(8, abi.align(wb))
+            body[at:at + wb] = abi.pack("W", (self.value or 0) & abi.word_mask)  # si_value after two ints
         else:  # kill, sigqueue, SIGCHLD
             body[0:8] = abi.pack("iI", self.pid, self.uid)
             if self.status is not None:
                 body[8:12] = abi.pack("i", self.status)
             elif self.value is not None:
-                body[8:8 + wb] = abi.pack(word, self.value & abi.word_mask)
+                at = _align(8, abi.align(wb))
+                body[at:at + wb] = abi.pack("W", self.value & abi.word_mask)
         return head + bytes(union_at - len(head)) + bytes(body)
 
     @classmethod
     def unpack(cls, abi, data):
-        signo, err, code = abi.unpack("iii", data)
-        union_at = 16 if abi.word_bytes == 8 else 12
+        if abi.layout_flavours.get("siginfo") == "mips":
+            signo, code, err = abi.unpack("iii", data)
+        else:
+            signo, err, code = abi.unpack("iii", data)
+        union_at = _union_offset(abi)
         pid, uid = abi.unpack("iI", data[union_at:])
-        value = abi.unpack("Q" if abi.word_bytes == 8 else "I", data[union_at + 8:])[0]
+        value = abi.unpack("W", data[union_at + _align(8, abi.align(abi.word_bytes)):])[0]
         return cls(signo, code, pid=pid, uid=uid, value=value, errno=err)
+
+
+def _align(offset, alignment):
+    return offset + (-offset % alignment)
+
+
+def _union_offset(abi):
+    """siginfo's union follows three ints, aligned for its pointer and long members."""
+    return _align(12, abi.align(abi.word_bytes))
 
 
 class ProcessSignals:
     def __init__(self, process):
         self.process = process
         self.abi = process.abi
-        self.actions = [Action() for _ in range(numbers.NSIG + 1)]
+        self.actions = [Action() for _ in range(self.abi.nsig + 1)]
         self.shared = collections.deque()  # process-directed: (sig, SigInfo)
         self.mutex = threading.Lock()
         self.host = HostSignals(process)
@@ -109,7 +126,7 @@ class ProcessSignals:
 
     def reset_for_exec(self):
         """Caught signals go back to their default; ignored ones stay ignored."""
-        for sig in range(1, numbers.NSIG + 1):
+        for sig in range(1, self.abi.nsig + 1):
             if self.actions[sig].handler not in (SIG_DFL, SIG_IGN):
                 self.set_action(sig, Action())
 
@@ -121,7 +138,7 @@ class ProcessSignals:
 
     def post(self, sig, info=None, thread=None, origin="guest"):
         """Queue `sig` for the process (thread None) or one thread, and wake who can take it."""
-        if not 1 <= sig <= numbers.NSIG:
+        if not 1 <= sig <= self.abi.nsig:
             return
         if self.ignored(sig) and not (thread is not None and thread.signals.blocked & numbers.bit(sig)):
             return  # an ignored signal is dropped at once, unless blocked (then it waits)
@@ -183,7 +200,7 @@ class SignalDelivery:
 
     def set_blocked(self, mask):
         never = numbers.bit(self.shared.number("SIGKILL")) | numbers.bit(self.shared.number("SIGSTOP"))
-        self.blocked = mask & ~never & ((1 << numbers.NSIG) - 1)
+        self.blocked = mask & ~never & ((1 << self.abi.nsig) - 1)
         hosts = [numbers.to_host(self.abi, g) for g in numbers.members(self.blocked)]
         HostSignals.set_thread_mask([h for h in hosts if h is not None])
         if self.deliverable():
@@ -271,11 +288,11 @@ class SignalDelivery:
         return self.shared.const("SS_ONSTACK") if self._on_altstack(sp) else 0
 
     def _run_handler(self, sig, info, action, pc=None):
-        thread, arch, abi = self.thread, self.thread.arch, self.abi
+        thread, arch = self.thread, self.thread.arch
         uc = thread.uc
-        sp = uc.reg_read(arch.REG_SP)
         if pc is not None:
-            uc.reg_write(arch.REG_PC, pc)
+            arch.set_resume_address(uc, pc)
+        sp = uc.reg_read(arch.REG_SP)
         if action.flags & self.shared.const("SA_ONSTACK") and \
                 self.altstack[1] != self.shared.const("SS_DISABLE") and not self._on_altstack(sp):
             top = self.altstack[0] + self.altstack[2]
@@ -283,22 +300,13 @@ class SignalDelivery:
             top = sp - arch.SIGNAL_REDZONE
         old_mask = self.saved_mask if self.saved_mask is not None else self.blocked
         self.saved_mask = None
-        mcontext = arch.save_mcontext(uc, fault_address=info.addr or 0)
-        ss_sp, _, ss_size = self.altstack
-        ucontext = abi.pack("QQQiiQQ", 0, 0, ss_sp, self.altstack_flags(sp), 0, ss_size, old_mask)
-        ucontext += bytes(UCONTEXT_MCONTEXT - len(ucontext)) + mcontext
-        frame = info.pack(abi) + ucontext
-        frame_sp, extra, extra_regs = arch.frame_placement(uc, top, len(frame))
-        space = thread.space
-        if space.accessible(frame_sp, top - frame_sp, 2) < top - frame_sp:
-            self.process.die_of_signal(self.shared.number("SIGSEGV"))  # no room for the frame: as the kernel
-        space.write(frame_sp, frame)
-        for addr, data in extra:
-            space.write(addr, data)
-        restorer = action.restorer if action.flags & self.abi.tables.KSIGNAL.get("SA_RESTORER", 0) \
-            else self.process.sigreturn_trampoline
-        arch.enter_handler(uc, action.handler, sig, frame_sp, frame_sp + SIGINFO_SIZE, frame_sp, restorer,
-                           extra_regs)
+        restorer = action.restorer if action.flags & self.abi.tables.KSIGNAL.get("SA_RESTORER", 0) else None
+        frame = FrameContext(thread, sig, info, action, bool(action.flags & self.shared.const("SA_SIGINFO")),
+                             top, old_mask, restorer, self.altstack, self.altstack_flags(sp))
+        try:
+            arch.setup_frame(frame)
+        except FrameFault:  # no room for the frame: the kernel kills with SIGSEGV
+            self.process.die_of_signal(self.shared.number("SIGSEGV"))
         mask = self.blocked | action.mask
         if not action.flags & self.shared.const("SA_NODEFER"):
             mask |= numbers.bit(sig)
@@ -306,13 +314,11 @@ class SignalDelivery:
         if action.flags & self.shared.const("SA_RESETHAND"):
             self.shared.set_action(sig, Action())
 
-    def sigreturn(self):
-        """rt_sigreturn: registers, mask and altstack back from the frame at sp."""
-        thread, arch, abi = self.thread, self.thread.arch, self.abi
-        uc = thread.uc
-        frame = uc.reg_read(arch.REG_SP)
-        base = frame + SIGINFO_SIZE
-        head = thread.space.read(base, 48)
-        mask = abi.unpack("QQQiiQQ", head)[6]
-        arch.restore_mcontext(uc, thread.space.read(base + UCONTEXT_MCONTEXT, arch.MCONTEXT_SIZE))
-        self.set_blocked(mask)  # the altstack stays as it is: the kernel's restore fails while on it
+    def sigreturn(self, rt=True):
+        """sigreturn/rt_sigreturn: registers and mask back from the frame at sp (the
+        altstack stays as it is: the kernel's restore fails while on it)."""
+        try:
+            mask = self.thread.arch.restore_frame(self.thread, rt)
+        except FrameFault:
+            self.process.die_of_signal(self.shared.number("SIGSEGV"))
+        self.set_blocked(mask)
