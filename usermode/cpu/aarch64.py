@@ -1,15 +1,21 @@
 """AArch64 (ARMv8-A and later, little-endian, lp64)."""
 from ..abi import Abi
+from ..signals import frames
+from ..syscalls.convention import Convention
 from ..uclib import constants
 
 A = constants("arm64_const")
 _UC = constants("unicorn_const")
 
 NAME = "aarch64"
+TRIPLE = "aarch64-linux-gnu"
+DEBIAN_ARCH = "arm64"
+DEBIAN_ROOTFS = True
+ALIASES = ("arm64",)
+GO_ENV = {"GOARCH": "arm64"}
 ABI = Abi("aarch64", 64, "little")
 ELF_MACHINE = 183  # EM_AARCH64
 ELF_CLASS = 64
-TRIPLE = "aarch64-linux-gnu"
 UNAME_MACHINE = "aarch64"
 INTERPRETERS = ("/lib/ld-linux-aarch64.so.1",)
 TASK_SIZE = 1 << 40  # big enough for Go's arena hints at 0xc000000000
@@ -25,16 +31,17 @@ DEFAULT_CPU = "max"  # qemu-aarch64's default too
 CS_ARCH, CS_MODE = 1, 0  # capstone: CS_ARCH_ARM64, little-endian
 
 REG_PC, REG_SP, REG_TLS = A.UC_ARM64_REG_PC, A.UC_ARM64_REG_SP, A.UC_ARM64_REG_TPIDR_EL0
-SYSCALL_REGS = (A.UC_ARM64_REG_X8, A.UC_ARM64_REG_X0, A.UC_ARM64_REG_X1, A.UC_ARM64_REG_X2,
-                A.UC_ARM64_REG_X3, A.UC_ARM64_REG_X4, A.UC_ARM64_REG_X5)
-RETURN_REG = A.UC_ARM64_REG_X0
 # The integer registers in the order the CPU state keeps them (env->xregs, whose
 # slot 31 is the SP): see regfile.py.
 GPR_IDS = tuple(A.UC_ARM64_REG_X0 + i for i in range(29)) + (A.UC_ARM64_REG_X29, A.UC_ARM64_REG_X30)
+GPR_SLOT_BYTES = 8
 
 # Measured: svc arrives as intno 2 (EXCP_SWI) with the PC past it; udf as 1
 # (EXCP_UDEF); brk as 7 (EXCP_BKPT).
-SYSCALL_INTNO = 2
+CONVENTION = Convention(
+    number=A.UC_ARM64_REG_X8, result=A.UC_ARM64_REG_X0, intno=2, insn_size=4,
+    args=(A.UC_ARM64_REG_X0, A.UC_ARM64_REG_X1, A.UC_ARM64_REG_X2, A.UC_ARM64_REG_X3,
+          A.UC_ARM64_REG_X4, A.UC_ARM64_REG_X5))
 EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint")}
 FAULT_PC_ADJUST = 0  # udf and brk leave the PC on the instruction
 PLATFORM = "aarch64"
@@ -129,7 +136,6 @@ def undecodable(insn):
 # bytes (16-aligned) holding records: fpsimd_context, then a terminator.
 # A frame record (fp, lr) sits just above the frame, and x29 points to it.
 
-SYSCALL_INSN_SIZE = 4
 SIGNAL_REDZONE = 0
 _XREGS = [A.UC_ARM64_REG_X0 + i for i in range(29)] + [A.UC_ARM64_REG_X29, A.UC_ARM64_REG_X30]
 _RESERVED_AT = 288
@@ -137,7 +143,7 @@ MCONTEXT_SIZE = _RESERVED_AT + 4096
 FPSIMD_MAGIC, FPSIMD_SIZE = 0x46508001, 16 + 32 * 16
 _NZCV_MASK = 0xF0000000
 # used when a handler has no SA_RESTORER (glibc always gives one): mov x8, #139; svc #0
-SIGRETURN_CODE = (0xD2801168).to_bytes(4, "little") + (0xD4000001).to_bytes(4, "little")
+TRAMPOLINES = {"rt": (0xD2801168).to_bytes(4, "little") + (0xD4000001).to_bytes(4, "little")}
 
 
 def save_mcontext(uc, fault_address=0):
@@ -169,21 +175,29 @@ def restore_mcontext(uc, data):
             uc.reg_write(A.UC_ARM64_REG_Q0 + i, int.from_bytes(data[base + 16 * i:base + 16 * i + 16], "little"))
 
 
-def frame_placement(uc, top, size):
-    record = (top - 16) & ~15
-    record_data = ABI.pack("QQ", uc.reg_read(A.UC_ARM64_REG_X29), uc.reg_read(A.UC_ARM64_REG_X30))
-    return (record - size) & ~15, [(record, record_data)], {A.UC_ARM64_REG_X29: record}
+def setup_frame(f):
+    """The asm-generic rt_sigframe (arm64 has no other), below a frame record
+    (x29, x30) that x29 points to, so a backtrace walks through the handler."""
+    uc = f.uc
+    frame = f.siginfo() + frames.generic_ucontext(f, save_mcontext(uc, f.info.addr or 0))
+    record = (f.top - 16) & ~15
+    f.top = record
+    at = f.place(len(frame), 16)
+    f.write(record, ABI.pack("QQ", uc.reg_read(A.UC_ARM64_REG_X29), uc.reg_read(A.UC_ARM64_REG_X30)))
+    f.write(at, frame)
+    uc.reg_write(A.UC_ARM64_REG_PC, f.action.handler)
+    uc.reg_write(A.UC_ARM64_REG_SP, at)
+    uc.reg_write(A.UC_ARM64_REG_X30, f.restorer if f.restorer is not None else f.thread.process.trampolines["rt"])
+    uc.reg_write(A.UC_ARM64_REG_X0, f.sig)
+    uc.reg_write(A.UC_ARM64_REG_X1, at)
+    uc.reg_write(A.UC_ARM64_REG_X2, at + frames.SIGINFO_SIZE)
+    uc.reg_write(A.UC_ARM64_REG_X29, record)
 
 
-def enter_handler(uc, handler, sig, info, ucontext, sp, restorer, extra_regs):
-    uc.reg_write(A.UC_ARM64_REG_PC, handler)
-    uc.reg_write(A.UC_ARM64_REG_SP, sp)
-    uc.reg_write(A.UC_ARM64_REG_X30, restorer)
-    uc.reg_write(A.UC_ARM64_REG_X0, sig)
-    uc.reg_write(A.UC_ARM64_REG_X1, info)
-    uc.reg_write(A.UC_ARM64_REG_X2, ucontext)
-    for reg, value in extra_regs.items():
-        uc.reg_write(reg, value)
+def restore_frame(thread, rt):
+    mask, mcontext = frames.generic_restore(thread, thread.uc.reg_read(REG_SP), MCONTEXT_SIZE)
+    restore_mcontext(thread.uc, mcontext)
+    return mask
 
 
 # /proc/cpuinfo's Features: the kernel's names of the AT_HWCAP and AT_HWCAP2 bits

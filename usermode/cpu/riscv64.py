@@ -1,15 +1,20 @@
 """RISC-V 64-bit (RV64GC, lp64d)."""
 from ..abi import Abi
+from ..signals import frames
+from ..syscalls.convention import Convention
 from ..uclib import constants
 
 R = constants("riscv_const")
 _UC = constants("unicorn_const")
 
 NAME = "riscv64"
-ABI = Abi("riscv64", 64, "little")
+TRIPLE = "riscv64-linux-gnu"
+DEBIAN_ARCH = "riscv64"
+DEBIAN_ROOTFS = False  # Debian 12 has no riscv64 port: the cross glibc is the sysroot
+GO_ENV = {"GOARCH": "riscv64"}
+ABI = Abi("riscv64", 64, "little", layouts={"sigaction": "no_restorer"})
 ELF_MACHINE = 243  # EM_RISCV
 ELF_CLASS = 64
-TRIPLE = "riscv64-linux-gnu"
 UNAME_MACHINE = "riscv64"
 INTERPRETERS = ("/lib/ld-linux-riscv64-lp64d.so.1", "/lib/ld-linux-riscv64-lp64.so.1")
 TASK_SIZE = 1 << 38  # Sv39: the user half of a 39-bit address space
@@ -25,11 +30,9 @@ DEFAULT_CPU = "any"
 CS_ARCH, CS_MODE = 15, 2 | 4  # capstone: CS_ARCH_RISCV, CS_MODE_RISCV64 | CS_MODE_RISCVC
 
 REG_PC, REG_SP, REG_TLS = R.UC_RISCV_REG_PC, R.UC_RISCV_REG_SP, R.UC_RISCV_REG_TP
-SYSCALL_REGS = (R.UC_RISCV_REG_A7, R.UC_RISCV_REG_A0, R.UC_RISCV_REG_A1, R.UC_RISCV_REG_A2,
-                R.UC_RISCV_REG_A3, R.UC_RISCV_REG_A4, R.UC_RISCV_REG_A5)
-RETURN_REG = R.UC_RISCV_REG_A0
 # The integer registers in the order the CPU state keeps them (env->gpr[32]): see regfile.py.
 GPR_IDS = tuple(R.UC_RISCV_REG_X0 + i for i in range(32))
+GPR_SLOT_BYTES = 8
 
 # Measured: ecall arrives as intno 8 with the PC already past it; an illegal
 # instruction as intno 2; ebreak never reaches the INTR hook (Unicorn reports it
@@ -37,7 +40,10 @@ GPR_IDS = tuple(R.UC_RISCV_REG_X0 + i for i in range(32))
 # Unicorn moves the PC 4 bytes past any instruction that raises an exception
 # (measured with 2- and 4-byte illegal instructions alike): FAULT_PC_ADJUST
 # takes it back to the faulting instruction.
-SYSCALL_INTNO = 8
+CONVENTION = Convention(
+    number=R.UC_RISCV_REG_A7, result=R.UC_RISCV_REG_A0, intno=8, insn_size=4,
+    args=(R.UC_RISCV_REG_A0, R.UC_RISCV_REG_A1, R.UC_RISCV_REG_A2, R.UC_RISCV_REG_A3,
+          R.UC_RISCV_REG_A4, R.UC_RISCV_REG_A5))
 EXCEPTIONS = {2: ("SIGILL", "illegal instruction"), 3: ("SIGTRAP", "breakpoint")}
 FAULT_PC_ADJUST = 4
 PLATFORM = None  # the kernel sets no AT_PLATFORM on riscv
@@ -89,14 +95,13 @@ def undecodable(insn):
 # struct sigcontext: pc then x1..x31 (user_regs_struct), then the FP state union
 # (the Q-extension member sets its size: 32 x 16 + fcsr + 3 reserved words).
 
-SYSCALL_INSN_SIZE = 4
 SIGNAL_REDZONE = 0
 _GPRS = [R.UC_RISCV_REG_PC] + [R.UC_RISCV_REG_X1 + i for i in range(31)]
 _FPRS = [R.UC_RISCV_REG_F0 + i for i in range(32)]
 _FP_STATE_SIZE = 528
 MCONTEXT_SIZE = 32 * 8 + _FP_STATE_SIZE
 # the sigreturn trampoline the kernel keeps in the vDSO: li a7, 139 (rt_sigreturn); ecall
-SIGRETURN_CODE = (0x08B00893).to_bytes(4, "little") + (0x00000073).to_bytes(4, "little")
+TRAMPOLINES = {"rt": (0x08B00893).to_bytes(4, "little") + (0x00000073).to_bytes(4, "little")}
 
 
 def save_mcontext(uc, fault_address=0):
@@ -114,18 +119,25 @@ def restore_mcontext(uc, data):
     uc.reg_write(R.UC_RISCV_REG_FCSR, values[64])
 
 
-def frame_placement(uc, top, size):
-    """(frame address, extra writes, extra registers) for a frame of `size` below `top`."""
-    return (top - size) & ~15, [], {}
+def setup_frame(f):
+    """The asm-generic rt_sigframe (riscv has no other); a handler returns through
+    the [vdso] trampoline (riscv has no SA_RESTORER)."""
+    frame = f.siginfo() + frames.generic_ucontext(f, save_mcontext(f.uc, f.info.addr or 0))
+    at = f.place(len(frame), 16)
+    f.write(at, frame)
+    uc = f.uc
+    uc.reg_write(R.UC_RISCV_REG_PC, f.action.handler)
+    uc.reg_write(R.UC_RISCV_REG_SP, at)
+    uc.reg_write(R.UC_RISCV_REG_RA, f.thread.process.trampolines["rt"])
+    uc.reg_write(R.UC_RISCV_REG_A0, f.sig)
+    uc.reg_write(R.UC_RISCV_REG_A1, at)
+    uc.reg_write(R.UC_RISCV_REG_A2, at + frames.SIGINFO_SIZE)
 
 
-def enter_handler(uc, handler, sig, info, ucontext, sp, restorer, extra_regs):
-    uc.reg_write(R.UC_RISCV_REG_PC, handler)
-    uc.reg_write(R.UC_RISCV_REG_SP, sp)
-    uc.reg_write(R.UC_RISCV_REG_RA, restorer)
-    uc.reg_write(R.UC_RISCV_REG_A0, sig)
-    uc.reg_write(R.UC_RISCV_REG_A1, info)
-    uc.reg_write(R.UC_RISCV_REG_A2, ucontext)
+def restore_frame(thread, rt):
+    mask, mcontext = frames.generic_restore(thread, thread.uc.reg_read(REG_SP), MCONTEXT_SIZE)
+    restore_mcontext(thread.uc, mcontext)
+    return mask
 
 
 def cpuinfo(hwcap, hwcap2, ncpus):

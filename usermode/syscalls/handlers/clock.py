@@ -26,23 +26,23 @@ def host_clock(t, clk):
     return t.abi.const_map("TIME", "CLOCK_").to_host(clk) if clk >= 0 else clk
 
 
-@syscall
-def clock_gettime(t, clk: ClockId, tp: Ptr):
+@syscall(twins={"clock_gettime64": {"tsl": "timespec64"}})
+def clock_gettime(t, clk: ClockId, tp: Ptr, *, tsl="timespec"):
     ts = Timespec()
     call("clock_gettime", host_clock(t, clk), ctypes.byref(ts))
-    write_timespec(t, tp, ts)
+    write_timespec(t, tp, ts, tsl)
 
 
-@syscall
-def clock_getres(t, clk: ClockId, res: Ptr):
+@syscall(twins={"clock_getres_time64": {"tsl": "timespec64"}})
+def clock_getres(t, clk: ClockId, res: Ptr, *, tsl="timespec"):
     ts = Timespec()
     call("clock_getres", host_clock(t, clk), ctypes.byref(ts) if res else None)
     if res:
-        write_timespec(t, res, ts)
+        write_timespec(t, res, ts, tsl)
 
 
-def _sleep(t, name, args, req, rem, relative):
-    want = read_timespec(t, req)
+def _sleep(t, name, args, req, rem, relative, tsl="timespec"):
+    want = read_timespec(t, req, tsl)
     if want is None:
         raise GuestError(errno.EFAULT)
     left = Timespec()
@@ -51,14 +51,14 @@ def _sleep(t, name, args, req, rem, relative):
             call(name, *args, ctypes.byref(want), ctypes.byref(left))
     except OSError as e:
         if e.errno == errno.EINTR and rem and relative:
-            write_timespec(t, rem, left)
+            write_timespec(t, rem, left, tsl)
         raise
 
 
-@syscall
-def clock_nanosleep(t, clk: ClockId, flags: TimerFlags, req: Ptr, rem: Ptr):
+@syscall(twins={"clock_nanosleep_time64": {"tsl": "timespec64"}})
+def clock_nanosleep(t, clk: ClockId, flags: TimerFlags, req: Ptr, rem: Ptr, *, tsl="timespec"):
     relative = not flags & t.abi.host.TIME["TIMER_ABSTIME"]
-    _sleep(t, "clock_nanosleep", (host_clock(t, clk), flags), req, rem, relative)
+    _sleep(t, "clock_nanosleep", (host_clock(t, clk), flags), req, rem, relative, tsl)
 
 
 @syscall

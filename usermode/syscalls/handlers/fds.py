@@ -11,7 +11,7 @@ import os
 
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
-from ..argtypes import Arg, Enum, Fd, Flags, Long, Ptr, Size, UInt
+from ..argtypes import Arg, Enum, Fd, Flags, Long, Off64, Ptr, Size, UInt
 from ..registry import syscall
 from .fs import OpenFlags
 from .hostcall import HOST_ABI, HOST_LAYOUTS, call
@@ -36,6 +36,37 @@ def pipe2(t, fds: Ptr, flags: OpenFlags):
 
 
 @syscall
+def pipe(t, fds: Ptr):
+    pipe2(t, fds, 0)
+
+
+@syscall
+def dup2(t, oldfd: Fd, newfd: Fd) -> Fd:
+    if oldfd == newfd:  # dup3 refuses this; dup2 checks the descriptor and returns it
+        call("fcntl", oldfd, 1, 0)  # F_GETFD: EBADF if closed
+        return newfd
+    return dup3(t, oldfd, newfd, 0)
+
+
+@syscall
+def sync_file_range(t, fd: Fd, offset: Off64, nbytes: Off64, flags: UInt):
+    with t.unlocked():
+        call("sync_file_range", fd, offset, nbytes, flags)
+
+
+@syscall
+def sync_file_range2(t, fd: Fd, flags: UInt, offset: Off64, nbytes: Off64):
+    """ARM's and PowerPC's order: flags second, so the 64-bit values sit in aligned pairs."""
+    sync_file_range(t, fd, offset, nbytes, flags)
+
+
+@syscall
+def readahead(t, fd: Fd, offset: Off64, count: Size):
+    with t.unlocked():
+        call("readahead", fd, offset, count)
+
+
+@syscall
 def close_range(t, first: UInt, last: UInt, flags: Flags("FILE", "CLOSE_RANGE_", zero="0")):
     if first > last:
         raise GuestError(errno.EINVAL)
@@ -55,8 +86,10 @@ def close_range(t, first: UInt, last: UInt, flags: Flags("FILE", "CLOSE_RANGE_",
 _INT_COMMANDS = ("F_DUPFD", "F_DUPFD_CLOEXEC", "F_GETFD", "F_SETFD", "F_SETOWN", "F_GETOWN",
                  "F_SETLEASE", "F_GETLEASE", "F_NOTIFY", "F_SETPIPE_SZ", "F_GETPIPE_SZ",
                  "F_ADD_SEALS", "F_GET_SEALS")
-_LOCK_COMMANDS = ("F_GETLK", "F_SETLK", "F_SETLKW", "F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW")
-_BLOCKING = ("F_SETLKW", "F_OFD_SETLKW")
+_LOCK_COMMANDS = ("F_GETLK", "F_SETLK", "F_SETLKW", "F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW",
+                  "F_GETLK64", "F_SETLK64", "F_SETLKW64")  # (the same values as F_GETLK... on 64-bit ABIs)
+_BLOCKING = ("F_SETLKW", "F_OFD_SETLKW", "F_SETLKW64")
+_WIDE_LOCKS = ("F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW", "F_GETLK64", "F_SETLK64", "F_SETLKW64")
 _OWNER_COMMANDS = ("F_GETOWN_EX", "F_SETOWN_EX")
 
 
@@ -67,7 +100,7 @@ def _commands(abi):
     for name in _INT_COMMANDS + _LOCK_COMMANDS + _OWNER_COMMANDS + ("F_GETFL", "F_SETFL", "F_SETSIG", "F_GETSIG"):
         guest, host = abi.tables.FILE.get(name), abi.host.FILE.get(name)
         if guest is not None and host is not None:
-            out[guest] = (name, host)
+            out.setdefault(guest, (name, host))
     return out
 
 
@@ -80,12 +113,16 @@ class FcntlCmd(Enum):
         return entry[0] if entry else str(raw & 0xFFFFFFFF)
 
 
-@syscall
-def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg):
+@syscall(twins={"fcntl64": {"wide": True}})
+def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg, *, wide=False):
+    """fcntl64 (32-bit ABIs) takes struct flock64 for the *64 and OFD lock commands;
+    fcntl there knows neither (EINVAL, as the kernel); on 64-bit ABIs they are one."""
     entry = _commands(t.abi).get(cmd & 0xFFFFFFFF)
     if entry is None:
         raise GuestError(errno.EINVAL)
     name, host_cmd = entry
+    if name in _WIDE_LOCKS and t.abi.bits == 32 and not wide:
+        raise GuestError(errno.EINVAL)
     if name in _INT_COMMANDS:
         return call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF if name != "F_SETOWN" else t.abi.signed(arg))
     if name == "F_GETFL":
@@ -115,7 +152,7 @@ def _fcntl_struct(t, fd, name, host_cmd, addr, layout, out):
 
 
 def _fcntl_lock(t, fd, name, host_cmd, addr):
-    guest, host = t.layouts.flock, HOST_LAYOUTS.flock
+    guest, host = (t.layouts.flock64 if name in _WIDE_LOCKS else t.layouts.flock), HOST_LAYOUTS.flock
     lock = guest.unpack(t.space.read(addr, guest.size))  # F_RDLCK/F_WRLCK/F_UNLCK, SEEK_*: generic values
     buf = ctypes.create_string_buffer(host.pack(**lock), host.size)
     if name in _BLOCKING:
@@ -123,8 +160,11 @@ def _fcntl_lock(t, fd, name, host_cmd, addr):
             call("fcntl", fd, host_cmd, buf)
     else:
         call("fcntl", fd, host_cmd, buf)
-    if name.endswith("GETLK"):
-        t.space.write(addr, guest.pack(**host.unpack(buf.raw)))
+    if "GETLK" in name:
+        values = host.unpack(buf.raw)
+        if not guest.fits(**values):  # a lock beyond a 32-bit off_t (the kernel: EOVERFLOW)
+            raise GuestError(errno.EOVERFLOW)
+        t.space.write(addr, guest.pack(**values))
 
 
 # ---- flock, sync, advice ---------------------------------------------------------
@@ -168,33 +208,45 @@ Advice = Enum("FILEOPS", "POSIX_FADV_")
 
 
 @syscall
-def fadvise64(t, fd: Fd, offset: Long, length: Long, advice: Advice):
+def fadvise64(t, fd: Fd, offset: Off64, length: Long, advice: Advice):
     call("fadvise64", fd, offset, length, t.abi.const_map("FILEOPS", "POSIX_FADV_").to_host(advice))
+
+
+@syscall
+def fadvise64_64(t, fd: Fd, offset: Off64, length: Off64, advice: Advice):
+    call("fadvise64", fd, offset, length, t.abi.const_map("FILEOPS", "POSIX_FADV_").to_host(advice))
+
+
+@syscall
+def arm_fadvise64_64(t, fd: Fd, advice: Advice, offset: Off64, length: Off64):
+    """ARM's order: the advice second, so that both 64-bit values sit in aligned pairs."""
+    fadvise64_64(t, fd, offset, length, advice)
 
 
 # ---- copies between descriptors --------------------------------------------------
 
-def _offset_cell(t, addr):
-    """An in/out loff_t argument: a host cell holding the guest's value, or None."""
+def _offset_cell(t, addr, fmt="q"):
+    """An in/out offset argument (loff_t "q", or sendfile's off_t "w"): a host
+    cell holding the guest's value, or None."""
     if not addr:
         return None
-    t.space.check(addr, 8, PROT_READ | PROT_WRITE)
-    return ctypes.c_int64(t.abi.unpack("q", t.space.read(addr, 8))[0])
+    t.space.check(addr, t.abi.size(fmt), PROT_READ | PROT_WRITE)
+    return ctypes.c_int64(t.abi.unpack(fmt, t.space.read(addr, t.abi.size(fmt)))[0])
 
 
-def _offset_back(t, addr, cell):
+def _offset_back(t, addr, cell, fmt="q"):
     if cell is not None:
-        t.space.write(addr, t.abi.pack("q", cell.value))
+        t.space.write(addr, t.abi.pack(fmt, cell.value))
 
 
-@syscall
-def sendfile(t, out_fd: Fd, in_fd: Fd, offset: Ptr, count: Size):
-    cell = _offset_cell(t, offset)
+@syscall(twins={"sendfile64": {"fmt": "q"}})
+def sendfile(t, out_fd: Fd, in_fd: Fd, offset: Ptr, count: Size, *, fmt="w"):
+    cell = _offset_cell(t, offset, fmt)
     try:
         with t.unlocked():
             return call("sendfile", out_fd, in_fd, ctypes.byref(cell) if cell is not None else None, count)
     finally:
-        _offset_back(t, offset, cell)
+        _offset_back(t, offset, cell, fmt)
 
 
 @syscall

@@ -12,7 +12,7 @@ import os
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
 from ... import procfs
-from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, OpenMode, OutBuf, Path, Ptr, Size, UInt,
+from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, Off64, OpenMode, OutBuf, Path, Ptr, Size, UInt,
                         at_follow_absent, at_nofollow, open_nofollow)
 from ..registry import syscall
 from . import hostcall
@@ -27,6 +27,7 @@ RenameFlags = Flags("FILE", "RENAME_", zero="0")
 AccessMode = Int  # R_OK|W_OK|X_OK: the same bits on every ABI
 AT_EMPTY_PATH = 0x1000
 AT_SYMLINK_NOFOLLOW = 0x100
+AT_REMOVEDIR = 0x200
 
 
 # Which calls act on a final symlink itself rather than on what it names: it
@@ -50,6 +51,16 @@ def openat(t, dirfd: DirFd, path: Path(nofollow=("flags", open_nofollow)), flags
             return fd
     with t.unlocked():  # opening a FIFO blocks until the other end opens
         return call("openat", dirfd, path, flags, mode & 0o7777)
+
+
+@syscall
+def open(t, path: Path(nofollow=("flags", open_nofollow)), flags: OpenFlags, mode: OpenMode) -> Fd:
+    return openat(t, AT_FDCWD, path, flags, mode)
+
+
+@syscall
+def creat(t, path: Path, mode: Mode) -> Fd:
+    return openat(t, AT_FDCWD, path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
 
 
 @syscall
@@ -78,26 +89,54 @@ def stat_at(dirfd, path, flags):
     return os.stat(path, dir_fd=dir_fd(dirfd), follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
 
 
-def pack_stat(t, st):
-    return t.layouts.stat.pack(
-        st_dev=st.st_dev, st_ino=st.st_ino, st_mode=st.st_mode, st_nlink=st.st_nlink,
-        st_uid=st.st_uid, st_gid=st.st_gid, st_rdev=st.st_rdev, st_size=st.st_size,
+OVERFLOW_ID = 65534  # what a 16-bit uid/gid field gets for an id it cannot hold (high2lowuid)
+
+
+def pack_stat(t, st, layout="stat"):
+    """A host stat result in the guest's struct stat, stat64 (layout), as the kernel's
+    cp_new_stat/cp_new_stat64: a 16-bit id field gets the overflow id, stat64's 32-bit
+    __st_ino the low bits, and any other value too big for its field is EOVERFLOW."""
+    layout = getattr(t.layouts, layout)
+    values = dict(
+        st_dev=st.st_dev, st_ino=st.st_ino, __st_ino=st.st_ino & 0xFFFFFFFF, st_mode=st.st_mode,
+        st_nlink=st.st_nlink, st_uid=st.st_uid, st_gid=st.st_gid, st_rdev=st.st_rdev, st_size=st.st_size,
         st_blksize=st.st_blksize, st_blocks=st.st_blocks,
         st_atime=int(st.st_atime_ns // 10**9), st_atime_nsec=st.st_atime_ns % 10**9,
         st_mtime=int(st.st_mtime_ns // 10**9), st_mtime_nsec=st.st_mtime_ns % 10**9,
         st_ctime=int(st.st_ctime_ns // 10**9), st_ctime_nsec=st.st_ctime_ns % 10**9)
+    limits = layout.limits
+    for field in ("st_uid", "st_gid"):
+        if values[field] > limits[field][1]:
+            values[field] = OVERFLOW_ID
+    for field, (lo, hi) in limits.items():
+        if field in values and not lo <= values[field] <= hi:
+            raise GuestError(errno.EOVERFLOW)
+    return layout.pack(**values)
 
 
-@syscall
-def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf, flags: AtFlags):
-    t.space.check(buf, t.layouts.stat.size, PROT_WRITE)
-    t.space.write(buf, pack_stat(t, stat_at(dirfd, path, flags)))
+@syscall(twins={"fstatat64": {"layout": "stat64"}})
+def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf, flags: AtFlags, *, layout="stat"):
+    t.space.check(buf, getattr(t.layouts, layout).size, PROT_WRITE)
+    t.space.write(buf, pack_stat(t, stat_at(dirfd, path, flags), layout))
 
 
-@syscall
-def fstat(t, fd: Fd, buf: OutBuf):
-    t.space.check(buf, t.layouts.stat.size, PROT_WRITE)
-    t.space.write(buf, pack_stat(t, os.fstat(fd)))
+@syscall(twins={"fstat64": {"layout": "stat64"}})
+def fstat(t, fd: Fd, buf: OutBuf, *, layout="stat"):
+    t.space.check(buf, getattr(t.layouts, layout).size, PROT_WRITE)
+    t.space.write(buf, pack_stat(t, os.fstat(fd), layout))
+
+
+# The calls by path of the older ABIs (arm, i386, x86-64, mips...): the *at calls
+# from the current directory.
+
+@syscall(twins={"stat64": {"layout": "stat64"}})
+def stat(t, path: Path, buf: OutBuf, *, layout="stat"):
+    newfstatat(t, AT_FDCWD, path, buf, 0, layout=layout)
+
+
+@syscall(twins={"lstat64": {"layout": "stat64"}})
+def lstat(t, path: LinkPath, buf: OutBuf, *, layout="stat"):
+    newfstatat(t, AT_FDCWD, path, buf, AT_SYMLINK_NOFOLLOW, layout=layout)
 
 
 class StatxMask(Flags):
@@ -153,6 +192,56 @@ def faccessat2(t, dirfd: DirFd, path: AtPath, mode: AccessMode, flags: AtFlags):
 
 
 @syscall
+def access(t, path: Path, mode: AccessMode):
+    call("faccessat", AT_FDCWD, path, mode)
+
+
+@syscall
+def readlink(t, path: LinkPath, buf: OutBuf, size: Int):
+    return readlinkat(t, AT_FDCWD, path, buf, size)
+
+
+@syscall
+def rename(t, oldpath: LinkPath, newpath: LinkPath):
+    call("renameat2", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0)
+
+
+@syscall
+def unlink(t, path: LinkPath):
+    call("unlinkat", AT_FDCWD, path, 0)
+
+
+@syscall
+def rmdir(t, path: LinkPath):
+    call("unlinkat", AT_FDCWD, path, AT_REMOVEDIR)
+
+
+@syscall
+def mkdir(t, path: LinkPath, mode: Mode):
+    call("mkdirat", AT_FDCWD, path, mode)
+
+
+@syscall
+def symlink(t, target: Ptr, linkpath: LinkPath):
+    symlinkat(t, target, AT_FDCWD, linkpath)
+
+
+@syscall
+def link(t, oldpath: LinkPath, newpath: LinkPath):
+    call("linkat", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0)
+
+
+@syscall
+def chmod(t, path: Path, mode: Mode):
+    call("fchmodat", AT_FDCWD, path, mode)
+
+
+@syscall
+def mknod(t, path: LinkPath, mode: Mode, dev: UInt):
+    call("mknodat", AT_FDCWD, path, mode, dev)
+
+
+@syscall
 def renameat(t, olddirfd: DirFd, oldpath: LinkPath, newdirfd: DirFd, newpath: LinkPath):
     call("renameat2", olddirfd, oldpath, newdirfd, newpath, 0)
 
@@ -196,22 +285,60 @@ def fchmod(t, fd: Fd, mode: Mode):
     call("fchmod", fd, mode)
 
 
-@syscall
-def fchownat(t, dirfd: DirFd, path: AtPath, owner: UInt, group: UInt, flags: AtFlags):
+class Uid(UInt):
+    """A uid or gid argument; on the ABIs that kept the 16-bit calls (chown, setuid...
+    beside chown32, setuid32), `Uid(16)`, whose -1 (0xffff) means "unchanged"."""
+
+    def __init__(self, bits=32):
+        self.bits = bits
+
+    def decoder(self, abi):
+        if self.bits == 16:
+            return lambda t, raw: 0xFFFFFFFF if raw & 0xFFFF == 0xFFFF else raw & 0xFFFF
+        return lambda t, raw: raw & 0xFFFFFFFF
+
+
+@syscall(twins={"fchownat32": {}})
+def fchownat(t, dirfd: DirFd, path: AtPath, owner: Uid, group: Uid, flags: AtFlags):
     call("fchownat", dirfd, path, owner, group, flags)
 
 
-@syscall
-def fchown(t, fd: Fd, owner: UInt, group: UInt):
+@syscall(twins={"fchown32": {}})
+def fchown(t, fd: Fd, owner: Uid, group: Uid):
     call("fchown", fd, owner, group)
 
 
-@syscall
-def utimensat(t, dirfd: DirFd, host_path: OptPath, times: Ptr, flags: AtFlags):
+@syscall(twins={"chown32": {}})
+def chown(t, path: Path, owner: Uid, group: Uid):
+    call("fchownat", AT_FDCWD, path, owner, group, 0)
+
+
+@syscall(twins={"lchown32": {}})
+def lchown(t, path: LinkPath, owner: Uid, group: Uid):
+    call("fchownat", AT_FDCWD, path, owner, group, AT_SYMLINK_NOFOLLOW)
+
+
+@syscall(name="chown", when="uid16")
+def chown16(t, path: Path, owner: Uid(16), group: Uid(16)):
+    call("fchownat", AT_FDCWD, path, owner, group, 0)
+
+
+@syscall(name="lchown", when="uid16")
+def lchown16(t, path: LinkPath, owner: Uid(16), group: Uid(16)):
+    call("fchownat", AT_FDCWD, path, owner, group, AT_SYMLINK_NOFOLLOW)
+
+
+@syscall(name="fchown", when="uid16")
+def fchown16(t, fd: Fd, owner: Uid(16), group: Uid(16)):
+    call("fchown", fd, owner, group)
+
+
+@syscall(twins={"utimensat_time64": {"tsl": "timespec64"}})
+def utimensat(t, dirfd: DirFd, host_path: OptPath, times: Ptr, flags: AtFlags, *, tsl="timespec"):
     # NULL path: the file open on dirfd (futimens); NULL times: both now
     host_times = None
     if times:
-        ts = t.layouts.timespec
+        ts = getattr(t.layouts, tsl)
         utime = t.abi.const_map("FILE", "UTIME_")
         data = t.space.read(times, 2 * ts.size)
         packed = b""
@@ -234,11 +361,23 @@ def ftruncate(t, fd: Fd, length: Long):
         call("ftruncate", fd, length)
 
 
+@syscall
+def truncate64(t, path: Path, length: Off64):
+    with t.unlocked():
+        call("truncate", path, length)
+
+
+@syscall
+def ftruncate64(t, fd: Fd, length: Off64):
+    with t.unlocked():
+        call("ftruncate", fd, length)
+
+
 FallocMode = Flags("FILE", "FALLOC_FL_", zero="0")
 
 
 @syscall
-def fallocate(t, fd: Fd, mode: FallocMode, offset: Long, length: Long):
+def fallocate(t, fd: Fd, mode: FallocMode, offset: Off64, length: Off64):
     with t.unlocked():
         call("fallocate", fd, mode, offset, length)
 
@@ -249,12 +388,16 @@ def mknodat(t, dirfd: DirFd, path: LinkPath, mode: Mode, dev: UInt):
     call("mknodat", dirfd, path, mode, dev)
 
 
-def _statfs(t, buf, name, *args):
-    t.space.check(buf, t.layouts.statfs.size, PROT_WRITE)
+def _statfs(t, buf, name, *args, layout="statfs"):
+    layout = getattr(t.layouts, layout)
+    t.space.check(buf, layout.size, PROT_WRITE)
     out = ctypes.create_string_buffer(HOST_LAYOUTS.statfs.size)
     with t.unlocked():  # a network file system can take its time
         call(name, *args, out)
-    t.space.write(buf, hostcall.repack(HOST_LAYOUTS.statfs, t.layouts.statfs, out.raw))
+    values = HOST_LAYOUTS.statfs.unpack(out.raw)
+    if not layout.fits(**values):  # the kernel's put_compat_statfs: counts too big for 32 bits
+        raise GuestError(errno.EOVERFLOW)
+    t.space.write(buf, layout.pack(**values))
 
 
 @syscall
@@ -265,6 +408,23 @@ def statfs(t, path: Path, buf: OutBuf):
 @syscall
 def fstatfs(t, fd: Fd, buf: OutBuf):
     _statfs(t, buf, "fstatfs", fd)
+
+
+def _statfs64_size(t, size):
+    if size != t.layouts.statfs64.size:  # the kernel checks it against its own struct
+        raise GuestError(errno.EINVAL)
+
+
+@syscall
+def statfs64(t, path: Path, size: Size, buf: OutBuf):
+    _statfs64_size(t, size)
+    _statfs(t, buf, "statfs", path, layout="statfs64")
+
+
+@syscall
+def fstatfs64(t, fd: Fd, size: Size, buf: OutBuf):
+    _statfs64_size(t, size)
+    _statfs(t, buf, "fstatfs", fd, layout="statfs64")
 
 
 @syscall

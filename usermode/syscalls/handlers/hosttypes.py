@@ -10,6 +10,7 @@ socket objects parse addresses into tuples and lose what they cannot parse.
 import ctypes
 import errno
 import signal
+import struct
 
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
@@ -60,25 +61,33 @@ class Timeval(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long)]
 
 
-def read_timespec(t, addr):
-    """The guest's struct timespec at addr as a host one (None for NULL)."""
+def read_timespec(t, addr, layout="timespec"):
+    """The guest's struct timespec at addr as a host one (None for NULL); `layout`
+    is "timespec64" for the *_time64 calls of 32-bit ABIs."""
     if not addr:
         return None
-    layout = t.layouts.timespec
+    layout = getattr(t.layouts, layout)
     v = layout.unpack(t.space.read(addr, layout.size))
     return Timespec(v["tv_sec"], v["tv_nsec"])
 
 
-def write_timespec(t, addr, ts):
-    t.space.write(addr, t.layouts.timespec.pack(tv_sec=ts.tv_sec, tv_nsec=ts.tv_nsec))
+def write_timespec(t, addr, ts, layout="timespec"):
+    """A host timespec into the guest's struct; EOVERFLOW if the seconds do not fit
+    a 32-bit time_t (the kernel's answer for the old calls after 2038)."""
+    layout = getattr(t.layouts, layout)
+    try:
+        data = layout.pack(tv_sec=ts.tv_sec, tv_nsec=ts.tv_nsec)
+    except struct.error:
+        raise GuestError(errno.EOVERFLOW) from None
+    t.space.write(addr, data)
 
 
-def write_back_timespec(t, addr, ts):
+def write_back_timespec(t, addr, ts, layout="timespec"):
     """The kernel's write-back of the time left: a failure to write is ignored, as
     the kernel does (a timeout in read-only memory must not turn success into EFAULT)."""
     if addr and ts is not None:
         try:
-            write_timespec(t, addr, ts)
+            write_timespec(t, addr, ts, layout)
         except GuestError:
             pass
 

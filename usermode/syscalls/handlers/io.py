@@ -1,9 +1,11 @@
 """Reading and writing file descriptors: read/write and their vectored and
 positional forms, lseek, close. Guest descriptors are host descriptors."""
+import errno
 import os
 
+from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
-from ..argtypes import Enum, Fd, InBuf, Int, Long, OutBuf, Ptr, Size
+from ..argtypes import Enum, Fd, InBuf, Int, Long, Off64, OutBuf, Ptr, Size, SplitOff, UInt
 from ..registry import syscall
 from .hostcall import call, guest_address
 from .hosttypes import host_iovecs
@@ -31,14 +33,14 @@ def write(t, fd: Fd, buf: InBuf("count"), count: Size):
 
 
 @syscall
-def pread64(t, fd: Fd, buf: OutBuf, count: Size, offset: Long):
+def pread64(t, fd: Fd, buf: OutBuf, count: Size, offset: Off64):
     addr = guest_address(t, buf, count, PROT_WRITE)
     with t.unlocked():
         return call("pread64", fd, addr, count, offset)
 
 
 @syscall
-def pwrite64(t, fd: Fd, buf: InBuf("count"), count: Size, offset: Long):
+def pwrite64(t, fd: Fd, buf: InBuf("count"), count: Size, offset: Off64):
     addr = guest_address(t, buf, count, PROT_READ)
     with t.unlocked():
         return call("pwrite64", fd, addr, count, offset)
@@ -59,17 +61,17 @@ def writev(t, fd: Fd, iov: Ptr, iovcnt: Int):
 
 
 @syscall
-def preadv(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: Long):
+def preadv(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: SplitOff):
     vec = host_iovecs(t, iov, iovcnt, PROT_WRITE)
     with t.unlocked():
-        return call("preadv", fd, vec, iovcnt, offset & 0xFFFFFFFFFFFFFFFF, offset >> 64)
+        return call("preadv", fd, vec, iovcnt, offset, 0)
 
 
 @syscall
-def pwritev(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: Long):
+def pwritev(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: SplitOff):
     vec = host_iovecs(t, iov, iovcnt, PROT_READ)
     with t.unlocked():
-        return call("pwritev", fd, vec, iovcnt, offset & 0xFFFFFFFFFFFFFFFF, offset >> 64)
+        return call("pwritev", fd, vec, iovcnt, offset, 0)
 
 
 Whence = Enum("FILE", "SEEK_")
@@ -77,7 +79,19 @@ Whence = Enum("FILE", "SEEK_")
 
 @syscall
 def lseek(t, fd: Fd, offset: Long, whence: Whence):
-    return os.lseek(fd, offset, whence)
+    position = os.lseek(fd, offset, whence)
+    if position > t.abi.word_mask >> 1:  # a 32-bit off_t cannot say where we are (use _llseek)
+        raise GuestError(errno.EOVERFLOW)
+    return position
+
+
+@syscall
+def _llseek(t, fd: Fd, offset_high: UInt, offset_low: UInt, result: Ptr, whence: Whence):
+    """The 32-bit ABIs' 64-bit lseek: the offset in two words, the result through a pointer."""
+    t.space.check(result, 8, PROT_WRITE)
+    offset = (offset_high << 32) | offset_low
+    position = os.lseek(fd, offset - (1 << 64) if offset >> 63 else offset, whence)
+    t.space.write(result, t.abi.pack("q", position))
 
 
 @syscall

@@ -73,6 +73,25 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, o
     return space.map(start, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name)
 
 
+# mmap2: the offset in 4096-byte units whatever the page size (the 32-bit ABIs'
+# way past 4 GiB files), and the old mmap of i386, s390x and m68k, whose one
+# argument points to the six.
+MMAP2_UNIT = 4096
+
+
+@syscall
+def mmap2(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, pgoff: Size) -> RetPtr:
+    return mmap(t, addr, length, prot, flags, fd, pgoff * MMAP2_UNIT)
+
+
+@syscall(name="mmap", when="old_mmap")
+def old_mmap(t, args: Ptr) -> RetPtr:
+    abi = t.abi
+    addr, length, prot, flags, fd, offset = abi.unpack("6W", t.space.read(args, abi.size("6W")))
+    fd = fd - (1 << 32) if fd & 0x80000000 else fd & 0xFFFFFFFF
+    return mmap(t, addr, length, MmapProt.decoder(abi)(t, prot), MmapFlags.decoder(abi)(t, flags), fd, offset)
+
+
 def _fd_name(fd):
     try:
         return os.readlink(f"/proc/self/fd/{fd}")

@@ -52,14 +52,14 @@ class HostPollfd(ctypes.Structure):
     _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short), ("revents", ctypes.c_short)]
 
 
-@syscall
-def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size):
+@syscall(twins={"ppoll_time64": {"tsl": "timespec64"}})
+def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, tsl="timespec"):
     limit = _nofile_limit()
     if limit != resource.RLIM_INFINITY and nfds > limit:
         raise GuestError(errno.EINVAL)
     layout = t.layouts.pollfd
     view = t.space.view(fds, nfds * layout.size, PROT_READ | PROT_WRITE)
-    ts = read_timespec(t, tsp)
+    ts = read_timespec(t, tsp, tsl)
     mask = host_sigset(t, sigmask, sigsetsize)
     evmap = poll_events(t.abi)
     if evmap.identity and layout.struct.format == "<ihh":
@@ -68,7 +68,7 @@ def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size):
             with t.unlocked():
                 return call("ppoll", t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
         finally:
-            write_back_timespec(t, tsp, ts)
+            write_back_timespec(t, tsp, ts, tsl)
     host = (HostPollfd * nfds)()
     unpack = layout.struct.unpack_from
     for i in range(nfds):
@@ -79,7 +79,7 @@ def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size):
         with t.unlocked():
             n = call("ppoll", host, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
     finally:
-        write_back_timespec(t, tsp, ts)
+        write_back_timespec(t, tsp, ts, tsl)
     pack = layout.struct.pack_into
     for i in range(nfds):
         fd, events, _ = unpack(view, i * layout.size)
@@ -93,8 +93,8 @@ def _short(v):
 
 # ---- pselect6 ----------------------------------------------------------------
 
-@syscall
-def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr, sig: Ptr):
+@syscall(twins={"pselect6_time64": {"tsl": "timespec64"}})
+def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr, sig: Ptr, *, tsl="timespec"):
     if nfds < 0:
         raise GuestError(errno.EINVAL)
     # the kernel clamps nfds to its descriptor table; ours cannot be larger than the hard limit
@@ -110,18 +110,18 @@ def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr
             sets.append((addr, host_bits(bits_from_guest(abi, t.space.read(addr, glen)), nfds)))
         else:
             sets.append((0, None))
-    ts = read_timespec(t, tsp)
+    ts = read_timespec(t, tsp, tsl)
     mask_arg = None
     if sig:
         # struct { const sigset_t *ss; size_t ss_len; } in guest words
-        ss, ss_len = abi.unpack("QQ" if abi.bits == 64 else "II", t.space.read(sig, 2 * abi.word_bytes))
+        ss, ss_len = abi.unpack("WW", t.space.read(sig, abi.size("WW")))
         mask = host_sigset(t, ss, ss_len)
         mask_arg = (ctypes.c_ulong * 2)(address(mask) or 0, HOST_SIGSET_BYTES)
     try:
         with t.unlocked():
             n = call("pselect6", nfds, *[address(buf) for _, buf in sets], address(ts), address(mask_arg))
     finally:
-        write_back_timespec(t, tsp, ts)
+        write_back_timespec(t, tsp, ts, tsl)
     for addr, buf in sets:
         if addr:
             value = int.from_bytes(buf.raw, "little")
@@ -178,7 +178,8 @@ def epoll_pwait(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Int, sigmask:
 
 @syscall
 def epoll_pwait2(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Ptr, sigmask: Ptr, sigsetsize: Size):
-    ts = read_timespec(t, timeout)  # not written back: epoll_pwait2 leaves it alone
+    # struct __kernel_timespec on every ABI; not written back: epoll_pwait2 leaves it alone
+    ts = read_timespec(t, timeout, "timespec64")
     return _epoll_wait(t, epfd, events, maxevents, address(ts), sigmask, sigsetsize, "epoll_pwait2")
 
 

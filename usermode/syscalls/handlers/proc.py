@@ -6,6 +6,7 @@ import resource
 from ...errors import GuestError
 from ..argtypes import Enum, Int, Ptr
 from ..registry import syscall
+from .fs import OVERFLOW_ID
 
 RLIM_INFINITY_GUEST = (1 << 64) - 1  # struct rlimit64 is two u64 on every ABI
 
@@ -35,24 +36,34 @@ def gettid(t):
     return t.tid
 
 
-@syscall
-def getuid(t):
-    return os.getuid()
+@syscall(twins={"getuid32": {}})
+def getuid(t, *, bits=32):
+    return id_for(os.getuid(), bits)
 
 
-@syscall
-def geteuid(t):
-    return os.geteuid()
+@syscall(twins={"geteuid32": {}})
+def geteuid(t, *, bits=32):
+    return id_for(os.geteuid(), bits)
 
 
-@syscall
-def getgid(t):
-    return os.getgid()
+@syscall(twins={"getgid32": {}})
+def getgid(t, *, bits=32):
+    return id_for(os.getgid(), bits)
 
 
-@syscall
-def getegid(t):
-    return os.getegid()
+@syscall(twins={"getegid32": {}})
+def getegid(t, *, bits=32):
+    return id_for(os.getegid(), bits)
+
+
+def id_for(value, bits):
+    """An id as a 16-bit call returns it: the overflow id when it does not fit (high2lowuid)."""
+    return value if bits == 32 or value <= 0xFFFF else OVERFLOW_ID
+
+
+# ABIs with the uid16 quirk: the plain calls are the 16-bit ones
+for _fn in (getuid, geteuid, getgid, getegid):
+    syscall(_fn, name=_fn.__name__, when="uid16", bound={"bits": 16})
 
 
 @syscall
@@ -98,14 +109,36 @@ def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
                                                for v in previous]))
 
 
-@syscall
+def _rlimit_to_guest(layout, value):
+    """A host limit for a guest struct rlimit of longs: what does not fit is infinity
+    (the kernel's compat getrlimit), as is the host's own infinity."""
+    top = layout.limits["rlim_cur"][1]
+    return top if value == resource.RLIM_INFINITY or value > top else value
+
+
+@syscall(twins={"ugetrlimit": {}})
 def getrlimit(t, res: Resource, old: Ptr):
-    return prlimit64(t, 0, res, 0, old)
+    layout = t.layouts.rlimit
+    t.space.check(old, layout.size, 2)
+    host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    try:
+        cur, mx = resource.getrlimit(host_res)
+    except ValueError:
+        raise GuestError(errno.EINVAL) from None
+    t.space.write(old, layout.pack(rlim_cur=_rlimit_to_guest(layout, cur), rlim_max=_rlimit_to_guest(layout, mx)))
 
 
 @syscall
 def setrlimit(t, res: Resource, new: Ptr):
-    return prlimit64(t, 0, res, new, 0)
+    layout = t.layouts.rlimit
+    values = layout.unpack(t.space.read(new, layout.size))
+    top = layout.limits["rlim_cur"][1]
+    limits = tuple(resource.RLIM_INFINITY if values[f] == top else values[f] for f in ("rlim_cur", "rlim_max"))
+    host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    try:
+        resource.setrlimit(host_res, limits)
+    except ValueError:
+        raise GuestError(errno.EINVAL) from None
 
 
 @syscall

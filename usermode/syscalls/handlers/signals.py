@@ -14,6 +14,7 @@ import time
 from ...errors import GuestError
 from ...signals import numbers
 from ...signals.delivery import Action, SigInfo
+from ...signals.frames import pack_sigset, unpack_sigset
 from ..argtypes import Arg, Int, Ptr, Size
 from ..registry import KEEP_REGISTERS, syscall
 from .hostcall import call
@@ -25,7 +26,7 @@ class GuestSignal(Int):
 
     def show(self, t, raw, args):
         value = raw & 0xFFFFFFFF
-        return numbers.name(t.abi, value) if 1 <= value <= numbers.NSIG else str(value)
+        return numbers.name(t.abi, value) if 1 <= value <= t.abi.nsig else str(value)
 
 
 class SigHow(Arg):
@@ -35,25 +36,21 @@ class SigHow(Arg):
 
 
 def _sigset_size(t, size):
-    if size != t.abi.tables.KSIGNAL["_NSIG"] // 8:
+    if size != t.abi.sigset_bytes:
         raise GuestError(errno.EINVAL)
 
 
 def _read_set(t, addr):
-    return int.from_bytes(t.space.read(addr, 8), t.abi.endian)
+    return unpack_sigset(t.abi, t.space.read(addr, t.abi.sigset_bytes))
 
 
 def _write_set(t, addr, mask):
-    t.space.write(addr, mask.to_bytes(8, t.abi.endian))
+    t.space.write(addr, pack_sigset(t.abi, mask))
 
 
-def _check_sig(sig):
-    if not 1 <= sig <= numbers.NSIG:
+def _check_sig(t, sig):
+    if not 1 <= sig <= t.abi.nsig:
         raise GuestError(errno.EINVAL)
-
-
-def _has_restorer(t):
-    return "SA_RESTORER" in t.abi.tables.KSIGNAL
 
 
 # ---- dispositions -------------------------------------------------------------------
@@ -61,24 +58,20 @@ def _has_restorer(t):
 @syscall
 def rt_sigaction(t, sig: GuestSignal, act: Ptr, oact: Ptr, sigsetsize: Size):
     _sigset_size(t, sigsetsize)
-    _check_sig(sig)
+    _check_sig(t, sig)
     shared = t.process.signals
-    fmt = "QQQQ" if _has_restorer(t) else "QQQ"  # struct sigaction: restorer only where the kernel has one
-    size = 8 * len(fmt)
+    layout = t.layouts.sigaction  # the kernel's struct sigaction: the restorer only where it has one
     new = None
     if act:
-        fields = t.abi.unpack(fmt, t.space.read(act, size))
-        if _has_restorer(t):
-            new = Action(fields[0], fields[1] & 0xFFFFFFFF, fields[2], fields[3])
-        else:
-            new = Action(fields[0], fields[1] & 0xFFFFFFFF, 0, fields[2])
+        fields = layout.unpack(t.space.read(act, layout.size))
+        new = Action(fields["handler"], fields["flags"] & 0xFFFFFFFF, fields.get("restorer", 0),
+                     unpack_sigset(t.abi, fields["mask"]))
         if sig in (shared.number("SIGKILL"), shared.number("SIGSTOP")):
             raise GuestError(errno.EINVAL)
     if oact:
         old = shared.actions[sig]
-        values = (old.handler, old.flags, old.restorer, old.mask) if _has_restorer(t) else \
-            (old.handler, old.flags, old.mask)
-        t.space.write(oact, t.abi.pack(fmt, *values))
+        t.space.write(oact, layout.pack(handler=old.handler, flags=old.flags, restorer=old.restorer,
+                                        mask=pack_sigset(t.abi, old.mask)))
     if new is not None:
         shared.set_action(sig, new)
 
@@ -109,7 +102,7 @@ def rt_sigprocmask(t, how: SigHow, nset: Ptr, oset: Ptr, sigsetsize: Size):
 
 @syscall
 def rt_sigpending(t, uset: Ptr, sigsetsize: Size):
-    if sigsetsize > 8:
+    if sigsetsize > t.abi.sigset_bytes:
         raise GuestError(errno.EINVAL)
     sigs = t.signals
     with sigs.shared.mutex:
@@ -149,12 +142,12 @@ def rt_sigsuspend(t, uset: Ptr, sigsetsize: Size):
     raise GuestError(errno.EINTR)
 
 
-@syscall
-def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size):
+@syscall(twins={"rt_sigtimedwait_time64": {"ts": "timespec64"}})
+def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size, *, ts="timespec"):
     _sigset_size(t, sigsetsize)
     sigs = t.signals
     wanted = _read_set(t, uset)
-    ts = read_timespec(t, uts)
+    ts = read_timespec(t, uts, ts)
     deadline = None if ts is None else time.monotonic() + ts.tv_sec + ts.tv_nsec / 1e9
     while True:
         taken = _take_from(sigs, wanted)
@@ -202,11 +195,13 @@ def sigaltstack(t, uss: Ptr, uoss: Ptr):
     sigs = t.signals
     flags = t.abi.tables.SIGNAL_FLAGS
     sp = t.uc.reg_read(t.arch.REG_SP)
+    layout = t.layouts.stack_t
     if uoss:
         ss_sp, ss_flags, ss_size = sigs.altstack
-        t.space.write(uoss, t.abi.pack("QiiQ", ss_sp, sigs.altstack_flags(sp), 0, ss_size))
+        t.space.write(uoss, layout.pack(ss_sp=ss_sp, ss_flags=sigs.altstack_flags(sp), ss_size=ss_size))
     if uss:
-        ss_sp, ss_flags, _, ss_size = t.abi.unpack("QiiQ", t.space.read(uss, 24))
+        given = layout.unpack(t.space.read(uss, layout.size))
+        ss_sp, ss_flags, ss_size = given["ss_sp"], given["ss_flags"], given["ss_size"]
         if sigs.altstack_flags(sp) == flags["SS_ONSTACK"]:
             raise GuestError(errno.EPERM)
         if ss_flags & ~(flags["SS_DISABLE"] | flags["SS_ONSTACK"] | flags.get("SS_AUTODISARM", 0)):
@@ -225,6 +220,14 @@ def rt_sigreturn(t):
     return KEEP_REGISTERS
 
 
+@syscall
+def sigreturn(t):
+    """The return from a handler without SA_SIGINFO, on ABIs whose kernel builds
+    the old sigframe for those (arm, i386, mips o32, ppc, s390x, m68k)."""
+    t.defer(lambda: t.signals.sigreturn(rt=False))
+    return KEEP_REGISTERS
+
+
 # ---- sending ------------------------------------------------------------------------------
 
 def _host_signal(t, sig):
@@ -240,7 +243,7 @@ def _user_info(sig, code=0):
 
 @syscall
 def kill(t, pid: Int, sig: GuestSignal):
-    if sig and not 1 <= sig <= numbers.NSIG:
+    if sig and not 1 <= sig <= t.abi.nsig:
         raise GuestError(errno.EINVAL)
     if pid == os.getpid():
         if sig:
@@ -251,7 +254,7 @@ def kill(t, pid: Int, sig: GuestSignal):
 
 @syscall
 def tgkill(t, tgid: Int, tid: Int, sig: GuestSignal):
-    if tgid <= 0 or tid <= 0 or (sig and not 1 <= sig <= numbers.NSIG):
+    if tgid <= 0 or tid <= 0 or (sig and not 1 <= sig <= t.abi.nsig):
         raise GuestError(errno.EINVAL)
     if tgid == os.getpid():
         target = t.process.threads.get(tid)
@@ -265,7 +268,7 @@ def tgkill(t, tgid: Int, tid: Int, sig: GuestSignal):
 
 @syscall
 def tkill(t, tid: Int, sig: GuestSignal):
-    if tid <= 0 or (sig and not 1 <= sig <= numbers.NSIG):
+    if tid <= 0 or (sig and not 1 <= sig <= t.abi.nsig):
         raise GuestError(errno.EINVAL)
     target = t.process.threads.get(tid)
     if target is None:
@@ -285,7 +288,7 @@ def _queued_info(t, sig, uinfo):
 
 @syscall
 def rt_sigqueueinfo(t, pid: Int, sig: GuestSignal, uinfo: Ptr):
-    _check_sig(sig)
+    _check_sig(t, sig)
     info = _queued_info(t, sig, uinfo)
     if pid == os.getpid():
         t.process.signals.post(sig, info)
@@ -296,7 +299,7 @@ def rt_sigqueueinfo(t, pid: Int, sig: GuestSignal, uinfo: Ptr):
 
 @syscall
 def rt_tgsigqueueinfo(t, tgid: Int, tid: Int, sig: GuestSignal, uinfo: Ptr):
-    _check_sig(sig)
+    _check_sig(t, sig)
     info = _queued_info(t, sig, uinfo)
     if tgid == os.getpid():
         target = t.process.threads.get(tid)

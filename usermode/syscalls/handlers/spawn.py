@@ -44,7 +44,7 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     if newsp:
         t.uc.reg_write(arch.REG_SP, newsp)
     if flags & c["CLONE_SETTLS"]:
-        t.uc.reg_write(arch.REG_TLS, tls)
+        arch.set_thread_pointer(t.uc, t, tls)
     if flags & c["CLONE_CHILD_SETTID"]:
         t.space.write(ctid, t.abi.pack("i", t.tid))
     if flags & c["CLONE_CHILD_CLEARTID"]:
@@ -60,9 +60,8 @@ def _strings(t, addr):
     if not addr:
         return out
     wb = t.abi.word_bytes
-    word = "Q" if wb == 8 else "I"
     while True:
-        ptr = t.abi.unpack(word, t.space.read(addr + wb * len(out), wb))[0]
+        ptr = t.abi.unpack("W", t.space.read(addr + wb * len(out), wb))[0]
         if not ptr:
             return out
         out.append(t.space.cstring(ptr, 128 * 1024))

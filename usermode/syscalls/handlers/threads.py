@@ -44,9 +44,20 @@ def _const(t, name):
 
 # ---- clone ----------------------------------------------------------------------
 
-# The generic argument order (riscv, aarch64, arm, i386, mips...): CLONE_BACKWARDS.
+# The order of most ABIs (riscv, aarch64, arm, mips, ppc, m68k: the kernel's
+# CONFIG_CLONE_BACKWARDS), and the two others, chosen by the ABI's quirk.
 @syscall
 def clone(t, flags: CloneFlags, newsp: Ptr, ptid: Ptr, tls: Ptr, ctid: Ptr):
+    return do_clone(t, flags & 0xFFFFFFFF, newsp, ptid, tls, ctid)
+
+
+@syscall(name="clone", when="clone_tls_last")
+def clone_tls_last(t, flags: CloneFlags, newsp: Ptr, ptid: Ptr, ctid: Ptr, tls: Ptr):
+    return do_clone(t, flags & 0xFFFFFFFF, newsp, ptid, tls, ctid)
+
+
+@syscall(name="clone", when="clone_backwards2")
+def clone_backwards2(t, newsp: Ptr, flags: CloneFlags, ptid: Ptr, ctid: Ptr, tls: Ptr):
     return do_clone(t, flags & 0xFFFFFFFF, newsp, ptid, tls, ctid)
 
 
@@ -85,11 +96,13 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
     process.enable_async_stops()  # before the child's CPU exists, so it is born with its switch
     child = GuestThread(process, parent=t)
     child.copy_cpu_from(t)
-    child.uc.reg_write(arch.RETURN_REG, 0)
+    child.uc.reg_write(arch.CONVENTION.result, 0)
+    if arch.CONVENTION.flag_register is not None:
+        child.uc.reg_write(arch.CONVENTION.flag_register, 0)  # MIPS' a3: success
     if newsp:
         child.uc.reg_write(arch.REG_SP, newsp)
     if flags & c["CLONE_SETTLS"]:
-        child.uc.reg_write(arch.REG_TLS, tls)
+        arch.set_thread_pointer(child.uc, child, tls)
     if flags & c["CLONE_CHILD_CLEARTID"]:
         child.clear_child_tid = ctid
     started = threading.Event()
@@ -117,14 +130,14 @@ _WAITS = ("FUTEX_WAIT", "FUTEX_WAIT_BITSET", "FUTEX_LOCK_PI", "FUTEX_LOCK_PI2", 
 _VAL2 = ("FUTEX_REQUEUE", "FUTEX_CMP_REQUEUE", "FUTEX_WAKE_OP", "FUTEX_CMP_REQUEUE_PI")
 
 
-@syscall
-def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3: UInt):
+@syscall(twins={"futex_time64": {"tsl": "timespec64"}})
+def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3: UInt, *, tsl="timespec"):
     c = t.abi.tables.PROC
     cmd = op & ~(c["FUTEX_PRIVATE_FLAG"] | c["FUTEX_CLOCK_REALTIME"])
     haddr = host_address(t, uaddr)
     names = {c[n] for n in _WAITS if n in c}
     if cmd in names:
-        ts = read_timespec(t, timeout)
+        ts = read_timespec(t, timeout, tsl)
         second = host_address(t, uaddr2) if uaddr2 and c.get("FUTEX_WAIT_REQUEUE_PI") == cmd else None
         with t.unlocked():
             return call("futex", haddr, op, val, address(ts), second, val3)
@@ -138,9 +151,8 @@ def get_robust_list(t, pid: Int, head_ptr: Ptr, len_ptr: Ptr):
     target = t if pid in (0, t.tid) else t.process.threads.get(pid)
     if target is None:
         raise GuestError(errno.ESRCH)
-    word = "Q" if t.abi.word_bytes == 8 else "I"
-    t.space.write(head_ptr, t.abi.pack(word, target.robust_list))
-    t.space.write(len_ptr, t.abi.pack(word, 3 * t.abi.word_bytes))
+    t.space.write(head_ptr, t.abi.pack("W", target.robust_list))
+    t.space.write(len_ptr, t.abi.pack("W", 3 * t.abi.word_bytes))
 
 
 # ---- membarrier -------------------------------------------------------------------

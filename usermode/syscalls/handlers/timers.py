@@ -19,6 +19,7 @@ import select
 from ...errors import GuestError
 from ...memory.space import PROT_WRITE
 from ...signals import numbers
+from ...signals.frames import unpack_sigset
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size
 from ..registry import syscall
 from .hostcall import call
@@ -29,38 +30,45 @@ TfdFlags = Flags("TIME", "TFD_")
 SfdFlags = Flags("POLL", "SFD_")
 
 
-def _read_longs(t, addr, n):
+# itimerval and itimerspec are both two pairs of longs (itimerspec64: of 64-bit
+# integers, for the *_time64 calls of 32-bit ABIs): one layout per width serves both.
+_FIELDS = ("it_interval_sec", "it_interval_nsec", "it_value_sec", "it_value_nsec")
+
+
+def _read_timer(t, addr, layout):
     if not addr:
         return None
-    wb = t.abi.word_bytes
-    return list(t.abi.unpack(("q" if wb == 8 else "i") * n, t.space.read(addr, n * wb)))
+    layout = getattr(t.layouts, layout)
+    values = layout.unpack(t.space.read(addr, layout.size))
+    return [values[f] for f in _FIELDS]
 
 
-def _write_longs(t, addr, values):
+def _write_timer(t, addr, values, layout):
     if addr:
-        wb = t.abi.word_bytes
-        t.space.write(addr, t.abi.pack(("q" if wb == 8 else "i") * len(values), *values))
+        layout = getattr(t.layouts, layout)
+        if not layout.fits(**dict(zip(_FIELDS, values))):
+            raise GuestError(errno.EOVERFLOW)
+        t.space.write(addr, layout.pack(**dict(zip(_FIELDS, values))))
 
 
 def _host_longs(values):
     return (ctypes.c_long * len(values))(*values)
 
 
-def _settime(t, name, args, new, old):
-    """The host's set-a-timer call `name`(*args, new, old) on a guest itimerval/itimerspec
-    (two pairs of longs: the same fields for both, as every ABI lays them out)."""
-    value = _read_longs(t, new, 4)
+def _settime(t, name, args, new, old, layout="itimerspec"):
+    """The host's set-a-timer call `name`(*args, new, old) on a guest itimerval/itimerspec."""
+    value = _read_timer(t, new, layout)
     if value is None:
         raise GuestError(errno.EFAULT)
     prev = _host_longs([0] * 4)
     call(name, *args, _host_longs(value), prev)
-    _write_longs(t, old, list(prev))
+    _write_timer(t, old, list(prev), layout)
 
 
-def _gettime(t, name, arg, cur):
+def _gettime(t, name, arg, cur, layout="itimerspec"):
     out = _host_longs([0] * 4)
     call(name, arg, out)
-    _write_longs(t, cur, list(out))
+    _write_timer(t, cur, list(out), layout)
 
 
 # ---- interval timers ---------------------------------------------------------------
@@ -88,7 +96,7 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
         # struct sigevent: sigval (a word), signo, notify, then the thread id
         wb = t.abi.word_bytes
         data = t.space.read(sevp, 64)
-        value = t.abi.unpack("Q" if wb == 8 else "I", data)[0]
+        value = t.abi.unpack("W", data)[0]
         signo, notify, tid = t.abi.unpack("iii", data[wb:])
         host_signo = 0
         if notify != SIGEV_NONE:
@@ -103,14 +111,14 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
     t.space.write(timerid, t.abi.pack("i", out.value))
 
 
-@syscall
-def timer_settime(t, timerid: Int, flags: TimerFlags, new: Ptr, old: Ptr):
-    _settime(t, "timer_settime", (timerid, flags), new, old)
+@syscall(twins={"timer_settime64": {"layout": "itimerspec64"}})
+def timer_settime(t, timerid: Int, flags: TimerFlags, new: Ptr, old: Ptr, *, layout="itimerspec"):
+    _settime(t, "timer_settime", (timerid, flags), new, old, layout)
 
 
-@syscall
-def timer_gettime(t, timerid: Int, cur: Ptr):
-    _gettime(t, "timer_gettime", timerid, cur)
+@syscall(twins={"timer_gettime64": {"layout": "itimerspec64"}})
+def timer_gettime(t, timerid: Int, cur: Ptr, *, layout="itimerspec"):
+    _gettime(t, "timer_gettime", timerid, cur, layout)
 
 
 @syscall
@@ -130,14 +138,14 @@ def timerfd_create(t, clock: Int, flags: TfdFlags) -> Fd:
     return call("timerfd_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), flags)
 
 
-@syscall
-def timerfd_settime(t, fd: Fd, flags: Int, new: Ptr, old: Ptr):
-    _settime(t, "timerfd_settime", (fd, flags), new, old)
+@syscall(twins={"timerfd_settime64": {"layout": "itimerspec64"}})
+def timerfd_settime(t, fd: Fd, flags: Int, new: Ptr, old: Ptr, *, layout="itimerspec"):
+    _settime(t, "timerfd_settime", (fd, flags), new, old, layout)
 
 
-@syscall
-def timerfd_gettime(t, fd: Fd, cur: Ptr):
-    _gettime(t, "timerfd_gettime", fd, cur)
+@syscall(twins={"timerfd_gettime64": {"layout": "itimerspec64"}})
+def timerfd_gettime(t, fd: Fd, cur: Ptr, *, layout="itimerspec"):
+    _gettime(t, "timerfd_gettime", fd, cur, layout)
 
 
 # ---- signalfd -------------------------------------------------------------------------------
@@ -206,9 +214,9 @@ class SignalFd:
 
 @syscall
 def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: SfdFlags) -> Fd:
-    if sizemask != 8:
+    if sizemask != t.abi.sigset_bytes:
         raise GuestError(errno.EINVAL)
-    guest_mask = int.from_bytes(t.space.read(mask, 8), t.abi.endian)
+    guest_mask = unpack_sigset(t.abi, t.space.read(mask, sizemask))
     guest_mask &= ~(numbers.bit(t.process.signals.number("SIGKILL")) | numbers.bit(t.process.signals.number("SIGSTOP")))
     process = t.process
     if fd != -1:
