@@ -18,7 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST = os.path.join(HERE, "guest")
 BUILD = os.path.join(HERE, ".build")
 
-ARCHES = {name: cpu.cross_tools(name) for name in cpu.ARCH_NAMES}
+# Every architecture, or those PYQEMU_TEST_ARCHES names (comma separated): for a
+# developer working on one, never for CI.
+_ONLY = [a for a in os.environ.get("PYQEMU_TEST_ARCHES", "").split(",") if a]
+ARCHES = {name: cpu.cross_tools(name) for name in cpu.ARCH_NAMES if not _ONLY or name in _ONLY}
 
 # How each link mode is asked of gcc. Debian 12's riscv64 glibc has no rcrt1.o,
 # so glibc programs cannot be static-pie there; tests/guest/freestanding.c covers
@@ -44,8 +47,10 @@ def pyqemu_command(arch=None):
 
 
 def build(arch, source, mode="static", flags=(), output=None):
-    """Compile tests/guest/<source> for arch; return the program's path."""
-    cc = ARCHES[arch]["cc"]
+    """Compile tests/guest/<source> for arch (any architecture pyqemu has, not only
+    those under test); return the program's path."""
+    tools = cpu.cross_tools(arch)
+    cc = tools["cc"]
     if shutil.which(cc) is None:
         pytest.fail(f"cross compiler {cc} missing: .ci/run installs it")
     src = os.path.join(GUEST, source)
@@ -54,7 +59,8 @@ def build(arch, source, mode="static", flags=(), output=None):
     os.makedirs(BUILD, exist_ok=True)
     out = output or os.path.join(BUILD, f"{os.path.splitext(source)[0]}-{arch}-{mode}-{key}")
     if not os.path.exists(out):
-        cmd = [cc, "-O2", "-g", "-Wall", "-o", f"{out}.{os.getpid()}.tmp", src] + MODES[mode] + list(flags)
+        cmd = [cc, *tools["cc_flags"], "-O2", "-g", "-Wall", "-o", f"{out}.{os.getpid()}.tmp", src] + \
+            MODES[mode] + list(flags)
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode:
             pytest.fail(f"building {source} for {arch} ({mode}) failed:\n{res.stderr}")

@@ -1,0 +1,349 @@
+"""32-bit Arm, EABI (armhf and armel: one kernel ABI, hard- or soft-float userlands)."""
+from ..abi import Abi
+from ..errors import GuestError
+from ..signals import frames
+from ..syscalls.argtypes import Ptr
+from ..syscalls.convention import Convention
+from ..syscalls.registry import KEEP_REGISTERS, arch_syscall
+from ..uclib import constants
+
+A = constants("arm_const")
+_UC = constants("unicorn_const")
+
+NAME = "arm"
+TRIPLE = "arm-linux-gnueabihf"
+DEBIAN_ARCH = "armhf"
+DEBIAN_ROOTFS = True
+ALIASES = ("armhf", "armel", "armv7l")
+GO_ENV = {"GOARCH": "arm", "GOARM": "7"}
+ABI = Abi("arm", 32, "little",
+          layouts={"stat": "legacy32", "stat64": "legacy", "statfs64": "eabi"},
+          quirks=("time32", "uid16"))
+ELF_MACHINE = 40  # EM_ARM
+ELF_CLASS = 32
+UNAME_MACHINE = "armv7l"
+INTERPRETERS = ("/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3")
+# User space ends where the kernel's vectors page begins; the reservation covers that
+# page too, for the kuser helpers (start_mappings).
+TASK_SIZE = 0xFFFF0000
+ADDRESS_SPACE_SIZE = 1 << 32
+# Measured: flushing Unicorn's TLB where the stop switch stopped a Thumb thread (a
+# block start) corrupts what follows (ld.so, 5 of 20 runs with 0.5 ms ticks died or
+# misread its auxv); flushing inside a syscall hook, 0 of 20. The warm-up flushes
+# at syscalls instead (threads/tlb.py).
+TLB_FLUSH_AT_STOPS = False
+
+UC_ARCH, UC_MODE = _UC.UC_ARCH_ARM, _UC.UC_MODE_ARM
+# "max" is what qemu-arm runs by default: a Cortex-A15 with the ARMv8 AArch32 additions
+# (CRC32, AES, SHA); the others are real cores for programs that must not see those.
+CPU_MODELS = {
+    "max": A.UC_CPU_ARM_MAX,
+    "cortex-a15": A.UC_CPU_ARM_CORTEX_A15,
+    "cortex-a9": A.UC_CPU_ARM_CORTEX_A9,
+    "cortex-a8": A.UC_CPU_ARM_CORTEX_A8,
+    "cortex-a7": A.UC_CPU_ARM_CORTEX_A7,
+    "arm1176": A.UC_CPU_ARM_1176,
+}
+DEFAULT_CPU = "max"
+CS_ARCH, CS_MODE = 0, 0  # capstone: CS_ARCH_ARM, ARM mode (Thumb: cs_mode())
+
+REG_PC, REG_SP, REG_TLS = A.UC_ARM_REG_PC, A.UC_ARM_REG_SP, A.UC_ARM_REG_C13_C0_3
+# env->regs[16] holds r0..r15; the PC (r15) is left out: a write through Unicorn
+# changes more than the slot (the Thumb bit), and no syscall needs it.
+GPR_IDS = tuple(A.UC_ARM_REG_R0 + i for i in range(13)) + (A.UC_ARM_REG_SP, A.UC_ARM_REG_LR)
+GPR_SLOT_BYTES = 4
+_CPSR_T = 1 << 5
+
+
+def _svc_size(uc):
+    """svc is 4 bytes in ARM code, 2 in Thumb: a restarted call goes back that far."""
+    return 2 if uc.reg_read(A.UC_ARM_REG_CPSR) & _CPSR_T else 4
+
+
+# Measured: svc arrives as intno 2 (EXCP_SWI) with the PC past it, in ARM and Thumb code.
+CONVENTION = Convention(
+    number=A.UC_ARM_REG_R7, result=A.UC_ARM_REG_R0, intno=2, insn_size=_svc_size, pairs="aligned",
+    args=(A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3, A.UC_ARM_REG_R4,
+          A.UC_ARM_REG_R5, A.UC_ARM_REG_R6))
+# EXCP_UDEF (an undefined instruction, udf), EXCP_BKPT (bkpt)
+EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint")}
+FAULT_PC_ADJUST = 0
+PLATFORM = "v7l"
+MINSIGSTKSZ = None  # the arm kernel sets no AT_MINSIGSTKSZ
+
+
+def resume_address(uc):
+    """emu_start's address: the PC with bit 0 set in Thumb state (Unicorn's ARM
+    emu_start takes the instruction set from bit 0, as a BX would)."""
+    return uc.reg_read(A.UC_ARM_REG_PC) | (1 if uc.reg_read(A.UC_ARM_REG_CPSR) & _CPSR_T else 0)
+
+
+def set_resume_address(uc, pc):
+    """Move the PC, staying in the current instruction set."""
+    uc.reg_write(A.UC_ARM_REG_PC, (pc & ~1) | (1 if uc.reg_read(A.UC_ARM_REG_CPSR) & _CPSR_T else 0))
+
+
+def cs_mode(uc):
+    return 16 if uc.reg_read(A.UC_ARM_REG_CPSR) & _CPSR_T else 0  # CS_MODE_THUMB
+
+
+def prepare(uc):
+    # 4 KiB pages as the kernel's (Unicorn's ARM default is 1 KiB), before first use
+    uc.ctl_set_page_size(4096)
+    # VFP and NEON are off at reset: FPEXC.EN switches them on (CPACR needs no change:
+    # measured, ARCHES.md)
+    uc.reg_write(A.UC_ARM_REG_FPEXC, 0x40000000)
+
+
+def check_elf(elf):
+    """Only EABI version 5 programs: the old ABI (OABI) has other syscalls and layouts."""
+    version = elf.flags >> 24
+    if version != 5:
+        return (f"an ARM {'OABI' if version == 0 else f'EABI version {version}'} program; "
+                "pyqemu-arm runs EABI version 5 programs (every Debian arm port since 2007)")
+    return None
+
+
+# ---- AT_HWCAP, /proc/cpuinfo --------------------------------------------------------
+# The kernel's HWCAP bits (arch/arm/include/uapi/asm/hwcap.h) and how it derives them
+# from the CPU (arch/arm/kernel/setup.c, vfp/vfpmodule.c). Unicorn does not expose
+# MVFR0/1 (the VFP feature registers), so the VFP/NEON part is the model's, as QEMU
+# defines the model; divide, LPAE and the crypto extensions come from ID registers.
+_HWCAP = {name: 1 << i for i, name in enumerate(
+    "swp half thumb 26bit fastmult fpa vfp edsp java iwmmxt crunch thumbee neon vfpv3 vfpv3d16 "
+    "tls vfpv4 idiva idivt vfpd32 lpae evtstrm".split())}
+_HWCAP2 = {name: 1 << i for i, name in enumerate("aes pmull sha1 sha2 crc32".split())}
+_VFP = {
+    A.UC_CPU_ARM_MAX: "vfp vfpv3 vfpv4 neon vfpd32",
+    A.UC_CPU_ARM_CORTEX_A15: "vfp vfpv3 vfpv4 neon vfpd32",
+    A.UC_CPU_ARM_CORTEX_A9: "vfp vfpv3 neon vfpd32",
+    A.UC_CPU_ARM_CORTEX_A8: "vfp vfpv3 neon vfpd32",
+    A.UC_CPU_ARM_CORTEX_A7: "vfp vfpv3 vfpv4 neon vfpd32",
+    A.UC_CPU_ARM_1176: "vfp",
+}
+
+
+def _id_reg(uc, crm, opc2):
+    """An ID register of cp15 c0 (mrc p15, 0, rX, c0, crm, opc2)."""
+    return uc.reg_read(A.UC_ARM_REG_CP_REG, (15, 0, 0, 0, crm, 0, opc2))
+
+
+def hwcaps(uc):
+    caps = {"swp", "half", "thumb", "fastmult", "edsp", "tls"}
+    caps.update(_VFP.get(uc.ctl_get_cpu_model(), "vfp").split())
+    isar0, isar5, mmfr0 = _id_reg(uc, 2, 0), _id_reg(uc, 2, 5), _id_reg(uc, 1, 4)
+    divide = (isar0 >> 24) & 0xF
+    if divide >= 1:
+        caps.add("idivt")
+    if divide >= 2:
+        caps.add("idiva")
+    if (mmfr0 & 0xF) >= 5:
+        caps.add("lpae")
+    caps2 = set()
+    aes, sha1, sha2, crc32 = (isar5 >> 4) & 0xF, (isar5 >> 8) & 0xF, (isar5 >> 12) & 0xF, (isar5 >> 16) & 0xF
+    if aes >= 1:
+        caps2.add("aes")
+    if aes >= 2:
+        caps2.add("pmull")
+    if sha1:
+        caps2.add("sha1")
+    if sha2:
+        caps2.add("sha2")
+    if crc32:
+        caps2.add("crc32")
+    return sum(_HWCAP[c] for c in caps), sum(_HWCAP2[c] for c in caps2)
+
+
+def cpuinfo(hwcap, hwcap2, ncpus):
+    """/proc/cpuinfo as an armv7 kernel words it, for the features the guest is told about."""
+    names = [n for n, bit in _HWCAP.items() if hwcap & bit] + [n for n, bit in _HWCAP2.items() if hwcap2 & bit]
+    block = ("model name\t: ARMv7 Processor rev 1 (v7l)\nBogoMIPS\t: 100.00\n"
+             f"Features\t: {' '.join(names)}\n"
+             "CPU implementer\t: 0x41\nCPU architecture: 7\nCPU variant\t: 0x2\n"
+             "CPU part\t: 0xc0f\nCPU revision\t: 1\n\n")
+    return "".join(f"processor\t: {i}\n" + block for i in range(ncpus)) + \
+        "Hardware\t: pyqemu\nRevision\t: 0000\nSerial\t\t: 0000000000000000\n"
+
+
+def emulate_trapped(uc, insn):
+    return False
+
+
+def undecodable(insn):
+    return "SIGILL"
+
+
+# ---- the kuser helpers (arch/arm/kernel/entry-armv.S) ------------------------------
+# The kernel maps a page at 0xffff0000 whose last 160 bytes are small functions that
+# old or soft-float programs (Debian armel's glibc among them) call instead of
+# ldrex/strex or the TLS register: cmpxchg64 at 0xffff0f60, memory_barrier at
+# 0xffff0fa0, cmpxchg at 0xffff0fc0, get_tls at 0xffff0fe0, and the number of helpers
+# at 0xffff0ffc. ARMv7 versions, assembled from the kernel's sources' logic.
+KUSER_PAGE = 0xFFFF0000
+_KUSER_CODE = {
+    0xF60: (0xE92D00F0, 0xE1C040D0, 0xE1C160D0, 0xF57FF05B,  # push {r4-r7}; ldrd old; ldrd new; dmb
+            0xE1B20F9F, 0xE0303004, 0x00313005, 0x01A23F96,  # 1: ldrexd; eors; eorseq; strexdeq
+            0x03330001, 0x0AFFFFF9, 0xF57FF05B, 0xE2730000,  # teqeq r3, #1; beq 1b; dmb; rsbs r0, r3, #0
+            0xE8BD00F0, 0xE12FFF1E),                         # pop {r4-r7}; bx lr
+    0xFA0: (0xF57FF05B, 0xE12FFF1E),                         # dmb ish; bx lr
+    0xFC0: (0xF57FF05B, 0xE1923F9F, 0xE0533000, 0x01823F91,  # dmb; 1: ldrex r3; subs; strexeq
+            0x03330001, 0x0AFFFFFA, 0xE2730000, 0xF57FF05B,  # teqeq; beq 1b; rsbs r0, r3, #0; dmb
+            0xE12FFF1E),                                     # bx lr
+    0xFE0: (0xEE1D0F70, 0xE12FFF1E),                         # mrc p15, 0, r0, c13, c0, 3; bx lr
+    0xFFC: (5,),                                             # __kuser_helper_version
+}
+
+
+def start_mappings(space):
+    from ..memory.space import PROT_EXEC, PROT_READ, PROT_WRITE
+    space.map(KUSER_PAGE, 4096, PROT_READ | PROT_WRITE, name="[vectors]")
+    for offset, words in _KUSER_CODE.items():
+        space.write(KUSER_PAGE + offset, ABI.pack(f"{len(words)}I", *words))
+    space.protect(KUSER_PAGE, 4096, PROT_READ | PROT_EXEC)
+
+
+# ---- private syscalls (__ARM_NR_*, arch/arm/kernel/traps.c arm_syscall) -------------
+
+SYSCALLS = {}
+
+
+@arch_syscall(SYSCALLS, name="ARM_set_tls")
+def set_tls(t, value: Ptr):
+    t.uc.reg_write(A.UC_ARM_REG_C13_C0_3, value)
+
+
+@arch_syscall(SYSCALLS, name="ARM_get_tls")
+def get_tls(t):
+    return t.uc.reg_read(A.UC_ARM_REG_C13_C0_3)
+
+
+@arch_syscall(SYSCALLS, name="ARM_cacheflush")
+def cacheflush(t, start: Ptr, end: Ptr, flags: Ptr):
+    """Code was written there: drop what Unicorn translated of it (the kernel makes
+    the caches coherent; for us the translated blocks are the stale copy)."""
+    import errno
+    if end < start:
+        raise GuestError(errno.EINVAL)
+    for uc in t.space.cpus:
+        uc.ctl_remove_cache(start, end)
+
+
+@arch_syscall(SYSCALLS, name="ARM_breakpoint")
+def breakpoint(t):
+    """The kernel sends SIGTRAP (TRAP_BRKPT) to the caller, at the svc."""
+    from ..signals.delivery import SigInfo
+    sig = t.process.signals.number("SIGTRAP")
+    code = t.abi.tables.SIGNAL_FLAGS["TRAP_BRKPT"]
+    pc = t.uc.reg_read(REG_PC)
+    t.process.signals.post(sig, SigInfo(sig, code, addr=pc), thread=t)
+    return KEEP_REGISTERS
+
+
+def set_thread_pointer(uc, thread, value):
+    uc.reg_write(A.UC_ARM_REG_C13_C0_3, value)
+
+
+# ---- signal frames (arch/arm/kernel/signal.c) ----------------------------------------
+# sigframe { ucontext uc; unsigned long retcode[4]; }, rt_sigframe { siginfo; sigframe };
+# ucontext { uc_flags, uc_link, stack_t uc_stack, sigcontext uc_mcontext, sigset_t
+# uc_sigmask, int __unused[30], unsigned long uc_regspace[128] (8-aligned) } with
+# sigcontext { trap_no, error_code, oldmask, r0..r10, fp, ip, sp, lr, pc, cpsr,
+# fault_address } and the VFP registers in uc_regspace as a vfp_sigframe record.
+
+SIGNAL_REDZONE = 0
+_MCONTEXT_AT = 20
+_SIGMASK_AT = 104
+_REGSPACE_AT = 232
+UCONTEXT_SIZE = _REGSPACE_AT + 128 * 4
+SIGFRAME_SIZE = UCONTEXT_SIZE + 16
+VFP_MAGIC, VFP_SIZE = 0x56465001, 288
+_CORE = [A.UC_ARM_REG_R0 + i for i in range(13)] + [A.UC_ARM_REG_SP, A.UC_ARM_REG_LR]
+_CPSR_USER_BITS = 0xF80F0200  # NZCVQ, GE, E: what a user may change
+TRAMPOLINES = {  # the kernel's sigreturn_codes: mov r7, #nr; svc 0 (ARM), movs r7, #nr; svc 0 (Thumb)
+    "sigreturn": ABI.pack("II", 0xE3A07077, 0xEF000000),
+    "rt_sigreturn": ABI.pack("II", 0xE3A070AD, 0xEF000000),
+    "sigreturn_thumb": ABI.pack("HH", 0x2777, 0xDF00),
+    "rt_sigreturn_thumb": ABI.pack("HH", 0x27AD, 0xDF00),
+}
+
+
+def _sigcontext(uc, mask, fault_address):
+    regs = [uc.reg_read(r) for r in _CORE]
+    return ABI.pack("21I", 0, 0, mask & 0xFFFFFFFF, *regs, uc.reg_read(A.UC_ARM_REG_PC),
+                    uc.reg_read(A.UC_ARM_REG_CPSR), fault_address & 0xFFFFFFFF)
+
+
+def _vfp_record(uc):
+    dregs = [uc.reg_read(A.UC_ARM_REG_D0 + i) for i in range(32)]
+    record = ABI.pack("II32QI", VFP_MAGIC, VFP_SIZE, *dregs, uc.reg_read(A.UC_ARM_REG_FPSCR))
+    record += bytes(4)  # struct user_vfp is 8-aligned
+    record += ABI.pack("III", uc.reg_read(A.UC_ARM_REG_FPEXC), 0, 0)
+    return record.ljust(VFP_SIZE, b"\0")
+
+
+def _ucontext(f):
+    uc = f.uc
+    data = ABI.pack("II", 0, 0) + f.stack_t()
+    data += _sigcontext(uc, f.mask, f.info.addr or 0)
+    data += f.sigset().ljust(_REGSPACE_AT - _SIGMASK_AT, b"\0")
+    data += _vfp_record(uc) + bytes(8)  # then a terminating record (magic 0)
+    return data.ljust(UCONTEXT_SIZE, b"\0")
+
+
+def setup_frame(f):
+    uc = f.uc
+    handler_thumb = f.action.handler & 1
+    sigframe = _ucontext(f) + bytes(16)  # retcode: our trampolines are in the [vdso] page
+    frame = (f.siginfo() + sigframe) if f.rt else sigframe
+    at = f.place(len(frame), 8)
+    f.write(at, frame)
+    if f.restorer is not None:
+        restorer = f.restorer
+    else:
+        name = ("rt_sigreturn" if f.rt else "sigreturn") + ("_thumb" if handler_thumb else "")
+        restorer = f.thread.process.trampolines[name] | handler_thumb
+    uc.reg_write(A.UC_ARM_REG_R0, f.sig)
+    if f.rt:
+        uc.reg_write(A.UC_ARM_REG_R1, at)
+        uc.reg_write(A.UC_ARM_REG_R2, at + frames.SIGINFO_SIZE)
+    uc.reg_write(A.UC_ARM_REG_SP, at)
+    uc.reg_write(A.UC_ARM_REG_LR, restorer)
+    uc.reg_write(A.UC_ARM_REG_PC, f.action.handler)  # bit 0 selects Thumb, as the kernel's setup_return
+
+
+def restore_frame(thread, rt):
+    uc = thread.uc
+    at = uc.reg_read(A.UC_ARM_REG_SP)
+    if rt:
+        at += frames.SIGINFO_SIZE
+    data = frames.read_frame(thread, at, UCONTEXT_SIZE)
+    values = ABI.unpack("21I", data[_MCONTEXT_AT:])
+    for reg, value in zip(_CORE, values[3:18]):
+        uc.reg_write(reg, value)
+    cpsr = uc.reg_read(A.UC_ARM_REG_CPSR)
+    new_cpsr = (cpsr & ~(_CPSR_USER_BITS | _CPSR_T)) | (values[19] & (_CPSR_USER_BITS | _CPSR_T))
+    uc.reg_write(A.UC_ARM_REG_CPSR, new_cpsr)
+    uc.reg_write(A.UC_ARM_REG_PC, values[18] | (1 if values[19] & _CPSR_T else 0))
+    magic, size = ABI.unpack("II", data[_REGSPACE_AT:])
+    if magic == VFP_MAGIC:
+        vfp = ABI.unpack("32QI", data[_REGSPACE_AT + 8:])
+        for i in range(32):
+            uc.reg_write(A.UC_ARM_REG_D0 + i, vfp[i])
+        uc.reg_write(A.UC_ARM_REG_FPSCR, vfp[32])
+    return frames.unpack_sigset(ABI, data[_SIGMASK_AT:_SIGMASK_AT + ABI.sigset_bytes])
+
+
+# ---- gdb (usermode/gdb/targetxml.py) -----------------------------------------------
+# gdb's arm features: r0..r12, sp, lr, pc, cpsr (numbers 0..15, 25), then the VFP
+# registers d0..d31 and fpscr.
+GDB_ARCHITECTURE = "arm"
+GDB_TYPES = ""
+GDB_FEATURES = [
+    ("org.gnu.gdb.arm.core",
+     [(f"r{i}", 32, A.UC_ARM_REG_R0 + i, "uint32", i) for i in range(13)]
+     + [("sp", 32, A.UC_ARM_REG_SP, "data_ptr", 13), ("lr", 32, A.UC_ARM_REG_LR, "int", 14),
+        ("pc", 32, A.UC_ARM_REG_PC, "code_ptr", 15), ("cpsr", 32, A.UC_ARM_REG_CPSR, "int", 25)]),
+    ("org.gnu.gdb.arm.vfp",
+     [(f"d{i}", 64, A.UC_ARM_REG_D0 + i, "ieee_double", 26 + i) for i in range(32)]
+     + [("fpscr", 32, A.UC_ARM_REG_FPSCR, "int", 58)]),
+]
