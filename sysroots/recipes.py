@@ -10,12 +10,30 @@ templates by the tool).
 MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
 
-# pyqemu's architecture name -> Debian's name and the GNU triple
-ARCHES = {
-    "aarch64": {"debian": "arm64", "triple": "aarch64-linux-gnu"},
-    "riscv64": {"debian": "riscv64", "triple": "riscv64-linux-gnu"},
-}
-ALIASES = {"arm64": "aarch64"}
+# Every architecture pyqemu has (usermode/cpu/registry.py, read without Unicorn), by
+# pyqemu's name and by the other Debian ports its cpu module also runs (armel, with
+# arm's): name -> Debian's name and the GNU triple
+def _arches():
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "usermode", "cpu"))
+    import registry
+    arches, aliases, ports = {}, {}, set()
+    for name in registry.NAMES:
+        f = registry.facts(name)
+        arches[name] = {"debian": f["DEBIAN_ARCH"], "triple": f["TRIPLE"], "arch": name}
+        if f["DEBIAN_ROOTFS"]:
+            ports.add(name)
+        for alias in f["ALIASES"]:
+            aliases[alias] = name
+        for port, triple in f["DEBIAN_VARIANTS"].items():
+            arches[port] = {"debian": port, "triple": triple, "arch": name}
+            ports.add(port)
+            aliases.pop(port, None)
+    return arches, aliases, ports
+
+
+ARCHES, ALIASES, _PORTS = _arches()
 
 # The quick kind: the cross glibc Debian builds for cross compilers (Architecture:
 # all packages, installed under /usr/<triple>). For riscv64 it is the only
@@ -24,9 +42,7 @@ CROSS_PACKAGES = ("libc6-{debian}-cross", "libgcc-s1-{debian}-cross", "libstdc++
 
 # The full kind: a minbase root (debootstrap --foreign: unpacked, not configured)
 # plus the extra packages asked for, with their dependencies.
-ROOTFS_SUITES = {
-    "aarch64": SUITE,
-}
+ROOTFS_SUITES = {name: SUITE for name in sorted(_PORTS)}
 
 # Alternatives a configured system would have (update-alternatives runs in the
 # maintainer scripts we skip): link -> candidates, first present wins.

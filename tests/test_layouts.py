@@ -33,16 +33,50 @@ def _abi(arch):
 
 
 def _declaration(abi, name):
+    """(fields, flavour) of a declaration for this ABI; flavour None for a plain one."""
     decl = structs.DECLARATIONS[name]
     if isinstance(decl, dict):
-        decl = decl[getattr(abi, f"{name}_layout")]
-    return decl
+        flavour = structs.flavour_of(abi, name, decl)
+        return decl[flavour], flavour
+    return decl, None
 
 
-def _c_values(arch, name, layout, tmp_path):
-    ctype, headers = structs.C_TYPES.get(name, (f"struct {name}", DEFAULT_HEADERS))
+def _applies(abi, name):
+    """Whether the ABI has this struct: a per-arch declaration without the flavour the
+    ABI would use is one its kernel lacks (stat64 on the 64-bit ABIs)."""
+    try:
+        _declaration(abi, name)
+        return True
+    except KeyError:
+        return False
+
+
+# Kernel structs no userspace header declares in the kernel's own shape (ARM's uapi
+# signal.h keeps the old sigaction, with a one-word mask): C mirrors written from the
+# kernel's declaration, so at least C's alignment rules check ours.
+def _kernel_mirror(abi, name, flavour):
+    mask = f"unsigned long mask[{abi.nsig // abi.bits}];"
+    if name == "sigaction":
+        body = {"generic": f"void *handler; unsigned long flags; void *restorer; {mask}",
+                "no_restorer": f"void *handler; unsigned long flags; {mask}",
+                "mips": f"unsigned int flags; void *handler; {mask}"}[flavour]
+        return "struct pyq_k_sigaction", f"struct pyq_k_sigaction {{ {body} }};"
+    return None
+
+
+def _c_values(arch, name, layout, tmp_path, flavour=None):
+    abi = _abi(arch)
+    mirror = _kernel_mirror(abi, name, flavour)
+    definition = ""
+    if mirror is not None:
+        (ctype, definition), headers = mirror, []
+    else:
+        ctype, headers = structs.C_TYPES.get((name, flavour)) or structs.C_TYPES.get(name) or \
+            (f"struct {name}", DEFAULT_HEADERS)
     members = [(f, layout.c_members[f]) for f in layout.fields if layout.c_members[f]]
-    lines = ["#define _GNU_SOURCE", "#include <stddef.h>"] + [f"#include <{h}>" for h in headers]
+    if mirror is not None:  # the mirror's members are the declaration's field names
+        members = [(f, f) for f in layout.fields]
+    lines = ["#define _GNU_SOURCE", "#include <stddef.h>"] + [f"#include <{h}>" for h in headers] + [definition]
     lines.append("const long long pyq_layout[] = {")
     lines.append(f"  (long long)sizeof({ctype}),")
     for _, member in members:
@@ -51,7 +85,7 @@ def _c_values(arch, name, layout, tmp_path):
     lines.append("};")
     src, obj = tmp_path / f"{name}-{arch}.c", tmp_path / f"{name}-{arch}.o"
     src.write_text("\n".join(lines) + "\n")
-    res = subprocess.run([ARCHES[arch]["cc"], "-c", "-O0", "-w", str(src), "-o", str(obj)],
+    res = subprocess.run([ARCHES[arch]["cc"], *ARCHES[arch]["cc_flags"], "-c", "-O0", "-w", str(src), "-o", str(obj)],
                          capture_output=True, text=True)
     assert res.returncode == 0, f"{name}: C side does not compile for {arch}:\n{res.stderr[-3000:]}"
     count = 1 + 2 * len(members)
@@ -83,13 +117,18 @@ def _sizes(layout):
     return sizes
 
 
-@pytest.mark.parametrize("name", sorted(structs.DECLARATIONS))
+CASES = [(arch, name) for arch in sorted(ARCHES) for name in sorted(structs.DECLARATIONS)
+         if _applies(_abi(arch), name)]
+
+
+@pytest.mark.parametrize("arch,name", CASES)
 def test_layout_matches_the_c_compiler(arch, name, tmp_path):
     if shutil.which(ARCHES[arch]["cc"]) is None:
         pytest.fail(f"cross compiler {ARCHES[arch]['cc']} missing")
     abi = _abi(arch)
-    layout = Layout(abi, name, _declaration(abi, name))
-    size, fields = _c_values(arch, name, layout, tmp_path)
+    fields_decl, flavour = _declaration(abi, name)
+    layout = Layout(abi, name, fields_decl, align_cap=getattr(fields_decl, "align", None))
+    size, fields = _c_values(arch, name, layout, tmp_path, flavour)
     sizes = _sizes(layout)
     problems = []
     if layout.size != size:
@@ -103,9 +142,9 @@ def test_layout_matches_the_c_compiler(arch, name, tmp_path):
 
 
 def test_the_check_catches_a_wrong_layout(arch, tmp_path):
-    """A deliberately wrong timespec (int seconds) must be caught by the same machinery."""
+    """A deliberately wrong timespec (short seconds) must be caught by the same machinery."""
     abi = _abi(arch)
-    wrong = Layout(abi, "timespec", [("tv_sec", "i32"), ("tv_nsec", "long")])
+    wrong = Layout(abi, "timespec", [("tv_sec", "i16"), ("tv_nsec", "long")])
     size, fields = _c_values(arch, "timespec", wrong, tmp_path)
     assert _sizes(wrong)["tv_sec"] != fields["tv_sec"][1]
     assert size == wrong.size  # same size by padding: only the field check sees it
@@ -114,7 +153,35 @@ def test_the_check_catches_a_wrong_layout(arch, tmp_path):
 def test_every_layout_packs_round_trip(arch):
     abi = _abi(arch)
     for name in structs.DECLARATIONS:
-        layout = Layout(abi, name, _declaration(abi, name))
+        if not _applies(abi, name):
+            continue
+        fields_decl, _ = _declaration(abi, name)
+        layout = Layout(abi, name, fields_decl, align_cap=getattr(fields_decl, "align", None))
         values = layout.unpack(bytes(range(256)) * (layout.size // 256 + 1))
         assert layout.unpack(layout.pack(**values)) == values, name
 
+
+
+# ---- the signal frames' fixed offsets (each cpu module's FRAME_LAYOUT) -----------------
+
+def _frame_checks():
+    """(arch, C type, member or None for its size, headers, our value), from each cpu
+    module's FRAME_LAYOUT: where its setup_frame puts what glibc's ucontext_t says."""
+    from usermode import cpu
+    out = []
+    for arch in sorted(ARCHES):
+        for (ctype, member), value in cpu.get(arch).FRAME_LAYOUT.items():
+            out.append((arch, ctype, member, value))
+    return out
+
+
+@pytest.mark.parametrize("arch,ctype,member,value", _frame_checks())
+def test_frame_offsets_match_the_c_compiler(arch, ctype, member, value, tmp_path):
+    expr = f"sizeof({ctype})" if member is None else f"offsetof({ctype}, {member})"
+    src, obj = tmp_path / "f.c", tmp_path / "f.o"
+    src.write_text("#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n#include <sys/ucontext.h>\n"
+                   f"const long long pyq_layout[] = {{ (long long)({expr}) }};\n")
+    res = subprocess.run([ARCHES[arch]["cc"], *ARCHES[arch]["cc_flags"], "-c", "-O0", "-w", str(src), "-o", str(obj)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert read_array(str(obj), 1, "pyq_layout")[0] == value, f"{expr} on {arch}"

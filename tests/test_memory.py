@@ -17,6 +17,10 @@ MEMORY_CHECKS = [
 ]
 # qemu-user 7.2 maps over an existing mapping for MAP_FIXED_NOREPLACE; the kernel says EEXIST.
 QEMU_DIFFERS = {"MAP_FIXED_NOREPLACE on a mapping is EEXIST"}
+# Where qemu-user 7.2 itself dies on this program: nothing of its output to compare.
+# qemu-arm: mremap growing a page in place fails with ENOMEM (its 32-bit guest
+# address space is a reservation it manages itself) and the program's next store faults.
+QEMU_CRASHES = {"arm": "mremap grows in place"}
 
 
 @pytest.mark.parametrize("mode", ["static", "dynamic"])
@@ -28,9 +32,13 @@ def test_memory_management(arch, mode, tmp_path):
     lines = res.stdout.decode().splitlines()
     assert lines == [f"{check}: ok" for check in MEMORY_CHECKS], res.stderr.decode()
     if have_qemu(arch):
-        qemu = run_qemu(arch, prog, str(tmp_path), options=options).stdout.decode().splitlines()
+        theirs = run_qemu(arch, prog, str(tmp_path), options=options)
+        qemu = theirs.stdout.decode().splitlines()
         same = [line for line in qemu if line.split(":")[0] not in QEMU_DIFFERS]
-        assert same == [line for line in lines if line.split(":")[0] not in QEMU_DIFFERS]
+        ours = [line for line in lines if line.split(":")[0] not in QEMU_DIFFERS]
+        if theirs.returncode < 0 and arch in QEMU_CRASHES:
+            return  # qemu died (its buffered lines with it): our lines were checked above
+        assert same == ours
 
 
 FAULTS = {

@@ -50,7 +50,7 @@ COMMON = [
     "SO_KEEPALIVE = 1",
     "SO_RCVBUF doubled = 1",
     "SO_LINGER = 1 7 len 8",
-    "SO_RCVTIMEO = 3.000000 len 16",
+    "SO_RCVTIMEO = 3.000000 len {timeval}",
     "SO_SNDTIMEO = 0.500000",
     "short SO_LINGER set = -1 EINVAL",
     "IP_TTL = 64",
@@ -65,7 +65,7 @@ COMMON = [
     # unix sockets, SCM_RIGHTS, SCM_CREDENTIALS
     "socketpair: yes",
     "sendmsg SCM_RIGHTS = 3",
-    "recvmsg = 3 'fd!' controllen 24",
+    "recvmsg = 3 'fd!' controllen {cmsg_space_1}",
     "received an fd: yes",
     "received fd close-on-exec = 1",
     "read through received fd = 16 through the pipe",
@@ -82,9 +82,23 @@ COMMON = [
 IPV6 = ["IPV6_V6ONLY = 1", "family = AF_INET6", "tcp6 done"]
 
 
-def _check_lines(stdout, extra=()):
+def abi_sizes(arch):
+    """The sizes the program prints, as the guest's ABI makes them."""
+    from usermode import cpu
+    from usermode.structs import Layouts
+    abi = cpu.get(arch).ABI
+    layouts = Layouts(abi)
+    align = lambda n: (n + abi.word_bytes - 1) & ~(abi.word_bytes - 1)  # CMSG_ALIGN
+    header = align(layouts.cmsghdr.size)
+    space_1 = header + align(4)  # CMSG_SPACE(sizeof(int)): room for 2 fds on 64-bit ABIs, 1 on 32-bit
+    return {"timeval": layouts.timeval.size, "cmsg_space_1": space_1,
+            "cmsg_len_small": header + 4 * ((space_1 - header) // 4)}
+
+
+def _check_lines(arch, stdout, extra=()):
     lines = stdout.decode().splitlines()
-    expected = COMMON + (IPV6 if _has_ipv6_loopback() else []) + list(extra)
+    sizes = abi_sizes(arch)
+    expected = [line.format(**sizes) for line in COMMON + (IPV6 if _has_ipv6_loopback() else []) + list(extra)]
     missing = [line for line in expected if line not in lines]
     assert not missing, f"missing lines: {missing}\noutput:\n" + "\n".join(lines)
     assert not [line for line in lines if ": NO (" in line]
@@ -96,14 +110,21 @@ def test_sockets_match_qemu(arch, mode):
     options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
     res = assert_same_as_qemu(arch, prog, options=options)
     assert res.returncode == 0, res.stderr
-    _check_lines(res.stdout)
+    _check_lines(arch, res.stdout)
 
 
-def _native(source, *args):
-    """The same guest program built for the host and run on the host kernel: the truth."""
-    out = f"{BUILD}/{source}-native"
-    subprocess.run(["gcc", "-O2", "-o", out, f"{GUEST}/{source}"], check=True, capture_output=True)
+def _native(source, *args, bits=64):
+    """The same guest program built for the host and run on the host kernel: the truth
+    (for a 32-bit guest, built as an i386 program, which this host runs too)."""
+    out = f"{BUILD}/{source}-native{bits}"
+    cc = ["gcc"] if bits == 64 else ["i686-linux-gnu-gcc", "-static"]
+    subprocess.run(cc + ["-O2", "-o", out, f"{GUEST}/{source}"], check=True, capture_output=True)
     return subprocess.run([out, *args], capture_output=True, timeout=60)
+
+
+def native_bits(arch):
+    from usermode import cpu
+    return cpu.get(arch).ELF_CLASS
 
 
 def test_sockets_match_the_host_kernel(arch):
@@ -112,10 +133,10 @@ def test_sockets_match_the_host_kernel(arch):
     buffer and reports no truncation, so this is checked against the kernel instead)."""
     prog = build(arch, "net.c", "static")
     ours = run_pyqemu(arch, prog, "--ctrunc")
-    native = _native("net.c", "--ctrunc")
+    native = _native("net.c", "--ctrunc", bits=native_bits(arch))
     assert ours.returncode == 0, ours.stderr
     assert ours.stdout == native.stdout
-    _check_lines(ours.stdout, ["recvmsg small control = 3 MSG_CTRUNC = 1 cmsg_len 24"])
+    _check_lines(arch, ours.stdout, ["recvmsg small control = 3 MSG_CTRUNC = 1 cmsg_len {cmsg_len_small}"])
 
 
 def test_unknown_socket_option_warns_once(arch):

@@ -2,7 +2,7 @@
 is the guest program's, not the emulator's."""
 import pytest
 
-from conftest import build, run_pyqemu, run_qemu
+from conftest import ARCHES, build, run_pyqemu, run_qemu
 
 # lines qemu-user 7.2 gets right too: compared with it
 SHARED = ["exe is me: 1", "cmdline: 1", "auxv: pagesz 1 entry 1", "stat: pid 1 comm procfs", "own pid dir: 1",
@@ -19,7 +19,7 @@ def test_proc_self(arch, mode, tmp_path):
         "exe is me: 1", "cmdline: 1", "auxv: pagesz 1 entry 1", "maps: code mapping of procfs: 1",
         "stat: pid 1 comm procfs", "status: Name:\tprocfs", "comm: procfs", "own pid dir: 1", "fd link: 1",
         "cpuinfo: processor 1, no x86 flags 1"]
-    theirs = run_qemu(arch, prog, "an argument", options=["-L", f"/usr/{arch}-linux-gnu"])
+    theirs = run_qemu(arch, prog, "an argument", options=["-L", ARCHES[arch]["sysroot"]])
     assert [ln for ln in theirs.stdout.decode().splitlines() if ln in SHARED] == SHARED
 
 
@@ -28,7 +28,8 @@ def test_cpuinfo_describes_guest(arch, tmp_path):
     res = run_pyqemu(arch, prog)
     assert res.returncode == 0
     import subprocess
-    cat = {"aarch64": "Features\t: fp asimd", "riscv64": "isa\t\t: rv64imafdc"}[arch]
+    cat = {"aarch64": "Features\t: fp asimd", "riscv64": "isa\t\t: rv64imafdc",
+           "arm": "Features\t: half thumb fastmult vfp edsp neon vfpv3 tls vfpv4"}[arch]
     # read /proc/cpuinfo through a guest program that prints it: the hello-style cat below
     out = run_pyqemu(arch, build(arch, "catfile.c", "static"), "/proc/cpuinfo")
     assert out.returncode == 0 and cat.encode() in out.stdout

@@ -20,46 +20,68 @@ import time
 
 import pytest
 
-from conftest import installed_script, pyqemu_command, run
+from conftest import ARCHES, installed_script, pyqemu_command, run
+from usermode import cpu
+from usermode.binfmt import kernel
+from usermode.cpu import registry
 from usermode.paths import PathResolver
 
 PACKAGES = "python3,perl,sqlite3,lua5.4,gawk,xz-utils,bzip2"
 BINFMT = "/proc/sys/fs/binfmt_misc"
-BINFMT_NAME = f"pyqemu-test-aarch64-{os.getpid()}"
-# Debian qemu-user's aarch64 entry: 64-bit little-endian ELF, ET_EXEC or ET_DYN, EM_AARCH64
-MAGIC = r"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00"
-MASK = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff"
 
 
 def sysroot_tool():
     return installed_script("pyqemu-sysroot")
 
 
-@pytest.fixture(scope="session")
-def rootfs():
-    tool = sysroot_tool()
-    where = os.environ.get("PYQEMU_TEST_ROOTFS")
-    cmd = [tool, "create", "aarch64", "--with", PACKAGES] + (["--dir", where] if where else [])
+# every architecture under test that Debian 12 has a port of
+ROOT_ARCHES = [a for a in sorted(ARCHES) if registry.facts(a)["DEBIAN_ROOTFS"]]
+
+
+class Root:
+    """A Debian root of one architecture and how to run its programs under each emulator."""
+
+    def __init__(self, arch, path):
+        self.arch, self.path = arch, path
+        self.qemu = ARCHES[arch]["qemu"]
+        self.cpu = cpu.get(arch)
+
+    def cmd(self, *argv):
+        return pyqemu_command(self.arch) + ["--rootfs", self.path] + list(argv)
+
+    def __str__(self):
+        return self.path
+
+
+@pytest.fixture(scope="module", params=ROOT_ARCHES)
+def rootfs(request):
+    """The root, made by pyqemu-sysroot once (later runs find it in ~/.cache/pyqemu);
+    $PYQEMU_TEST_ROOTFS_<ARCH> puts it elsewhere."""
+    arch = request.param
+    where = os.environ.get(f"PYQEMU_TEST_ROOTFS_{arch.upper()}")
+    cmd = [sysroot_tool(), "create", arch, "--with", PACKAGES] + (["--dir", where] if where else [])
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if res.returncode == 3:  # the tool's status for an unreachable archive, and only that one
         pytest.skip(f"the Debian package archive is unreachable: {res.stderr.strip().splitlines()[-1]}")
     assert res.returncode == 0, f"pyqemu-sysroot failed: {res.stderr}"
-    return res.stdout.strip()
+    return Root(arch, res.stdout.strip())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def binfmt(rootfs):
-    """qemu-aarch64 registered for aarch64 ELF files while these tests run (so
+    """qemu-user registered for the root's ELF files while these tests run (so
     programs started by a program run under qemu too); False when not possible."""
-    qemu = shutil.which("qemu-aarch64")
+    qemu = shutil.which(rootfs.qemu)
     if os.geteuid() != 0 or qemu is None:
         yield False
         return
     if not os.path.exists(os.path.join(BINFMT, "register")):
         subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", BINFMT], capture_output=True)
+    name = f"pyqemu-test-{rootfs.arch}-{os.getpid()}"
+    magic, mask = kernel.elf_magic_and_mask(rootfs.cpu)
     try:
         with open(os.path.join(BINFMT, "register"), "w") as f:
-            f.write(f":{BINFMT_NAME}:M::{MAGIC}:{MASK}:{os.path.realpath(qemu)}:")
+            f.write(kernel.register_line(name, magic, mask, os.path.realpath(qemu), ""))
     except OSError:
         yield False
         return
@@ -67,7 +89,7 @@ def binfmt(rootfs):
         yield True
     finally:
         try:
-            with open(os.path.join(BINFMT, BINFMT_NAME), "w") as f:
+            with open(os.path.join(BINFMT, name), "w") as f:
                 f.write("-1")
         except OSError:
             pass
@@ -91,18 +113,18 @@ def work(tmp_path):
     return tmp_path
 
 
-TIMES = {"pyqemu": 0.0, "qemu": 0.0, "runs": 0}  # seconds spent in each emulator by both()
+TIMES = {}  # arch -> seconds spent in each emulator by both(), and the count
 
 
 @pytest.fixture(scope="module", autouse=True)
 def report_times(request):
     """The time the compared runs took under each emulator, at the end of the module."""
     yield
-    if TIMES["runs"]:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        line = (f"test_rootfs: {TIMES['runs']} compared runs: pyqemu-aarch64 {TIMES['pyqemu']:.1f} s, "
-                f"qemu-aarch64 {TIMES['qemu']:.1f} s")
-        capture = request.config.pluginmanager.get_plugin("capturemanager")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    for arch, t in sorted(TIMES.items()):
+        line = (f"test_rootfs: {t['runs']} compared runs: pyqemu-{arch} {t['pyqemu']:.1f} s, "
+                f"{ARCHES[arch]['qemu']} {t['qemu']:.1f} s")
         if reporter is not None and capture is not None:
             with capture.global_and_fixture_disabled():
                 reporter.write_line(line)
@@ -114,10 +136,9 @@ ENV = {"LC_ALL": "C", "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "
 def both(rootfs, binfmt, work, argv, expected=None, needs_exec=False, stdin=None, timeout=300):
     """Run argv (argv[0] a path inside the root) under pyqemu --rootfs and qemu -L;
     stdout and status must agree, and match `expected` when given."""
-    env = dict(ENV, QEMU_LD_PREFIX=rootfs)
+    env = dict(ENV, QEMU_LD_PREFIX=rootfs.path)
     started = time.monotonic()
-    ours = run(pyqemu_command("aarch64") + ["--rootfs", rootfs] + argv, cwd=work, env=env,
-               input=stdin, timeout=timeout)
+    ours = run(rootfs.cmd(*argv), cwd=work, env=env, input=stdin, timeout=timeout)
     ours_time = time.monotonic() - started
     if expected is not None:
         want = expected.encode() if isinstance(expected, str) else expected
@@ -127,14 +148,15 @@ def both(rootfs, binfmt, work, argv, expected=None, needs_exec=False, stdin=None
         assert expected is not None
         return ours
     paths = PathResolver()
-    paths.set_rootfs(rootfs, cwd=str(work))
+    paths.set_rootfs(rootfs.path, cwd=str(work))
     program = os.fsdecode(paths.to_host(os.fsencode(argv[0])))
     started = time.monotonic()
-    theirs = run(["qemu-aarch64", "-L", rootfs, "-0", argv[0], program] + argv[1:], cwd=work, env=env,
+    theirs = run([rootfs.qemu, "-L", rootfs.path, "-0", argv[0], program] + argv[1:], cwd=work, env=env,
                  input=stdin, timeout=timeout)
-    TIMES["qemu"] += time.monotonic() - started
-    TIMES["pyqemu"] += ours_time
-    TIMES["runs"] += 1
+    times = TIMES.setdefault(rootfs.arch, {"pyqemu": 0.0, "qemu": 0.0, "runs": 0})
+    times["qemu"] += time.monotonic() - started
+    times["pyqemu"] += ours_time
+    times["runs"] += 1
     assert ours.stdout == theirs.stdout, f"stdout differs from qemu's\npyqemu stderr: {ours.stderr[-3000:]!r}\n" \
         f"qemu stderr: {theirs.stderr[-1000:]!r}"
     assert ours.returncode == theirs.returncode, f"status {ours.returncode} != qemu's {theirs.returncode}: " \
@@ -195,7 +217,7 @@ def test_bash_script_file(rootfs, binfmt, work):
     ["/usr/bin/date", "-u", "-d", "@1700000000", "+%Y-%m-%d %H:%M:%S %A %j"],
     ["/usr/bin/ls", "-lR", "--time-style=+", "tree"],
     ["/usr/bin/stat", "-c", "%n %s %F %a", "csv.txt", "tree"],
-    ["/usr/bin/readlink", "-f", "/bin/sh", "/lib/ld-linux-aarch64.so.1"],
+    ["/usr/bin/readlink", "-f", "/bin/sh", "/usr/bin/awk"],
     ["/usr/bin/id", "-u"],
     ["/usr/bin/printenv", "HOME", "TZ", "LC_ALL"],
     ["/usr/bin/expr", "6", "*", "7"],
@@ -222,7 +244,7 @@ def test_file_operations(rootfs, binfmt, work):
              ["/usr/bin/rm", "-rf", "copy"]]
     out = b""
     for argv in steps:
-        res = run(pyqemu_command("aarch64") + ["--rootfs", rootfs] + argv, cwd=work, env=ENV)
+        res = run(rootfs.cmd(*argv), cwd=work, env=ENV)
         assert res.returncode == 0, (argv, res.stderr)
         out += res.stdout
     assert out == b"moved\nfile 1\nfile 1\nf0\nf2\nf3\nf4\nlink\nmoved\n"
@@ -255,15 +277,15 @@ def test_compression_round_trip(rootfs, binfmt, work, tool, level):
                                          "big.txt"], timeout=600).stdout
     assert len(packed) < os.path.getsize(work / "big.txt") // 2
     (work / "packed").write_bytes(packed)
-    res = run(pyqemu_command("aarch64") + ["--rootfs", rootfs, f"/usr/bin/{tool}", "-d", "-c", "packed"],
+    res = run(rootfs.cmd(f"/usr/bin/{tool}", "-d", "-c", "packed"),
               cwd=work, env=ENV, timeout=600)
     assert res.returncode == 0, res.stderr
     assert hashlib.sha256(res.stdout).hexdigest() == sha256(work / "big.txt")
 
 
 def test_tar(rootfs, binfmt, work):
-    res = run(pyqemu_command("aarch64") + ["--rootfs", rootfs, "/usr/bin/tar", "--sort=name", "--mtime=@0",
-                                           "--owner=0", "--group=0", "-cf", "tree.tar", "tree"], cwd=work, env=ENV)
+    res = run(rootfs.cmd("/usr/bin/tar", "--sort=name", "--mtime=@0",
+                         "--owner=0", "--group=0", "-cf", "tree.tar", "tree"), cwd=work, env=ENV)
     assert res.returncode == 0, res.stderr
     native = subprocess.run(["tar", "-tvf", "tree.tar"], cwd=work, capture_output=True)
     assert native.returncode == 0 and native.stdout.count(b"\n") == 8
@@ -305,7 +327,9 @@ print(sys.platform, sys.byteorder, sys.maxsize, sys.version_info[:2])
 
 def test_python3(rootfs, binfmt, work):
     res = both(rootfs, binfmt, work, ["/usr/bin/python3", "-c", PY_NO_FORK])
-    assert b"True" in res.stdout and b"linux little 9223372036854775807 (3, 11)" in res.stdout
+    a = rootfs.cpu
+    assert b"True" in res.stdout and \
+        f"linux {a.ABI.endian} {(1 << (a.ELF_CLASS - 1)) - 1} (3, 11)".encode() in res.stdout
 
 
 def test_python3_threading(rootfs, binfmt, work):
@@ -333,7 +357,7 @@ def test_sqlite3(rootfs, binfmt, work):
            "with recursive n(x) as (select 1 union all select x + 1 from n where x < 100) select sum(x) from n;")
     both(rootfs, binfmt, work, ["/usr/bin/sqlite3", ":memory:", sql], "a|4|2\nb|2|1\n5050\n")
     # a database file written under pyqemu, read back under both
-    res = run(pyqemu_command("aarch64") + ["--rootfs", rootfs, "/usr/bin/sqlite3", "test.db", sql],
+    res = run(rootfs.cmd("/usr/bin/sqlite3", "test.db", sql),
               cwd=work, env=ENV)
     assert res.returncode == 0 and res.stdout == b"a|4|2\nb|2|1\n5050\n", res.stderr
     both(rootfs, binfmt, work, ["/usr/bin/sqlite3", "test.db", "select k, v from t order by v desc;"],
@@ -351,13 +375,13 @@ def test_lua(rootfs, binfmt, work):
 
 def test_proc_self_in_root(rootfs, binfmt, work):
     """The root's programs reading /proc about themselves see their own names inside the root."""
-    res = run(pyqemu_command("aarch64") + ["--rootfs", rootfs, "/usr/bin/readlink", "/proc/self/exe",
-                                           "/proc/self/cwd"], cwd=work, env=ENV)
+    res = run(rootfs.cmd("/usr/bin/readlink", "/proc/self/exe",
+                         "/proc/self/cwd"), cwd=work, env=ENV)
     assert res.stdout == f"/usr/bin/readlink\n{work}\n".encode()
-    res = run(pyqemu_command("aarch64") + ["--rootfs", rootfs, "/usr/bin/grep", "-c", "libc.so.6",
-                                           "/proc/self/maps"], cwd=work, env=ENV)
+    res = run(rootfs.cmd("/usr/bin/grep", "-c", "libc.so.6",
+                         "/proc/self/maps"), cwd=work, env=ENV)
     assert int(res.stdout) >= 3
-    res = run(pyqemu_command("aarch64") + ["--rootfs", rootfs, "/usr/bin/python3", "-c",
-                                           "import os; print(os.readlink('/proc/self/exe'), open('/proc/self/comm').read().strip())"],
+    res = run(rootfs.cmd("/usr/bin/python3", "-c",
+                         "import os; print(os.readlink('/proc/self/exe'), open('/proc/self/comm').read().strip())"),
               cwd=work, env=ENV)
     assert res.stdout == b"/usr/bin/python3.11 python3.11\n"

@@ -2,12 +2,12 @@
 from .uc import UC_HOOK_BLOCK
 
 
-def _disassembler(arch):
+def _disassembler(arch, mode=None):
     import capstone
-    return capstone.Cs(arch.CS_ARCH, arch.CS_MODE)
+    return capstone.Cs(arch.CS_ARCH, arch.CS_MODE if mode is None else mode)
 
 
-def disassemble_one(process, pc):
+def disassemble_one(process, pc, mode=None):
     """One instruction at pc as text, or what stopped us from reading it."""
     try:
         code = process.space.read(pc, 4) if process.space.accessible(pc, 4, 1) >= 4 else \
@@ -15,7 +15,7 @@ def disassemble_one(process, pc):
     except Exception:
         return "(instruction not readable)"
     try:
-        for insn in _disassembler(process.arch).disasm(code, pc):
+        for insn in _disassembler(process.arch, mode).disasm(code, pc):
             return f"{insn.mnemonic} {insn.op_str}".strip()
     except Exception:
         pass
@@ -36,7 +36,8 @@ def install(process, thread):
     if "page" in items:
         log.write(memory_map(process) + "\n")
     if "in_asm" in items or "exec" in items:
-        cs = _disassembler(process.arch)
+        arch = process.arch
+        disassemblers = {}  # capstone mode -> Cs (ARM threads switch between ARM and Thumb)
         seen = set()
         show_asm = "in_asm" in items
         show_exec = "exec" in items
@@ -48,6 +49,10 @@ def install(process, thread):
                 seen.add(address)
                 code = bytes(uc.mem_read(address, size))
                 log.write("IN:\n")
+                mode = arch.cs_mode(uc)
+                cs = disassemblers.get(mode)
+                if cs is None:
+                    cs = disassemblers[mode] = _disassembler(arch, mode)
                 for insn in cs.disasm(code, address):
                     log.write(f"0x{insn.address:016x}:  {insn.bytes.hex():<8}  {insn.mnemonic} {insn.op_str}\n")
                 log.write("\n")

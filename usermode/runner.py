@@ -40,7 +40,7 @@ def run_program(arch, opts, argv, envp, log):
 
 
 def describe_fault(process, fault):
-    where = f"pc {fault.pc:#x}: {debug.disassemble_one(process, fault.pc)}"
+    where = f"pc {fault.pc:#x}: {debug.disassemble_one(process, fault.pc, getattr(fault, 'cs_mode', None))}"
     if fault.address is not None and fault.signal == "SIGSEGV":
         return f"guest {fault.signal}: {fault.what} memory at {fault.address:#x}, {where}"
     return f"guest {fault.signal}: {fault.what}, {where}"

@@ -53,12 +53,15 @@ class Layout:
         offset = 0
         align_max = 1
         self.arrays = {}
+        self.byte_fields = []  # ("bytes", n) members: b"" unless given
         for entry in fields:
             fname, typ = entry[0], entry[1]
             self.c_members[fname] = entry[2] if len(entry) > 2 else fname
             code, size, align = _field(abi, typ)
             if isinstance(typ, tuple) and typ[0] == "array":
                 self.arrays[fname] = typ[2]
+            if (isinstance(typ, tuple) and typ[0] == "bytes") or typ == "sigset":
+                self.byte_fields.append(fname)
             if align_cap is not None:
                 align = min(align, align_cap)
             pad = -offset % align
@@ -79,6 +82,8 @@ class Layout:
         assert self.size == offset, (name, self.size, offset)
 
     def pack(self, **values):
+        if self.byte_fields:
+            values = {**{f: b"" for f in self.byte_fields}, **values}
         if self.arrays:
             flat = []
             for f in self.fields:
@@ -286,6 +291,8 @@ SIGACTION = {
     "no_restorer": [("handler", "ptr", None), ("flags", "ulong", None), ("mask", "sigset", None)],
     "mips": [("flags", "u32", None), ("handler", "ptr", None), ("mask", "sigset", None)],
 }
+OLD_SIGACTION = [("handler", "ptr", "sa_handler"), ("mask", "ulong", "sa_mask"), ("flags", "ulong", "sa_flags"),
+                 ("restorer", "ptr", "sa_restorer")]
 STACK_T = {
     "generic": [("ss_sp", "ptr"), ("ss_flags", "i32"), ("ss_size", "ulong")],
     "mips": [("ss_sp", "ptr"), ("ss_size", "ulong"), ("ss_flags", "i32")],
@@ -297,6 +304,8 @@ DECLARATIONS = {
     "itimerspec": ITIMERSPEC,
     "itimerspec64": ITIMERSPEC64,
     "sigaction": SIGACTION,
+    # the 32-bit ABIs' old one (a one-word mask); 64-bit ABIs have none
+    "old_sigaction": {"generic32": OLD_SIGACTION},
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
@@ -320,7 +329,8 @@ DECLARATIONS = {
     "timezone": TIMEZONE,
     "tms": TMS,
     "rlimit": RLIMIT,
-    "sysinfo": SYSINFO,
+    # char _f[20 - 2 * sizeof(long) - sizeof(int)]: nothing with 64-bit longs
+    "sysinfo": {"generic64": SYSINFO, "generic32": SYSINFO + [("_f", ("bytes", 8), None)]},
     "rusage": RUSAGE,
 }
 
@@ -328,6 +338,7 @@ DECLARATIONS = {
 # For the layout test: the C type and headers of a declaration, where they are not
 # `struct <name>` from the usual glibc headers.
 C_TYPES = {
+    "old_sigaction": ("struct sigaction", ["asm/signal.h"]),
     ("stat", "legacy32"): ("struct stat", ["asm/stat.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),
     "statfs64": ("struct statfs64", ["asm/statfs.h"]),

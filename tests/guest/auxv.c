@@ -23,11 +23,7 @@ int main(int argc, char **argv, char **envp)
 {
     char local[16] __attribute__((aligned(16)));
     uintptr_t sp;
-#if defined(__riscv)
-    __asm__ volatile("mv %0, sp" : "=r"(sp));
-#elif defined(__aarch64__)
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-#endif
+    ARCH_GET_SP(sp);
     printf("sp_mod16=%lu\n", (unsigned long)(sp % 16));
     printf("local_mod16=%lu\n", (unsigned long)((uintptr_t)local % 16));
 

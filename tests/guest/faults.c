@@ -19,17 +19,9 @@ int main(int argc, char **argv)
         char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         ((void (*)(void))p)();
     } else if (!strcmp(what, "illegal")) {
-#if defined(__riscv)
-        __asm__ volatile(".word 0xffffffff");
-#else
-        __asm__ volatile(".word 0x00000000");  /* udf #0 */
-#endif
+        ARCH_ILLEGAL;
     } else if (!strcmp(what, "breakpoint")) {
-#if defined(__riscv)
-        __asm__ volatile("ebreak");
-#else
-        __asm__ volatile("brk #0");
-#endif
+        ARCH_BREAKPOINT;
     }
     printf("after %s\n", what);
     return 0;

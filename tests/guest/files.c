@@ -78,11 +78,7 @@ static void open_flags(void) {
     close(fd);
     /* the kernel's O_LARGEFILE (glibc's is 0 on 64-bit) is another bit on aarch64, and the
      * x86-64 host's value of that bit is O_NOFOLLOW: a raw openat must still follow the link */
-#ifdef __aarch64__
-    const int kernel_o_largefile = 0400000;
-#else
-    const int kernel_o_largefile = 0100000;
-#endif
+    const int kernel_o_largefile = ARCH_KERNEL_O_LARGEFILE ? ARCH_KERNEL_O_LARGEFILE : 0100000;
     fd = syscall(SYS_openat, AT_FDCWD, "link", O_RDONLY | kernel_o_largefile);
     SHOW("raw openat O_LARGEFILE on symlink", fd >= 0);
     close(fd);

@@ -62,12 +62,7 @@ static void skip_insn(int sig, siginfo_t *si, void *ucv)
     fault_sig = sig;
     fault_code = si->si_code;
     fault_addr = si->si_addr;
-#if defined(__riscv)
-    uint16_t first = *(uint16_t *)uc->uc_mcontext.__gregs[REG_PC];
-    uc->uc_mcontext.__gregs[REG_PC] += (first & 3) == 3 ? 4 : 2;
-#else
-    uc->uc_mcontext.pc += 4;
-#endif
+    ARCH_SKIP_INSN(uc);
 }
 
 static sigjmp_buf jump;
@@ -203,18 +198,10 @@ int main(void)
     *(volatile char *)target = 1;
     CHECK(fault_addr == target && fault_code == SEGV_ACCERR, "write to read-only memory: SEGV_ACCERR");
     on(SIGILL, skip_insn, 0);
-#if defined(__riscv)
-    __asm__ volatile(".word 0xffffffff");
-#else
-    __asm__ volatile(".word 0x00000000");
-#endif
+    ARCH_ILLEGAL;
     CHECK(fault_sig == SIGILL && fault_code == ILL_ILLOPC, "illegal instruction: SIGILL");
     on(SIGTRAP, skip_insn, 0);
-#if defined(__riscv)
-    __asm__ volatile(".option push\n.option norvc\nebreak\n.option pop");
-#else
-    __asm__ volatile("brk #0");
-#endif
+    ARCH_BREAKPOINT;
     CHECK(fault_sig == SIGTRAP, "breakpoint: SIGTRAP");
 
     /* siglongjmp out of a fault handler */

@@ -42,6 +42,7 @@ REQUIRED = {
     "signal frame, registers set for the handler", "restore_frame": "restore_frame(thread, rt) -> the "
     "blocked mask the frame saved: sigreturn and rt_sigreturn",
     "TRAMPOLINES": "name -> code the [vdso] page holds (sigreturn trampolines)",
+    "FRAME_LAYOUT": "(C type, member or None) -> the offset (size) setup_frame uses: checked against glibc",
     # gdb
     "GDB_ARCHITECTURE": "gdb's name", "GDB_FEATURES": "target description features", "GDB_TYPES": "their types",
 }
@@ -57,7 +58,6 @@ DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
     "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
     "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's)
-    "TLB_FLUSH_AT_STOPS": True,     # the TLB warm-up may flush where a stop from outside left the CPU
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
     "start_mappings": lambda space: None,  # fixed mappings every process has (ARM's kuser helpers)
@@ -66,6 +66,10 @@ DEFAULTS = {
     "set_resume_address": None,     # set_resume_address(uc, pc): move the PC, keeping the instruction set
                                     # (ARM's Thumb state); writing REG_PC is a jump that may change it
     "check_elf": lambda elf: None,  # check_elf(elf) -> None or why this arch cannot run it (ARM OABI)
+    # passed_hint(uc, read) -> True when Unicorn's "invalid instruction" was a hint it
+    # executed and stopped after (ARM's yield, wfe): the thread just goes on
+    "passed_hint": lambda uc, read: False,
+    "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
 }
 
 

@@ -1,6 +1,7 @@
 """AArch64 (ARMv8-A and later, little-endian, lp64)."""
 from ..abi import Abi
 from ..signals import frames
+from ..structs import Layouts
 from ..syscalls.convention import Convention
 from ..uclib import constants
 
@@ -143,6 +144,8 @@ MCONTEXT_SIZE = _RESERVED_AT + 4096
 FPSIMD_MAGIC, FPSIMD_SIZE = 0x46508001, 16 + 32 * 16
 _NZCV_MASK = 0xF0000000
 # used when a handler has no SA_RESTORER (glibc always gives one): mov x8, #139; svc #0
+# where glibc's ucontext_t has the mcontext (tests/test_layouts.py checks it)
+FRAME_LAYOUT = {("ucontext_t", "uc_mcontext"): frames.generic_mcontext_offset(ABI, Layouts(ABI))}
 TRAMPOLINES = {"rt": (0xD2801168).to_bytes(4, "little") + (0xD4000001).to_bytes(4, "little")}
 
 
@@ -242,3 +245,14 @@ GDB_FEATURES = [
      [(f"v{i}", 128, A.UC_ARM64_REG_V0 + i, "aarch64v", 34 + i) for i in range(32)]
      + [("fpsr", 32, A.UC_ARM64_REG_FPSR, "int", 66), ("fpcr", 32, A.UC_ARM64_REG_FPCR, "int", 67)]),
 ]
+
+# ---- facts for the test programs (tests/conftest.py writes them as C macros) ----
+TEST_C = {
+    "ARCH_ILLEGAL": '__asm__ volatile(".word 0x00000000")',  # udf #0
+    "ARCH_BREAKPOINT": '__asm__ volatile("brk #0")',
+    "ARCH_GET_SP(v)": '__asm__ volatile("mov %0, sp" : "=r"(v))',
+    "ARCH_SKIP_INSN(uc)": "((uc)->uc_mcontext.pc += 4)",
+    "ARCH_SYSCALL3(n, a, b, c)": "({ register long x8 __asm__(\"x8\") = (n); register long x0 __asm__(\"x0\") = (a); "
+                                 "register long x1 __asm__(\"x1\") = (b); register long x2 __asm__(\"x2\") = (c); "
+                                 "__asm__ volatile(\"svc #0\" : \"+r\"(x0) : \"r\"(x8), \"r\"(x1), \"r\"(x2) : \"memory\"); x0; })",
+}

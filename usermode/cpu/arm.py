@@ -14,7 +14,8 @@ NAME = "arm"
 TRIPLE = "arm-linux-gnueabihf"
 DEBIAN_ARCH = "armhf"
 DEBIAN_ROOTFS = True
-ALIASES = ("armhf", "armel", "armv7l")
+ALIASES = ("armhf", "armv7l")
+DEBIAN_VARIANTS = {"armel": "arm-linux-gnueabi"}  # soft-float ARMv5: the kuser helpers' users
 GO_ENV = {"GOARCH": "arm", "GOARM": "7"}
 ABI = Abi("arm", 32, "little",
           layouts={"stat": "legacy32", "stat64": "legacy", "statfs64": "eabi"},
@@ -27,11 +28,12 @@ INTERPRETERS = ("/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3")
 # page too, for the kuser helpers (start_mappings).
 TASK_SIZE = 0xFFFF0000
 ADDRESS_SPACE_SIZE = 1 << 32
-# Measured: flushing Unicorn's TLB where the stop switch stopped a Thumb thread (a
-# block start) corrupts what follows (ld.so, 5 of 20 runs with 0.5 ms ticks died or
-# misread its auxv); flushing inside a syscall hook, 0 of 20. The warm-up flushes
-# at syscalls instead (threads/tlb.py).
-TLB_FLUSH_AT_STOPS = False
+# Measured: Unicorn's virtual TLB mode (UC_TLB_VIRTUAL) corrupts 32-bit Arm execution:
+# Debian's perl and python3 died at their first steps with a wild load (the same place
+# every run), dynamic programs under frequent TLB flushes misread their auxv (5 of 20
+# runs); with the CPU's own TLB (the MMU off: addresses are the guest's) all of it
+# runs. Stores to code pages then take Unicorn's slow path: memory-heavy code is slower.
+TLB_MODE = "cpu"
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_ARM, _UC.UC_MODE_ARM
 # "max" is what qemu-arm runs by default: a Cortex-A15 with the ARMv8 AArch32 additions
@@ -129,7 +131,7 @@ def _id_reg(uc, crm, opc2):
 
 
 def hwcaps(uc):
-    caps = {"swp", "half", "thumb", "fastmult", "edsp", "tls"}
+    caps = {"half", "thumb", "fastmult", "edsp", "tls"}  # an ARMv7 core (no SWP, as an arm64 kernel says)
     caps.update(_VFP.get(uc.ctl_get_cpu_model(), "vfp").split())
     isar0, isar5, mmfr0 = _id_reg(uc, 2, 0), _id_reg(uc, 2, 5), _id_reg(uc, 1, 4)
     divide = (isar0 >> 24) & 0xF
@@ -167,6 +169,27 @@ def cpuinfo(hwcap, hwcap2, ncpus):
 
 def emulate_trapped(uc, insn):
     return False
+
+
+# Measured: Unicorn ends emulation with UC_ERR_INSN_INVALID after yield and wfe (QEMU's
+# EXCP_YIELD, which a user-mode CPU only uses to let another vCPU run), the PC already
+# past them. For a user program they are hints: nothing more to do.
+_HINTS_ARM = (0xE320F001, 0xE320F002)  # yield, wfe (cond AL)
+_HINTS_THUMB = (0xBF10, 0xBF20)
+_HINTS_THUMB2 = (0xF3AF8001, 0xF3AF8002)
+
+
+def passed_hint(uc, read):
+    pc = uc.reg_read(A.UC_ARM_REG_PC)
+    try:
+        if uc.reg_read(A.UC_ARM_REG_CPSR) & _CPSR_T:
+            if ABI.unpack("H", read(pc - 2, 2))[0] in _HINTS_THUMB:
+                return True
+            high, low = ABI.unpack("HH", read(pc - 4, 4))
+            return (high << 16 | low) in _HINTS_THUMB2
+        return ABI.unpack("I", read(pc - 4, 4))[0] & 0x0FFFFFFF in (h & 0x0FFFFFFF for h in _HINTS_ARM)
+    except GuestError:
+        return False
 
 
 def undecodable(insn):
@@ -259,6 +282,10 @@ SIGFRAME_SIZE = UCONTEXT_SIZE + 16
 VFP_MAGIC, VFP_SIZE = 0x56465001, 288
 _CORE = [A.UC_ARM_REG_R0 + i for i in range(13)] + [A.UC_ARM_REG_SP, A.UC_ARM_REG_LR]
 _CPSR_USER_BITS = 0xF80F0200  # NZCVQ, GE, E: what a user may change
+# what glibc's ucontext_t says of the same places (tests/test_layouts.py checks them)
+FRAME_LAYOUT = {("ucontext_t", "uc_mcontext"): _MCONTEXT_AT, ("ucontext_t", "uc_sigmask"): _SIGMASK_AT,
+                ("ucontext_t", "uc_regspace"): _REGSPACE_AT, ("ucontext_t", None): UCONTEXT_SIZE,
+                ("mcontext_t", None): 21 * 4}
 TRAMPOLINES = {  # the kernel's sigreturn_codes: mov r7, #nr; svc 0 (ARM), movs r7, #nr; svc 0 (Thumb)
     "sigreturn": ABI.pack("II", 0xE3A07077, 0xEF000000),
     "rt_sigreturn": ABI.pack("II", 0xE3A070AD, 0xEF000000),
@@ -347,3 +374,17 @@ GDB_FEATURES = [
      [(f"d{i}", 64, A.UC_ARM_REG_D0 + i, "ieee_double", 26 + i) for i in range(32)]
      + [("fpscr", 32, A.UC_ARM_REG_FPSCR, "int", 58)]),
 ]
+
+# ---- facts for the test programs (tests/conftest.py writes them as C macros) ----
+TEST_C = {
+    "ARCH_ILLEGAL": '__asm__ volatile("udf #0")',
+    "ARCH_BREAKPOINT": '__asm__ volatile("bkpt #0")',
+    "ARCH_GET_SP(v)": '__asm__ volatile("mov %0, sp" : "=r"(v))',
+    # past the faulting instruction: 2 or 4 bytes in Thumb (by its first halfword), 4 in ARM
+    "ARCH_SKIP_INSN(uc)": "do { unsigned long pc_ = (uc)->uc_mcontext.arm_pc; "
+                          "(uc)->uc_mcontext.arm_pc += !((uc)->uc_mcontext.arm_cpsr & 0x20) ? 4 : "
+                          "(*(unsigned short *)pc_ >> 11) >= 0x1d ? 4 : 2; } while (0)",
+    "ARCH_SYSCALL3(n, a, b, c)": "({ register long r7 __asm__(\"r7\") = (n); register long r0 __asm__(\"r0\") = (a); "
+                                 "register long r1 __asm__(\"r1\") = (b); register long r2 __asm__(\"r2\") = (c); "
+                                 "__asm__ volatile(\"svc #0\" : \"+r\"(r0) : \"r\"(r7), \"r\"(r1), \"r\"(r2) : \"memory\"); r0; })",
+}

@@ -28,6 +28,7 @@ FACTS = {
     "CC_FLAGS": (),        # what the cross gcc needs to target exactly this ABI
     "GO_ENV": None,        # GOARCH (and GOARM...) for Go programs of this ABI, if Go has one
     "HOST_NATIVE": False,  # this x86-64 host runs the arch's programs itself (the reference)
+    "DEBIAN_VARIANTS": {},  # other Debian ports of this kernel ABI: dpkg name -> triple (armel)
 }
 
 

@@ -1,6 +1,7 @@
 """RISC-V 64-bit (RV64GC, lp64d)."""
 from ..abi import Abi
 from ..signals import frames
+from ..structs import Layouts
 from ..syscalls.convention import Convention
 from ..uclib import constants
 
@@ -101,6 +102,8 @@ _FPRS = [R.UC_RISCV_REG_F0 + i for i in range(32)]
 _FP_STATE_SIZE = 528
 MCONTEXT_SIZE = 32 * 8 + _FP_STATE_SIZE
 # the sigreturn trampoline the kernel keeps in the vDSO: li a7, 139 (rt_sigreturn); ecall
+# where glibc's ucontext_t has the mcontext (tests/test_layouts.py checks it)
+FRAME_LAYOUT = {("ucontext_t", "uc_mcontext"): frames.generic_mcontext_offset(ABI, Layouts(ABI))}
 TRAMPOLINES = {"rt": (0x08B00893).to_bytes(4, "little") + (0x00000073).to_bytes(4, "little")}
 
 
@@ -168,3 +171,15 @@ GDB_FEATURES = [
      + [("fflags", 32, R.UC_RISCV_REG_FFLAGS, "int", 66), ("frm", 32, R.UC_RISCV_REG_FRM, "int", 67),
         ("fcsr", 32, R.UC_RISCV_REG_FCSR, "int", 68)]),
 ]
+
+# ---- facts for the test programs (tests/conftest.py writes them as C macros) ----
+TEST_C = {
+    "ARCH_ILLEGAL": '__asm__ volatile(".word 0xffffffff")',
+    "ARCH_BREAKPOINT": '__asm__ volatile(".option push\\n.option norvc\\nebreak\\n.option pop")',
+    "ARCH_GET_SP(v)": '__asm__ volatile("mv %0, sp" : "=r"(v))',
+    "ARCH_SKIP_INSN(uc)": "do { unsigned short first = *(unsigned short *)(uc)->uc_mcontext.__gregs[REG_PC]; "
+                          "(uc)->uc_mcontext.__gregs[REG_PC] += (first & 3) == 3 ? 4 : 2; } while (0)",
+    "ARCH_SYSCALL3(n, a, b, c)": "({ register long a7 __asm__(\"a7\") = (n); register long a0 __asm__(\"a0\") = (a); "
+                                 "register long a1 __asm__(\"a1\") = (b); register long a2 __asm__(\"a2\") = (c); "
+                                 "__asm__ volatile(\"ecall\" : \"+r\"(a0) : \"r\"(a7), \"r\"(a1), \"r\"(a2) : \"memory\"); a0; })",
+}

@@ -56,6 +56,10 @@ class Convention:
         self.advance_pc = advance_pc
         self.extra_result_registers = tuple(extra_result_registers)
 
+    def syscall_insn_size(self, uc):
+        """How far a restarted call moves the PC back (ARM: 4 in ARM code, 2 in Thumb)."""
+        return self.insn_size(uc) if callable(self.insn_size) else self.insn_size
+
     @property
     def max_words(self):
         return len(self.args) + self.stack_args

@@ -148,6 +148,13 @@ def _general_stub(decl, abi, raws_of):
     return call
 
 
+def general_call(decl, abi):
+    """call(t, words): decl's handler on raw argument words given as a list (one
+    word per parameter), decoded as the direct call's stub decodes them: for the
+    multiplexers, whose arguments come from memory."""
+    return _general_stub(decl, abi, lambda t, words: words)
+
+
 def _unimplemented(name):
     def call(t, r):
         process = t.process
@@ -389,8 +396,8 @@ def _interrupted(thread, table, nr, layout, r):
             signals.pending_flag = True
             if action.handler > 1 and action.flags & restart_flag and table.name(nr) not in NO_RESTART:
                 arch = thread.arch
-                pc = thread.pc() - layout.conv.insn_size
-                thread.defer(lambda: thread.uc.reg_write(arch.REG_PC, pc))
+                pc = thread.pc() - layout.conv.syscall_insn_size(thread.uc)
+                thread.defer(lambda: arch.set_resume_address(thread.uc, pc))
                 return KEEP_REGISTERS
             return -table.abi.errno.to_guest(host_errno.EINTR)
         try:

@@ -34,6 +34,7 @@ class GuestFault:
 
     def __init__(self, signal, pc, address=None, what="", code=None):
         self.signal, self.pc, self.address, self.what, self.code = signal, pc, address, what, code
+        self.cs_mode = None  # capstone's mode for the instruction, when not the arch's usual one
 
 
 class GuestThread:
@@ -64,7 +65,6 @@ class GuestThread:
         # (An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu": MIPS.)
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if self.arch.TLB_MODE == "virtual" else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
-        self.tlb_flush_pending = False  # threads/tlb.py: a warm-up flush for the next syscall
         # Every thread starts with its TLB warm-up (threads/tlb.py), which stops it
         # every few ms through the same switch for its first fraction of a second.
         self.enable_async_stops(fresh=True)
@@ -94,9 +94,6 @@ class GuestThread:
 
         def on_syscall_exception():
             try:
-                if self.tlb_flush_pending:
-                    self.tlb_flush_pending = False
-                    self.uc.ctl_flush_tlb()
                 if self.debug is None:
                     on_syscall()
                 else:
@@ -274,6 +271,9 @@ class GuestThread:
                 process.running = None
                 if self.exiting:
                     return
+                if err == UC_ERR_INSN_INVALID and self.fault is None and \
+                        self.arch.passed_hint(self.uc, self.space.read):
+                    continue  # a hint Unicorn stops at (ARM's yield): done, the PC is past it
                 if self.fault is not None or err:
                     fault = self._fault_from(err)
                     if fault is None:
@@ -309,7 +309,7 @@ class GuestThread:
             return
         hook = raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         try:
-            raw.emu_start(self.handle, pc, UNTIL, 0, 1)
+            raw.emu_start(self.handle, self.arch.resume_address(self.uc), UNTIL, 0, 1)
         finally:
             raw.del_hook(self.uc, hook)
 
@@ -328,6 +328,7 @@ class GuestThread:
         self.fault = None
         if fault.pc is None:
             fault.pc = self.pc()
+        fault.cs_mode = self.arch.cs_mode(self.uc)  # how the faulting instruction is decoded (Thumb)
         if err == UC_ERR_INSN_INVALID:  # ebreak on riscv lands here too
             try:
                 insn = self.space.read(fault.pc, 4)

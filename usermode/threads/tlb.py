@@ -47,15 +47,11 @@ class Warmup:
                     switch.arm()
 
     def at_safe_point(self, thread):
-        """Flush the thread's TLB (or, where the arch says a flush there is unsafe,
-        at its next syscall); True once its warm-up is over."""
+        """Flush the thread's TLB; True once its warm-up is over."""
         now = time.monotonic()
         if thread.warm_until is None:
             thread.warm_until = now + WARMUP
-        if thread.arch.TLB_FLUSH_AT_STOPS:
-            thread.uc.ctl_flush_tlb()
-        else:
-            thread.tlb_flush_pending = True
+        thread.uc.ctl_flush_tlb()
         if now < thread.warm_until:
             return False
         with self.lock:

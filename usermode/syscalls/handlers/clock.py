@@ -11,7 +11,7 @@ import ctypes
 import errno
 
 from ...errors import GuestError
-from ..argtypes import Enum, Flags, OutBuf, Ptr, Size
+from ..argtypes import Enum, Flags, OutBuf, Ptr, Size, UInt
 from ..registry import syscall
 from .hosttypes import (HOST_LAYOUTS, PROT_WRITE, Timespec, Timeval, call, guest_address,
                       read_timespec, repack, write_timespec)
@@ -75,6 +75,21 @@ def gettimeofday(t, tv: Ptr, tz: Ptr):
         t.space.write(tv, t.layouts.timeval.pack(tv_sec=htv.tv_sec, tv_usec=htv.tv_usec))
     if tz:
         t.space.write(tz, t.layouts.timezone.pack(tz_minuteswest=htz[0], tz_dsttime=htz[1]))
+
+
+@syscall
+def time(t, tloc: Ptr):
+    """Seconds since the epoch, also stored at tloc (x86's time, i386's, m68k's)."""
+    ts = Timespec()
+    call("clock_gettime", 0, ctypes.byref(ts))  # CLOCK_REALTIME
+    if tloc:
+        t.space.write(tloc, t.abi.pack("w", ts.tv_sec))
+    return ts.tv_sec
+
+
+@syscall
+def alarm(t, seconds: UInt):
+    return call("alarm", seconds)
 
 
 @syscall

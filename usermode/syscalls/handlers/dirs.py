@@ -1,6 +1,8 @@
 """Directories: getdents64, getcwd, chdir, fchdir."""
+import ctypes
 import errno
 import os
+import struct
 
 from ...errors import GuestError
 from ...memory.space import PROT_WRITE
@@ -9,17 +11,68 @@ from ..registry import syscall
 from . import hostcall
 
 
+MAX_RW_COUNT = 0x7FFFF000  # the kernel's; getdents takes an unsigned int
+
+
 @syscall
 def getdents64(t, fd: Fd, dirp: OutBuf, count: UInt):
     # struct linux_dirent64 has fixed-width fields only, so where the guest's
     # layout is the host's (checked, not assumed) the host kernel fills the
     # guest's buffer directly; records are 8-byte aligned on every ABI.
-    if not hostcall.same_layout(t, "dirent64"):
-        raise GuestError(errno.ENOSYS)
-    count = min(count, 0x7FFFF000)  # the kernel's MAX_RW_COUNT; it takes an unsigned int
-    buf = hostcall.guest_buffer(t, dirp, count, PROT_WRITE)
-    with t.unlocked():  # a directory on a slow file system
-        return hostcall.call("getdents64", fd, buf, count)
+    count = min(count, MAX_RW_COUNT)
+    if hostcall.same_layout(t, "dirent64"):
+        buf = hostcall.guest_buffer(t, dirp, count, PROT_WRITE)
+        with t.unlocked():  # a directory on a slow file system
+            return hostcall.call("getdents64", fd, buf, count)
+    return _converted(t, fd, dirp, count, _dirent64_record)  # another byte order: field by field
+
+
+@syscall
+def getdents(t, fd: Fd, dirp: OutBuf, count: UInt):
+    """The old struct linux_dirent: long d_ino and d_off, the name, then d_type in
+    the record's last byte; records aligned to a long. EOVERFLOW for an inode a
+    32-bit long cannot hold; the offset is cut to the word, as the kernel's
+    compat_filldir stores it (a 64-bit host's file systems hand out 64-bit hashes)."""
+    return _converted(t, fd, dirp, min(count, MAX_RW_COUNT), _old_dirent_record)
+
+
+def _host_records(data):
+    """(ino, off, type, name) of each host linux_dirent64 record."""
+    pos = 0
+    while pos < len(data):
+        ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, pos)
+        name = data[pos + 19:pos + reclen].split(b"\0", 1)[0]
+        yield ino, off, dtype, name
+        pos += reclen
+
+
+def _dirent64_record(abi, ino, off, dtype, name):
+    size = (19 + len(name) + 1 + 7) & ~7
+    return abi.pack("QqHB", ino, off, size, dtype) + name.ljust(size - 19, b"\0")
+
+
+def _old_dirent_record(abi, ino, off, dtype, name):
+    wb = abi.word_bytes
+    head = 2 * wb + 2
+    size = (head + len(name) + 2 + wb - 1) & ~(wb - 1)  # name, NUL, d_type
+    if ino > abi.word_mask:
+        raise GuestError(errno.EOVERFLOW)
+    body = name.ljust(size - head - 1, b"\0") + bytes([dtype])
+    return abi.pack("WWH", ino, off & abi.word_mask, size) + body
+
+
+def _converted(t, fd, dirp, count, record):
+    """The host's getdents64 into a buffer of our own, each record rewritten for the
+    guest (its records are never longer than the host's, so what the host read fits)."""
+    t.space.check(dirp, count, PROT_WRITE)
+    host = ctypes.create_string_buffer(count)
+    with t.unlocked():
+        n = hostcall.call("getdents64", fd, host, count)
+    out = b"".join(record(t.abi, *r) for r in _host_records(host.raw[:n]))
+    if len(out) > count:  # a guest buffer too small for the first entry: as the kernel
+        raise GuestError(errno.EINVAL)
+    t.space.write(dirp, out)
+    return len(out)
 
 
 @syscall

@@ -17,6 +17,7 @@ from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, Off64, OpenMode
 from ..registry import syscall
 from . import hostcall
 from .hostcall import HOST_LAYOUTS, call, guest_buffer
+from .hosttypes import kernel_nsec
 
 AT_FDCWD = -100
 # The kernel's O_* bits (group OPEN), not glibc's: aarch64's O_DIRECTORY, O_NOFOLLOW,
@@ -344,9 +345,47 @@ def utimensat(t, dirfd: DirFd, host_path: OptPath, times: Ptr, flags: AtFlags, *
         packed = b""
         for i in range(2):
             v = ts.unpack(data[i * ts.size:])
-            packed += HOST_LAYOUTS.timespec.pack(tv_sec=v["tv_sec"], tv_nsec=utime.to_host(v["tv_nsec"]))
+            nsec = kernel_nsec(t.abi, v["tv_nsec"]) if tsl == "timespec64" else v["tv_nsec"]
+            packed += HOST_LAYOUTS.timespec.pack(tv_sec=v["tv_sec"], tv_nsec=utime.to_host(nsec))
         host_times = ctypes.create_string_buffer(packed, len(packed))
     call("utimensat", dirfd, host_path, host_times, flags)
+
+
+def _timevals(t, times):
+    """A guest timeval[2] as the host struct timespec[2] utimensat takes (None: now)."""
+    if not times:
+        return None
+    tv = t.layouts.timeval
+    data = t.space.read(times, 2 * tv.size)
+    packed = b""
+    for i in range(2):
+        v = tv.unpack(data[i * tv.size:])
+        if not 0 <= v["tv_usec"] < 1_000_000:
+            raise GuestError(errno.EINVAL)
+        packed += HOST_LAYOUTS.timespec.pack(tv_sec=v["tv_sec"], tv_nsec=v["tv_usec"] * 1000)
+    return ctypes.create_string_buffer(packed, len(packed))
+
+
+@syscall
+def utimes(t, path: Path, times: Ptr):
+    call("utimensat", AT_FDCWD, path, _timevals(t, times), 0)
+
+
+@syscall
+def futimesat(t, dirfd: DirFd, path: Path(optional=True), times: Ptr):
+    call("utimensat", dirfd, path, _timevals(t, times), 0)
+
+
+@syscall
+def utime(t, path: Path, times: Ptr):
+    """struct utimbuf { time_t actime, modtime } (seconds); NULL: now."""
+    host_times = None
+    if times:
+        actime, modtime = t.abi.unpack("ww", t.space.read(times, t.abi.size("ww")))
+        packed = HOST_LAYOUTS.timespec.pack(tv_sec=actime, tv_nsec=0) + \
+            HOST_LAYOUTS.timespec.pack(tv_sec=modtime, tv_nsec=0)
+        host_times = ctypes.create_string_buffer(packed, len(packed))
+    call("utimensat", AT_FDCWD, path, host_times, 0)
 
 
 @syscall

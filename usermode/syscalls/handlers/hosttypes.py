@@ -66,9 +66,19 @@ def read_timespec(t, addr, layout="timespec"):
     is "timespec64" for the *_time64 calls of 32-bit ABIs."""
     if not addr:
         return None
+    wide = layout.endswith("64")
     layout = getattr(t.layouts, layout)
     v = layout.unpack(t.space.read(addr, layout.size))
-    return Timespec(v["tv_sec"], v["tv_nsec"])
+    return Timespec(v["tv_sec"], kernel_nsec(t.abi, v["tv_nsec"]) if wide else v["tv_nsec"])
+
+
+def kernel_nsec(abi, value):
+    """A struct __kernel_timespec's tv_nsec as the kernel reads it from a 32-bit task:
+    its low 32 bits only (glibc's __timespec64 leaves the other half as padding)."""
+    if abi.bits == 64:
+        return value
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
 
 
 def write_timespec(t, addr, ts, layout="timespec"):
@@ -124,7 +134,7 @@ def host_bits(value, nbits):
 # ---- signal sets -------------------------------------------------------------
 
 def guest_sigset_bytes(abi):
-    return abi.tables.KSIGNAL["_NSIG"] // 8
+    return abi.sigset_bytes
 
 
 def host_sigset(t, addr, size):

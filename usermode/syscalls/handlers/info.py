@@ -13,20 +13,34 @@ import os
 from ...errors import GuestError
 from ..argtypes import Arg, Enum, Int, Ptr, UInt
 from ..registry import syscall
-from .hosttypes import (HOST, HOST_LAYOUTS, PROT_READ, bits_from_guest, bits_to_guest,
+from .fs import OVERFLOW_ID
+from .hosttypes import (HOST, HOST_LAYOUTS, PROT_READ, PROT_WRITE, bits_from_guest, bits_to_guest,
                       call, host_bits, repack)
+
+
+_MEMORY_FIELDS = ("totalram", "freeram", "sharedram", "bufferram", "totalswap", "freeswap",
+                  "totalhigh", "freehigh")
+PAGE_SIZE = 4096
 
 
 @syscall
 def sysinfo(t, info: Ptr):
-    hlay = HOST_LAYOUTS.sysinfo
+    hlay, layout = HOST_LAYOUTS.sysinfo, t.layouts.sysinfo
+    t.space.check(info, layout.size, PROT_WRITE)
     host = ctypes.create_string_buffer(hlay.size)
     call("sysinfo", host)
-    wb = t.abi.word_bytes
-    data = repack(hlay, t.layouts.sysinfo, host.raw)
-    # char _f[20 - 2*sizeof(long) - sizeof(int)]: nothing for 64-bit longs
-    # (a 32-bit guest would also need the kernel's mem_unit scaling of the sizes)
-    t.space.write(info, data + bytes(max(0, 20 - 2 * wb - 4)))
+    values = hlay.unpack(host.raw)
+    # The kernel's compat_sysinfo: when the total memory or swap is too big for a
+    # 32-bit long, every size is given in pages (mem_unit 4096).
+    top = layout.limits["totalram"][1]
+    if values["totalram"] > top or values["totalswap"] > top:
+        while values["mem_unit"] < PAGE_SIZE:
+            values["mem_unit"] <<= 1
+            for f in _MEMORY_FIELDS:
+                values[f] >>= 1
+    for f in _MEMORY_FIELDS:
+        values[f] = min(values[f], top)
+    t.space.write(info, layout.pack(**values))
 
 
 Who = Enum("RESOURCE", "RUSAGE_")
@@ -142,6 +156,14 @@ def sched_setaffinity(t, pid: Int, size: UInt, mask: Ptr):
 
 
 @syscall
+def nice(t, inc: Int):
+    """The old nice: the new nice value is not returned (0 on success), as the kernel's."""
+    current = call("getpriority", 0, 0)  # PRIO_PROCESS, self: 20 - nice
+    call("setpriority", 0, 0, max(-20, min(19, 20 - current + inc)))
+    return 0
+
+
+@syscall
 def sched_yield(t):
     with t.unlocked():
         os.sched_yield()
@@ -163,40 +185,56 @@ def setpriority(t, which: Which, who: Int, prio: Int):
 
 # ---- credentials -------------------------------------------------------------
 
-@syscall
-def getgroups(t, size: Int, groups: Ptr):
+# The id calls come in two widths where an ABI kept the 16-bit ones (the uid16 quirk:
+# arm, i386, m68k): getgroups and getgroups32... The plain names are the 16-bit ones
+# there; elsewhere they are 32-bit like the *32 twins. A 16-bit call reports an id it
+# cannot hold as the overflow id (fs.OVERFLOW_ID), as the kernel's high2lowuid.
+_ID_CODE = {32: "I", 16: "H"}
+
+
+def _id16(value, bits):
+    return value if bits == 32 or value <= 0xFFFF else OVERFLOW_ID
+
+
+@syscall(twins={"getgroups32": {}})
+def getgroups(t, size: Int, groups: Ptr, *, bits=32):
     if size < 0:
         raise GuestError(errno.EINVAL)
     host = (ctypes.c_uint32 * max(size, 1))()
     n = call("getgroups", size, host if size else None)
     if size and n:
-        t.space.write(groups, t.abi.pack(f"{n}I", *host[:n]))
+        t.space.write(groups, t.abi.pack(f"{n}{_ID_CODE[bits]}", *[_id16(g, bits) for g in host[:n]]))
     return n
 
 
-@syscall
-def setgroups(t, size: Int, groups: Ptr):
+@syscall(twins={"setgroups32": {}})
+def setgroups(t, size: Int, groups: Ptr, *, bits=32):
     if size < 0:
         raise GuestError(errno.EINVAL)
-    values = t.abi.unpack(f"{size}I", t.space.read(groups, 4 * size)) if size else ()
+    code = _ID_CODE[bits]
+    values = t.abi.unpack(f"{size}{code}", t.space.read(groups, t.abi.size(f"{size}{code}"))) if size else ()
     host = (ctypes.c_uint32 * max(size, 1))(*values)
     # per thread, as the kernel's: the guest's glibc makes every thread call it
     call("setgroups", size, host)
 
 
-def _write_ids(t, ptrs, ids):
+def _write_ids(t, ptrs, ids, bits):
     for ptr, value in zip(ptrs, ids):
-        t.space.write(ptr, t.abi.pack("I", value))
+        t.space.write(ptr, t.abi.pack(_ID_CODE[bits], _id16(value, bits)))
 
 
-@syscall
-def getresuid(t, ruid: Ptr, euid: Ptr, suid: Ptr):
-    _write_ids(t, (ruid, euid, suid), os.getresuid())
+@syscall(twins={"getresuid32": {}})
+def getresuid(t, ruid: Ptr, euid: Ptr, suid: Ptr, *, bits=32):
+    _write_ids(t, (ruid, euid, suid), os.getresuid(), bits)
 
 
-@syscall
-def getresgid(t, rgid: Ptr, egid: Ptr, sgid: Ptr):
-    _write_ids(t, (rgid, egid, sgid), os.getresgid())
+@syscall(twins={"getresgid32": {}})
+def getresgid(t, rgid: Ptr, egid: Ptr, sgid: Ptr, *, bits=32):
+    _write_ids(t, (rgid, egid, sgid), os.getresgid(), bits)
+
+
+for _fn in (getgroups, setgroups, getresuid, getresgid):
+    syscall(_fn, name=_fn.__name__, when="uid16", bound={"bits": 16})
 
 
 @syscall

@@ -288,6 +288,16 @@ def recvfrom(t, fd: Fd, buf: OutBuf, len: Size, flags: MsgFlags, addr: Ptr, addr
     return n
 
 
+@syscall
+def send(t, fd: Fd, buf: InBuf("len"), len: Size, flags: MsgFlags):
+    return sendto(t, fd, buf, len, flags, 0, 0)
+
+
+@syscall
+def recv(t, fd: Fd, buf: OutBuf, len: Size, flags: MsgFlags):
+    return recvfrom(t, fd, buf, len, flags, 0, 0)
+
+
 class HostMsghdr(ctypes.Structure):
     _fields_ = [("msg_name", ctypes.c_void_p), ("msg_namelen", ctypes.c_uint32),
                 ("msg_iov", ctypes.c_void_p), ("msg_iovlen", ctypes.c_size_t),

@@ -16,7 +16,7 @@ from ...errors import GuestError
 from ...translate import FlagMap
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
-from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, address, bits_from_guest,
+from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, Timespec, address, bits_from_guest,
                       bits_to_guest, call, host_bits, host_sigset, read_timespec,
                       write_back_timespec)
 
@@ -54,32 +54,37 @@ class HostPollfd(ctypes.Structure):
 
 @syscall(twins={"ppoll_time64": {"tsl": "timespec64"}})
 def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, tsl="timespec"):
+    ts = read_timespec(t, tsp, tsl)
+    mask = host_sigset(t, sigmask, sigsetsize)
+    try:
+        return _poll_fds(t, fds, nfds, ts, mask)
+    finally:
+        write_back_timespec(t, tsp, ts, tsl)
+
+
+def _poll_fds(t, fds, nfds, ts, mask):
     limit = _nofile_limit()
     if limit != resource.RLIM_INFINITY and nfds > limit:
         raise GuestError(errno.EINVAL)
     layout = t.layouts.pollfd
     view = t.space.view(fds, nfds * layout.size, PROT_READ | PROT_WRITE)
-    ts = read_timespec(t, tsp, tsl)
-    mask = host_sigset(t, sigmask, sigsetsize)
+    return _ppoll(t, fds, nfds, ts, mask, view, layout)
+
+
+def _ppoll(t, fds, nfds, ts, mask, view, layout):
     evmap = poll_events(t.abi)
     if evmap.identity and layout.struct.format == "<ihh":
         # the guest's array is the host's, byte for byte: the kernel works on it in place
-        try:
-            with t.unlocked():
-                return call("ppoll", t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
-        finally:
-            write_back_timespec(t, tsp, ts, tsl)
+        with t.unlocked():
+            return call("ppoll", t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
     host = (HostPollfd * nfds)()
     unpack = layout.struct.unpack_from
     for i in range(nfds):
         fd, events, _ = unpack(view, i * layout.size)
         host[i].fd = fd
         host[i].events = _short(evmap.to_host(events & 0xFFFF))
-    try:
-        with t.unlocked():
-            n = call("ppoll", host, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
-    finally:
-        write_back_timespec(t, tsp, ts, tsl)
+    with t.unlocked():
+        n = call("ppoll", host, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
     pack = layout.struct.pack_into
     for i in range(nfds):
         fd, events, _ = unpack(view, i * layout.size)
@@ -95,14 +100,27 @@ def _short(v):
 
 @syscall(twins={"pselect6_time64": {"tsl": "timespec64"}})
 def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr, sig: Ptr, *, tsl="timespec"):
+    abi = t.abi
+    ts = read_timespec(t, tsp, tsl)
+    mask = None
+    if sig:
+        # struct { const sigset_t *ss; size_t ss_len; } in guest words
+        ss, ss_len = abi.unpack("WW", t.space.read(sig, abi.size("WW")))
+        mask = host_sigset(t, ss, ss_len)
+    try:
+        return _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask)
+    finally:
+        write_back_timespec(t, tsp, ts, tsl)
+
+
+def _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask):
+    """The host's pselect6 on the guest's fd sets (arrays of guest longs); ts is updated."""
     if nfds < 0:
         raise GuestError(errno.EINVAL)
-    # the kernel clamps nfds to its descriptor table; ours cannot be larger than the hard limit
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     nfds = min(nfds, hard if hard != resource.RLIM_INFINITY else 1 << 20)
     abi = t.abi
-    wbits = abi.bits
-    glen = (nfds + wbits - 1) // wbits * abi.word_bytes
+    glen = (nfds + abi.bits - 1) // abi.bits * abi.word_bytes
     sets = []
     for addr in (readfds, writefds, exceptfds):
         if addr:
@@ -110,18 +128,9 @@ def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr
             sets.append((addr, host_bits(bits_from_guest(abi, t.space.read(addr, glen)), nfds)))
         else:
             sets.append((0, None))
-    ts = read_timespec(t, tsp, tsl)
-    mask_arg = None
-    if sig:
-        # struct { const sigset_t *ss; size_t ss_len; } in guest words
-        ss, ss_len = abi.unpack("WW", t.space.read(sig, abi.size("WW")))
-        mask = host_sigset(t, ss, ss_len)
-        mask_arg = (ctypes.c_ulong * 2)(address(mask) or 0, HOST_SIGSET_BYTES)
-    try:
-        with t.unlocked():
-            n = call("pselect6", nfds, *[address(buf) for _, buf in sets], address(ts), address(mask_arg))
-    finally:
-        write_back_timespec(t, tsp, ts, tsl)
+    mask_arg = None if mask is None else (ctypes.c_ulong * 2)(address(mask) or 0, HOST_SIGSET_BYTES)
+    with t.unlocked():
+        n = call("pselect6", nfds, *[address(buf) for _, buf in sets], address(ts), address(mask_arg))
     for addr, buf in sets:
         if addr:
             value = int.from_bytes(buf.raw, "little")
@@ -177,6 +186,18 @@ def epoll_pwait(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Int, sigmask:
 
 
 @syscall
+def epoll_wait(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Int):
+    return _epoll_wait(t, epfd, events, maxevents, timeout, 0, 0, "epoll_pwait")
+
+
+@syscall
+def epoll_create(t, size: Int) -> Fd:
+    if size <= 0:  # the size is a hint, but must be positive
+        raise GuestError(errno.EINVAL)
+    return call("epoll_create1", 0)
+
+
+@syscall
 def epoll_pwait2(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Ptr, sigmask: Ptr, sigsetsize: Size):
     # struct __kernel_timespec on every ABI; not written back: epoll_pwait2 leaves it alone
     ts = read_timespec(t, timeout, "timespec64")
@@ -188,3 +209,43 @@ def epoll_pwait2(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Ptr, sigmask
 @syscall
 def eventfd2(t, initval: UInt, flags: Flags("POLL", "EFD_")) -> Fd:
     return call("eventfd2", initval, flags)
+
+
+@syscall
+def eventfd(t, initval: UInt) -> Fd:
+    return call("eventfd2", initval, 0)
+
+
+# ---- the older waits: poll (milliseconds), select (a timeval written back) ----
+
+@syscall
+def poll(t, fds: Ptr, nfds: UInt, timeout: Int):
+    """ppoll with a timeout in milliseconds (negative: none)."""
+    ts = None if timeout < 0 else Timespec(timeout // 1000, (timeout % 1000) * 1_000_000)
+    return _poll_fds(t, fds, nfds, ts, None)
+
+
+@syscall(twins={"_newselect": {}})
+def select(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tvp: Ptr):
+    """pselect6 with a struct timeval, which the kernel writes back with the time left."""
+    tv = None
+    if tvp:
+        v = t.layouts.timeval.unpack(t.space.read(tvp, t.layouts.timeval.size))
+        if v["tv_sec"] < 0 or not 0 <= v["tv_usec"] < 1_000_000:
+            raise GuestError(errno.EINVAL)
+        tv = Timespec(v["tv_sec"], v["tv_usec"] * 1000)
+    try:
+        return _pselect(t, nfds, readfds, writefds, exceptfds, tv, None)
+    finally:
+        if tv is not None:
+            try:
+                t.space.write(tvp, t.layouts.timeval.pack(tv_sec=tv.tv_sec, tv_usec=tv.tv_nsec // 1000))
+            except GuestError:
+                pass
+
+
+@syscall(name="select", when="old_select")
+def old_select(t, args: Ptr):
+    """i386's select(82): one pointer to the five arguments."""
+    nfds, r, w, e, tvp = t.abi.unpack("5W", t.space.read(args, t.abi.size("5W")))
+    return select(t, t.abi.signed(nfds), r, w, e, tvp)

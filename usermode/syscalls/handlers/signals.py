@@ -76,6 +76,59 @@ def rt_sigaction(t, sig: GuestSignal, act: Ptr, oact: Ptr, sigsetsize: Size):
         shared.set_action(sig, new)
 
 
+# the old sigaction of the 32-bit ABIs: struct old_sigaction { handler; old_sigset_t
+# mask (one long); flags; restorer } (MIPS, which has its own order, is its cpu module's)
+@syscall
+def sigaction(t, sig: GuestSignal, act: Ptr, oact: Ptr):
+    _check_sig(t, sig)
+    shared = t.process.signals
+    layout = t.layouts.old_sigaction
+    new = None
+    if act:
+        f = layout.unpack(t.space.read(act, layout.size))
+        new = Action(f["handler"], f["flags"] & 0xFFFFFFFF, f["restorer"], f["mask"])
+        if sig in (shared.number("SIGKILL"), shared.number("SIGSTOP")):
+            raise GuestError(errno.EINVAL)
+    if oact:
+        old = shared.actions[sig]
+        t.space.write(oact, layout.pack(handler=old.handler, mask=old.mask & t.abi.word_mask,
+                                        flags=old.flags, restorer=old.restorer))
+    if new is not None:
+        shared.set_action(sig, new)
+
+
+@syscall
+def sigprocmask(t, how: SigHow, nset: Ptr, oset: Ptr):
+    """The old sigprocmask: one long of mask (signals 1..32), the rest kept."""
+    sigs, wb = t.signals, t.abi.word_bytes
+    low = (1 << t.abi.bits) - 1
+    old = sigs.blocked
+    if oset:
+        t.space.write(oset, t.abi.pack("W", old & low))
+    if nset:
+        new = t.abi.unpack("W", t.space.read(nset, wb))[0]
+        flags = t.abi.tables.SIGNAL_FLAGS
+        if how == flags["SIG_BLOCK"]:
+            mask = old | new
+        elif how == flags["SIG_UNBLOCK"]:
+            mask = old & ~new
+        elif how == flags["SIG_SETMASK"]:
+            mask = (old & ~low) | new
+        else:
+            raise GuestError(errno.EINVAL)
+        sigs.set_blocked(mask)
+
+
+@syscall
+def sigpending(t, uset: Ptr):
+    sigs = t.signals
+    with sigs.shared.mutex:
+        pending = 0
+        for sig, _ in list(sigs.pending) + list(sigs.shared.shared):
+            pending |= numbers.bit(sig)
+    t.space.write(uset, t.abi.pack("W", pending & sigs.blocked & t.abi.word_mask))
+
+
 # ---- masks ----------------------------------------------------------------------------
 
 @syscall

@@ -224,6 +224,11 @@ def wait4(t, pid: Int, status: Ptr, options: WaitOptions, rusage: Ptr):
 
 
 @syscall
+def waitpid(t, pid: Int, status: Ptr, options: WaitOptions):
+    return wait4(t, pid, status, options, 0)
+
+
+@syscall
 def waitid(t, idtype: Int, id: Int, infop: Ptr, options: WaitOptions, rusage: Ptr):
     host_info = ctypes.create_string_buffer(128)
     host_usage = ctypes.create_string_buffer(HOST_LAYOUTS.rusage.size)
@@ -253,6 +258,11 @@ def setpgid(t, pid: Int, pgid: Int):
 @syscall
 def getpgid(t, pid: Int):
     return os.getpgid(pid)
+
+
+@syscall
+def getpgrp(t):
+    return os.getpgid(0)
 
 
 @syscall

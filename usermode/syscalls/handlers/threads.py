@@ -75,6 +75,17 @@ def clone3(t, args: Ptr, size: Size):
     return do_clone(t, flags | (exit_signal & 0xFF), sp, parent_tid, tls, child_tid)
 
 
+@syscall
+def fork(t):
+    return do_clone(t, t.abi.tables.SIGNALS["SIGCHLD"], 0, 0, 0, 0)
+
+
+@syscall
+def vfork(t):
+    c = t.abi.tables.PROC
+    return do_clone(t, c["CLONE_VM"] | c["CLONE_VFORK"] | t.abi.tables.SIGNALS["SIGCHLD"], 0, 0, 0, 0)
+
+
 def do_clone(t, flags, newsp, ptid, tls, ctid):
     c = t.abi.tables.PROC
     if flags & c["CLONE_THREAD"]:

@@ -23,6 +23,7 @@ from ...signals.frames import unpack_sigset
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size
 from ..registry import syscall
 from .hostcall import call
+from .hosttypes import kernel_nsec
 
 Which = Enum("TIME", "ITIMER_")
 TimerFlags = Flags("TIME", "TIMER_", translate=False)
@@ -38,8 +39,12 @@ _FIELDS = ("it_interval_sec", "it_interval_nsec", "it_value_sec", "it_value_nsec
 def _read_timer(t, addr, layout):
     if not addr:
         return None
+    wide = layout.endswith("64")
     layout = getattr(t.layouts, layout)
     values = layout.unpack(t.space.read(addr, layout.size))
+    if wide:  # the nanoseconds of a 32-bit task's __kernel_itimerspec: low half only
+        for f in ("it_interval_nsec", "it_value_nsec"):
+            values[f] = kernel_nsec(t.abi, values[f])
     return [values[f] for f in _FIELDS]
 
 

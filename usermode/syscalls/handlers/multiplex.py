@@ -1,0 +1,46 @@
+"""The multiplexers older ABIs route whole families through: socketcall (i386,
+s390x, m68k, mips o32, ppc32...: `socket(...)` is socketcall(SYS_SOCKET, args)
+with the arguments as an array of longs in memory) and ipc (SysV IPC, the same
+way). Each call is the registry's own handler for the direct call, with its
+arguments decoded exactly as the direct call's are."""
+import errno
+
+from ...errors import GuestError
+from ..argtypes import Int, Ptr
+from ..registry import lookup, syscall
+
+# socketcall's call numbers (linux/net.h SYS_*) -> the direct call and its argument count
+SOCKETCALLS = {
+    "SYS_SOCKET": ("socket", 3), "SYS_BIND": ("bind", 3), "SYS_CONNECT": ("connect", 3),
+    "SYS_LISTEN": ("listen", 2), "SYS_ACCEPT": ("accept", 3), "SYS_GETSOCKNAME": ("getsockname", 3),
+    "SYS_GETPEERNAME": ("getpeername", 3), "SYS_SOCKETPAIR": ("socketpair", 4), "SYS_SEND": ("send", 4),
+    "SYS_RECV": ("recv", 4), "SYS_SENDTO": ("sendto", 6), "SYS_RECVFROM": ("recvfrom", 6),
+    "SYS_SHUTDOWN": ("shutdown", 2), "SYS_SETSOCKOPT": ("setsockopt", 5), "SYS_GETSOCKOPT": ("getsockopt", 5),
+    "SYS_SENDMSG": ("sendmsg", 3), "SYS_RECVMSG": ("recvmsg", 3), "SYS_ACCEPT4": ("accept4", 4),
+    "SYS_RECVMMSG": ("recvmmsg", 5), "SYS_SENDMMSG": ("sendmmsg", 4),
+}
+
+
+def _callers(abi, table, key):
+    """number -> (name, call(t, words)) for one multiplexer on this ABI, made once."""
+    cache = abi.__dict__.setdefault("_multiplex", {})
+    if key not in cache:
+        from ..dispatch import general_call  # dispatch imports the handlers: import when first used
+        out = {}
+        for sys_name, (name, count) in table.items():
+            number = abi.tables.MULTIPLEX.get(sys_name)
+            decl = lookup(name, abi)
+            if number is not None and decl is not None:
+                out[number] = (name, count, general_call(decl, abi))
+        cache[key] = out
+    return cache[key]
+
+
+@syscall
+def socketcall(t, call: Int, args: Ptr):
+    entry = _callers(t.abi, SOCKETCALLS, "socketcall").get(call)
+    if entry is None:
+        raise GuestError(errno.EINVAL)  # the kernel's answer for a call number it does not know
+    _name, count, fn = entry
+    words = list(t.abi.unpack(f"{count}W", t.space.read(args, t.abi.size(f"{count}W"))))
+    return fn(t, words)
