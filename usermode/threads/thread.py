@@ -252,9 +252,7 @@ class GuestThread:
             while True:
                 while self.deferred:
                     self.deferred.pop(0)()
-                if self.stop_switch is not None:
-                    self.stop_switch.disarm()
-                elif process.async_stops:
+                if self.stop_switch is None and process.async_stops:
                     self.enable_async_stops()
                 if self.warming and process.tlb_warmup.at_safe_point(self):
                     self._end_warmup()
@@ -265,6 +263,9 @@ class GuestThread:
                     self.signals.deliver()
                 if self.exiting:
                     return
+                if self.stop_switch is not None:
+                    self.stop_switch.disarm()  # here, after any wait above: a stop asked for
+                    # before this point is being honoured now
                 process.running = self
                 pc = self.arch.resume_address(self.uc)
                 err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
