@@ -210,8 +210,8 @@ _KUSER_CODE = {
             0xE8BD00F0, 0xE12FFF1E),                         # pop {r4-r7}; bx lr
     0xFA0: (0xF57FF05B, 0xE12FFF1E),                         # dmb ish; bx lr
     0xFC0: (0xF57FF05B, 0xE1923F9F, 0xE0533000, 0x01823F91,  # dmb; 1: ldrex r3; subs; strexeq
-            0x03330001, 0x0AFFFFFA, 0xE2730000, 0xF57FF05B,  # teqeq; beq 1b; rsbs r0, r3, #0; dmb
-            0xE12FFF1E),                                     # bx lr
+            0x03330001, 0x0AFFFFFA, 0xE2730000, 0xEAFFFFEF), # teqeq; beq 1b; rsbs r0, r3, #0;
+                                                             # b __kuser_memory_barrier (8 words a slot)
     0xFE0: (0xEE1D0F70, 0xE12FFF1E),                         # mrc p15, 0, r0, c13, c0, 3; bx lr
     0xFFC: (5,),                                             # __kuser_helper_version
 }
@@ -220,7 +220,9 @@ _KUSER_CODE = {
 def start_mappings(space):
     from ..memory.space import PROT_EXEC, PROT_READ, PROT_WRITE
     space.map(KUSER_PAGE, 4096, PROT_READ | PROT_WRITE, name="[vectors]")
-    for offset, words in _KUSER_CODE.items():
+    ends = sorted(_KUSER_CODE)[1:] + [0x1000]
+    for (offset, words), end in zip(sorted(_KUSER_CODE.items()), ends):
+        assert offset + 4 * len(words) <= end, f"kuser helper at {offset:#x} overruns its slot"
         space.write(KUSER_PAGE + offset, ABI.pack(f"{len(words)}I", *words))
     space.protect(KUSER_PAGE, 4096, PROT_READ | PROT_EXEC)
 
@@ -245,7 +247,7 @@ def cacheflush(t, start: Ptr, end: Ptr, flags: Ptr):
     """Code was written there: drop what Unicorn translated of it (the kernel makes
     the caches coherent; for us the translated blocks are the stale copy)."""
     import errno
-    if end < start:
+    if end < start or flags:  # as the kernel's do_cache_op
         raise GuestError(errno.EINVAL)
     for uc in t.space.cpus:
         uc.ctl_remove_cache(start, end)
