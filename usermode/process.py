@@ -5,6 +5,7 @@ import sys
 import threading
 
 from . import raw
+from . import ending
 from .errors import GuestError
 from .memory.space import AddressSpace
 from .paths import PathResolver
@@ -13,6 +14,7 @@ from .syscalls.dispatch import SyscallTable
 from .signals.delivery import ProcessSignals
 from .threads.lock import EmulatorLock
 from .threads.preempt import Preempter
+from .threads.thread import GuestThread
 from .threads.tlb import Warmup
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
@@ -60,6 +62,10 @@ class Process:
         self.envp = []
 
     # ---- threads and the end of the process -----------------------------------
+
+    def new_thread(self, parent=None):
+        """A guest thread of this process (its CPU; clone gives it its registers)."""
+        return GuestThread(self, parent=parent)
 
     def add_thread(self, thread):
         self.threads[thread.tid] = thread
@@ -137,14 +143,13 @@ class Process:
 
     def die_of_signal(self, guest_sig):
         """Default action of a fatal signal: the emulator dies of the same signal."""
-        from .runner import die_by_signal
         from .signals import numbers
         self.tell_debugger("X", guest_sig)
         self.flush_logs()
         host = numbers.to_host(self.abi, guest_sig)
         if host is None:
             os._exit(128 + guest_sig)  # no host twin (see signals/numbers.py): the closest status
-        die_by_signal(host)
+        ending.die_by_signal(host)
 
     def tell_debugger(self, kind, value):
         """The process ends: gdb gets W and the exit status, or X and the signal."""
@@ -199,9 +204,7 @@ class Process:
 
     def crash(self, exc):
         """An internal error inside a hook: report it in one line and end the process."""
-        from .runner import internal_error
-        internal_error(self, exc)
+        ending.internal_error(self, exc)
 
     def fatal_fault(self, fault):
-        from .runner import fatal_fault
-        fatal_fault(self, fault)
+        ending.fatal_fault(self, fault)

@@ -7,8 +7,15 @@ CDLL function given ready-made ctypes objects (no argtypes conversion: measured
 syscall goes through here, with buffers allocated once per thread.
 """
 import ctypes
+import os
 
 from .uclib import lib as uclib
+
+# PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks turns off each shortcut into Unicorn's
+# private state or run-time machine code (this file and regfile.py), for the slower safe
+# way; the tests run programs with all of them off so the fallbacks cannot rot.
+UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks")
+DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),
 # through PyDLL: they keep the GIL, saving a release and re-acquire per call.
@@ -30,23 +37,6 @@ TLB_FILL_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, _void_p, ctypes.c_uint64, ct
                                      ctypes.POINTER(ctypes.c_uint64), _void_p)  # entry: paddr, then perms
 CODE_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint64, ctypes.c_uint32, _void_p)
 MEM_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int, ctypes.c_int64, _void_p)
-
-
-class RegBatch:
-    """Read a fixed list of registers in one call: `read()` returns them as a list."""
-
-    def __init__(self, handle, reg_ids):
-        n = len(reg_ids)
-        self.values = values = (ctypes.c_uint64 * n)()
-        base = ctypes.addressof(values)
-        args = (_void_p(handle), (ctypes.c_int * n)(*reg_ids),
-                (_void_p * n)(*[base + 8 * i for i in range(n)]), ctypes.c_int(n))
-        self._args = args  # keeps the buffers alive
-
-        def read(fn=_reg_read_batch, args=args, values=values):
-            fn(*args)
-            return values[:]
-        self.read = read
 
 
 class ShadowRegisters:
@@ -93,20 +83,6 @@ def reg_write(handle, reg_id, value):
 def _check(err, what):
     if err:
         raise RuntimeError(f"{what}: {strerror(err).decode()}")
-
-
-class RegWriter:
-    """Write one register: `write(value)`, value already masked to 64 bits."""
-
-    def __init__(self, handle, reg_id):
-        cell = ctypes.c_uint64()
-        handle_obj, reg_obj, ref = _void_p(handle), ctypes.c_int(reg_id), ctypes.byref(cell)
-        self._keep = (cell, handle_obj, reg_obj, ref)
-
-        def write(value, fn=_reg_write, h=handle_obj, r=reg_obj, ref=ref, cell=cell):
-            cell.value = value
-            fn(h, r, ref)
-        self.write = write
 
 
 def add_hook(uc, hook_type, callback, begin=1, end=0):
@@ -179,6 +155,16 @@ class StopSwitch:
 
     def __init__(self, uc, hook_type=UC_HOOK_BLOCK):
         self.flag = ctypes.c_ubyte(0)
+        if "native-hooks" in DISABLED:  # the same decision in Python: a call per block or instruction
+            flag = self.flag
+
+            def stop_if_flagged(handle, address, size, user_data):
+                if flag.value:
+                    flag.value = 0
+                    _lib.uc_emu_stop(_void_p(handle))
+            self._callback = CODE_CALLBACK(stop_if_flagged)
+            self.hook = add_hook(uc, hook_type, self._callback)
+            return
         handle = ctypes.c_size_t()
         err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), hook_type,
                                 ctypes.c_void_p(_stop_if_flagged()), ctypes.c_void_p(ctypes.addressof(self.flag)),
@@ -256,6 +242,8 @@ def _find_flag_offset(uc):
 def _no_exit_request_flag(uc):
     """The address of uc->no_exit_request, or None if the layout is not the expected one."""
     global _flag_offset
+    if "exit-flag" in DISABLED:
+        return None
     if _flag_offset is None:
         _flag_offset = _find_flag_offset(uc)
     if _flag_offset is None or not _layout_matches(uc, _flag_offset):
@@ -268,14 +256,19 @@ _INVALID_ADDR_BEFORE_PAGE_SIZE = 568  # uc->invalid_addr: back past exits[64], c
 
 def fault_address(uc, page):
     """The exact address of the access Unicorn just refused in `page` (it keeps it in
-    uc->invalid_addr, two fields before the exits array); `page` itself when the
-    field does not agree with it."""
+    uc->invalid_addr, two fields before the exits array); None when the field cannot
+    be found or does not agree with the page (the caller then finds it the slow way)."""
     flag = _no_exit_request_flag(uc)
     if flag is None:
-        return page
+        return None
     value = ctypes.c_uint64.from_address(flag - _NO_EXIT_REQUEST_AFTER_PAGE_SIZE
                                          - _INVALID_ADDR_BEFORE_PAGE_SIZE).value
-    return value if value & ~(uc.ctl_get_page_size() - 1) == page else page
+    return value if value & ~(uc.ctl_get_page_size() - 1) == page else None
+
+
+def fault_address_readable(uc):
+    """Whether fault_address can read uc->invalid_addr in this Unicorn."""
+    return _no_exit_request_flag(uc) is not None
 
 
 def set_memory_exit_checks(uc, on):
@@ -319,6 +312,16 @@ class IntrHook:
     def __init__(self, uc, syscall_intno, on_syscall, on_other):
         from .memory import host
         self._callbacks = (on_syscall, on_other)  # alive as long as the hook
+        self._page = None
+        if "native-hooks" in DISABLED:  # the same test in Python, arguments converted
+            def on_interrupt(handle, intno, user_data):
+                if intno == syscall_intno:
+                    on_syscall()
+                else:
+                    on_other(handle, intno, user_data)
+            self._callbacks += (INTR_CALLBACK(on_interrupt),)
+            self.handle = add_hook(uc, UC_HOOK_INTR, self._callbacks[-1])
+            return
         targets = [ctypes.cast(cb, _void_p).value for cb in self._callbacks]
         code = (bytes.fromhex("81fe") + syscall_intno.to_bytes(4, "little") + bytes.fromhex("7506")
                 + bytes.fromhex("ff2506000000") + bytes.fromhex("ff2508000000")
@@ -336,7 +339,8 @@ class IntrHook:
 
     def __del__(self):  # with its thread, whose Unicorn instance runs no more guest code
         from .memory import host
-        host.munmap(self._page, 4096)
+        if self._page is not None:
+            host.munmap(self._page, 4096)
 
 
 UC_HOOK_INSN = 2

@@ -62,8 +62,14 @@ class GuestThread:
         # CPU (M-mode riscv, aarch64 with the MMU off) marks every page executable,
         # and Unicorn never lets a store to such a page take the fast path again
         # (cputlb.c, notdirty_write): sha512 ran 8 times slower than under qemu-user.
-        # (An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu": MIPS.)
-        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if self.arch.TLB_MODE == "virtual" else UC_TLB_CPU)
+        # An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu" (ARM,
+        # MIPS); and a fault's exact address under it is only in Unicorn's private
+        # uc->invalid_addr (raw.fault_address): where that cannot be read, the CPU's TLB
+        # it is, whose faults reach the memory-fault hook with their address.
+        self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
+        self.uc.mem_unmap(0, 0x1000)
+        virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
+        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         # Every thread starts with its TLB warm-up (threads/tlb.py), which stops it
         # every few ms through the same switch for its first fraction of a second.
@@ -318,8 +324,9 @@ class GuestThread:
         if self.fault is None and self.refused is not None:
             page, access = self.refused
             address = raw.fault_address(self.uc, page)
-            what, code = _ACCESS[access]
-            self.fault = GuestFault("SIGSEGV", None, address, what, code)
+            if address is not None:  # else the instruction runs once more to tell (below)
+                what, code = _ACCESS[access]
+                self.fault = GuestFault("SIGSEGV", None, address, what, code)
         self.refused = None
         if self.fault is None and err in _MEMORY_ERRORS:
             self._fault_address(err)

@@ -101,11 +101,10 @@ def do_clone(t, flags, newsp, ptid, tls, ctid):
 
 
 def new_thread(t, flags, newsp, ptid, tls, ctid):
-    from ...threads.thread import GuestThread
     c = t.abi.tables.PROC
     process, arch = t.process, t.arch
     process.enable_async_stops()  # before the child's CPU exists, so it is born with its switch
-    child = GuestThread(process, parent=t)
+    child = process.new_thread(parent=t)
     child.copy_cpu_from(t)
     child.uc.reg_write(arch.CONVENTION.result, 0)
     if arch.CONVENTION.flag_register is not None:
