@@ -33,6 +33,26 @@ MODES = {
 }
 
 
+def elf_header(path):
+    """The ELF header fields tests look at, for either class and byte order."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read(64)
+    bits = 32 if data[4] == 1 else 64
+    e = "<" if data[5] == 1 else ">"
+    if bits == 64:
+        e_type, machine, _, entry, phoff, _, flags, _, phentsize, phnum = struct.unpack_from(e + "HHIQQQIHHH", data, 16)
+    else:
+        e_type, machine, _, entry, phoff, _, flags, _, phentsize, phnum = struct.unpack_from(e + "HHIIIIIHHH", data, 16)
+    return {"bits": bits, "endian": e, "type": e_type, "machine": machine, "entry": entry, "phoff": phoff,
+            "flags": flags, "phentsize": phentsize, "phnum": phnum}
+
+
+def stack_aligned(arch, sp_mod16):
+    """Whether an SP value (mod 16, as the guest printed it) has the ABI's alignment."""
+    return int(sp_mod16) % cpu.get(arch).STACK_ALIGN == 0
+
+
 def installed_script(name):
     """One of the project's console scripts, from this venv first: tests run what users run."""
     exe = shutil.which(name, path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from conftest import ARCHES, assert_same_as_qemu, build, run, run_pyqemu, run_qemu
+from conftest import ARCHES, assert_same_as_qemu, build, elf_header, run, run_pyqemu, run_qemu, stack_aligned
 
 HWCAP_FP, HWCAP_ASIMD = 1 << 0, 1 << 1  # aarch64 <asm/hwcap.h>
 FREESTANDING_FLAGS = ["-nostdlib", "-fPIE", "-Wl,--no-dynamic-linker"]
@@ -33,22 +33,19 @@ def auxv_run(arch, mode, *args, flags=(), **kw):
 
 
 def e_entry(path):
-    with open(path, "rb") as f:
-        return struct.unpack_from("<Q", f.read(64), 0x18)[0]
+    return elf_header(path)["entry"]
 
 
 @pytest.mark.parametrize("mode", ["static", "dynamic"])
 def test_auxv(arch, mode):
     prog, got = auxv_run(arch, mode)
-    with open(prog, "rb") as f:
-        head = f.read(64)
+    head = elf_header(prog)
     assert got["AT_PAGESZ"] == "0x1000"
-    assert got["AT_PHENT"] == "0x38"
-    assert int(got["AT_PHNUM"], 16) == struct.unpack_from("<H", head, 0x38)[0]
-    phoff = struct.unpack_from("<Q", head, 0x20)[0]
+    assert int(got["AT_PHENT"], 16) == head["phentsize"] == (56 if head["bits"] == 64 else 32)
+    assert int(got["AT_PHNUM"], 16) == head["phnum"]
     with open(prog, "rb") as f:
-        f.seek(phoff)
-        first_type = struct.unpack("<I", f.read(4))[0]
+        f.seek(head["phoff"])
+        first_type = struct.unpack(head["endian"] + "I", f.read(4))[0]
     assert got["AT_PHDR_nonzero"] == "1" and int(got["AT_PHDR_first_type"]) == first_type
     assert got["AT_ENTRY_nonzero"] == "1"
     assert got["AT_BASE_nonzero"] == ("1" if mode == "dynamic" else "0")
@@ -63,10 +60,14 @@ def test_auxv(arch, mode):
     if arch == "riscv64":
         assert hwcap == 0x112D  # IMAFDC, as qemu-riscv64 reports
         assert got["AT_PLATFORM"] == "(absent)"
-    else:
+    elif arch == "aarch64":
         assert hwcap & HWCAP_FP and hwcap & HWCAP_ASIMD
         assert got["AT_PLATFORM"] == "aarch64"
         assert got["AT_MINSIGSTKSZ_nonzero"] == "1"
+    elif arch == "arm":  # half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 (the default model: max)
+        wanted = sum(1 << bit for bit in (1, 2, 4, 6, 7, 12, 13, 15, 16))
+        assert hwcap & wanted == wanted
+        assert got["AT_PLATFORM"] == "v8l"
 
 
 def test_auxv_matches_qemu_where_it_should(arch):
@@ -113,23 +114,22 @@ def test_argv_envp_and_stack_alignment(arch, mode):
     assert got["argv[0]"] == prog
     assert got["argv_end_null"] == "1" and got["envp_follows_argv"] == "1" and got["envp_is_environ"] == "1"
     assert got["PQ_VAR"] == "the value"
-    assert got["sp_mod16"] == "0" and got["local_mod16"] == "0"
+    assert stack_aligned(arch, got["sp_mod16"]) and got["local_mod16"] == "0"
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 3])
 def test_stack_alignment_whatever_the_string_sizes(arch, count):
-    """argc parity and string lengths move the vector: sp must stay 16-aligned."""
+    """argc parity and string lengths move the vector: sp must stay aligned."""
     args = ["y" * (count * 7 + 1)] * count
     _, got = auxv_run(arch, "static", *args, env={"A": "b" * count})
-    assert got["sp_mod16"] == "0" and got["local_mod16"] == "0"
+    assert stack_aligned(arch, got["sp_mod16"]) and got["local_mod16"] == "0"
 
 
 @pytest.mark.parametrize("mode,flags", [("dynamic", ()), ("dynamic", ("-no-pie",)), ("static", ())],
                          ids=["pie", "no-pie", "static"])
 def test_pie_and_non_pie(arch, mode, flags):
     prog = build(arch, "auxv.c", mode, flags=flags)
-    with open(prog, "rb") as f:
-        e_type = struct.unpack_from("<H", f.read(18), 16)[0]
+    e_type = elf_header(prog)["type"]
     assert e_type == (2 if flags or mode == "static" else 3)
     res = run_pyqemu(arch, prog, "arg", options=sysroot_options(arch, mode))
     assert res.returncode == 0, res.stderr
@@ -171,10 +171,11 @@ def test_freestanding_static_pie(arch):
     prog = build(arch, "freestanding.c", "static-pie", flags=FREESTANDING_FLAGS)
     with open(prog, "rb") as f:
         data = f.read()
-    assert struct.unpack_from("<H", data, 16)[0] == 3  # ET_DYN
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phnum, = struct.unpack_from("<H", data, 0x38)
-    assert 3 not in [struct.unpack_from("<I", data, phoff + 56 * i)[0] for i in range(phnum)]  # no PT_INTERP
+    head = elf_header(prog)
+    assert head["type"] == 3  # ET_DYN
+    types = [struct.unpack_from(head["endian"] + "I", data, head["phoff"] + head["phentsize"] * i)[0]
+             for i in range(head["phnum"])]
+    assert 3 not in types  # no PT_INTERP
     res = assert_same_as_qemu(arch, prog)
     assert res.returncode == 7 and res.stdout == b"freestanding ok\n"
 
@@ -226,7 +227,7 @@ def test_interpreter_auxv(arch):
     assert res.returncode == 0, res.stderr
     got = parse(res)
     assert got["AT_BASE_nonzero"] == "0"
-    assert got["sp_mod16"] == "0"
+    assert stack_aligned(arch, got["sp_mod16"])
 
 
 def test_libc_prints_its_banner(arch):

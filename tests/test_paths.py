@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import build, run_pyqemu
+from conftest import ARCHES, build, run_pyqemu
 from usermode.paths import PathResolver
 
 
@@ -94,7 +94,7 @@ def test_rootfs_semantics(arch, mode, root, tmp_path):
     import shutil
     shutil.copy(build(arch, "rootfs_paths.c", mode), root / "bin" / "prog")
     if mode == "dynamic":  # the root needs its own glibc: copy the cross sysroot's
-        sysroot = f"/usr/{arch}-linux-gnu"
+        sysroot = ARCHES[arch]["sysroot"]
         shutil.copytree(os.path.join(sysroot, "lib"), root / "lib", symlinks=True)
     res = run_pyqemu(arch, "/bin/prog", options=["--rootfs", str(root)], cwd="/")
     assert res.stderr == b""

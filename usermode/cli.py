@@ -275,9 +275,10 @@ def run(opts, arch_name):
     if opts.stack_size < MIN_STACK:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too small for a "
                         f"program to start: at least {MIN_STACK >> 10} KiB")
-    if opts.stack_size > arch.TASK_SIZE // 8:
+    most = arch.TASK_SIZE // 3 & ~0xFFF  # the program, its libraries and the heap need the rest
+    if opts.stack_size > most:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too large for the {arch.NAME} "
-                        f"address space ({arch.TASK_SIZE:#x} bytes): at most {arch.TASK_SIZE // 8:#x}")
+                        f"address space ({arch.TASK_SIZE:#x} bytes): at most {most:#x}")
     log = None
     if opts.log_fd is not None:
         os.set_inheritable(opts.log_fd, False)

@@ -169,7 +169,10 @@ class Process:
         return high
 
     def forget_fd(self, fd):
-        """The guest closed fd: an emulated descriptor (signalfd) behind it goes too."""
+        """The guest closed fd: an emulated descriptor (signalfd) behind it goes too,
+        and the directory cookies a 32-bit guest had for it."""
+        if self.__dict__.get("dir_positions") is not None:
+            self.dir_positions.forget(fd)
         special = self.special_fds.pop(fd, None)
         if special is not None and special in self.signals.watchers:
             self.signals.watchers.remove(special)

@@ -70,6 +70,8 @@ DEFAULTS = {
     # executed and stopped after (ARM's yield, wfe): the thread just goes on
     "passed_hint": lambda uc, read: False,
     "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
+    "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
+    "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
 }
 
 
@@ -86,6 +88,8 @@ def _complete(module):
         module.resume_address = lambda uc: uc.reg_read(pc)
     if module.set_resume_address is None:
         module.set_resume_address = lambda uc, address: uc.reg_write(pc, address)
+    if module.platform is None:
+        module.platform = lambda uc, value=module.PLATFORM: value
     return module
 
 

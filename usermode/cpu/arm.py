@@ -19,7 +19,7 @@ DEBIAN_VARIANTS = {"armel": "arm-linux-gnueabi"}  # soft-float ARMv5: the kuser 
 GO_ENV = {"GOARCH": "arm", "GOARM": "7"}
 ABI = Abi("arm", 32, "little",
           layouts={"stat": "legacy32", "stat64": "legacy", "statfs64": "eabi"},
-          quirks=("time32", "uid16"))
+          quirks=("time32", "uid16", "statfs64_88"))
 ELF_MACHINE = 40  # EM_ARM
 ELF_CLASS = 32
 UNAME_MACHINE = "armv7l"
@@ -72,6 +72,13 @@ EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint")
 FAULT_PC_ADJUST = 0
 PLATFORM = "v7l"
 MINSIGSTKSZ = None  # the arm kernel sets no AT_MINSIGSTKSZ
+STACK_ALIGN = 8  # AAPCS
+
+
+def platform(uc):
+    """"v8l" for a model with the ARMv8 AArch32 additions (max: CRC32 in ID_ISAR5), as
+    qemu-arm and an arm64 kernel say; "v7l" for the ARMv7 cores."""
+    return "v8l" if (_id_reg(uc, 2, 5) >> 16) & 0xF else "v7l"
 
 
 def resume_address(uc):

@@ -121,7 +121,8 @@ def start(process, path, argv, envp):
         (at["AT_RANDOM"], "random"), (at["AT_HWCAP"], hwcap), (at["AT_HWCAP2"], hwcap2),
         (at["AT_CLKTCK"], os.sysconf("SC_CLK_TCK")), (at["AT_EXECFN"], "execfn"),
     ]
-    if arch.PLATFORM:
+    platform = arch.platform(thread.uc)
+    if platform:
         auxv.append((at["AT_PLATFORM"], "platform"))
     if arch.MINSIGSTKSZ:
         auxv.append((at["AT_MINSIGSTKSZ"], arch.MINSIGSTKSZ))
@@ -129,7 +130,7 @@ def start(process, path, argv, envp):
     stack = InitialStack(arch.ABI, process.stack_top)
     sp, blob, process.auxv = stack.build(
         argv, envp, auxv, execfn=process.exe_guest,
-        platform=arch.PLATFORM.encode() if arch.PLATFORM else None, random16=os.urandom(16))
+        platform=platform.encode() if platform else None, random16=os.urandom(16))
     if len(blob) > process.stack_size // 2:
         raise UserError(f"arguments and environment ({len(blob)} bytes) do not fit the "
                         f"{process.stack_size} byte stack: raise it with -s")

@@ -14,13 +14,54 @@ from . import hostcall
 MAX_RW_COUNT = 0x7FFFF000  # the kernel's; getdents takes an unsigned int
 
 
+class DirectoryPositions:
+    """Directory offsets a 32-bit guest can hold. The kernel gives a 32-bit process
+    32-bit directory hashes (ext4's is_32bit_api); this 64-bit host gives us 64-bit
+    ones, which glibc's readdir in a 32-bit program refuses (EOVERFLOW), so a
+    32-bit guest sees small cookies instead: the n-th offset handed out on a
+    descriptor is n, and lseek on that descriptor takes n back to the host's."""
+
+    def __init__(self):
+        self.by_fd = {}  # fd -> ([host offsets, in the order handed out], {host offset: cookie})
+
+    def cookie(self, fd, host_offset):
+        offsets, cookies = self.by_fd.setdefault(fd, ([], {}))
+        found = cookies.get(host_offset)
+        if found is None:
+            offsets.append(host_offset)
+            found = cookies[host_offset] = len(offsets)
+        return found
+
+    def to_host(self, fd, cookie):
+        """The host offset of a cookie on fd (None: fd has none, the offset is the host's)."""
+        entry = self.by_fd.get(fd)
+        if entry is None:
+            return None
+        return entry[0][cookie - 1] if 0 < cookie <= len(entry[0]) else cookie
+
+    def to_guest(self, fd, host_offset):
+        entry = self.by_fd.get(fd)
+        if entry is None:
+            return host_offset
+        return 0 if host_offset == 0 else self.cookie(fd, host_offset)
+
+    def forget(self, fd):
+        self.by_fd.pop(fd, None)
+
+
+def positions(process):
+    if process.__dict__.get("dir_positions") is None:
+        process.dir_positions = DirectoryPositions()
+    return process.dir_positions
+
+
 @syscall
 def getdents64(t, fd: Fd, dirp: OutBuf, count: UInt):
     # struct linux_dirent64 has fixed-width fields only, so where the guest's
     # layout is the host's (checked, not assumed) the host kernel fills the
     # guest's buffer directly; records are 8-byte aligned on every ABI.
     count = min(count, MAX_RW_COUNT)
-    if hostcall.same_layout(t, "dirent64"):
+    if hostcall.same_layout(t, "dirent64") and t.abi.bits == 64:
         buf = hostcall.guest_buffer(t, dirp, count, PROT_WRITE)
         with t.unlocked():  # a directory on a slow file system
             return hostcall.call("getdents64", fd, buf, count)
@@ -52,6 +93,7 @@ def _dirent64_record(abi, ino, off, dtype, name):
 
 
 def _old_dirent_record(abi, ino, off, dtype, name):
+    """(offsets are cookies already: see DirectoryPositions)"""
     wb = abi.word_bytes
     head = 2 * wb + 2
     size = (head + len(name) + 2 + wb - 1) & ~(wb - 1)  # name, NUL, d_type
@@ -68,7 +110,11 @@ def _converted(t, fd, dirp, count, record):
     host = ctypes.create_string_buffer(count)
     with t.unlocked():
         n = hostcall.call("getdents64", fd, host, count)
-    out = b"".join(record(t.abi, *r) for r in _host_records(host.raw[:n]))
+    records = _host_records(host.raw[:n])
+    if t.abi.bits == 32:
+        cookies = positions(t.process)
+        records = [(ino, cookies.cookie(fd, off), dtype, name) for ino, off, dtype, name in records]
+    out = b"".join(record(t.abi, *r) for r in records)
     if len(out) > count:  # a guest buffer too small for the first entry: as the kernel
         raise GuestError(errno.EINVAL)
     t.space.write(dirp, out)

@@ -77,9 +77,20 @@ def pwritev(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: SplitOff):
 Whence = Enum("FILE", "SEEK_")
 
 
+def _seek(t, fd, offset, whence):
+    """lseek, with a 32-bit guest's directory cookies (dirs.DirectoryPositions) translated."""
+    cookies = t.process.__dict__.get("dir_positions")
+    if cookies is None:
+        return os.lseek(fd, offset, whence)
+    if whence == os.SEEK_SET:
+        host = cookies.to_host(fd, offset)
+        offset = offset if host is None else host
+    return cookies.to_guest(fd, os.lseek(fd, offset, whence))
+
+
 @syscall
 def lseek(t, fd: Fd, offset: Long, whence: Whence):
-    position = os.lseek(fd, offset, whence)
+    position = _seek(t, fd, offset, whence)
     if position > t.abi.word_mask >> 1:  # a 32-bit off_t cannot say where we are (use _llseek)
         raise GuestError(errno.EOVERFLOW)
     return position
@@ -90,7 +101,7 @@ def _llseek(t, fd: Fd, offset_high: UInt, offset_low: UInt, result: Ptr, whence:
     """The 32-bit ABIs' 64-bit lseek: the offset in two words, the result through a pointer."""
     t.space.check(result, 8, PROT_WRITE)
     offset = (offset_high << 32) | offset_low
-    position = os.lseek(fd, offset - (1 << 64) if offset >> 63 else offset, whence)
+    position = _seek(t, fd, offset - (1 << 64) if offset >> 63 else offset, whence)
     t.space.write(result, t.abi.pack("q", position))
 
 
