@@ -190,6 +190,35 @@ def test_stopping_instances_from_another_thread_loses_nothing(flavour):
     assert_exact(counts)
 
 
+UNALIGNED_ATOMIC_PROBE = """
+import ctypes, mmap
+from usermode.uc import Uc
+from usermode.uclib import constants
+U, X = constants("unicorn_const"), constants("x86_const")
+uc = Uc(U.UC_ARCH_X86, U.UC_MODE_64)
+memory = mmap.mmap(-1, 0x10000)
+code = bytes.fromhex("b801000000" "f00fc107" "48ffc9" "75f2")  # 1: mov eax,1; lock xadd [rdi],eax; dec rcx; jnz 1b
+memory[0:len(code)] = code
+uc.mem_map_ptr(0x100000, 0x10000, 7, ctypes.addressof(ctypes.c_char.from_buffer(memory)))
+uc.reg_write(X.UC_X86_REG_RDI, 0x108003)
+uc.reg_write(X.UC_X86_REG_RCX, 100000)
+uc.emu_start(0x100000, 0x100000 + len(code))
+print(int.from_bytes(memory[0x8003:0x8007], "little"))
+"""
+
+
+@needs_core
+def test_an_atomic_host_atomics_cannot_do_runs_serially_instead_of_looping():
+    """x86 allows a locked add on an unaligned word; TCG's atomic helpers cannot
+    do it and raise EXCP_ATOMIC, which Unicorn never handled: with code
+    translated for parallel use the instruction would be retried for ever."""
+    with open(os.path.join(CORE, "core.json")) as f:
+        if "x86" not in json.load(f)["arches"]:
+            pytest.skip("this core was built without the x86 target (the CI build): `./dev core` builds it")
+    res = run([sys.executable, "-c", UNALIGNED_ATOMIC_PROBE], env=env_with(PYQEMU_CORE=CORE), cwd=ROOT, timeout=60)
+    assert res.stdout.decode().strip() == "100000", res.stderr.decode()[-2000:]
+
+
 # ---- guest programs: the same as on the stock wheel -----------------------------------
 
 @needs_core
