@@ -303,7 +303,7 @@ def main(argv=None, arch_name=None):
             print(usage(prog_name, arch_name))
             return 0
         if opts.action == "version":
-            print(f"{prog_name} version {__version__} (Unicorn {_unicorn_version()})")
+            print(f"{prog_name} version {__version__} (Unicorn {_unicorn_version()}, {_core_description()})")
             return 0
         if opts.action == "debug-help":
             print("Log items (comma separated):")
@@ -364,6 +364,11 @@ def one_line(message):
 def _unicorn_version():
     from .uclib import version  # the loaded library's own: no import of the unicorn package
     return version()
+
+
+def _core_description():
+    from .uclib import core_description
+    return core_description()
 
 
 def entry(arch_name=None):

@@ -15,7 +15,6 @@ from .signals.delivery import ProcessSignals
 from .threads.lock import EmulatorLock
 from .threads.preempt import Preempter
 from .threads.thread import GuestThread
-from .threads.tlb import Warmup
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
 
@@ -30,7 +29,6 @@ class Process:
         self.cpu_model = arch.CPU_MODELS[options.cpu or arch.DEFAULT_CPU]
         self.lock = EmulatorLock()
         self.preempter = Preempter(self)
-        self.tlb_warmup = Warmup()
         self.running = None  # the thread executing guest code now, if any
         # Stopping a thread from outside (time slices, signals from elsewhere) needs a
         # block hook on every CPU (raw.StopSwitch): a process turns it on when it first
@@ -113,9 +111,6 @@ class Process:
         self.space.cpus = [thread.uc]
         self.running = None
         self.preempter = Preempter(self)
-        self.tlb_warmup = Warmup()  # the parent's ticker did not come along
-        if thread.warming:
-            self.tlb_warmup.add(thread)
         self.all_exited = threading.Event()
         with self.signals.mutex:
             self.signals.shared.clear()

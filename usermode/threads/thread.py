@@ -14,6 +14,7 @@ from .. import raw
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
 from .lock import Unlocked
+from .tlb import TlbGrowth
 
 UNTIL = 1  # an odd address: never a PC on any supported arch, so emulation runs on
 
@@ -71,15 +72,16 @@ class GuestThread:
         virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
-        # Every thread starts with its TLB warm-up (threads/tlb.py), which stops it
-        # every few ms through the same switch for its first fraction of a second.
-        self.enable_async_stops(fresh=True)
-        self.warming = True
-        process.tlb_warmup.add(self)
+        if process.async_stops:
+            self.enable_async_stops(fresh=True)
         self.handle = self.uc._uch.value
         self.space.attach(self.uc)
-        if process.debugger is None:  # gdb's steps and breakpoints need them (raw.py)
-            raw.set_memory_exit_checks(self.uc, False)
+        # The TLB grows when the fill hook has counted enough misses (threads/tlb.py):
+        # it stops the thread from inside an access, which is exact only without
+        # the exit checks after loads and stores (raw.py); where they stay on, the
+        # TLB keeps its first size.
+        exact_stops = process.debugger is None and raw.set_memory_exit_checks(self.uc, False)
+        self.tlb_growth = TlbGrowth(enabled=exact_stops)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
         self.debug = None  # under gdb: its gdb/control.ThreadDebug
         if process.debugger is not None:
@@ -132,6 +134,8 @@ class GuestThread:
             return False
 
         find_vma = self.space.find
+        growth = self.tlb_growth
+        emu_stop = raw.emu_stop
 
         def on_tlb_fill(handle, page, access, entry, user_data):
             # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
@@ -141,6 +145,9 @@ class GuestThread:
             # its own bookkeeping (outside guest execution, where a refusal would
             # jump into nowhere), and checks the mapping's rights itself for a real
             # fetch, reporting an unmapped or non-executable page as such.
+            growth.misses += 1
+            if growth.misses == growth.budget:
+                emu_stop(handle)  # lands at the next block start, where the safe point flushes
             vma = find_vma(page)
             entry[0] = page
             if access == UC_MEM_FETCH:
@@ -229,15 +236,6 @@ class GuestThread:
         if not fresh:
             self.uc.ctl_flush_tb()
 
-    def _end_warmup(self):
-        """The TLB has grown: the ticks end, and the stop switch goes too unless
-        the process needs it (threads/tlb.py)."""
-        self.warming = False
-        if not self.process.async_stops:
-            raw.del_hook(self.uc, self.stop_switch.hook)
-            self.stop_switch = None
-            self.uc.ctl_flush_tb()  # translations made with the block hook call it
-
     def exit(self, status, group):
         """End this thread, or with group the whole process, after the current syscall."""
         if group:
@@ -260,8 +258,7 @@ class GuestThread:
                     self.deferred.pop(0)()
                 if self.stop_switch is None and process.async_stops:
                     self.enable_async_stops()
-                if self.warming and process.tlb_warmup.at_safe_point(self):
-                    self._end_warmup()
+                self.tlb_growth.flush_if_due(self.uc)
                 count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
                 if self.debug is not None:
                     count = self.debug.safe_point()  # may wait for gdb here
