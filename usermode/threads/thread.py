@@ -14,7 +14,7 @@ from .. import raw
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
 from .lock import Unlocked
-from .tlb import TlbGrowth
+from .tlb import TimedGrowth, TlbGrowth
 
 UNTIL = 1  # an odd address: never a PC on any supported arch, so emulation runs on
 
@@ -81,7 +81,8 @@ class GuestThread:
         # the exit checks after loads and stores (raw.py); where they stay on, the
         # TLB keeps its first size.
         exact_stops = process.debugger is None and raw.set_memory_exit_checks(self.uc, False)
-        self.tlb_growth = TlbGrowth(enabled=exact_stops)
+        # (a CPU whose TLB misses reach no hook, Unicorn's own TLB, grows its TLB by time)
+        self.tlb_growth = TlbGrowth(enabled=exact_stops) if virtual or not exact_stops else TimedGrowth(self)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
         self.debug = None  # under gdb: its gdb/control.ThreadDebug
         if process.debugger is not None:
@@ -235,6 +236,14 @@ class GuestThread:
         self.stop_switch = raw.StopSwitch(self.uc)
         if not fresh:
             self.uc.ctl_flush_tb()
+
+    def drop_stop_switch_unless_needed(self):
+        """At the safe point, after the TLB's timed growth: the switch goes unless the
+        process needs stops from outside (a second thread, an async signal handler)."""
+        if self.stop_switch is not None and not self.process.async_stops:
+            raw.del_hook(self.uc, self.stop_switch.hook)
+            self.stop_switch = None
+            self.uc.ctl_flush_tb()  # translations made with the block hook call it
 
     def exit(self, status, group):
         """End this thread, or with group the whole process, after the current syscall."""
