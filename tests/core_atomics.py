@@ -49,8 +49,8 @@ def main(arch_name, code_path, threads, iterations, stops=False):
         uc.ctl_set_cpu_model(arch.CPU_MODELS[arch.DEFAULT_CPU])
         arch.prepare(uc)
         uc.mem_map_ptr(BASE, SIZE, 7, host)
-        uc.reg_write(arch.SYSCALL_REGS[1], DATA)
-        uc.reg_write(arch.SYSCALL_REGS[2], iterations)
+        uc.reg_write(arch.CONVENTION.args[0], DATA)
+        uc.reg_write(arch.CONVENTION.args[1], iterations)
         uc.reg_write(arch.REG_SP, STACKS + 0x1000 * (i + 1) - 16)
         uc.reg_write(return_address_register(arch), END)
         if stops and not raw.set_memory_exit_checks(uc, False):

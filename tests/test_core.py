@@ -106,10 +106,12 @@ from usermode.uc import Uc
 for name in cpu.ARCH_NAMES:
     arch = cpu.get(name)
     uc = Uc(arch.UC_ARCH, arch.UC_MODE)
+    uc.ctl_set_cpu_model(arch.CPU_MODELS[arch.DEFAULT_CPU])
     arch.prepare(uc)
+    uc.mem_map(0x10000, 0x1000)  # Unicorn sets an instance up on first use
     assert raw.set_memory_exit_checks(uc, False), (name, "no_exit_request not found")
-    assert raw.fault_address(uc, 0x5000) == 0x5000, name
-    assert regfile.locate(uc._uch.value, arch.GPR_IDS) is not None, (name, "register array not found")
+    assert raw.fault_address_readable(uc), (name, "invalid_addr not found")
+    assert regfile.locate(uc._uch.value, arch.GPR_IDS, arch.GPR_SLOT_BYTES) is not None, (name, "register array not found")
 print("layout ok")
 """
 
