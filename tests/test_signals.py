@@ -104,3 +104,48 @@ def test_restart_sigchld_timers_shared_futex_stop_continue(arch, mode):
     res = run_pyqemu(arch, prog, options=options, timeout=120)
     assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in SIGNAL2_CHECKS], res.stderr.decode()[-2000:]
     assert res.returncode == 0
+
+
+SIGNAL_ORIGIN_CHECKS = [
+    "heartbeat to the parent after fork", "SIGCHLD: si_pid and CLD_EXITED", "SIGCHLD: si_status is the exit code",
+    "SIGCHLD: CLD_KILLED with the signal", "kill from another process: si_pid, si_uid, SI_USER",
+    "sigqueue from another process: si_value, si_pid, SI_QUEUE",
+    "sigwaitinfo: a sigqueue from another process keeps si_value and si_pid", "POSIX timer: SI_TIMER and si_value",
+    "sigwaitinfo in a thread: kill to the process while this one runs",
+    "sigwaitinfo in a thread: kill from another process while this one runs",
+    "kill(0): the whole process group, the caller too", "kill to a just-forked child runs its inherited handler",
+    "SIGTERM to a just-forked child kills it",
+]
+
+
+@pytest.mark.parametrize("host_signals", ["siginfo", "wakeup"])
+def test_signals_from_outside_keep_their_siginfo(arch, host_signals):
+    """The native handler keeps the host's siginfo; CPython's wake-up fd (the fallback,
+    forced here) keeps only the signal number, so the siginfo checks are for the first."""
+    prog = build(arch, "signal_origin.c", "static", ["-pthread"])
+    env = dict(os.environ, PYQEMU_HOST_SIGNALS="wakeup") if host_signals == "wakeup" else None
+    res = run_pyqemu(arch, prog, timeout=120, env=env)
+    lines = res.stdout.decode().splitlines()
+    if host_signals == "wakeup":
+        needs_info = ("SIGCHLD", "kill from", "sigqueue from", "POSIX timer")
+        lines = [l for l in lines if not l.startswith(needs_info)]
+        expected = [c for c in SIGNAL_ORIGIN_CHECKS if not c.startswith(needs_info)]
+    else:
+        expected = SIGNAL_ORIGIN_CHECKS
+    assert lines == [f"{c}: ok" for c in expected], res.stderr.decode()[-2000:]
+    assert res.returncode == 0
+    if have_qemu(arch) and host_signals == "siginfo":
+        assert run_qemu(arch, prog, timeout=120).stdout.decode().splitlines() == lines
+
+
+def test_kill_minus_one_reaches_every_other_process(arch):
+    """In a pid namespace of its own: kill(-1) reaches every process the caller may signal."""
+    prog = build(arch, "signal_origin.c", "static", ["-pthread"])
+    ns = ["unshare", "--pid", "--fork", "--mount-proc", "--"]
+    if subprocess.run(ns + ["true"], capture_output=True).returncode != 0:
+        pytest.skip("no pid namespaces here (unshare --pid fails)")
+    res = subprocess.run(ns + pyqemu_command(arch) + [prog, "minus1"], capture_output=True, timeout=60)
+    assert res.stdout == b"kill(-1): every other process, not the caller: ok\n", res.stderr.decode()[-2000:]
+    if have_qemu(arch):
+        theirs = subprocess.run(ns + [f"qemu-{arch}", prog, "minus1"], capture_output=True, timeout=60)
+        assert theirs.stdout == res.stdout

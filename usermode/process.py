@@ -115,7 +115,6 @@ class Process:
             self.signals.shared.clear()
             thread.signals.pending.clear()
         thread.signals.pending_flag = False
-        self.signals.host.restart_after_fork()
         if self.debugger is not None:
             self.debugger.forget_after_fork()
 

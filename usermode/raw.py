@@ -332,3 +332,75 @@ class IntrHook:
     def __del__(self):  # with its thread, whose Unicorn instance runs no more guest code
         from .memory import host
         host.munmap(self._page, 4096)
+
+
+# ---- a host signal handler that keeps the siginfo --------------------------------
+# CPython's own C handler only writes the signal's number to its wake-up fd, so
+# who sent a signal (si_pid, si_uid), a child's exit status (SIGCHLD's
+# si_status) and a sigqueue's or timer's si_value were lost. This SA_SIGINFO
+# handler writes the whole 128-byte siginfo_t to a pipe instead (one write of
+# less than PIPE_BUF: atomic, so records never interleave). It touches no errno
+# (a raw syscall) and no memory but its own fd word, so it is async-signal-safe.
+# The fd lives in a data page beside the code, so a fork's child can point it at
+# a pipe of its own. x86-64 only, like the rest of this module.
+#
+#   handler(sig=edi, info=rsi, ucontext=rdx):
+#       mov  edi, [rip+4090]     8b 3d fa 0f 00 00   -> the fd word at the next page
+#       mov  edx, 128            ba 80 00 00 00
+#       mov  eax, 1  (write)     b8 01 00 00 00
+#       syscall                  0f 05
+#       ret                      c3
+#   quiet (KICK: only interrupts a blocking call):
+#       ret                      c3                  at offset 24
+
+SIGINFO_BYTES = 128
+
+
+class SiginfoPipeHandler:
+    """Host addresses of the two handlers: `address` (writes siginfo to the fd set
+    with set_fd) and `quiet` (does nothing). create() checks it works, or None."""
+
+    CODE = bytes.fromhex("8b3dfa0f0000" "ba80000000" "b801000000" "0f05" "c3")
+    QUIET_AT = 24
+
+    def __init__(self):
+        from .memory import host
+        self._page = page = host.mmap(None, 8192, host.PROT_READ | host.PROT_WRITE,
+                                      host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+        ctypes.memmove(page, self.CODE, len(self.CODE))
+        ctypes.memmove(page + self.QUIET_AT, b"\xc3", 1)
+        host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+        self._fd = ctypes.c_int.from_address(page + 4096)
+        self.address = page
+        self.quiet = page + self.QUIET_AT
+
+    def set_fd(self, fd):
+        self._fd.value = fd
+
+    @classmethod
+    def create(cls, fd):
+        """The handler writing to fd, after calling it once on a test record through a
+        scratch pipe; None on a host it does not fit (the caller falls back)."""
+        import os
+        import platform
+        if platform.machine() not in ("x86_64", "AMD64"):
+            return None
+        try:
+            handler = cls()
+            r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                handler.set_fd(w)
+                record = bytes(range(SIGINFO_BYTES))
+                buf = ctypes.create_string_buffer(record, SIGINFO_BYTES)
+                ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(handler.address)(
+                    10, ctypes.addressof(buf), None)
+                ok = os.read(r, 4 * SIGINFO_BYTES) == record
+            finally:
+                os.close(r)
+                os.close(w)
+        except (OSError, ValueError):
+            return None
+        if not ok:
+            return None
+        handler.set_fd(fd)
+        return handler

@@ -1,7 +1,10 @@
 """Struct layouts declared once over a tiny type vocabulary, packed per ABI.
 
 A layout is a list of (name, type) or (name, type, c_member) where type is one
-of the scalar names below or ("bytes", n). Offsets follow the C rules for the
+of the scalar names below, ("bytes", n), or one of two markers that take no
+field: ("align", scalar) pads to that scalar's alignment (where C aligns a
+union), ("fill", n) pads the struct to n bytes (a fixed-size struct such as
+siginfo_t declared by the member of its union that one case uses). Offsets follow the C rules for the
 ABI's word size; `c_member` (default: name) is the member path used by the
 test that checks every layout against the cross compiler's offsetof/sizeof.
 """
@@ -24,6 +27,11 @@ def _scalar(abi, typ):
     raise ValueError(f"unknown field type {typ!r}")
 
 
+def _alignment(abi, typ):
+    size = _scalar(abi, typ)[1]
+    return abi.i64_align if size == 8 else size
+
+
 class Layout:
     """A struct's packed form for one ABI: size, offsets, pack and unpack."""
 
@@ -37,6 +45,12 @@ class Layout:
         align_max = 1
         for entry in fields:
             fname, typ = entry[0], entry[1]
+            if isinstance(typ, tuple) and typ[0] in ("align", "fill"):
+                target = (offset + -offset % _alignment(abi, typ[1])) if typ[0] == "align" else typ[1]
+                if target > offset:
+                    fmt.append(f"{target - offset}x")
+                    offset = target
+                continue
             self.c_members[fname] = entry[2] if len(entry) > 2 else fname
             if isinstance(typ, tuple) and typ[0] == "bytes":
                 code, size, align = f"{typ[1]}s", typ[1], 1
@@ -153,6 +167,20 @@ RUSAGE = [
 ] + [(f"ru_{n}", "long") for n in ("maxrss", "ixrss", "idrss", "isrss", "minflt", "majflt", "nswap",
                                    "inblock", "oublock", "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw")]
 
+# siginfo_t, one declaration per member of its union that a case fills (signals/hostinfo.py
+# reads the host's); the union is aligned as its widest member, a pointer
+_SIGINFO_HEAD = [("si_signo", "i32"), ("si_errno", "i32"), ("si_code", "i32"), ("_union", ("align", "ptr"))]
+_SIGINFO_END = [("_end", ("fill", 128))]
+SIGINFO_KILL = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32")] + _SIGINFO_END
+SIGINFO_CHLD = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"), ("si_status", "i32"),
+                                ("si_utime", "long"), ("si_stime", "long")] + _SIGINFO_END
+SIGINFO_RT = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"),
+                              ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
+SIGINFO_TIMER = _SIGINFO_HEAD + [("si_timerid", "i32"), ("si_overrun", "i32"),
+                                 ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
+SIGINFO_FAULT = _SIGINFO_HEAD + [("si_addr", "ptr")] + _SIGINFO_END
+SIGINFO_POLL = _SIGINFO_HEAD + [("si_band", "long"), ("si_fd", "i32")] + _SIGINFO_END
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timeval": TIMEVAL,
@@ -175,6 +203,12 @@ DECLARATIONS = {
     "tms": TMS,
     "sysinfo": SYSINFO,
     "rusage": RUSAGE,
+    "siginfo_kill": SIGINFO_KILL,
+    "siginfo_chld": SIGINFO_CHLD,
+    "siginfo_rt": SIGINFO_RT,
+    "siginfo_timer": SIGINFO_TIMER,
+    "siginfo_fault": SIGINFO_FAULT,
+    "siginfo_poll": SIGINFO_POLL,
 }
 
 
@@ -185,6 +219,8 @@ C_TYPES = {
     "winsize": ("struct winsize", ["sys/ioctl.h"]),
     "statfs": ("struct statfs", ["sys/vfs.h"]),
     "dirent64": ("struct dirent64", ["dirent.h"]),
+    **{name: ("siginfo_t", ["signal.h"]) for name in
+       ("siginfo_kill", "siginfo_chld", "siginfo_rt", "siginfo_timer", "siginfo_fault", "siginfo_poll")},
 }
 
 

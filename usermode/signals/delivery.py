@@ -123,8 +123,8 @@ class ProcessSignals:
         """Queue `sig` for the process (thread None) or one thread, and wake who can take it."""
         if not 1 <= sig <= numbers.NSIG:
             return
-        if self.ignored(sig) and not (thread is not None and thread.signals.blocked & numbers.bit(sig)):
-            return  # an ignored signal is dropped at once, unless blocked (then it waits)
+        if self.ignored(sig) and not self._held(sig, thread):
+            return  # an ignored signal is dropped at once, unless blocked or awaited (then it waits)
         info = info or SigInfo(sig, self.const("SI_KERNEL") if origin == "host" else 0)
         with self.mutex:
             queue = thread.signals.pending if thread is not None else self.shared
@@ -140,8 +140,19 @@ class ProcessSignals:
             if target.host_ident != current:
                 self.host.kick(target)
 
+    def _held(self, sig, thread):
+        """Whether the kernel would keep an ignored sig: the target (for the process,
+        its main thread) blocks it or waits for it in sigwaitinfo."""
+        if thread is None:
+            thread = self.process.threads.get(os.getpid())
+        return thread is not None and bool((thread.signals.blocked | thread.signals.waiting_for)
+                                           & numbers.bit(sig))
+
     def _pick_thread(self, sig):
         threads = list(self.process.threads.values())
+        for t in threads:  # a thread in sigwaitinfo for it takes it first, as the kernel's wants_signal
+            if t.signals.waiting_for & numbers.bit(sig):
+                return t
         for t in threads:
             if not t.signals.blocked & numbers.bit(sig):
                 return t
@@ -178,14 +189,18 @@ class SignalDelivery:
         self.pending_flag = False
         self.altstack = (0, self.shared.const("SS_DISABLE"), 0)  # ss_sp, ss_flags, ss_size
         self.saved_mask = None  # rt_sigsuspend: the mask the handler's sigreturn restores
+        self.waiting_for = 0  # rt_sigtimedwait's set while the thread waits in it
 
     # ---- masks -------------------------------------------------------------------
 
     def set_blocked(self, mask):
         never = numbers.bit(self.shared.number("SIGKILL")) | numbers.bit(self.shared.number("SIGSTOP"))
+        unblocked = self.blocked & ~mask
         self.blocked = mask & ~never & ((1 << numbers.NSIG) - 1)
         hosts = [numbers.to_host(self.abi, g) for g in numbers.members(self.blocked)]
         HostSignals.set_thread_mask([h for h in hosts if h is not None])
+        if unblocked:  # what the host kept pending ran its handler just now: queue it before returning
+            self.shared.host.drain()
         if self.deliverable():
             self.pending_flag = True
 

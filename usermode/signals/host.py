@@ -3,10 +3,20 @@
 Dispositions mirror the guest's: a guest SIG_DFL or SIG_IGN is the host's own
 SIG_DFL or SIG_IGN, so default actions (terminate, core, stop, continue,
 ignore) are the host kernel's, exact and immediate, and survive execve as they
-should. Only a signal the guest catches gets a host handler: CPython's C-level
-handler, which writes the signal number to the wakeup pipe; a watcher thread
+should. Only a signal the guest catches gets a host handler: raw.py's
+SiginfoPipeHandler, which writes the whole siginfo_t to a pipe (so the sender's
+pid and uid, a child's status, a sigqueue's value survive); a watcher thread
 reads it and queues the guest signal. Thread masks mirror the guest's too, so
-the host kernel picks the receiving thread as it would for the guest.
+the host kernel picks the receiving thread as it would for the guest; the
+emulator's own helper threads block every signal, so they never take one (a
+signal every guest thread blocks stays pending in the host kernel, as it would
+for the guest). Where that handler cannot run, CPython's C-level handler and
+its wake-up fd do the same with the signal number alone (PYQEMU_HOST_SIGNALS=wakeup
+forces it).
+
+A fork's child gets a pipe of its own (same descriptor numbers) before any
+signal can reach it: otherwise both processes read one pipe and each takes
+the other's signals.
 
 Python only lets the main thread call signal.signal, but a guest thread may
 call rt_sigaction: so at start-up the main thread installs CPython's handler
@@ -19,6 +29,7 @@ import signal
 import threading
 
 from . import numbers
+from .. import raw
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _SIGSET_BYTES = 128  # glibc's sigset_t
@@ -31,6 +42,13 @@ class _SigAction(ctypes.Structure):  # glibc's struct sigaction on x86-64
 
 _libc.sigaction.argtypes = [ctypes.c_int, ctypes.POINTER(_SigAction), ctypes.POINTER(_SigAction)]
 SIG_DFL, SIG_IGN = 0, 1
+SA_SIGINFO, SA_ONSTACK = 4, 0x08000000  # the host's (x86-64)
+RECORD = raw.SIGINFO_BYTES
+
+
+def block_all_here():
+    """For the emulator's helper threads: no host signal ever runs here."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
 
 
 def _noop(signum, frame):
@@ -45,14 +63,20 @@ class HostSignals:
         self.saved = {}  # host signal -> CPython's handler as a struct sigaction
         self.inherited_ignored = set()  # host signals ignored when we started (nohup)
         self.watcher = None
-        self.read_fd = None
+        self.read_fd = self.write_fd = None
+        self.native = None  # raw.SiginfoPipeHandler, or None: CPython's wake-up fd
+        self.record = 1  # bytes a signal writes to the pipe: RECORD with the native handler
 
     def install(self):
         """Main thread, at start-up, before any guest code."""
         r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        r, w = self.process.keep_fd(r), self.process.keep_fd(w)
-        self.read_fd = r
-        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        self.read_fd, self.write_fd = self.process.keep_fd(r), self.process.keep_fd(w)
+        if os.environ.get("PYQEMU_HOST_SIGNALS") != "wakeup":
+            self.native = raw.SiginfoPipeHandler.create(self.write_fd)
+        if self.native is None:
+            signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+        else:
+            self.record = RECORD
         for host in range(1, numbers.NSIG + 1):
             if host in numbers.UNCATCHABLE or host in numbers.HOST_SYNCHRONOUS or host in (32, 33):
                 continue
@@ -60,22 +84,51 @@ class HostSignals:
             _libc.sigaction(host, None, ctypes.byref(old))
             if old.handler == SIG_IGN:
                 self.inherited_ignored.add(host)
-            try:
-                signal.signal(host, _noop)
-            except (OSError, ValueError):
+            mine = self._catching(host)
+            if mine is None:
                 continue
-            mine = _SigAction()
-            _libc.sigaction(host, None, ctypes.byref(mine))
             self.saved[host] = mine
-            if host != numbers.KICK:
-                _libc.sigaction(host, ctypes.byref(old), None)  # back to what we inherited
+            if host == numbers.KICK:
+                _libc.sigaction(host, ctypes.byref(mine), None)
+        self._start_watcher()
+
+    def _catching(self, host):
+        """The struct sigaction that catches `host` (not installed), or None."""
+        mine = _SigAction()
+        if self.native is not None:
+            mine.handler = self.native.quiet if host == numbers.KICK else self.native.address
+            mine.flags = SA_SIGINFO | SA_ONSTACK  # no SA_RESTART: a caught signal interrupts host calls
+            return mine
+        old = _SigAction()
+        _libc.sigaction(host, None, ctypes.byref(old))
+        try:
+            signal.signal(host, _noop)
+        except (OSError, ValueError):
+            return None
+        _libc.sigaction(host, None, ctypes.byref(mine))
+        _libc.sigaction(host, ctypes.byref(old), None)  # back to what it was
+        return mine
+
+    def _start_watcher(self):
         self.watcher = threading.Thread(target=self._watch, name="pyqemu-signals", daemon=True)
         self.watcher.start()
 
-    def restart_after_fork(self):
-        """In a fork's child the watcher thread is gone: start another."""
-        self.watcher = threading.Thread(target=self._watch, name="pyqemu-signals", daemon=True)
-        self.watcher.start()
+    @staticmethod
+    def block_for_fork():
+        """Before fork: every signal blocked in the forking thread; the old mask."""
+        return signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+
+    def after_fork(self, child, old_mask):
+        """After fork, in both processes: the child gets a pipe of its own on the same
+        descriptor numbers and a new watcher; then signals may come in again."""
+        if child:
+            r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            os.dup2(r, self.read_fd, inheritable=False)
+            os.dup2(w, self.write_fd, inheritable=False)
+            os.close(r)
+            os.close(w)
+            self._start_watcher()
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
     def set_disposition(self, host, kind):
         """kind: 'default', 'ignore' or 'catch'. Callable from any thread."""
@@ -90,12 +143,19 @@ class HostSignals:
 
     def drain(self):
         """Queue every host signal the pipe holds (any thread; non-blocking)."""
-        try:
-            data = os.read(self.read_fd, 512)
-        except BlockingIOError:
-            return
-        for host in data:
-            self._arrived(host)
+        while True:
+            try:
+                data = os.read(self.read_fd, 32 * self.record)
+            except (BlockingIOError, InterruptedError):
+                return
+            if self.record == 1:
+                for host in data:
+                    self._arrived(host)
+            else:  # whole records only: each was one atomic write
+                for at in range(0, len(data) - RECORD + 1, RECORD):
+                    self._arrived_info(data[at:at + RECORD])
+            if len(data) < 32 * self.record:
+                return
 
     def _arrived(self, host):
         if host == numbers.KICK:
@@ -104,8 +164,17 @@ class HostSignals:
         if guest is not None:
             self.process.signals.post(guest, origin="host")
 
+    def _arrived_info(self, record):
+        from . import hostinfo
+        if int.from_bytes(record[:4], "little") == numbers.KICK:
+            return
+        converted = hostinfo.to_guest(self.process.abi, record)
+        if converted is not None:
+            self.process.signals.post(converted[0], converted[1], origin="host")
+
     def _watch(self):
         import select
+        block_all_here()
         poller = select.poll()
         poller.register(self.read_fd, select.POLLIN)
         while True:

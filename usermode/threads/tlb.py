@@ -34,6 +34,8 @@ class Warmup:
                 threading.Thread(target=self._tick, name="pyqemu-tlb", daemon=True).start()
 
     def _tick(self):
+        from ..signals.host import block_all_here
+        block_all_here()  # host signals are for guest threads
         while True:
             time.sleep(TICK)
             with self.lock:

@@ -12,7 +12,7 @@ import os
 import time
 
 from ...errors import GuestError
-from ...signals import numbers
+from ...signals import hostinfo, numbers
 from ...signals.delivery import Action, SigInfo
 from ..argtypes import Arg, Int, Ptr, Size
 from ..registry import KEEP_REGISTERS, syscall
@@ -156,6 +156,14 @@ def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size):
     wanted = _read_set(t, uset)
     ts = read_timespec(t, uts)
     deadline = None if ts is None else time.monotonic() + ts.tv_sec + ts.tv_nsec / 1e9
+    sigs.waiting_for = wanted  # a signal for the process comes to this thread first (post)
+    try:
+        return _timedwait(t, sigs, wanted, uinfo, deadline)
+    finally:
+        sigs.waiting_for = 0
+
+
+def _timedwait(t, sigs, wanted, uinfo, deadline):
     while True:
         taken = _take_from(sigs, wanted)
         if taken is not None:
@@ -164,11 +172,9 @@ def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size):
                 t.space.write(uinfo, info.pack(t.abi))
             return sig
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        if remaining == 0.0:
-            raise GuestError(errno.EAGAIN)
         host_info = ctypes.create_string_buffer(128)
         wait = None if remaining is None else Timespec(int(remaining), int((remaining % 1) * 1e9))
-        try:
+        try:  # also with no time left: a signal the host holds pending (blocked everywhere) counts
             with t.unlocked():
                 host = call("rt_sigtimedwait", _host_set(t, wanted, with_kick=True), host_info,
                             None if wait is None else ctypes.byref(wait), HOST_SIGSET_BYTES)
@@ -176,12 +182,20 @@ def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size):
             if e.errno not in (errno.EINTR, errno.EAGAIN):
                 raise
             sigs.shared.host.drain()
+            if remaining == 0.0 and e.errno == errno.EAGAIN:
+                taken = _take_from(sigs, wanted)
+                if taken is None:
+                    raise GuestError(errno.EAGAIN) from None
+                if uinfo:
+                    t.space.write(uinfo, taken[1].pack(t.abi))
+                return taken[0]
             continue
-        guest = numbers.to_guest(t.abi, host)
-        if host == numbers.KICK or guest is None:
+        if host == numbers.KICK:
             continue
-        info = SigInfo.unpack(t.abi, host_info.raw)
-        info.signo = guest
+        converted = hostinfo.to_guest(t.abi, host_info.raw)
+        if converted is None:
+            continue
+        guest, info = converted
         if uinfo:
             t.space.write(uinfo, info.pack(t.abi))
         return guest

@@ -35,12 +35,16 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     process, arch = t.process, t.arch
     c = t.abi.tables.PROC
     process.flush_logs()
+    host = process.signals.host
+    old_mask = host.block_for_fork()  # nothing arrives until the child has its own signal pipe
     pid = os.fork()
     if pid:
+        host.after_fork(False, old_mask)
         if flags & c["CLONE_PARENT_SETTID"]:
             t.space.write(ptid, t.abi.pack("i", pid))
         return pid
     process.after_fork_child(t)
+    host.after_fork(True, old_mask)
     if newsp:
         t.uc.reg_write(arch.REG_SP, newsp)
     if flags & c["CLONE_SETTLS"]:
