@@ -8,6 +8,9 @@ runtest/syscalls whose program was built under both emulators, and lists the
 tests qemu-user passes and pyqemu does not, then the counts. LTP is not part of
 the repository: the tree is built outside it (see the message when it is missing).
 
+pyqemu runs from a virtualenv of the system's python3 that `nobody` can read
+(/var/tmp/pyqemu-ltp/venv-*, made on first use, with the checkout on its path).
+
 Each test runs as `nobody` in its own pid, mount, IPC and UTS namespaces: many
 syscalls tests do privileged things when they are root (set the clock, the
 host name, swap, reboot flags, kill(-1, ...)) and this machine is shared. So a
@@ -43,7 +46,7 @@ def parse_args(argv):
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--rerun-qemu", action="store_true", help="run qemu-user again instead of its saved results")
     p.add_argument("--build", help="the LTP build tree (default ~/.cache/pyqemu/ltp/ARCH)")
-    p.add_argument("--pyqemu", help="the pyqemu command (default: this checkout's .venv/bin/pyqemu-ARCH)")
+    p.add_argument("--checkout", default=REPO, help="the pyqemu checkout to run (default: this one)")
     p.add_argument("--json", help="write every result to this file")
     return p.parse_args(argv)
 
@@ -51,6 +54,27 @@ def parse_args(argv):
 def build_dir(args):
     return args.build or os.environ.get("PYQEMU_LTP_BUILD") or \
         os.path.expanduser(f"~/.cache/pyqemu/ltp/{args.arch}")
+
+
+def pyqemu_venv(checkout):
+    """A venv of /usr/bin/python3 whose path has `checkout` in it: what `nobody` runs."""
+    import hashlib
+    import tomllib
+    venv = os.path.join(STAGE, "venv-" + hashlib.sha1(os.path.abspath(checkout).encode()).hexdigest()[:10])
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(os.path.join(venv, ".ready")):
+        os.makedirs(STAGE, exist_ok=True)
+        os.chmod(STAGE, 0o755)
+        subprocess.run(["/usr/bin/python3", "-m", "venv", "--clear", venv], check=True)
+        with open(os.path.join(checkout, "pyproject.toml"), "rb") as f:
+            deps = tomllib.load(f)["project"]["dependencies"]
+        subprocess.run([python, "-m", "pip", "install", "-q"] + deps, check=True)
+        site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        with open(os.path.join(site, "pyqemu-checkout.pth"), "w") as f:
+            f.write(os.path.abspath(checkout) + "\n")
+        open(os.path.join(venv, ".ready"), "w").close()
+    return [python, "-m", "usermode"]
 
 
 def stage(build, arch):
@@ -169,7 +193,7 @@ def main(argv=None):
         entries = [e for e in entries if any(fnmatch.fnmatchcase(e[0], p) for p in patterns)]
     if not entries:
         sys.exit("ltp: no test matches")
-    pyqemu = args.pyqemu.split() if args.pyqemu else [os.path.join(REPO, ".venv", "bin", f"pyqemu-{args.arch}")]
+    pyqemu = pyqemu_venv(args.checkout)
     qemu = [f"qemu-{args.arch}"]
 
     saved_path = os.path.join(build, "results-qemu.json")

@@ -181,6 +181,16 @@ SIGINFO_TIMER = _SIGINFO_HEAD + [("si_timerid", "i32"), ("si_overrun", "i32"),
 SIGINFO_FAULT = _SIGINFO_HEAD + [("si_addr", "ptr")] + _SIGINFO_END
 SIGINFO_POLL = _SIGINFO_HEAD + [("si_band", "long"), ("si_fd", "i32")] + _SIGINFO_END
 
+# credentials and scheduling (handlers/creds.py, sched.py): fixed-size fields, repacked for byte order
+CAP_HEADER = [("version", "u32"), ("pid", "i32")]
+CAP_DATA = [("effective", "u32"), ("permitted", "u32"), ("inheritable", "u32")]
+SCHED_PARAM = [("sched_priority", "i32")]
+SCHED_ATTR = [
+    ("size", "u32"), ("sched_policy", "u32"), ("sched_flags", "u64"), ("sched_nice", "i32"),
+    ("sched_priority", "u32"), ("sched_runtime", "u64"), ("sched_deadline", "u64"), ("sched_period", "u64"),
+    ("sched_util_min", "u32"), ("sched_util_max", "u32"),
+]
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timeval": TIMEVAL,
@@ -209,6 +219,10 @@ DECLARATIONS = {
     "siginfo_timer": SIGINFO_TIMER,
     "siginfo_fault": SIGINFO_FAULT,
     "siginfo_poll": SIGINFO_POLL,
+    "cap_header": CAP_HEADER,
+    "cap_data": CAP_DATA,
+    "sched_param": SCHED_PARAM,
+    "sched_attr": SCHED_ATTR,
 }
 
 
@@ -219,6 +233,9 @@ C_TYPES = {
     "winsize": ("struct winsize", ["sys/ioctl.h"]),
     "statfs": ("struct statfs", ["sys/vfs.h"]),
     "dirent64": ("struct dirent64", ["dirent.h"]),
+    "cap_header": ("struct __user_cap_header_struct", ["linux/capability.h"]),
+    "cap_data": ("struct __user_cap_data_struct", ["linux/capability.h"]),
+    "sched_attr": ("struct sched_attr", ["linux/sched/types.h"]),
     **{name: ("siginfo_t", ["signal.h"]) for name in
        ("siginfo_kill", "siginfo_chld", "siginfo_rt", "siginfo_timer", "siginfo_fault", "siginfo_poll")},
 }
