@@ -125,16 +125,17 @@ int main(void) {
     struct attr a;
     memset(&a, 0xff, sizeof a);
     rc = syscall(SYS_sched_getattr, 0, &a, sizeof a, 0);
-    check("sched_getattr", rc == 0 && a.size == sizeof a && a.sched_policy == SCHED_OTHER && a.sched_nice == 0,
-          rc, a.size);
+    int niceness = nice(0);
+    check("sched_getattr", rc == 0 && a.size == sizeof a && a.sched_policy == SCHED_OTHER &&
+          a.sched_nice == niceness, rc, a.size);
     memset(&a, 0, sizeof a);
     a.size = sizeof a;
     a.sched_policy = SCHED_OTHER;
-    a.sched_nice = 3;
+    a.sched_nice = niceness + 1;
     rc = syscall(SYS_sched_setattr, 0, &a, 0);
     memset(&a, 0, sizeof a);
     syscall(SYS_sched_getattr, 0, &a, sizeof a, 0);
-    check("sched_setattr nice 3", rc == 0 && a.sched_nice == 3, rc, a.sched_nice);
+    check("sched_setattr one nicer", rc == 0 && a.sched_nice == niceness + 1, rc, a.sched_nice);
     memset(&a, 0, sizeof a);
     a.size = 20;
     rc = syscall(SYS_sched_setattr, 0, &a, 0);
