@@ -167,6 +167,9 @@ class Process:
         special = self.special_fds.pop(fd, None)
         if special is not None and special in self.signals.watchers:
             self.signals.watchers.remove(special)
+            from .signals import numbers
+            for sig in numbers.members(special.mask):
+                self.signals.refresh_host_disposition(sig)
 
     def check_fd_owned(self, fd):
         """The guest may not close or replace the emulator's own descriptors."""

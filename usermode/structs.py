@@ -191,6 +191,15 @@ SCHED_ATTR = [
     ("sched_util_min", "u32"), ("sched_util_max", "u32"),
 ]
 
+# struct timex (adjtimex, clock_adjtime): longs, ints, a timeval, eleven spare ints
+TIMEX = [
+    ("modes", "u32"), ("offset", "long"), ("freq", "long"), ("maxerror", "long"), ("esterror", "long"),
+    ("status", "i32"), ("constant", "long"), ("precision", "long"), ("tolerance", "long"),
+    ("time_sec", "long", "time.tv_sec"), ("time_usec", "long", "time.tv_usec"), ("tick", "long"),
+    ("ppsfreq", "long"), ("jitter", "long"), ("shift", "i32"), ("stabil", "long"), ("jitcnt", "long"),
+    ("calcnt", "long"), ("errcnt", "long"), ("stbcnt", "long"), ("tai", "i32"),
+] + [(f"__spare{i}", "i32", None) for i in range(11)]
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timeval": TIMEVAL,
@@ -223,6 +232,7 @@ DECLARATIONS = {
     "cap_data": CAP_DATA,
     "sched_param": SCHED_PARAM,
     "sched_attr": SCHED_ATTR,
+    "timex": TIMEX,
 }
 
 
@@ -236,6 +246,7 @@ C_TYPES = {
     "cap_header": ("struct __user_cap_header_struct", ["linux/capability.h"]),
     "cap_data": ("struct __user_cap_data_struct", ["linux/capability.h"]),
     "sched_attr": ("struct sched_attr", ["linux/sched/types.h"]),
+    "timex": ("struct timex", ["sys/timex.h"]),
     **{name: ("siginfo_t", ["signal.h"]) for name in
        ("siginfo_kill", "siginfo_chld", "siginfo_rt", "siginfo_timer", "siginfo_fault", "siginfo_poll")},
 }

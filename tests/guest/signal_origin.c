@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -219,6 +222,41 @@ static void sigwait_thread(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+static void signalfd_from_outside(void) {
+    /* blocked everywhere, default action, read through a signalfd: SIGTERM must
+     * neither kill us nor be lost */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, 0);
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child == 0) {
+        kill(parent, SIGTERM);
+        usleep(20000);
+        kill(parent, SIGUSR1);
+        _exit(0);
+    }
+    int seen = 0, from_child = 0;
+    for (int i = 0; i < 2; i++) {
+        struct pollfd p = {sfd, POLLIN, 0};
+        if (poll(&p, 1, 10000) != 1)
+            break;
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof si) != sizeof si)
+            break;
+        seen |= si.ssi_signo == SIGTERM ? 1 : si.ssi_signo == SIGUSR1 ? 2 : 4;
+        from_child += si.ssi_pid == (uint32_t)child;
+    }
+    check("signalfd: signals from another process, blocked, default action", seen == 3 && from_child == 2,
+          "seen %#lx, from the child %ld", seen, from_child);
+    waitpid(child, NULL, 0);
+    close(sfd);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static void exit_on_usr1(int sig) { (void)sig; _exit(3); }
 
 static void kill_group_and_new_child(void) {
@@ -302,6 +340,7 @@ int main(int argc, char **argv) {
     sender_info();
     timer_info();
     sigwait_thread();
+    signalfd_from_outside();
     kill_group_and_new_child();
     return 0;
 }

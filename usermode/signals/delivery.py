@@ -99,13 +99,25 @@ class ProcessSignals:
         self.actions[sig] = action
         if action.handler not in (SIG_DFL, SIG_IGN) and sig not in self.synchronous:
             self.process.enable_async_stops()  # it may arrive while guest code runs
-        host = numbers.to_host(self.abi, sig)
-        if host is not None:
-            kind = "default" if action.handler == SIG_DFL else "ignore" if action.handler == SIG_IGN else "catch"
-            self.host.set_disposition(host, kind)
+        self.refresh_host_disposition(sig)
         if action.handler == SIG_IGN or (action.handler == SIG_DFL and
                                          numbers.default_action(self.abi, sig) == "ignore"):
             self.discard(sig)  # POSIX: setting SIG_IGN discards what is pending
+
+    def refresh_host_disposition(self, sig):
+        """The host catches sig when the guest has a handler for it, and also when a
+        signalfd watches it: then it reaches our queues even while every guest thread
+        blocks it (and a default action still happens, at delivery)."""
+        host = numbers.to_host(self.abi, sig)
+        if host is None:
+            return
+        handler = self.actions[sig].handler
+        watched = any(w.mask & numbers.bit(sig) for w in self.watchers)
+        if handler not in (SIG_DFL, SIG_IGN) or (watched and handler != SIG_IGN):
+            kind = "catch"
+        else:
+            kind = "default" if handler == SIG_DFL else "ignore"
+        self.host.set_disposition(host, kind)
 
     def reset_for_exec(self):
         """Caught signals go back to their default; ignored ones stay ignored."""

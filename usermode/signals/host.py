@@ -7,10 +7,13 @@ should. Only a signal the guest catches gets a host handler: raw.py's
 SiginfoPipeHandler, which writes the whole siginfo_t to a pipe (so the sender's
 pid and uid, a child's status, a sigqueue's value survive); a watcher thread
 reads it and queues the guest signal. Thread masks mirror the guest's too, so
-the host kernel picks the receiving thread as it would for the guest; the
-emulator's own helper threads block every signal, so they never take one (a
-signal every guest thread blocks stays pending in the host kernel, as it would
-for the guest). Where that handler cannot run, CPython's C-level handler and
+the host kernel picks the receiving thread as it would for the guest. The
+watcher thread leaves exactly the caught signals unblocked: one that every
+guest thread blocks comes to it and waits in our queues, where sigpending,
+signalfd and a later unblock find it; any other signal every guest thread
+blocks stays pending in the host kernel (where sigtimedwait takes it), and its
+default action happens only when a guest thread unblocks it. The emulator's
+other helper threads block every signal. Where that handler cannot run, CPython's C-level handler and
 its wake-up fd do the same with the signal number alone (PYQEMU_HOST_SIGNALS=wakeup
 forces it).
 
@@ -66,6 +69,7 @@ class HostSignals:
         self.read_fd = self.write_fd = None
         self.native = None  # raw.SiginfoPipeHandler, or None: CPython's wake-up fd
         self.record = 1  # bytes a signal writes to the pipe: RECORD with the native handler
+        self.caught = frozenset()  # host signals with our handler: the watcher leaves them unblocked
 
     def install(self):
         """Main thread, at start-up, before any guest code."""
@@ -140,6 +144,18 @@ class HostSignals:
             act = _SigAction()
             act.handler = SIG_IGN if kind == "ignore" else SIG_DFL
             _libc.sigaction(host, ctypes.byref(act), None)
+        caught = self.caught | {host} if kind == "catch" else self.caught - {host}
+        if caught != self.caught:
+            self.caught = caught
+            self._wake_watcher()
+
+    def _wake_watcher(self):
+        """The watcher takes the caught signals (its mask follows `caught`): a signal
+        every guest thread blocks then still reaches our queues, as pending."""
+        try:
+            os.write(self.write_fd, bytes(self.record))  # signal 0: only a wake-up
+        except (BlockingIOError, TypeError):
+            pass
 
     def drain(self):
         """Queue every host signal the pipe holds (any thread; non-blocking)."""
@@ -158,7 +174,7 @@ class HostSignals:
                 return
 
     def _arrived(self, host):
-        if host == numbers.KICK:
+        if host == numbers.KICK or host == 0:
             return
         guest = numbers.to_guest(self.process.abi, host)
         if guest is not None:
@@ -166,18 +182,21 @@ class HostSignals:
 
     def _arrived_info(self, record):
         from . import hostinfo
-        if int.from_bytes(record[:4], "little") == numbers.KICK:
-            return
+        if int.from_bytes(record[:4], "little") in (0, numbers.KICK):
+            return  # a wake-up, or a kick
         converted = hostinfo.to_guest(self.process.abi, record)
         if converted is not None:
             self.process.signals.post(converted[0], converted[1], origin="host")
 
     def _watch(self):
         import select
-        block_all_here()
         poller = select.poll()
         poller.register(self.read_fd, select.POLLIN)
+        mine = None
         while True:
+            if mine != self.caught:
+                mine = self.caught
+                signal.pthread_sigmask(signal.SIG_SETMASK, set(signal.valid_signals()) - set(mine))
             # wake on a signal, and every few ms to re-kick threads whose signal is
             # still undelivered (a kick can land just before a blocking call starts)
             poller.poll(5 if self.process.signals.undelivered() else None)

@@ -141,8 +141,8 @@ def emulator_command(process, program, argv):
     --rootfs) in a new emulator with this one's options."""
     opts = process.options
     cmd = [sys.executable, "-I", "-m", "usermode"]
-    if getattr(opts, "rootfs", None):
-        cmd += ["--rootfs", opts.rootfs]
+    if process.paths.is_rootfs:  # the root now, which chroot may have moved
+        cmd += ["--rootfs", os.fsdecode(process.paths.root)]
     elif process.sysroot:
         cmd += ["-L", process.sysroot]
     if opts.strace:
@@ -169,7 +169,7 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
     try:
         if kind == "native":
             os.execve(host_path, argv or [host_path], envp)
-        program = guest_path if getattr(process.options, "rootfs", None) else host_path
+        program = guest_path if process.paths.is_rootfs else host_path
         cmd = emulator_command(process, program, argv)
         os.execve(sys.executable, cmd, envp)
     except OSError:

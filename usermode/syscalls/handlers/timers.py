@@ -215,7 +215,10 @@ def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: SfdFlags) -> Fd:
         existing = process.special_fds.get(fd)
         if not isinstance(existing, SignalFd):
             raise GuestError(errno.EINVAL)
+        old = existing.mask
         existing.mask = guest_mask
+        for sig in numbers.members(old | guest_mask):
+            process.signals.refresh_host_disposition(sig)
         existing.refresh()
         return fd
     host_flags = os.EFD_NONBLOCK | (os.EFD_CLOEXEC if flags & os.O_CLOEXEC else 0)
@@ -223,5 +226,7 @@ def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: SfdFlags) -> Fd:
     sfd = SignalFd(process, new, guest_mask, bool(flags & os.O_NONBLOCK))
     process.special_fds[new] = sfd
     process.signals.watchers.append(sfd)
+    for sig in numbers.members(guest_mask):
+        process.signals.refresh_host_disposition(sig)
     sfd.refresh()
     return new
