@@ -147,6 +147,8 @@ MSGHDR = [
     ("msg_name", "ptr"), ("msg_namelen", "u32"), ("msg_iov", "ptr"), ("msg_iovlen", "ulong"),
     ("msg_control", "ptr"), ("msg_controllen", "ulong"), ("msg_flags", "i32"),
 ]
+# struct mmsghdr (sendmmsg, recvmmsg): a msghdr, then the length sent or received
+MMSGHDR = [(n, typ, f"msg_hdr.{n}") for n, typ in MSGHDR] + [("_hdr_end", ("align", "ptr")), ("msg_len", "u32")]
 CMSGHDR = [("cmsg_len", "ulong"), ("cmsg_level", "i32"), ("cmsg_type", "i32")]
 LINGER = [("l_onoff", "i32"), ("l_linger", "i32")]
 UCRED = [("pid", "i32"), ("uid", "u32"), ("gid", "u32")]
@@ -200,6 +202,48 @@ TIMEX = [
     ("calcnt", "long"), ("errcnt", "long"), ("stbcnt", "long"), ("tai", "i32"),
 ] + [(f"__spare{i}", "i32", None) for i in range(11)]
 
+# SysV IPC (handlers/ipc.py), the kernel's 64-bit forms (ipc64_perm, msqid64_ds, ...) that
+# glibc's structs follow on 64-bit ABIs; 32-bit ABIs split each time into two words.
+# ipc_perm's mode is a u32 here; x86-64's kernel has a u16 and two bytes of padding, which
+# on the (little-endian) host are the same bytes while the padding stays zero.
+def _ipc_perm(prefix):
+    return [("key", "i32", f"{prefix}.__key"), ("uid", "u32", f"{prefix}.uid"), ("gid", "u32", f"{prefix}.gid"),
+            ("cuid", "u32", f"{prefix}.cuid"), ("cgid", "u32", f"{prefix}.cgid"), ("mode", "u32", f"{prefix}.mode"),
+            ("seq", "u16", f"{prefix}.__seq"), ("__pad2", "u16", None), ("__unused1", "ulong", None),
+            ("__unused2", "ulong", None)]
+
+
+MSQID_DS = _ipc_perm("msg_perm") + [
+    ("msg_stime", "long"), ("msg_rtime", "long"), ("msg_ctime", "long"), ("msg_cbytes", "ulong", "__msg_cbytes"),
+    ("msg_qnum", "ulong"), ("msg_qbytes", "ulong"), ("msg_lspid", "i32"), ("msg_lrpid", "i32"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+SEMID_DS = _ipc_perm("sem_perm") + [
+    ("sem_otime", "long"), ("sem_ctime", "long"), ("sem_nsems", "ulong"),
+    ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+]
+SHMID_DS = _ipc_perm("shm_perm") + [
+    ("shm_segsz", "ulong"), ("shm_atime", "long"), ("shm_dtime", "long"), ("shm_ctime", "long"),
+    ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+# the host's (x86-64's) semid64_ds keeps a spare word after each time, unlike asm-generic's
+HOST_X86_64_SEMID_DS = _ipc_perm("sem_perm") + [
+    ("sem_otime", "long"), ("__unused1", "ulong", None), ("sem_ctime", "long"), ("__unused2", "ulong", None),
+    ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+]
+MSGINFO = [(n, "i32") for n in ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni", "msgssz", "msgtql")] + \
+    [("msgseg", "u16")]
+SEMINFO = [(n, "i32") for n in ("semmap", "semmni", "semmns", "semmnu", "semmsl", "semopm", "semume", "semusz",
+                                "semvmx", "semaem")]
+SHMINFO = [(n, "ulong") for n in ("shmmax", "shmmin", "shmmni", "shmseg", "shmall")] + \
+    [(f"__unused{i}", "ulong", None) for i in range(1, 5)]
+SHM_INFO = [("used_ids", "i32")] + [(n, "ulong") for n in ("shm_tot", "shm_rss", "shm_swp", "swap_attempts",
+                                                           "swap_successes")]
+SEMBUF = [("sem_num", "u16"), ("sem_op", "i16"), ("sem_flg", "i16")]
+MQ_ATTR = [("mq_flags", "long"), ("mq_maxmsg", "long"), ("mq_msgsize", "long"), ("mq_curmsgs", "long")] + \
+    [(f"__pad{i}", "long", None) for i in range(4)]
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timeval": TIMEVAL,
@@ -216,6 +260,7 @@ DECLARATIONS = {
     "epoll_event": EPOLL_EVENT,
     "msghdr": MSGHDR,
     "cmsghdr": CMSGHDR,
+    "mmsghdr": MMSGHDR,
     "linger": LINGER,
     "ucred": UCRED,
     "timezone": TIMEZONE,
@@ -233,6 +278,15 @@ DECLARATIONS = {
     "sched_param": SCHED_PARAM,
     "sched_attr": SCHED_ATTR,
     "timex": TIMEX,
+    "msqid_ds": MSQID_DS,
+    "semid_ds": SEMID_DS,
+    "shmid_ds": SHMID_DS,
+    "msginfo": MSGINFO,
+    "seminfo": SEMINFO,
+    "shminfo": SHMINFO,
+    "shm_info": SHM_INFO,
+    "sembuf": SEMBUF,
+    "mq_attr": MQ_ATTR,
 }
 
 
@@ -247,6 +301,15 @@ C_TYPES = {
     "cap_data": ("struct __user_cap_data_struct", ["linux/capability.h"]),
     "sched_attr": ("struct sched_attr", ["linux/sched/types.h"]),
     "timex": ("struct timex", ["sys/timex.h"]),
+    "msqid_ds": ("struct msqid_ds", ["sys/msg.h"]),
+    "msginfo": ("struct msginfo", ["sys/msg.h"]),
+    "semid_ds": ("struct semid_ds", ["sys/sem.h"]),
+    "seminfo": ("struct seminfo", ["sys/sem.h"]),
+    "sembuf": ("struct sembuf", ["sys/sem.h"]),
+    "shmid_ds": ("struct shmid_ds", ["sys/shm.h"]),
+    "shminfo": ("struct shminfo", ["sys/shm.h"]),
+    "shm_info": ("struct shm_info", ["sys/shm.h"]),
+    "mq_attr": ("struct mq_attr", ["mqueue.h"]),
     **{name: ("siginfo_t", ["signal.h"]) for name in
        ("siginfo_kill", "siginfo_chld", "siginfo_rt", "siginfo_timer", "siginfo_fault", "siginfo_poll")},
 }

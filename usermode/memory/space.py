@@ -180,8 +180,9 @@ class AddressSpace:
             return top - length
         raise GuestError(errno.ENOMEM)
 
-    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True):
-        """Map [addr, addr+length) (page aligned). With replace, existing mappings there go."""
+    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True, host_map=None):
+        """Map [addr, addr+length) (page aligned). With replace, existing mappings there go.
+        host_map(host address, length), when given, makes the host mapping (SysV shmat)."""
         length = page_ceil(length)
         end = addr + length
         if addr < 0 or end > self.size or length <= 0:
@@ -193,7 +194,9 @@ class AddressSpace:
         fd_stat = None
         haddr = self.base + addr
         try:
-            if kind == "anon":
+            if host_map is not None:
+                host_map(haddr, length)
+            elif kind == "anon":
                 host.mmap(haddr, length, host.PROT_READ | host.PROT_WRITE,
                           host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_NORESERVE | host.MAP_FIXED)
             elif kind == "shared" and fd < 0:

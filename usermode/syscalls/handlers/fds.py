@@ -143,13 +143,13 @@ def flock(t, fd: Fd, operation: LockOp):
 @syscall
 def fsync(t, fd: Fd):
     with t.unlocked():
-        os.fsync(fd)
+        call("fsync", fd)  # the raw call: a negative fd is the kernel's EBADF
 
 
 @syscall
 def fdatasync(t, fd: Fd):
     with t.unlocked():
-        os.fdatasync(fd)
+        call("fdatasync", fd)
 
 
 @syscall
