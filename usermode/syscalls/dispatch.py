@@ -237,9 +237,11 @@ def _interrupted(thread, table, nr, calls, r):
             return -table.abi.errno.to_guest(host_errno.EINTR)
         try:
             return calls[nr](thread, r)  # the argument registers are still as the guest set them
+        except GuestError as e:  # the call again, failing otherwise (a futex value that changed)
+            return -table.abi.errno.to_guest(e.errno)
         except OSError as e:
             if e.errno != host_errno.EINTR:
-                raise
+                return -table.abi.errno.to_guest(e.errno or host_errno.EIO)
 
 
 def _internal_error(thread, name, exc):

@@ -99,6 +99,11 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
         child.signals.set_blocked(child.signals.blocked)
         started.set()
         child.run()
+        if not process.threads:
+            # the last guest thread ended with exit(): the process ends with its status.
+            # The runner's main thread would see it, but a fork made on this thread has
+            # no such thread, and its signal watcher would keep the process alive.
+            process.exit_group(process.exit_status)
 
     threading.Thread(target=host_main, name="pyqemu-guest", daemon=True).start()
     started.wait()
