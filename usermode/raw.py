@@ -339,19 +339,23 @@ class IntrHook:
 # who sent a signal (si_pid, si_uid), a child's exit status (SIGCHLD's
 # si_status) and a sigqueue's or timer's si_value were lost. This SA_SIGINFO
 # handler writes the whole 128-byte siginfo_t to a pipe instead (one write of
-# less than PIPE_BUF: atomic, so records never interleave). It touches no errno
-# (a raw syscall) and no memory but its own fd word, so it is async-signal-safe.
-# The fd lives in a data page beside the code, so a fork's child can point it at
-# a pipe of its own. x86-64 only, like the rest of this module.
+# less than PIPE_BUF: atomic, so records never interleave), then counts it in a
+# word beside the fd, so a thread coming back from a syscall can tell cheaply
+# that one arrived meanwhile (the kernel delivers it on the way out). It touches
+# no errno (a raw syscall) and no memory but its two words, so it is
+# async-signal-safe. The words live in a data page beside the code, so a fork's
+# child can point the fd at a pipe of its own. x86-64 only, like the rest of
+# this module.
 #
 #   handler(sig=edi, info=rsi, ucontext=rdx):
-#       mov  edi, [rip+4090]     8b 3d fa 0f 00 00   -> the fd word at the next page
-#       mov  edx, 128            ba 80 00 00 00
-#       mov  eax, 1  (write)     b8 01 00 00 00
-#       syscall                  0f 05
-#       ret                      c3
+#       mov  edi, [rip+4090]        8b 3d fa 0f 00 00      -> the fd, first word of the next page
+#       mov  edx, 128               ba 80 00 00 00
+#       mov  eax, 1  (write)        b8 01 00 00 00
+#       syscall                     0f 05
+#       lock inc dword [rip+4075]   f0 ff 05 eb 0f 00 00   -> the count, second word
+#       ret                         c3
 #   quiet (KICK: only interrupts a blocking call):
-#       ret                      c3                  at offset 24
+#       ret                         c3                     at offset 32
 
 SIGINFO_BYTES = 128
 
@@ -360,8 +364,8 @@ class SiginfoPipeHandler:
     """Host addresses of the two handlers: `address` (writes siginfo to the fd set
     with set_fd) and `quiet` (does nothing). create() checks it works, or None."""
 
-    CODE = bytes.fromhex("8b3dfa0f0000" "ba80000000" "b801000000" "0f05" "c3")
-    QUIET_AT = 24
+    CODE = bytes.fromhex("8b3dfa0f0000" "ba80000000" "b801000000" "0f05" "f0ff05eb0f0000" "c3")
+    QUIET_AT = 32
 
     def __init__(self):
         from .memory import host
@@ -371,6 +375,7 @@ class SiginfoPipeHandler:
         ctypes.memmove(page + self.QUIET_AT, b"\xc3", 1)
         host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
         self._fd = ctypes.c_int.from_address(page + 4096)
+        self.count = ctypes.c_uint.from_address(page + 4100)  # records written so far
         self.address = page
         self.quiet = page + self.QUIET_AT
 
@@ -394,7 +399,7 @@ class SiginfoPipeHandler:
                 buf = ctypes.create_string_buffer(record, SIGINFO_BYTES)
                 ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(handler.address)(
                     10, ctypes.addressof(buf), None)
-                ok = os.read(r, 4 * SIGINFO_BYTES) == record
+                ok = os.read(r, 4 * SIGINFO_BYTES) == record and handler.count.value == 1
             finally:
                 os.close(r)
                 os.close(w)

@@ -33,12 +33,14 @@ class Action:
 class SigInfo:
     """A siginfo_t by field name; packed for the guest ABI on delivery."""
 
-    __slots__ = ("signo", "code", "errno", "pid", "uid", "addr", "status", "value", "tid", "overrun")
+    __slots__ = ("signo", "code", "errno", "pid", "uid", "addr", "status", "value", "tid", "overrun",
+                 "band", "fd")
 
     def __init__(self, signo, code=0, pid=0, uid=0, addr=None, status=None, value=None,
-                 tid=None, overrun=0, errno=0):
+                 tid=None, overrun=0, errno=0, band=None, fd=0):
         self.signo, self.code, self.errno, self.pid, self.uid = signo, code, errno, pid, uid
         self.addr, self.status, self.value, self.tid, self.overrun = addr, status, value, tid, overrun
+        self.band, self.fd = band, fd  # SIGIO and F_SETSIG signals: si_band, si_fd
 
     def pack(self, abi):
         wb = abi.word_bytes
@@ -48,6 +50,9 @@ class SigInfo:
         word = "Q" if wb == 8 else "I"
         if self.addr is not None:  # SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE
             body[0:wb] = abi.pack(word, self.addr & abi.word_mask)
+        elif self.band is not None:  # SIGIO: si_band (a long), si_fd
+            body[0:wb] = abi.pack(word, self.band & abi.word_mask)
+            body[wb:wb + 4] = abi.pack("i", self.fd)
         elif self.tid is not None:  # POSIX timers
             body[0:8] = abi.pack("ii", self.tid, self.overrun)
             body[wb:2 * wb] = abi.pack(word, (self.value or 0) & abi.word_mask)  # si_value after two ints
@@ -330,8 +335,8 @@ class SignalDelivery:
         if not action.flags & self.shared.const("SA_NODEFER"):
             mask |= numbers.bit(sig)
         self.set_blocked(mask)
-        if action.flags & self.shared.const("SA_RESETHAND"):
-            self.shared.set_action(sig, Action())
+        if action.flags & self.shared.const("SA_RESETHAND"):  # the kernel resets the handler alone
+            self.shared.set_action(sig, Action(SIG_DFL, action.flags, action.restorer, action.mask))
 
     def sigreturn(self):
         """rt_sigreturn: registers, mask and altstack back from the frame at sp."""

@@ -26,10 +26,10 @@ call rt_sigaction: so at start-up the main thread installs CPython's handler
 once per signal and keeps the resulting struct sigaction, which any thread can
 then put back with libc's sigaction().
 """
+import _thread
 import ctypes
 import os
 import signal
-import threading
 
 from . import numbers
 from .. import raw
@@ -70,6 +70,7 @@ class HostSignals:
         self.native = None  # raw.SiginfoPipeHandler, or None: CPython's wake-up fd
         self.record = 1  # bytes a signal writes to the pipe: RECORD with the native handler
         self.caught = frozenset()  # host signals with our handler: the watcher leaves them unblocked
+        self.drained_count = 0
 
     def install(self):
         """Main thread, at start-up, before any guest code."""
@@ -114,8 +115,10 @@ class HostSignals:
         return mine
 
     def _start_watcher(self):
-        self.watcher = threading.Thread(target=self._watch, name="pyqemu-signals", daemon=True)
-        self.watcher.start()
+        # not threading.Thread.start(): it sleeps until the thread runs, and a fork's child
+        # must not look asleep before it does anything (LTP waits for a child to block in a
+        # syscall by its 'S' state in /proc, then acts)
+        self.watcher = _thread.start_new_thread(self._watch, ())
 
     @staticmethod
     def block_for_fork():
@@ -136,6 +139,14 @@ class HostSignals:
 
     def set_disposition(self, host, kind):
         """kind: 'default', 'ignore' or 'catch'. Callable from any thread."""
+        if host in numbers.HOST_SYNCHRONOUS:
+            # faults of the emulator itself must stay fatal, so no handler of ours here; but
+            # SIG_IGN is safe (the kernel forces a real fault through it) and makes a kill
+            # of SIGSEGV, SIGILL... from outside ignored as the guest asked
+            act = _SigAction()
+            act.handler = SIG_IGN if kind == "ignore" else SIG_DFL
+            _libc.sigaction(host, ctypes.byref(act), None)
+            return
         if host not in self.saved:
             return
         if kind == "catch":
@@ -157,8 +168,14 @@ class HostSignals:
         except (BlockingIOError, TypeError):
             pass
 
+    def arrived(self):
+        """Whether the native handler wrote a record since the last drain (cheap: one load)."""
+        return self.native is not None and self.native.count.value != self.drained_count
+
     def drain(self):
         """Queue every host signal the pipe holds (any thread; non-blocking)."""
+        if self.native is not None:
+            self.drained_count = self.native.count.value  # counted after written: they are in the pipe
         while True:
             try:
                 data = os.read(self.read_fd, 32 * self.record)

@@ -57,6 +57,10 @@ def to_guest(abi, raw):
     if named(_KILL_CODES) or code < 0:
         return guest, SigInfo(guest, guest_code(named(_KILL_CODES)) if named(_KILL_CODES) else code,
                               pid=head["si_pid"], uid=head["si_uid"])
-    # the kernel's own (SI_KERNEL, SIGIO's POLL_*, a fault's): only the code travels
+    if 0 < code <= 6 and head["si_signo"] != host_abi.tables.SIGNALS["SIGCHLD"]:
+        # POLL_IN ... POLL_HUP: SIGIO, or the signal F_SETSIG chose, for a descriptor
+        f = layouts.siginfo_poll.unpack(raw)
+        return guest, SigInfo(guest, code, band=f["si_band"], fd=f["si_fd"])
+    # the kernel's own (SI_KERNEL, a fault's): only the code travels
     kernel = gflags["SI_KERNEL"] if code == hflags["SI_KERNEL"] else code
     return guest, SigInfo(guest, kernel)

@@ -213,7 +213,8 @@ def _make_runner(thread, table, layout, r):
 # Interrupted by a handled signal, these fail with EINTR even under SA_RESTART
 # (the kernel's ERESTARTNOHAND and restart-block cases).
 NO_RESTART = frozenset(("nanosleep", "clock_nanosleep", "ppoll", "pselect6", "epoll_pwait", "epoll_pwait2",
-                        "rt_sigsuspend", "rt_sigtimedwait", "io_getevents", "semtimedop", "recvmmsg"))
+                        "rt_sigsuspend", "rt_sigtimedwait", "io_getevents", "semtimedop", "recvmmsg",
+                        "semop", "msgrcv", "msgsnd"))  # signal(7): never restarted, SA_RESTART or not
 
 
 def _interrupted(thread, table, nr, calls, r):

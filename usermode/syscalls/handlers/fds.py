@@ -88,10 +88,19 @@ def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg):
     name, host_cmd = entry
     if name in _INT_COMMANDS:
         return call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF if name != "F_SETOWN" else t.abi.signed(arg))
+    special = t.process.special_fds.get(fd)
     if name == "F_GETFL":
-        return t.abi.flags("OPEN", "").to_guest(call("fcntl", fd, host_cmd, 0))
+        flags = t.abi.flags("OPEN", "").to_guest(call("fcntl", fd, host_cmd, 0))
+        if hasattr(special, "nonblocking"):  # an emulated descriptor: its host one is always non-blocking
+            nonblock = t.abi.tables.OPEN["O_NONBLOCK"]
+            flags = flags | nonblock if special.nonblocking else flags & ~nonblock
+        return flags
     if name == "F_SETFL":
-        return call("fcntl", fd, host_cmd, t.abi.flags("OPEN", "").to_host(arg & 0xFFFFFFFF))
+        host_flags = t.abi.flags("OPEN", "").to_host(arg & 0xFFFFFFFF)
+        if hasattr(special, "nonblocking"):
+            special.nonblocking = bool(host_flags & os.O_NONBLOCK)
+            host_flags |= os.O_NONBLOCK
+        return call("fcntl", fd, host_cmd, host_flags)
     if name == "F_SETSIG":
         return call("fcntl", fd, host_cmd, t.abi.signals.to_host(arg & 0xFFFFFFFF) if arg else 0)
     if name == "F_GETSIG":

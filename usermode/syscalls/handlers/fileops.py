@@ -12,6 +12,7 @@ from ..argtypes import CStr, DirFd, Fd, Int, Long, Path, Ptr, Size, UInt
 from ..registry import syscall
 from .fs import OpenFlags
 from .hostcall import call
+from .hosttypes import PROT_WRITE
 
 MFD_FLAGS = 0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0010  # CLOEXEC, ALLOW_SEALING, HUGETLB, NOEXEC_SEAL, EXEC
 MFD_HUGE_MASK = 0x3F << 26  # the huge page size, when MFD_HUGETLB
@@ -50,6 +51,7 @@ def _handle_header(t, addr):
 def name_to_handle_at(t, dirfd: DirFd, path: Path(nofollow=("flags", lambda abi: lambda raw: not raw & 0x400)),
                       handle: Ptr, mount_id: Ptr, flags: Int):
     size, _ = _handle_header(t, handle)
+    t.space.check(mount_id, 4, PROT_WRITE)  # the kernel writes it even with EOVERFLOW: EFAULT first
     host = ctypes.create_string_buffer(8 + min(size, MAX_HANDLE_SZ))
     ctypes.c_uint32.from_buffer(host).value = size
     mnt = ctypes.c_int()

@@ -1,5 +1,6 @@
 """Memory: brk, mmap, munmap, mprotect, mremap, madvise, msync."""
 import errno
+import fcntl
 import os
 
 from ...errors import GuestError
@@ -63,6 +64,8 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, o
         vkind, fd, offset, name = ("shared" if shared else "anon"), -1, 0, ""
     else:
         vkind, name = ("shared" if shared else "private"), _fd_name(fd)
+        if os.fstat(fd) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_PATH:
+            raise GuestError(errno.EBADF)  # an O_PATH descriptor maps nothing (EBADF too when not open)
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         _page_aligned(addr)
         if addr + length > space.size:

@@ -171,6 +171,9 @@ def _timedwait(t, sigs, wanted, uinfo, deadline):
             if uinfo:
                 t.space.write(uinfo, info.pack(t.abi))
             return sig
+        other = sigs.deliverable_action()  # a signal it does not wait for, with a handler: EINTR
+        if other is not None and not sigs.shared.ignored(other[0]):
+            raise GuestError(errno.EINTR)
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         host_info = ctypes.create_string_buffer(128)
         wait = None if remaining is None else Timespec(int(remaining), int((remaining % 1) * 1e9))

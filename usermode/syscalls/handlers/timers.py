@@ -19,14 +19,13 @@ import select
 from ...errors import GuestError
 from ...memory.space import PROT_WRITE
 from ...signals import numbers
-from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size
+from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
 from .hostcall import call
 
 Which = Enum("TIME", "ITIMER_")
 TimerFlags = Flags("TIME", "TIMER_", translate=False)
 TfdFlags = Flags("TIME", "TFD_")
-SfdFlags = Flags("POLL", "SFD_")
 
 
 def _read_longs(t, addr, n):
@@ -58,6 +57,8 @@ def _settime(t, name, args, new, old):
 
 
 def _gettime(t, name, arg, cur):
+    if not cur:
+        raise GuestError(errno.EFAULT)  # the kernel's copy_to_user of the result fails
     out = _host_longs([0] * 4)
     call(name, arg, out)
     _write_longs(t, cur, list(out))
@@ -197,23 +198,26 @@ class SignalFd:
         # struct signalfd_siginfo: fixed-size fields, the same on every ABI
         # signo errno code pid uid fd tid band overrun trapno status int ptr utime stime addr
         value = info.value or 0
-        head = t.abi.pack("IiiIIiIIIIiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, 0,
-                          info.tid or 0, 0, info.overrun, 0, info.status or 0,
+        head = t.abi.pack("IiiIIiIIIIiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, info.fd,
+                          info.tid or 0, (info.band or 0) & 0xFFFFFFFF, info.overrun, 0, info.status or 0,
                           (value & 0xFFFFFFFF) - (1 << 32) if value & 0x80000000 else value & 0xFFFFFFFF,
                           value, 0, 0, info.addr or 0)
         return head + bytes(SIGNALFD_SIGINFO_SIZE - len(head))
 
 
 @syscall
-def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: SfdFlags) -> Fd:
-    if sizemask != 8:
+def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: UInt) -> Fd:
+    table = t.abi.tables.OPEN  # SFD_CLOEXEC and SFD_NONBLOCK are the ABI's O_CLOEXEC and O_NONBLOCK
+    if sizemask != 8 or flags & ~(table["O_CLOEXEC"] | table["O_NONBLOCK"]):
         raise GuestError(errno.EINVAL)
+    flags = (os.O_CLOEXEC if flags & table["O_CLOEXEC"] else 0) | (os.O_NONBLOCK if flags & table["O_NONBLOCK"] else 0)
     guest_mask = int.from_bytes(t.space.read(mask, 8), t.abi.endian)
     guest_mask &= ~(numbers.bit(t.process.signals.number("SIGKILL")) | numbers.bit(t.process.signals.number("SIGSTOP")))
     process = t.process
     if fd != -1:
         existing = process.special_fds.get(fd)
         if not isinstance(existing, SignalFd):
+            os.fstat(fd)  # EBADF when it is not open at all
             raise GuestError(errno.EINVAL)
         old = existing.mask
         existing.mask = guest_mask
