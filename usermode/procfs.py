@@ -56,6 +56,13 @@ def comm(process):
     return os.path.basename(os.fsencode(name))[:15]
 
 
+def thread_comm(process, tid):
+    """A thread's comm (PR_SET_NAME changes it); without a tid, the main thread's."""
+    thread = process.threads.get(tid if tid is not None else os.getpid())
+    name = getattr(thread, "comm", None)
+    return name if name is not None else comm(process)
+
+
 def _maps(t, tid):
     process = t.process
     paths = process.paths
@@ -131,19 +138,19 @@ def _stat(t, tid):
                      (29, 0), (30, 0)):
         if len(fields) > k - 3:
             fields[k - 3] = str(value).encode()
-    return pid_part + b"(" + comm(process) + b") " + b" ".join(fields)
+    return pid_part + b"(" + thread_comm(process, tid) + b") " + b" ".join(fields)
 
 
 def _status(t, tid):
     lines = _host_entry(t, tid, "status").split(b"\n")
     for i, line in enumerate(lines):
         if line.startswith(b"Name:"):
-            lines[i] = b"Name:\t" + comm(t.process)
+            lines[i] = b"Name:\t" + thread_comm(t.process, tid)
     return b"\n".join(lines)
 
 
 def _comm(t, tid):
-    return comm(t.process) + b"\n"
+    return thread_comm(t.process, tid) + b"\n"
 
 
 def _cpuinfo(t, tid):

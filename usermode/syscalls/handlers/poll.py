@@ -16,6 +16,7 @@ from ...errors import GuestError
 from ...translate import FlagMap
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
+from .sigmask import temporary_mask
 from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, address, bits_from_guest,
                       bits_to_guest, call, host_bits, host_sigset, read_timespec,
                       write_back_timespec)
@@ -65,7 +66,7 @@ def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size):
     if evmap.identity and layout.struct.format == "<ihh":
         # the guest's array is the host's, byte for byte: the kernel works on it in place
         try:
-            with t.unlocked():
+            with temporary_mask(t, sigmask, sigsetsize), t.unlocked():
                 return call("ppoll", t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
         finally:
             write_back_timespec(t, tsp, ts)
@@ -76,7 +77,7 @@ def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size):
         host[i].fd = fd
         host[i].events = _short(evmap.to_host(events & 0xFFFF))
     try:
-        with t.unlocked():
+        with temporary_mask(t, sigmask, sigsetsize), t.unlocked():
             n = call("ppoll", host, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
     finally:
         write_back_timespec(t, tsp, ts)
@@ -112,13 +113,14 @@ def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr
             sets.append((0, None))
     ts = read_timespec(t, tsp)
     mask_arg = None
+    ss = ss_len = 0
     if sig:
         # struct { const sigset_t *ss; size_t ss_len; } in guest words
         ss, ss_len = abi.unpack("QQ" if abi.bits == 64 else "II", t.space.read(sig, 2 * abi.word_bytes))
         mask = host_sigset(t, ss, ss_len)
         mask_arg = (ctypes.c_ulong * 2)(address(mask) or 0, HOST_SIGSET_BYTES)
     try:
-        with t.unlocked():
+        with temporary_mask(t, ss, ss_len), t.unlocked():
             n = call("pselect6", nfds, *[address(buf) for _, buf in sets], address(ts), address(mask_arg))
     finally:
         write_back_timespec(t, tsp, ts)
@@ -162,7 +164,7 @@ def _epoll_wait(t, epfd, events, maxevents, timeout_arg, sigmask, sigsetsize, na
     view = t.space.view(events, maxevents * layout.size, PROT_WRITE)
     mask = host_sigset(t, sigmask, sigsetsize)
     host = (HostEpollEvent * maxevents)()
-    with t.unlocked():
+    with temporary_mask(t, sigmask, sigsetsize), t.unlocked():
         n = call(name, epfd, host, maxevents, timeout_arg, address(mask), HOST_SIGSET_BYTES)
     evmap = epoll_events(t.abi)
     for i in range(n):
