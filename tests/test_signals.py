@@ -150,3 +150,21 @@ def test_kill_minus_one_reaches_every_other_process(arch):
     if have_qemu(arch):
         theirs = subprocess.run(ns + [f"qemu-{arch}", prog, "minus1"], capture_output=True, timeout=60)
         assert theirs.stdout == res.stdout
+
+
+@pytest.mark.parametrize("limit", [0, 1 << 20])
+def test_abort_dumps_core_as_the_limit_allows(arch, tmp_path, limit):
+    """A core-dumping signal: the wait status says "core dumped" exactly when the guest's
+    RLIMIT_CORE lets the kernel write one (LTP's abort01 and waitpid01 check it)."""
+    import resource
+    prog = build(arch, "abort.c", "static")
+
+    def set_limit():
+        resource.setrlimit(resource.RLIMIT_CORE, (limit, limit))
+    proc = subprocess.Popen(pyqemu_command(arch) + [prog], cwd=tmp_path, preexec_fn=set_limit,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status = os.waitpid(proc.pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT
+    assert bool(os.WCOREDUMP(status)) == bool(limit)
+    if limit:
+        assert (tmp_path / "core").stat().st_size < 1 << 20  # headers and notes, none of our memory
