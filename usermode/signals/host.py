@@ -76,6 +76,8 @@ class HostSignals:
         """Main thread, at start-up, before any guest code."""
         r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.read_fd, self.write_fd = self.process.keep_fd(r), self.process.keep_fd(w)
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.spare = (self.process.keep_fd(r), self.process.keep_fd(w))  # the next fork's child's pipe
         if os.environ.get("PYQEMU_HOST_SIGNALS") != "wakeup":
             self.native = raw.SiginfoPipeHandler.create(self.write_fd)
         if self.native is None:
@@ -120,22 +122,47 @@ class HostSignals:
         # syscall by its 'S' state in /proc, then acts)
         self.watcher = _thread.start_new_thread(self._watch, ())
 
-    @staticmethod
-    def block_for_fork():
+    def block_for_fork(self):
         """Before fork: every signal blocked in the forking thread; the old mask."""
+        if self.spare is None:  # the last renewal failed: try again, or fork fails as it must
+            r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            self.spare = (self.process.keep_fd(r), self.process.keep_fd(w))
         return signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
 
     def after_fork(self, child, old_mask):
         """After fork, in both processes: the child gets a pipe of its own on the same
         descriptor numbers and a new watcher; then signals may come in again."""
+        # The child takes the spare pipe made beforehand: a guest that has used up its
+        # descriptors (LTP's fork09) must still be able to fork. Both then make a new
+        # spare in the two numbers the old one frees.
         if child:
-            r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-            os.dup2(r, self.read_fd, inheritable=False)
-            os.dup2(w, self.write_fd, inheritable=False)
-            os.close(r)
-            os.close(w)
+            os.dup2(self.spare[0], self.read_fd, inheritable=False)
+            os.dup2(self.spare[1], self.write_fd, inheritable=False)
+        self._renew_spare()
+        if child:
             self._start_watcher()
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+    def _renew_spare(self):
+        numbers = self.spare
+        for fd in numbers:
+            os.close(fd)
+        try:
+            made = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            self.spare = None
+            return
+        free = [n for n in numbers if n not in made]
+        placed = []
+        for fd in made:  # onto the old numbers, which are the emulator's (reserved_fds)
+            if fd in numbers:
+                placed.append(fd)
+            else:
+                target = free.pop(0)
+                os.dup2(fd, target, inheritable=False)
+                os.close(fd)
+                placed.append(target)
+        self.spare = tuple(placed)
 
     def set_disposition(self, host, kind):
         """kind: 'default', 'ignore' or 'catch'. Callable from any thread."""
