@@ -23,6 +23,24 @@ AT_FDCWD = -100
 # O_DIRECT and O_LARGEFILE are other bits than x86-64's.
 OpenFlags = Flags("OPEN", "", fields=[("O_ACCMODE", "O_RDONLY", "O_WRONLY", "O_RDWR")])
 AtFlags = Flags("FILE", "AT_", zero="0")
+
+
+class KnownAtFlags(Flags):
+    """AT_* flags of which a call knows only `allowed`: any other bit is EINVAL, as the kernel says."""
+
+    def __init__(self, *allowed):
+        super().__init__("FILE", "AT_", zero="0")
+        self.allowed = allowed
+
+    def decoder(self, abi):
+        known = sum(abi.tables.FILE[n] for n in self.allowed)
+        inner = super().decoder(abi)
+
+        def decode(t, raw):
+            if raw & 0xFFFFFFFF & ~known:
+                raise GuestError(errno.EINVAL)
+            return inner(t, raw)
+        return decode
 RenameFlags = Flags("FILE", "RENAME_", zero="0")
 AccessMode = Int  # R_OK|W_OK|X_OK: the same bits on every ABI
 AT_EMPTY_PATH = 0x1000
@@ -89,7 +107,8 @@ def pack_stat(t, st):
 
 
 @syscall
-def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf, flags: AtFlags):
+def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf,
+               flags: KnownAtFlags("AT_SYMLINK_NOFOLLOW", "AT_NO_AUTOMOUNT", "AT_EMPTY_PATH")):
     t.space.check(buf, t.layouts.stat.size, PROT_WRITE)
     t.space.write(buf, pack_stat(t, stat_at(dirfd, path, flags)))
 

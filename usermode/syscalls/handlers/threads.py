@@ -185,4 +185,12 @@ def membarrier(t, cmd: Int, flags: UInt, cpu_id: Int):
         return sum(v for k, v in m.items() if k != "MEMBARRIER_CMD_QUERY")
     if cmd not in m.values():
         raise GuestError(errno.EINVAL)
+    # the private commands need the process to have registered for them first (EPERM);
+    # registration belongs to the address space, so a fork's child starts without it
+    registered = t.process.__dict__.setdefault("membarrier_registered", set())
+    name = next(k for k, v in m.items() if v == cmd)
+    if name.startswith("MEMBARRIER_CMD_REGISTER_"):
+        registered.add(name.replace("REGISTER_", ""))
+    elif name.startswith("MEMBARRIER_CMD_PRIVATE_EXPEDITED") and name not in registered:
+        raise GuestError(errno.EPERM)
     return 0
