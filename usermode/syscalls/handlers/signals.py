@@ -255,6 +255,20 @@ def _user_info(sig, code=0):
     return SigInfo(sig, code, pid=os.getpid(), uid=os.getuid())
 
 
+def _room_for(t, sig, code):
+    """A real-time signal sent with a siginfo the kernel must allocate (any code but
+    SI_USER) fails with EAGAIN once RLIMIT_SIGPENDING signals are queued."""
+    if sig < 32 or code == 0:
+        return
+    import resource
+    limit = resource.getrlimit(resource.RLIMIT_SIGPENDING)[0]
+    shared = t.process.signals
+    with shared.mutex:
+        queued = len(shared.shared) + sum(len(th.signals.pending) for th in list(t.process.threads.values()))
+    if limit != resource.RLIM_INFINITY and queued >= limit:
+        raise GuestError(errno.EAGAIN)
+
+
 @syscall
 def kill(t, pid: Int, sig: GuestSignal):
     if sig and not 1 <= sig <= numbers.NSIG:
@@ -275,6 +289,7 @@ def tgkill(t, tgid: Int, tid: Int, sig: GuestSignal):
         if target is None:
             raise GuestError(errno.ESRCH)
         if sig:
+            _room_for(t, sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"])
             t.process.signals.post(sig, _user_info(sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"]), thread=target)
         return
     call("tgkill", tgid, tid, _host_signal(t, sig) if sig else 0)
@@ -289,6 +304,7 @@ def tkill(t, tid: Int, sig: GuestSignal):
         call("tkill", tid, _host_signal(t, sig) if sig else 0)
         return
     if sig:
+        _room_for(t, sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"])
         t.process.signals.post(sig, _user_info(sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"]), thread=target)
 
 
@@ -305,6 +321,7 @@ def rt_sigqueueinfo(t, pid: Int, sig: GuestSignal, uinfo: Ptr):
     _check_sig(sig)
     info = _queued_info(t, sig, uinfo)
     if pid == os.getpid():
+        _room_for(t, sig, info.code)
         t.process.signals.post(sig, info)
         return
     host = ctypes.create_string_buffer(info.pack(t.abi), 128)
@@ -319,6 +336,7 @@ def rt_tgsigqueueinfo(t, tgid: Int, tid: Int, sig: GuestSignal, uinfo: Ptr):
         target = t.process.threads.get(tid)
         if target is None:
             raise GuestError(errno.ESRCH)
+        _room_for(t, sig, info.code)
         t.process.signals.post(sig, info, thread=target)
         return
     host = ctypes.create_string_buffer(info.pack(t.abi), 128)
