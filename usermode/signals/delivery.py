@@ -20,6 +20,7 @@ from .host import HostSignals
 
 SIG_DFL, SIG_IGN = 0, 1
 SIGINFO_SIZE = 128
+DELAYTIMER_MAX = 0x7FFFFFFF  # a timer's overrun count saturates there
 UCONTEXT_MCONTEXT = 176  # offsetof(struct ucontext, uc_mcontext) on riscv64 and aarch64
 
 
@@ -145,6 +146,11 @@ class ProcessSignals:
         info = info or SigInfo(sig, self.const("SI_KERNEL") if origin == "host" else 0)
         with self.mutex:
             queue = thread.signals.pending if thread is not None else self.shared
+            if info.tid is not None and info.code == self.const("SI_TIMER"):
+                for s, queued in queue:  # a timer never queues twice: its pending signal counts overruns
+                    if s == sig and queued.tid == info.tid and queued.code == info.code:
+                        queued.overrun = min(queued.overrun + 1 + info.overrun, DELAYTIMER_MAX)
+                        return
             if sig < 32 and any(s == sig for s, _ in queue):
                 return  # standard signals do not queue twice
             queue.append((sig, info))
