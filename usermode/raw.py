@@ -356,6 +356,19 @@ class IntrHook:
 #       ret                         c3
 #   quiet (KICK: only interrupts a blocking call):
 #       ret                         c3                     at offset 32
+#   sent_only (SIGSEGV, SIGILL, ... : a guest handler for the ones another process sends;
+#   a real fault of the emulator's own must stay fatal), at offset 48:
+#       cmp  dword [rsi+8], 0       83 7e 08 00            si_code > 0: the kernel's own
+#       jg   fault                  7f 1a
+#       (the handler above, 26 bytes)
+#   fault:                                                  back to SIG_DFL, and return: the
+#       lea  rsi, [rip+...]         48 8d 35 disp32         instruction faults again, fatally
+#       xor  edx, edx               31 d2
+#       mov  r10d, 8                41 ba 08 00 00 00
+#       mov  eax, 13 (rt_sigaction) b8 0d 00 00 00
+#       syscall                     0f 05
+#       ret                         c3
+#   with a zeroed kernel struct sigaction (SIG_DFL) at the data page's offset 64.
 
 SIGINFO_BYTES = 128
 
@@ -366,6 +379,8 @@ class SiginfoPipeHandler:
 
     CODE = bytes.fromhex("8b3dfa0f0000" "ba80000000" "b801000000" "0f05" "f0ff05eb0f0000" "c3")
     QUIET_AT = 32
+    SENT_ONLY_AT = 48
+    DFL_AT = 4096 + 64  # a kernel struct sigaction of zeroes: SIG_DFL
 
     def __init__(self):
         from .memory import host
@@ -373,6 +388,18 @@ class SiginfoPipeHandler:
                                       host.MAP_PRIVATE | host.MAP_ANONYMOUS)
         ctypes.memmove(page, self.CODE, len(self.CODE))
         ctypes.memmove(page + self.QUIET_AT, b"\xc3", 1)
+        at = self.SENT_ONLY_AT
+        body = bytes.fromhex("837e0800" "7f1a")
+        # the record-writing handler again, its rip-relative offsets moved by where it now sits
+        main = bytearray(self.CODE)
+        shift = at + len(body)
+        main[2:6] = (4096 - (shift + 6)).to_bytes(4, "little", signed=True)
+        main[21:25] = (4100 - (shift + 25)).to_bytes(4, "little", signed=True)
+        fault_at = shift + len(main)
+        fault = (bytes.fromhex("488d35") + (self.DFL_AT - (fault_at + 7)).to_bytes(4, "little", signed=True)
+                 + bytes.fromhex("31d2" "41ba08000000" "b80d000000" "0f05" "c3"))
+        ctypes.memmove(page + at, body + bytes(main) + fault, len(body) + len(main) + len(fault))
+        self.sent_only = page + at
         host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
         self._fd = ctypes.c_int.from_address(page + 4096)
         self.count = ctypes.c_uint.from_address(page + 4100)  # records written so far

@@ -306,6 +306,38 @@ static void kill_group_and_new_child(void) {
     signal(SIGUSR1, SIG_DFL);
 }
 
+static void exit_on_ill(int sig) { (void)sig; _exit(4); }
+
+static void fault_signals_from_outside(void) {
+    /* SIGILL and SIGSEGV sent by another process run the guest's handler or are ignored */
+    int ready[2];
+    for (int ignore = 0; ignore < 2; ignore++) {
+        if (pipe(ready) < 0) abort();
+        pid_t child = fork();
+        if (child == 0) {
+            signal(SIGILL, ignore ? SIG_IGN : exit_on_ill);
+            signal(SIGSEGV, ignore ? SIG_IGN : exit_on_ill);
+            if (write(ready[1], "x", 1) != 1) _exit(1);
+            sleep(2);
+            _exit(0);
+        }
+        char c;
+        if (read(ready[0], &c, 1) != 1) abort();
+        close(ready[0]);
+        close(ready[1]);
+        kill(child, SIGILL);
+        kill(child, SIGSEGV);
+        int status;
+        waitpid(child, &status, 0);
+        if (ignore)
+            check("SIGILL, SIGSEGV from another process: ignored", WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "status %#lx%ld", status, 0);
+        else
+            check("SIGILL from another process: the guest's handler", WIFEXITED(status) && WEXITSTATUS(status) == 4,
+                  "status %#lx%ld", status, 0);
+    }
+}
+
 static void kill_minus_one(void) {
     signal(SIGUSR1, exit_on_usr1);
     pid_t children[2];
@@ -341,6 +373,7 @@ int main(int argc, char **argv) {
     timer_info();
     sigwait_thread();
     signalfd_from_outside();
+    fault_signals_from_outside();
     kill_group_and_new_child();
     return 0;
 }

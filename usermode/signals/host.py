@@ -167,11 +167,16 @@ class HostSignals:
     def set_disposition(self, host, kind):
         """kind: 'default', 'ignore' or 'catch'. Callable from any thread."""
         if host in numbers.HOST_SYNCHRONOUS:
-            # faults of the emulator itself must stay fatal, so no handler of ours here; but
-            # SIG_IGN is safe (the kernel forces a real fault through it) and makes a kill
-            # of SIGSEGV, SIGILL... from outside ignored as the guest asked
+            # faults of the emulator itself must stay fatal; a SIGSEGV, SIGILL... that another
+            # process sends follows the guest's disposition: SIG_IGN is safe (the kernel forces
+            # a real fault through it), and the native handler's sent_only entry takes only
+            # signals with a sender (si_code <= 0), putting SIG_DFL back for a real fault
             act = _SigAction()
-            act.handler = SIG_IGN if kind == "ignore" else SIG_DFL
+            if kind == "catch" and self.native is not None:
+                act.handler = self.native.sent_only
+                act.flags = SA_SIGINFO | SA_ONSTACK
+            else:
+                act.handler = SIG_IGN if kind == "ignore" else SIG_DFL
             _libc.sigaction(host, ctypes.byref(act), None)
             return
         if host not in self.saved:

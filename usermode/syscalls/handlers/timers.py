@@ -57,10 +57,10 @@ def _settime(t, name, args, new, old):
 
 
 def _gettime(t, name, arg, cur):
+    out = _host_longs([0] * 4)
+    call(name, arg, out)  # first: a bad timer or descriptor is EINVAL or EBADF, before the copy
     if not cur:
         raise GuestError(errno.EFAULT)  # the kernel's copy_to_user of the result fails
-    out = _host_longs([0] * 4)
-    call(name, arg, out)
     _write_longs(t, cur, list(out))
 
 
