@@ -40,7 +40,7 @@ SHELL_CHARS = re.compile(r"[;&|<>$`()*?\"']")
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="./dev ltp", description=__doc__.split("\n\n")[0])
-    p.add_argument("arch", choices=("riscv64", "aarch64"))
+    p.add_argument("arch", help="a guest architecture with an LTP build and a qemu-ARCH (riscv64, aarch64, ...)")
     p.add_argument("--only", help="fnmatch pattern(s) of test names, comma-separated (e.g. 'kill*,fork01')")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per test and emulator (60)")
     p.add_argument("--jobs", type=int, default=2)
@@ -195,6 +195,8 @@ def main(argv=None):
         sys.exit("ltp: no test matches")
     pyqemu = pyqemu_venv(args.checkout)
     qemu = [f"qemu-{args.arch}"]
+    if shutil.which(qemu[0]) is None:
+        sys.exit(f"ltp: {qemu[0]} is not installed (qemu-user)")
 
     saved_path = os.path.join(build, "results-qemu.json")
     stamp = os.path.getmtime(os.path.join(build, "runtest", "syscalls"))
