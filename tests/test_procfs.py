@@ -35,3 +35,11 @@ def test_cpuinfo_describes_guest(arch, tmp_path):
     assert out.returncode == 0 and cat.encode() in out.stdout
     assert subprocess.run(["grep", "-c", "processor", "/proc/cpuinfo"], capture_output=True).stdout.strip() == \
         str(out.stdout.count(b"processor\t:")).encode()
+
+
+def test_smaps_counts_a_guest_mapping(arch):
+    """LTP's mlock05 reads Rss and Locked of its mapping from /proc/self/smaps."""
+    from conftest import build, run_pyqemu
+    res = run_pyqemu(arch, build(arch, "smaps.c", "static"))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.decode().split("\n")[:3] == ["Size: 12", "Rss: 12", "Locked: 12"]

@@ -46,10 +46,18 @@ def die_by_signal(signum):
     """Leave the way the guest would have: killed by the same (host) signal, from any thread."""
     sys.stdout.flush()
     sys.stderr.flush()
+    # A core-dumping signal dumps core where the guest's RLIMIT_CORE (the host's: prlimit is
+    # the host's own) allows, so the parent's wait status says "core dumped" as the kernel
+    # would. The file is the emulator's, not a guest core (not written yet), so it is kept
+    # to headers and notes: no memory of ours in it.
     try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the host's core would be ours, not the guest's
-    except (ValueError, OSError):
-        pass
+        with open("/proc/self/coredump_filter", "w") as f:
+            f.write("0")
+    except OSError:
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no filter: rather no core than ours
+        except (ValueError, OSError):
+            pass
     _libc.signal(signum, ctypes.c_void_p(0))  # SIG_DFL; signal.signal works in the main thread only
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
     signal.pthread_kill(threading.get_ident(), signum)

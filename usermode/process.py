@@ -116,7 +116,6 @@ class Process:
             self.signals.shared.clear()
             thread.signals.pending.clear()
         thread.signals.pending_flag = False
-        self.signals.host.restart_after_fork()
         if self.debugger is not None:
             self.debugger.forget_after_fork()
 
@@ -171,6 +170,9 @@ class Process:
         special = self.special_fds.pop(fd, None)
         if special is not None and special in self.signals.watchers:
             self.signals.watchers.remove(special)
+            from .signals import numbers
+            for sig in numbers.members(special.mask):
+                self.signals.refresh_host_disposition(sig)
 
     def check_fd_owned(self, fd):
         """The guest may not close or replace the emulator's own descriptors."""

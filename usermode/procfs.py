@@ -56,6 +56,13 @@ def comm(process):
     return os.path.basename(os.fsencode(name))[:15]
 
 
+def thread_comm(process, tid):
+    """A thread's comm (PR_SET_NAME changes it); without a tid, the main thread's."""
+    thread = process.threads.get(tid if tid is not None else os.getpid())
+    name = getattr(thread, "comm", None)
+    return name if name is not None else comm(process)
+
+
 def _maps(t, tid):
     process = t.process
     paths = process.paths
@@ -83,6 +90,52 @@ def _maps(t, tid):
         head = f"{v.start:08x}-{v.end:08x} {perms} {offset:08x} {os.major(dev):02x}:{os.minor(dev):02x} {inode}"
         lines.append(f"{head:<72} {name}".rstrip() if name else head + " ")
     return "".join(line + "\n" for line in lines).encode()
+
+
+def _host_smaps():
+    """The host's /proc/self/smaps as (start, end, [(field, kB)], other lines) per mapping."""
+    entries = []
+    with open("/proc/self/smaps", "rb") as f:
+        for line in f.read().decode(errors="replace").splitlines():
+            head = line.split(" ", 1)[0]
+            if "-" in head and ":" not in head:
+                start, end = (int(x, 16) for x in head.split("-"))
+                entries.append((start, end, [], []))
+            elif entries:
+                name, _, rest = line.partition(":")
+                value = rest.split()
+                if len(value) == 2 and value[1] == "kB":
+                    entries[-1][2].append((name, int(value[0])))
+                else:
+                    entries[-1][3].append(line)
+    return entries
+
+
+def _smaps(t, tid):
+    """maps, each guest mapping followed by the host's counts for its pages (Rss, Locked...):
+    summed over the host mappings it covers, in proportion where one is only partly its."""
+    space = t.process.space
+    host = _host_smaps()
+    out = []
+    for v, line in zip(space.vmas, _maps(t, tid).decode().splitlines()):
+        lo, hi = space.base + v.start, space.base + v.end
+        totals, order, extra = {}, [], None
+        for start, end, fields, other in host:
+            overlap = min(end, hi) - max(start, lo)
+            if overlap <= 0:
+                continue
+            if extra is None:
+                extra = other
+            for name, kb in fields:
+                if name not in totals:
+                    order.append(name)
+                    totals[name] = 0
+                totals[name] += kb * overlap // (end - start)
+        totals["Size"] = (v.end - v.start) // 1024
+        out.append(line)
+        out += [f"{name + ':':<16}{totals[name]:>8} kB" for name in (order or ["Size"])]
+        out += extra or []
+    return "".join(line + "\n" for line in out).encode()
 
 
 def _auxv(t, tid):
@@ -131,19 +184,19 @@ def _stat(t, tid):
                      (29, 0), (30, 0)):
         if len(fields) > k - 3:
             fields[k - 3] = str(value).encode()
-    return pid_part + b"(" + comm(process) + b") " + b" ".join(fields)
+    return pid_part + b"(" + thread_comm(process, tid) + b") " + b" ".join(fields)
 
 
 def _status(t, tid):
     lines = _host_entry(t, tid, "status").split(b"\n")
     for i, line in enumerate(lines):
         if line.startswith(b"Name:"):
-            lines[i] = b"Name:\t" + comm(t.process)
+            lines[i] = b"Name:\t" + thread_comm(t.process, tid)
     return b"\n".join(lines)
 
 
 def _comm(t, tid):
-    return comm(t.process) + b"\n"
+    return thread_comm(t.process, tid) + b"\n"
 
 
 def _cpuinfo(t, tid):
@@ -154,7 +207,7 @@ def _cpuinfo(t, tid):
                                 os.cpu_count() or 1).encode()
 
 
-FILES = {b"maps": _maps, b"auxv": _auxv, b"cmdline": _cmdline, b"environ": _environ,
+FILES = {b"maps": _maps, b"smaps": _smaps, b"auxv": _auxv, b"cmdline": _cmdline, b"environ": _environ,
          b"stat": _stat, b"status": _status, b"comm": _comm}
 GLOBAL_FILES = {b"/cpuinfo": _cpuinfo}
 

@@ -72,6 +72,7 @@ DEFAULTS = {
     "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
+    "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
 }
 
 

@@ -35,21 +35,27 @@ def page_ceil(x):
 class Vma:
     """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon)."""
 
-    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat")
+    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite")
 
-    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None):
+    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True):
         self.start, self.end, self.prot, self.kind = start, end, prot, kind
         self.name, self.offset, self.fd_stat = name, offset, fd_stat
+        self.maywrite = maywrite  # False: a shared mapping of a file opened read-only
 
     def split(self, at):
         """Cut at `at`; self keeps the lower part, the upper part is returned."""
         upper = Vma(at, self.end, self.prot, self.kind, self.name,
-                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat)
+                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite)
         self.end = at
         return upper
 
     def __repr__(self):
         return f"Vma({self.start:#x}-{self.end:#x} prot={self.prot} {self.kind} {self.name!r})"
+
+
+def _access_mode(fd):
+    import fcntl
+    return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
 
 
 class AddressSpace:
@@ -180,8 +186,9 @@ class AddressSpace:
             return top - length
         raise GuestError(errno.ENOMEM)
 
-    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True):
-        """Map [addr, addr+length) (page aligned). With replace, existing mappings there go."""
+    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True, host_map=None):
+        """Map [addr, addr+length) (page aligned). With replace, existing mappings there go.
+        host_map(host address, length), when given, makes the host mapping (SysV shmat)."""
         length = page_ceil(length)
         end = addr + length
         if addr < 0 or end > self.size or length <= 0:
@@ -193,7 +200,9 @@ class AddressSpace:
         fd_stat = None
         haddr = self.base + addr
         try:
-            if kind == "anon":
+            if host_map is not None:
+                host_map(haddr, length)
+            elif kind == "anon":
                 host.mmap(haddr, length, host.PROT_READ | host.PROT_WRITE,
                           host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_NORESERVE | host.MAP_FIXED)
             elif kind == "shared" and fd < 0:
@@ -205,7 +214,11 @@ class AddressSpace:
         except OSError:
             host.release(haddr, length)
             raise
-        vma = Vma(addr, end, prot, kind, name, offset, fd_stat)
+        if host_map is not None:  # a SysV segment: writable unless attached SHM_RDONLY
+            maywrite = bool(prot & PROT_WRITE)
+        else:
+            maywrite = not (kind == "shared" and fd >= 0 and _access_mode(fd) == os.O_RDONLY)
+        vma = Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite)
         self._insert(vma)
         for uc in self.cpus:
             uc.mem_map_ptr(addr, length, prot, haddr)
@@ -243,6 +256,8 @@ class AddressSpace:
         # the kernel wants the whole range mapped
         if self.accessible(addr, end - addr, 0) < end - addr:
             raise GuestError(errno.ENOMEM)
+        if prot & PROT_WRITE and any(not v.maywrite for v in self.overlapping(addr, end)):
+            raise GuestError(errno.EACCES)  # shared, of a file opened read-only
         for v in self._carve(addr, end):
             if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE):
                 hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
@@ -300,11 +315,11 @@ class AddressSpace:
         pos = new
         for v in pieces:
             size = v.end - v.start
-            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat))
+            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite))
             pos += size
         if new_size > old_size:
             self._insert(Vma(pos, new + new_size, prot, kind, name,
-                             offset + old_size if kind != "anon" else 0, fd_stat))
+                             offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite))
         for uc in self.cpus:
             for v in self.overlapping(new, new + new_size):
                 uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)

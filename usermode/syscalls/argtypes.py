@@ -61,6 +61,19 @@ class UInt(Arg):
         return str(raw & 0xFFFFFFFF)
 
 
+class Uid(UInt):
+    """A uid or gid argument; on the ABIs that kept the 16-bit calls (chown, setuid...
+    beside chown32, setuid32), `Uid(16)`, whose -1 (0xffff) means "unchanged"."""
+
+    def __init__(self, bits=32):
+        self.bits = bits
+
+    def decoder(self, abi):
+        if self.bits == 16:
+            return lambda t, raw: 0xFFFFFFFF if raw & 0xFFFF == 0xFFFF else raw & 0xFFFF
+        return lambda t, raw: raw & 0xFFFFFFFF
+
+
 class Long(Arg):
     """A C long (signed word)."""
 

@@ -100,6 +100,7 @@ class GuestThread:
         signals = self.signals
 
         handle = self.handle
+        host_signals = self.process.signals.host
 
         def on_syscall_exception():
             try:
@@ -107,6 +108,8 @@ class GuestThread:
                     on_syscall()
                 else:
                     self._debugged_syscall(on_syscall)
+                if host_signals.arrived():  # one came during the call: the kernel delivers it on the way out
+                    host_signals.drain()
                 if signals.pending_flag:  # deliver at the run loop, before the next instruction
                     raw.emu_stop(handle)
             except BaseException as e:  # never let an exception vanish inside the C callback

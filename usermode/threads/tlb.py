@@ -107,6 +107,8 @@ class _Ticker:
             self.growths.discard(growth)
 
     def _tick(self):
+        from ..signals.host import block_all_here
+        block_all_here()  # host signals are for guest threads
         while True:
             time.sleep(TimedGrowth.TICK)
             with self.lock:

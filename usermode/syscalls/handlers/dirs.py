@@ -137,4 +137,4 @@ def chdir(t, path: Path):
 
 @syscall
 def fchdir(t, fd: Fd):
-    os.fchdir(fd)
+    hostcall.call("fchdir", fd)  # the raw call: a negative fd is the kernel's EBADF

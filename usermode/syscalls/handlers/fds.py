@@ -54,7 +54,7 @@ def sync_file_range(t, fd: Fd, offset: Off64, nbytes: Off64, flags: UInt):
         call("sync_file_range", fd, offset, nbytes, flags)
 
 
-@syscall
+@syscall(twins={"arm_sync_file_range": {}})
 def sync_file_range2(t, fd: Fd, flags: UInt, offset: Off64, nbytes: Off64):
     """ARM's and PowerPC's order: flags second, so the 64-bit values sit in aligned pairs."""
     sync_file_range(t, fd, offset, nbytes, flags)
@@ -125,10 +125,19 @@ def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg, *, wide=False):
         raise GuestError(errno.EINVAL)
     if name in _INT_COMMANDS:
         return call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF if name != "F_SETOWN" else t.abi.signed(arg))
+    special = t.process.special_fds.get(fd)
     if name == "F_GETFL":
-        return t.abi.flags("OPEN", "").to_guest(call("fcntl", fd, host_cmd, 0))
+        flags = t.abi.flags("OPEN", "").to_guest(call("fcntl", fd, host_cmd, 0))
+        if hasattr(special, "nonblocking"):  # an emulated descriptor: its host one is always non-blocking
+            nonblock = t.abi.tables.OPEN["O_NONBLOCK"]
+            flags = flags | nonblock if special.nonblocking else flags & ~nonblock
+        return flags
     if name == "F_SETFL":
-        return call("fcntl", fd, host_cmd, t.abi.flags("OPEN", "").to_host(arg & 0xFFFFFFFF))
+        host_flags = t.abi.flags("OPEN", "").to_host(arg & 0xFFFFFFFF)
+        if hasattr(special, "nonblocking"):
+            special.nonblocking = bool(host_flags & os.O_NONBLOCK)
+            host_flags |= os.O_NONBLOCK
+        return call("fcntl", fd, host_cmd, host_flags)
     if name == "F_SETSIG":
         return call("fcntl", fd, host_cmd, t.abi.signals.to_host(arg & 0xFFFFFFFF) if arg else 0)
     if name == "F_GETSIG":
@@ -183,13 +192,13 @@ def flock(t, fd: Fd, operation: LockOp):
 @syscall
 def fsync(t, fd: Fd):
     with t.unlocked():
-        os.fsync(fd)
+        call("fsync", fd)  # the raw call: a negative fd is the kernel's EBADF
 
 
 @syscall
 def fdatasync(t, fd: Fd):
     with t.unlocked():
-        os.fdatasync(fd)
+        call("fdatasync", fd)
 
 
 @syscall

@@ -16,6 +16,7 @@ from ...errors import GuestError
 from ...translate import FlagMap
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
+from .sigmask import temporary_mask
 from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, Timespec, address, bits_from_guest,
                       bits_to_guest, call, host_bits, host_sigset, read_timespec,
                       write_back_timespec)
@@ -56,10 +57,11 @@ class HostPollfd(ctypes.Structure):
 def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, tsl="timespec"):
     ts = read_timespec(t, tsp, tsl)
     mask = host_sigset(t, sigmask, sigsetsize)
-    try:
-        return _poll_fds(t, fds, nfds, ts, mask)
-    finally:
-        write_back_timespec(t, tsp, ts, tsl)
+    with temporary_mask(t, sigmask, sigsetsize):
+        try:
+            return _poll_fds(t, fds, nfds, ts, mask)
+        finally:
+            write_back_timespec(t, tsp, ts, tsl)
 
 
 def _poll_fds(t, fds, nfds, ts, mask):
@@ -103,14 +105,16 @@ def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr
     abi = t.abi
     ts = read_timespec(t, tsp, tsl)
     mask = None
+    ss = ss_len = 0
     if sig:
         # struct { const sigset_t *ss; size_t ss_len; } in guest words
         ss, ss_len = abi.unpack("WW", t.space.read(sig, abi.size("WW")))
         mask = host_sigset(t, ss, ss_len)
-    try:
-        return _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask)
-    finally:
-        write_back_timespec(t, tsp, ts, tsl)
+    with temporary_mask(t, ss, ss_len):
+        try:
+            return _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask)
+        finally:
+            write_back_timespec(t, tsp, ts, tsl)
 
 
 def _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask):
@@ -171,7 +175,7 @@ def _epoll_wait(t, epfd, events, maxevents, timeout_arg, sigmask, sigsetsize, na
     view = t.space.view(events, maxevents * layout.size, PROT_WRITE)
     mask = host_sigset(t, sigmask, sigsetsize)
     host = (HostEpollEvent * maxevents)()
-    with t.unlocked():
+    with temporary_mask(t, sigmask, sigsetsize), t.unlocked():
         n = call(name, epfd, host, maxevents, timeout_arg, address(mask), HOST_SIGSET_BYTES)
     evmap = epoll_events(t.abi)
     for i in range(n):

@@ -1,4 +1,5 @@
 """Process and thread identity, exit, limits, and the calls glibc makes at start-up."""
+import ctypes
 import errno
 import os
 import resource
@@ -7,8 +8,8 @@ from ...errors import GuestError
 from ..argtypes import Enum, Int, Ptr
 from ..registry import syscall
 from .fs import OVERFLOW_ID
+from .hostcall import call
 
-RLIM_INFINITY_GUEST = (1 << 64) - 1  # struct rlimit64 is two u64 on every ABI
 
 
 @syscall
@@ -91,22 +92,19 @@ Resource = Enum("RESOURCE", "RLIMIT_")
 
 @syscall
 def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
-    if pid not in (0, os.getpid()):
-        raise GuestError(errno.EPERM)
-    host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    # struct rlimit64 is two u64s on every ABI, RLIM64_INFINITY all ones: the host's own
+    # call with the values as they are, so the kernel judges the pid (ESRCH, EPERM) and them
+    try:
+        host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    except (KeyError, ValueError):
+        raise GuestError(errno.EINVAL) from None
+    hnew = (ctypes.c_uint64 * 2)(*t.abi.unpack("QQ", t.space.read(new, 16))) if new else None
     if old:
         t.space.check(old, 16, 2)
-    limits = None
-    if new:
-        cur, mx = t.abi.unpack("QQ", t.space.read(new, 16))
-        limits = tuple(resource.RLIM_INFINITY if v == RLIM_INFINITY_GUEST else v for v in (cur, mx))
-    try:
-        previous = resource.prlimit(0, host_res, limits) if limits else resource.getrlimit(host_res)
-    except ValueError:
-        raise GuestError(errno.EINVAL) from None
+    hold = (ctypes.c_uint64 * 2)() if old else None
+    call("prlimit64", pid, host_res, hnew, hold)
     if old:
-        t.space.write(old, t.abi.pack("QQ", *[RLIM_INFINITY_GUEST if v == resource.RLIM_INFINITY else v
-                                               for v in previous]))
+        t.space.write(old, t.abi.pack("QQ", hold[0], hold[1]))
 
 
 def _rlimit_to_guest(layout, value):
