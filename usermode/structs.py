@@ -61,6 +61,7 @@ class Layout:
         align_max = 1
         self.arrays = {}
         self.byte_fields = []  # ("bytes", n) members: b"" unless given
+        self.scalar_codes = {}  # integer member -> its struct code (limits)
         for entry in fields:
             fname, typ = entry[0], entry[1]
             if isinstance(typ, tuple) and typ[0] in ("align", "fill"):
@@ -83,6 +84,8 @@ class Layout:
                 offset += pad
             self.offsets[fname] = offset
             self.fields.append(fname)
+            if code.isalpha() and code != "s":  # one integer
+                self.scalar_codes[fname] = code
             fmt.append(code)
             offset += size
             align_max = max(align_max, align)
@@ -122,23 +125,11 @@ class Layout:
     def limits(self):
         """field -> (smallest, largest) value it can hold (integer fields only)."""
         if "_limits" not in self.__dict__:
-            import re
-            codes = re.findall(r"(\d*)([a-zA-Z?])", self.struct.format[1:])
-            out, i = {}, 0
-            for count, code in codes:
-                if code == "x":
-                    continue
-                if code == "s":
-                    i += 1
-                    continue
-                n = int(count) if count else 1
+            out = {}
+            for field, code in self.scalar_codes.items():
                 size = struct.calcsize("<" + code)
-                lo, hi = (-(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1) if code.islower() else (0, (1 << (8 * size)) - 1)
-                field = self.fields[i]
-                out[field] = (lo, hi)
-                i += 1 if field not in self.arrays else 1
-                if n > 1 and field not in self.arrays:
-                    raise ValueError("repeat counts only for arrays")
+                out[field] = (-(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1) if code.islower() \
+                    else (0, (1 << (8 * size)) - 1)
             self._limits = out
         return self._limits
 

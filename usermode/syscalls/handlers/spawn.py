@@ -14,7 +14,6 @@ and classified the same way. qemu-user needs binfmt_misc for this; we don't.
 import ctypes
 import errno
 import os
-import re
 import struct
 import sys
 
@@ -160,7 +159,15 @@ def emulator_command(process, program, argv):
     return cmd + [os.fsdecode(a) for a in argv[1:]]
 
 
-_OWN_PROC = re.compile(rb"^/proc/(self|thread-self|\d+)(?:/task/\d+)?/(exe|fd/(\d+))/*$")
+_OWN_PROC = None  # compiled at the first exec: importing re costs 2 ms of every start-up
+
+
+def _own_proc_path(guest_path):
+    global _OWN_PROC
+    if _OWN_PROC is None:
+        import re
+        _OWN_PROC = re.compile(rb"^/proc/(self|thread-self|\d+)(?:/task/\d+)?/(exe|fd/(\d+))/*$")
+    return _OWN_PROC.match(guest_path)
 
 
 def _own_file(t, guest_path):
@@ -169,7 +176,7 @@ def _own_file(t, guest_path):
     path inside --rootfs: the guest name of that file for the new emulator, or None.
     A descriptor whose file has no name (deleted, a memfd) is handed on open: the new
     emulator gets a /proc/self/fd path of a descriptor it inherits."""
-    m = _OWN_PROC.match(guest_path)
+    m = _own_proc_path(guest_path)
     if m is None or (m.group(1).isdigit() and int(m.group(1)) != os.getpid()):
         return None
     process = t.process
