@@ -48,6 +48,27 @@ def test_the_register_array_is_found_and_a_wrong_order_refused(arch):
     assert regfile.locate(uc._uch.value, ids, wrong_width) is None
 
 
+def test_the_register_array_is_looked_for_where_the_last_instance_had_it(arch, monkeypatch):
+    """The next instance is checked at the last one's place first; a place that does
+    not hold the markers (or cannot be read: no fault either way) sends it to the search."""
+    module, uc = _fresh(arch)
+    ids = module.GPR_IDS
+    assert regfile.locate(uc._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    assert tuple(ids) in regfile._last_hit
+    _, second = _fresh(arch)
+    searched = []
+    real_search = regfile._search
+    monkeypatch.setattr(regfile, "_search", lambda *a: searched.append(1) or real_search(*a))
+    assert regfile.locate(second._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    assert not searched  # found at the hint
+    for bad in [(0, 1 << 47), (3, -(1 << 40)), (511, 12345)]:  # unmapped, or not the array
+        monkeypatch.setitem(regfile._last_hit, tuple(ids), bad)
+        _, other = _fresh(arch)
+        assert regfile.locate(other._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    assert len(searched) == 3
+    assert not regfile._readable(0, 8) and not regfile._readable(1 << 47, 8)
+
+
 def test_uc_struct_fields_refused_when_their_neighbours_disagree(arch, monkeypatch):
     _, uc = _fresh(arch)
     assert raw._no_exit_request_flag(uc) is not None  # this build's layout is the one we know

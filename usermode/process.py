@@ -18,6 +18,17 @@ from .threads.thread import GuestThread
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
 
+_TABLES = {}  # arch name -> (SyscallTable, Layouts)
+
+
+def _tables(arch):
+    """The arch's syscall table and packed layouts. They hold no process state, so
+    what they build on first use (bindings, layouts) serves every program an execve
+    in place runs next as well."""
+    if arch.NAME not in _TABLES:
+        _TABLES[arch.NAME] = (SyscallTable(arch), Layouts(arch.ABI))
+    return _TABLES[arch.NAME]
+
 
 class Process:
     def __init__(self, arch, options, log=None):
@@ -42,8 +53,7 @@ class Process:
         self.stack_size = options.stack_size
         mmap_top = self.stack_top - self.stack_size - STACK_GAP
         self.space = AddressSpace(arch.ADDRESS_SPACE_SIZE or arch.TASK_SIZE, mmap_top)
-        self.syscalls = SyscallTable(arch)
-        self.layouts = Layouts(self.abi)
+        self.syscalls, self.layouts = _tables(arch)
         self.special_fds = {}  # fd -> object whose read() the guest's read uses (signalfd)
         self.reserved_fds = set()  # the emulator's own descriptors (-D log): not the guest's
         self.warned = set()
@@ -58,6 +68,8 @@ class Process:
         self.auxv = []  # (key, value) pairs, as given to the guest
         self.argv = []
         self.envp = []
+        self.runner_ident = None  # the host thread whose run loop the runner started (runner.py)
+        self.exec_request = None  # an execve in place, for the runner (exec_in_place.py)
 
     # ---- threads and the end of the process -----------------------------------
 

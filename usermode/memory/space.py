@@ -70,6 +70,14 @@ class AddressSpace:
 
     # ---- Unicorn mirrors -------------------------------------------------
 
+    def release(self):
+        """Give the whole range back to the host (execve in place): every mapping goes,
+        and nothing may touch this space any more."""
+        self.cpus = []
+        self.vmas, self._starts = [], []
+        self.mem = None  # a late use is an exception, never a touch of unmapped memory
+        host.munmap(self.base, self.size)
+
     def attach(self, uc):
         """A new CPU (thread) sees every current mapping."""
         for v in self.vmas:

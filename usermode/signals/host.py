@@ -30,6 +30,7 @@ import _thread
 import ctypes
 import os
 import signal
+import threading
 
 from . import numbers
 from .. import raw
@@ -71,6 +72,7 @@ class HostSignals:
         self.record = 1  # bytes a signal writes to the pipe: RECORD with the native handler
         self.caught = frozenset()  # host signals with our handler: the watcher leaves them unblocked
         self.drained_count = 0
+        self.drain_lock = threading.Lock()  # a drain moves records into one process's queues at a time
 
     def install(self):
         """Main thread, at start-up, before any guest code."""
@@ -136,6 +138,7 @@ class HostSignals:
         # descriptors (LTP's fork09) must still be able to fork. Both then make a new
         # spare in the two numbers the old one frees.
         if child:
+            self.drain_lock = threading.Lock()  # the parent's watcher may have held it at the fork
             os.dup2(self.spare[0], self.read_fd, inheritable=False)
             os.dup2(self.spare[1], self.write_fd, inheritable=False)
         self._renew_spare()
@@ -206,6 +209,10 @@ class HostSignals:
 
     def drain(self):
         """Queue every host signal the pipe holds (any thread; non-blocking)."""
+        with self.drain_lock:
+            self._drain()
+
+    def _drain(self):
         if self.native is not None:
             self.drained_count = self.native.count.value  # counted after written: they are in the pipe
         while True:

@@ -460,6 +460,8 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
             return
         if store is not None:
             store()
+        if thread.process.exec_request is not None:
+            return  # an execve in place: like any that succeeds, it does not return to be shown
         log.write(f"{text} = {format_result(thread, decl, run.last[0])}\n")
         log.flush()
     return on_syscall

@@ -17,6 +17,7 @@ import os
 import struct
 import sys
 
+from ... import exec_in_place
 from ...errors import GuestError
 from ...signals import numbers
 from ...signals.delivery import SigInfo
@@ -138,8 +139,17 @@ def resolve_program(t, guest_path, argv):
 def emulator_command(process, program, argv):
     """The command line that runs `program` (a host path, or a guest path under
     --rootfs) in a new emulator with this one's options."""
-    opts = process.options
     cmd = [sys.executable, "-I", "-m", "usermode"]
+    if process.log is not sys.stderr:
+        os.set_inheritable(process.log.fileno(), True)
+        cmd += ["--log-fd", str(process.log.fileno())]
+    return cmd + emulator_options(process, program, argv)
+
+
+def emulator_options(process, program, argv):
+    """The options and arguments of that command line (the log aside)."""
+    opts = process.options
+    cmd = []
     if process.paths.is_rootfs:  # the root now, which chroot may have moved
         cmd += ["--rootfs", os.fsdecode(process.paths.root)]
     elif process.sysroot:
@@ -149,9 +159,6 @@ def emulator_command(process, program, argv):
     items = sorted(set(opts.debug_items) - {"strace"})
     if items:
         cmd += ["-d", ",".join(items)]
-    if process.log is not sys.stderr:
-        os.set_inheritable(process.log.fileno(), True)
-        cmd += ["--log-fd", str(process.log.fileno())]
     if opts.cpu:
         cmd += ["-cpu", opts.cpu]
     cmd += ["-s", str(process.stack_size)]
@@ -211,6 +218,9 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
         if kind == "native":
             os.execve(host_path, argv or [host_path], envp)
         program = guest_path if process.paths.is_rootfs else host_path
+        if exec_in_place.possible(t):  # no new interpreter: the runner loads it (exec_in_place.py)
+            exec_in_place.request(t, emulator_options(process, program, argv), envp)
+            return
         cmd = emulator_command(process, program, argv)
         os.execve(sys.executable, cmd, envp)
     except OSError:

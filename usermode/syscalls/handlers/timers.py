@@ -114,6 +114,8 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
         ctypes.memmove(ctypes.addressof(event) + 8, (ctypes.c_int * 3)(host_signo, notify, tid), 12)
     out = ctypes.c_int(0)
     call("timer_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), event, ctypes.byref(out))
+    # the process's timers: an execve in place deletes them, as the kernel's does (exec_in_place.py)
+    t.process.__dict__.setdefault("posix_timers", set()).add(out.value)
     t.space.write(timerid, t.abi.pack("i", out.value))
 
 
@@ -135,6 +137,7 @@ def timer_getoverrun(t, timerid: Int):
 @syscall
 def timer_delete(t, timerid: Int):
     call("timer_delete", timerid)
+    t.process.__dict__.get("posix_timers", set()).discard(timerid)
 
 
 # ---- timerfd ------------------------------------------------------------------------------
