@@ -2,9 +2,19 @@
 packed in one go) give what the long ways give, and what the kernel gives."""
 import os
 
+from conftest import assert_same_as_qemu, build
 from usermode import cpu
 from usermode.structs import Layouts
 from usermode.syscalls.handlers import fs
+
+
+def test_reads_and_writes_blocking_or_not(arch, tmp_path):
+    prog = build(arch, "nowait_io.c", "static", ["-pthread"])
+    res = assert_same_as_qemu(arch, prog, str(tmp_path), timeout=120)
+    lines = res.stdout.decode().splitlines()
+    assert lines == ["pipe write 4096, read 4096, same 1", "empty non-blocking pipe: -1 EAGAIN",
+                     "socket write 1000, read 1000", f"big write {256 * 1024}, the other thread read {256 * 1024}",
+                     f"file read {256 * 1024}, same 1", "interrupted read: -1 EINTR"]
 
 
 def test_stat_packed_in_one_go_as_field_by_field(arch, tmp_path):

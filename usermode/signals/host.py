@@ -207,6 +207,11 @@ class HostSignals:
         """Whether the native handler wrote a record since the last drain (cheap: one load)."""
         return self.native is not None and self.native.count.value != self.drained_count
 
+    def may_have_arrived(self):
+        """False when no signal can be waiting in the pipe (the native handler counts
+        them; without it, only reading the pipe tells)."""
+        return self.native is None or self.native.count.value != self.drained_count
+
     def drain(self):
         """Queue every host signal the pipe holds (any thread; non-blocking)."""
         with self.drain_lock:

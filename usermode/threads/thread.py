@@ -55,6 +55,7 @@ class GuestThread:
         self.fault = None
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
+        self._unlocked = None  # see unlocked()
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         self.uc.ctl_set_cpu_model(process.cpu_model)
         self.arch.prepare(self.uc)
@@ -90,7 +91,10 @@ class GuestThread:
         self._install_hooks()
 
     def unlocked(self):
-        return Unlocked(self)
+        unlocked = self._unlocked  # one per thread: a blocking call inside another cannot happen
+        if unlocked is None:
+            unlocked = self._unlocked = Unlocked(self)
+        return unlocked
 
     def _install_hooks(self):
         arch = self.arch
