@@ -406,16 +406,9 @@ def ftruncate(t, fd: Fd, length: Long):
         call("ftruncate", fd, length)
 
 
-@syscall
-def truncate64(t, path: Path, length: Off64):
-    with t.unlocked():
-        call("truncate", path, length)
-
-
-@syscall
-def ftruncate64(t, fd: Fd, length: Off64):
-    with t.unlocked():
-        call("ftruncate", fd, length)
+# the 32-bit ABIs' calls with a 64-bit length (a register pair)
+syscall(truncate, name="truncate64", types={"length": Off64})
+syscall(ftruncate, name="ftruncate64", types={"length": Off64})
 
 
 FallocMode = Flags("FILE", "FALLOC_FL_", zero="0")
