@@ -19,6 +19,14 @@ from .threads.thread import GuestThread
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
 
 
+def _is_open(fd):
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 class Process:
     def __init__(self, arch, options, log=None):
         self.arch = arch
@@ -45,7 +53,9 @@ class Process:
         self.syscalls = SyscallTable(arch)
         self.layouts = Layouts(self.abi)
         self.special_fds = {}  # fd -> object whose read() the guest's read uses (signalfd)
-        self.reserved_fds = set()  # the emulator's own descriptors (-D log): not the guest's
+        # the emulator's own descriptors (wake-up pipe, -D log, gdb): not the guest's (ownfds.py)
+        self.reserved_fds = set()
+        self.reserved_ids = {}  # (st_dev, st_ino) of those that are pipes or sockets -> fd
         self.warned = set()
         self.threads = {}
         self.exit_status = 0
@@ -157,10 +167,29 @@ class Process:
         import resource
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         floor = max(64, min(soft if soft > 0 else 1024, 1024) - 64)
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
-        os.close(fd)
+        if soft == resource.RLIM_INFINITY or soft > floor:
+            high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+        else:  # a small `ulimit -n`: the highest free numbers under it
+            high = next((n for n in range(soft - 1, fd, -1) if not _is_open(n)), fd)
+            if high != fd:
+                os.dup2(fd, high, inheritable=False)
+        if high != fd:
+            os.close(fd)
+        else:
+            os.set_inheritable(fd, False)
         self.reserved_fds.add(high)
+        from .ownfds import identity
+        ident = identity(high)
+        if ident is not None:
+            self.reserved_ids[ident] = high
         return high
+
+    def release_fd(self, fd):
+        """One of our descriptors is about to be closed: the number is the guest's again."""
+        self.reserved_fds.discard(fd)
+        for ident, owner in list(self.reserved_ids.items()):
+            if owner == fd:
+                del self.reserved_ids[ident]
 
     def forget_fd(self, fd):
         """The guest closed fd: an emulated descriptor (signalfd) behind it goes too,

@@ -22,7 +22,7 @@ from .syscalls.handlers.hostcall import call
 AT_FDCWD = -100
 
 
-def _owner(t, path):
+def owner(t, path):
     """(entry name below the pid or tid directory, tid or None), or None when
     the path is not the guest's own process. Global entries come back with
     tid None and a name starting with "/" (b"/cpuinfo")."""
@@ -232,10 +232,10 @@ def _serve(data, host_flags):
 
 def open_file(t, path, host_flags):
     """A descriptor for the guest's own /proc entry at host path `path`, or None (the host's)."""
-    owner = _owner(t, path)
-    if owner is None:
+    found = owner(t, path)
+    if found is None:
         return None
-    name, tid = owner
+    name, tid = found
     make = GLOBAL_FILES.get(name) if name[:1] == b"/" else FILES.get(name)
     if make is None:
         if name == b"exe":
@@ -252,10 +252,10 @@ def open_file(t, path, host_flags):
 
 def readlink(t, path):
     """The target of a /proc link in the guest's names, or None to ask the host."""
-    owner = _owner(t, path)
+    found = owner(t, path)
     paths = t.process.paths
-    if owner is not None:
-        name, _ = owner
+    if found is not None:
+        name, _ = found
         if name == b"exe":
             return paths.guest_name(os.fsencode(t.process.exe))
         if name == b"root" and paths.is_rootfs:

@@ -70,9 +70,12 @@ def attach(process, listener):
     sys.stderr.flush()
     sock, _ = listener.accept()
     listener.close()
+    # the connection is the emulator's, not the guest's: out of its descriptor range (ownfds.py)
+    fd = process.keep_fd(sock.detach())
+    sock = socket.socket(fileno=fd)
     if sock.family != socket.AF_UNIX:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    conn = Connection(sock)
+    conn = Connection(sock, on_close=lambda: process.release_fd(fd))
     debugger.conn = conn
     stub = GdbStub(process, debugger, conn)
     debugger.halt()
