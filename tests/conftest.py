@@ -116,6 +116,25 @@ def build(arch, source, mode="static", flags=(), output=None):
     return out
 
 
+def build_host(source, flags=()):
+    """Compile tests/guest/<source> for this host: the real kernel's answers, to compare with."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.fail("no host C compiler: apt-get install gcc")
+    src = os.path.join(GUEST, source)
+    with open(src, "rb") as f:
+        key = hashlib.sha256(f.read() + repr(("host", tuple(flags))).encode()).hexdigest()[:16]
+    os.makedirs(BUILD, exist_ok=True)
+    out = os.path.join(BUILD, f"{os.path.splitext(source)[0]}-host-{key}")
+    if not os.path.exists(out):
+        res = subprocess.run([cc, "-O2", "-Wall", "-o", f"{out}.{os.getpid()}.tmp", src] + list(flags),
+                             capture_output=True, text=True)
+        if res.returncode:
+            pytest.fail(f"building {source} for the host failed:\n{res.stderr}")
+        os.rename(f"{out}.{os.getpid()}.tmp", out)
+    return out
+
+
 def run(cmd, timeout=120, **kw):
     kw.setdefault("capture_output", True)
     return subprocess.run(cmd, timeout=timeout, **kw)

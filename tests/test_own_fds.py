@@ -3,16 +3,11 @@ guest (usermode/ownfds.py): every call on one says EBADF as the kernel says for 
 closed descriptor, /proc/self/fd neither lists nor opens them, exec'd programs do
 not inherit them. Checked against the same program compiled for this host and run
 natively, where those numbers are simply not open."""
-import os
 import resource
-import shutil
-import subprocess
 
 import pytest
 
-from conftest import build, run, run_pyqemu
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from conftest import build, build_host, run, run_pyqemu
 
 
 def reserved_numbers(with_log):
@@ -23,18 +18,9 @@ def reserved_numbers(with_log):
     return [floor + i for i in range(3 if with_log else 2)]
 
 
-def native_build(tmp_path):
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        pytest.fail("no host C compiler (gcc): apt-get install gcc")
-    out = str(tmp_path / "own_fds-native")
-    subprocess.run([cc, "-O2", "-o", out, os.path.join(HERE, "guest", "own_fds.c")], check=True)
-    return out
-
-
 def test_every_call_on_our_descriptors_is_ebadf(arch, tmp_path):
     numbers = [str(n) for n in reserved_numbers(with_log=True)]
-    native = run([native_build(tmp_path)] + numbers, timeout=60)
+    native = run([build_host("own_fds.c")] + numbers, timeout=60)
     assert native.returncode == 0, native.stderr
     prog = build(arch, "own_fds.c", "static")
     # before: fcntl(F_SETFL, 0) made the pipe blocking and the read on it hung the guest
@@ -59,7 +45,7 @@ def test_every_call_on_our_descriptors_is_ebadf(arch, tmp_path):
 @pytest.mark.parametrize("child", ["guest", "native"])
 def test_exec_inherits_none_of_them(arch, tmp_path, child):
     prog = build(arch, "own_fds.c", "static")
-    target = prog if child == "guest" else native_build(tmp_path)
+    target = prog if child == "guest" else build_host("own_fds.c")
     res = run_pyqemu(arch, prog, "--exec", target, "--list", options=["-D", str(tmp_path / "log")], timeout=60)
     assert res.returncode == 0, res.stderr
     # the parent's own view, then the exec'd program's

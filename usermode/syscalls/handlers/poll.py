@@ -22,6 +22,7 @@ from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, Timespec
                       write_back_timespec)
 
 INT_MAX = (1 << 31) - 1
+EPOLL_BATCH = 1024
 
 
 def _named_flags(abi, key, keep):
@@ -187,6 +188,9 @@ def _epoll_wait(t, epfd, events, maxevents, timeout_arg, sigmask, sigsetsize, na
         raise GuestError(errno.EINVAL)
     view = t.space.view(events, maxevents * layout.size, PROT_WRITE)
     mask = host_sigset(t, sigmask, sigsetsize)
+    # the host fills at most this many per call (the rest stay ready for the next),
+    # so a huge maxevents costs no huge host array
+    maxevents = min(maxevents, EPOLL_BATCH)
     host = (HostEpollEvent * maxevents)()
     with temporary_mask(t, sigmask, sigsetsize), t.unlocked():
         n = call(name, epfd, host, maxevents, timeout_arg, address(mask), HOST_SIGSET_BYTES)
