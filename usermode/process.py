@@ -4,8 +4,7 @@ import os
 import sys
 import threading
 
-from . import raw
-from . import ending
+from . import ending, raw, tell
 from .errors import GuestError
 from .memory.space import AddressSpace
 from .paths import PathResolver
@@ -32,7 +31,7 @@ class Process:
         self.arch = arch
         self.abi = arch.ABI
         self.options = options
-        self.log = log or sys.stderr
+        self.log = tell.Log(log)  # -strace and -d output: the -D file, or stderr
         self.prog = options.prog_name
         self.cpu_model = arch.CPU_MODELS[options.cpu or arch.DEFAULT_CPU]
         self.lock = EmulatorLock()
@@ -106,11 +105,8 @@ class Process:
         return self.exit_status
 
     def flush_logs(self):
-        for stream in (self.log, sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        for stream in (self.log, sys.stdout, sys.stderr):  # None when started closed
+            tell.flush(stream)
 
     def after_fork_child(self, thread):
         """In a fork's child: the forking thread is the only one, with the lock."""
@@ -140,16 +136,22 @@ class Process:
         thread.signals.set_blocked(thread.signals.blocked)
 
     def exit_group(self, status):
-        """exit_group from any thread: the kernel ends every thread at once; so do we."""
-        self.tell_debugger("W", status)
-        self.flush_logs()
-        os._exit(status & 0xFF)
+        """exit_group from any thread: the kernel ends every thread at once; so do we,
+        whatever happens on the way (a report that cannot be written, a gdb gone)."""
+        try:
+            self.tell_debugger("W", status)
+            self.flush_logs()
+        finally:
+            os._exit(status & 0xFF)
 
     def die_of_signal(self, guest_sig):
         """Default action of a fatal signal: the emulator dies of the same signal."""
         from .signals import numbers
-        self.tell_debugger("X", guest_sig)
-        self.flush_logs()
+        try:
+            self.tell_debugger("X", guest_sig)
+            self.flush_logs()
+        except Exception:
+            pass  # the guest's death is not ours to lose
         host = numbers.to_host(self.abi, guest_sig)
         if host is None:
             os._exit(128 + guest_sig)  # no host twin (see signals/numbers.py): the closest status
@@ -222,8 +224,7 @@ class Process:
     # ---- messages ----------------------------------------------------------
 
     def warn(self, message):
-        sys.stderr.write(f"{self.prog}: {message}\n")
-        sys.stderr.flush()
+        tell.say(f"{self.prog}: {message}")
 
     def debug_note(self, message):
         """A line of -d output shown whatever the items (facts about the set-up)."""

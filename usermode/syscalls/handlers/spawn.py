@@ -150,7 +150,7 @@ def emulator_command(process, program, argv):
     items = sorted(set(opts.debug_items) - {"strace"})
     if items:
         cmd += ["-d", ",".join(items)]
-    if process.log is not sys.stderr:
+    if not process.log.to_stderr:
         os.set_inheritable(process.log.fileno(), True)
         cmd += ["--log-fd", str(process.log.fileno())]
     if opts.cpu:
