@@ -225,7 +225,7 @@ def detect_arch(path):
                             f"(it runs: {', '.join(cpu.ARCH_NAMES)})")
         found.append(arch)
 
-    ElfFile(path, check=check).close()
+    ElfFile(path, check=check, executable=True).close()
     return found[0]
 
 
