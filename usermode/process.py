@@ -4,7 +4,7 @@ import os
 import sys
 import threading
 
-from . import ending, raw, tell
+from . import ending, procmem, raw, tell
 from .errors import GuestError
 from .memory.space import AddressSpace
 from .paths import PathResolver
@@ -49,6 +49,7 @@ class Process:
         self.stack_size = options.stack_size
         mmap_top = self.stack_top - self.stack_size - STACK_GAP
         self.space = AddressSpace(arch.ADDRESS_SPACE_SIZE or arch.TASK_SIZE, mmap_top)
+        procmem.publish(self.space)  # other pyqemu processes find our guest memory (/proc/PID/mem)
         self.syscalls = SyscallTable(arch)
         self.layouts = Layouts(self.abi)
         self.special_fds = {}  # fd -> object whose read() the guest's read uses (signalfd)
@@ -194,16 +195,38 @@ class Process:
                 del self.reserved_ids[ident]
 
     def forget_fd(self, fd):
-        """The guest closed fd: an emulated descriptor (signalfd) behind it goes too,
-        and the directory cookies a 32-bit guest had for it."""
+        """The guest closed fd: an emulated descriptor (signalfd, /proc/self/mem) behind it
+        goes too, unless a duplicate of fd still refers to it, and the directory cookies a
+        32-bit guest had for it."""
         if self.__dict__.get("dir_positions") is not None:
             self.dir_positions.forget(fd)
         special = self.special_fds.pop(fd, None)
-        if special is not None and special in self.signals.watchers:
+        if special is None or any(other is special for other in self.special_fds.values()):
+            return
+        if special in self.signals.watchers:
             self.signals.watchers.remove(special)
             from .signals import numbers
             for sig in numbers.members(special.mask):
                 self.signals.refresh_host_disposition(sig)
+        if hasattr(special, "close"):
+            special.close()
+
+    def forget_fds(self, first, last):
+        """close_range(first, last): every emulated descriptor in the range."""
+        cookies = self.__dict__.get("dir_positions")
+        known = set(self.special_fds) | (set(cookies.by_fd) if cookies is not None else set())
+        for fd in [fd for fd in known if first <= fd <= last]:
+            self.forget_fd(fd)
+
+    def dup_fd(self, old, new):
+        """new is now a duplicate of old (dup, dup3, F_DUPFD): an emulated file that
+        shares its position between duplicates (/proc/self/mem) is behind both."""
+        if new in self.special_fds:
+            self.forget_fd(new)  # dup3 closed what new was
+        special = self.special_fds.get(old)
+        if special is not None and getattr(special, "shares_on_dup", False):
+            self.special_fds[new] = special
+        return new
 
     def check_fd_owned(self, fd):
         """The guest may not close or replace the emulator's own descriptors."""

@@ -110,6 +110,8 @@ def old_mmap(t, args: Ptr) -> RetPtr:
 def _fd_name(t, fd):
     if fd in t.process.reserved_fds:  # the emulator's own: not the guest's (argtypes.Fd)
         raise GuestError(errno.EBADF)
+    if fd in t.process.special_fds:  # signalfd, /proc/self/mem: the kernel has no mmap for them
+        raise GuestError(errno.ENODEV)
     try:
         return os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
