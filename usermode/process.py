@@ -1,11 +1,13 @@
 """The emulated process: address space, program break, paths, threads, log."""
 import errno
+import gc
 import os
 import sys
 import threading
 
 from . import ending, procmem, raw, tell
 from .errors import GuestError
+from .memory import limits
 from .memory.space import AddressSpace
 from .paths import PathResolver
 from .structs import Layouts
@@ -16,6 +18,8 @@ from .threads.preempt import Preempter
 from .threads.thread import GuestThread
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
+MIN_GUEST_ROOM = 64 << 20
+COLLECT_EVERY = 8  # thread ends between two collections of their leftovers  # beyond its stack, the least guest range worth starting with
 
 
 def _is_open(fd):
@@ -45,10 +49,16 @@ class Process:
         self.signals = ProcessSignals(self)
         self.trampolines = {}  # name -> address of the [vdso] page's sigreturn code (cpu TRAMPOLINES)
         self.all_exited = threading.Event()
-        self.stack_top = arch.TASK_SIZE - (1 << 20)
         self.stack_size = options.stack_size
-        mmap_top = self.stack_top - self.stack_size - STACK_GAP
-        self.space = AddressSpace(arch.ADDRESS_SPACE_SIZE or arch.TASK_SIZE, mmap_top)
+        # the guest's range: its reservation, or what an address-space limit (ulimit -v) leaves
+        # (an arch whose reservation must reach above TASK_SIZE, ARM's kuser page, needs it whole)
+        size, self.tcg_buffer_size = limits.guest_range(arch.ADDRESS_SPACE_SIZE or arch.TASK_SIZE,
+                                                        self.stack_size + MIN_GUEST_ROOM,
+                                                        whole=bool(arch.ADDRESS_SPACE_SIZE))
+        self.stack_top = min(arch.TASK_SIZE, size) - (1 << 20)
+        mmap_top = self.stack_top - self.stack_size - min(STACK_GAP, size // 8)
+        self.space = AddressSpace(size, mmap_top)
+        self.mem_limits = self.space.limits = limits.GuestLimits()  # the guest's RLIMIT_AS, RLIMIT_DATA
         procmem.publish(self.space)  # other pyqemu processes find our guest memory (/proc/PID/mem)
         self.syscalls = SyscallTable(arch)
         self.layouts = Layouts(self.abi)
@@ -58,6 +68,7 @@ class Process:
         self.reserved_ids = {}  # (st_dev, st_ino) of those that are pipes or sockets -> fd
         self.warned = set()
         self.threads = {}
+        self.threads_ended = 0
         self.exit_status = 0
         self.sysroot = None
         self.paths = PathResolver()  # guest paths <-> host paths (-L, --rootfs): usermode/paths.py
@@ -93,10 +104,17 @@ class Process:
 
     def thread_finished(self, thread):
         """A thread left its run loop: clear its tid for joiners, release its robust futexes."""
-        from .threads import futex
+        from .threads import futex, tlb
         futex.thread_exit_cleanup(thread)
+        tlb.forget(thread)
         self.threads.pop(thread.tid, None)
         self.space.detach(thread.uc)
+        # An ended thread's Unicorn instance (3 MB, and its code buffer's address
+        # space: 1 GiB by default) goes when its reference cycles are collected:
+        # collect every few thread ends so that thread churn stays bounded.
+        self.threads_ended += 1
+        if self.threads_ended % COLLECT_EVERY == 0:
+            gc.collect()
         if not self.threads:
             self.all_exited.set()
 
@@ -127,13 +145,16 @@ class Process:
             self.debugger.forget_after_fork()
 
     def prepare_exec(self, thread):
-        """Just before execve: logs flushed, host mask = guest mask."""
+        """Just before execve: logs flushed, host mask = guest mask, host memory limits =
+        the guest's (they are the new program's)."""
         from .signals import numbers
         self.flush_logs()
         hosts = [numbers.to_host(self.abi, g) for g in numbers.members(thread.signals.blocked)]
         self.signals.host.prepare_exec([h for h in hosts if h is not None])
+        self.mem_limits.apply_to_host()
 
     def exec_failed(self, thread):
+        self.mem_limits.restore_host()
         thread.signals.set_blocked(thread.signals.blocked)
 
     def exit_group(self, status):

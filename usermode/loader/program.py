@@ -99,7 +99,7 @@ def start(process, path, argv, envp):
     stack_base = process.stack_top - process.stack_size
     space.map(stack_base, process.stack_size, PROT_READ | PROT_WRITE, name="[stack]")
 
-    main = image.load(space, elf, base_hint=(arch.TASK_SIZE // 3 * 2))
+    main = image.load(space, elf, base_hint=(space.size // 3 * 2))
     entry = main.entry
     interp_base = 0
     if elf.interp:

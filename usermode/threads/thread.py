@@ -56,6 +56,8 @@ class GuestThread:
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
+        if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
+            self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
         self.uc.ctl_set_cpu_model(process.cpu_model)
         self.arch.prepare(self.uc)
         # Guest addresses are Unicorn's "physical" ones and page rights come from the
