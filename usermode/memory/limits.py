@@ -33,7 +33,7 @@ _M_ARENA_MAX = -8
 
 def _order(value):
     """A limit for comparisons: Python's RLIM_INFINITY is -1, the largest of all."""
-    return 1 << 64 if value == INFINITY else value
+    return (1 << 64) - 1 if value == INFINITY else value
 
 
 def _vm_size():
@@ -121,28 +121,38 @@ class GuestLimits:
     # ---- execve: the limits go with the new program -------------------------------------
 
     def apply_to_host(self):
-        self._saved = {name: resource.getrlimit(host) for name, host in self.RESOURCES.items()}
+        self._saved = {name: self._host(host) for name, host in self.RESOURCES.items()}
         for name, host in self.RESOURCES.items():
-            if self.values[name] != self._saved[name]:
-                try:
-                    resource.setrlimit(host, self.values[name])
-                except (ValueError, OSError):
-                    pass
+            wanted = tuple(_order(v) if v != INFINITY else _U64_INFINITY for v in self.values[name])
+            if wanted != self._saved[name]:
+                self._set_host(host, wanted)
 
     def restore_host(self):
         """The execve failed: the emulator goes on under its own limits (as far as allowed)."""
         for name, host in self.RESOURCES.items():
             saved = self._saved[name] if self._saved else None
-            if saved is None:
-                continue
-            try:
-                resource.setrlimit(host, saved)
-            except (ValueError, OSError):
-                hard = resource.getrlimit(host)[1]
-                try:
-                    resource.setrlimit(host, (hard, hard))
-                except (ValueError, OSError):
-                    pass
+            if saved is not None and not self._set_host(host, saved):
+                hard = self._host(host)[1]
+                self._set_host(host, (hard, hard))
+
+    @staticmethod
+    def _host(resource_number):
+        old = (ctypes.c_uint64 * 2)()
+        _prlimit(resource_number, None, old)
+        return tuple(old)
+
+    @staticmethod
+    def _set_host(resource_number, values):
+        """The host's limit, any 64-bit values (resource.setrlimit overflows on some)."""
+        return _prlimit(resource_number, (ctypes.c_uint64 * 2)(*values), None) == 0
+
+
+_U64_INFINITY = (1 << 64) - 1
+
+
+def _prlimit(resource_number, new, old):
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prlimit(0, resource_number, new, old)
 
 
 def is_data(prot, kind, name):

@@ -313,8 +313,12 @@ class AddressSpace:
             if not may_move:
                 raise GuestError(errno.ENOMEM)
             new_addr = self.find_free(new_size)
-        elif self.overlapping(new_addr, new_addr + new_size):
-            self.unmap(new_addr, new_size)
+        else:
+            if new_size < old_size:  # shrinking while moving: the tail goes first (the kernel's mremap_to)
+                self.unmap(old + new_size, old_size - new_size)
+                old_size = new_size
+            if self.overlapping(new_addr, new_addr + new_size):
+                self.unmap(new_addr, new_size)
         return self._move(old, old_size, new_size, new_addr)
 
     def _move(self, old, old_size, new_size, new):

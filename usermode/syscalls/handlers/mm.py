@@ -147,6 +147,8 @@ def mremap(t, old: Ptr, old_size: Size, new_size: Size, flags: MremapFlags, new_
         _page_aligned(new_addr)
         if new_addr < old + page_ceil(old_size) and old < new_addr + page_ceil(new_size):
             raise GuestError(errno.EINVAL)  # the old and new ranges must not overlap
+        if new_size > t.space.size or new_addr > t.space.size - new_size:
+            raise GuestError(errno.EINVAL)  # beyond the address space
         return t.space.remap(old, old_size, new_size, True, new_addr)
     return t.space.remap(old, old_size, new_size, bool(flags & MREMAP_MAYMOVE))
 

@@ -166,14 +166,16 @@ class SignalFd:
         self.process, self.fd, self.mask, self.nonblocking = process, fd, mask, nonblocking
 
     def refresh(self):
-        """Make the eventfd readable exactly when a matching signal is pending."""
+        """Make the eventfd readable exactly when a matching signal is pending. The
+        guest may have made it blocking (fcntl F_SETFL): drain it only when readable."""
         ready = self._pending()
         try:
-            os.eventfd_read(self.fd)  # drain (the fd itself is non-blocking)
-        except BlockingIOError:
-            pass
-        if ready:
-            os.eventfd_write(self.fd, 1)
+            if select.select([self.fd], [], [], 0)[0]:
+                os.eventfd_read(self.fd)
+            if ready:
+                os.eventfd_write(self.fd, 1)
+        except (OSError, ValueError):
+            pass  # closed under us by the guest: nothing left to refresh
 
     def _pending(self):
         shared = self.process.signals
