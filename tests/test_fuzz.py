@@ -29,3 +29,21 @@ def test_what_the_fuzzer_found(arch):
     assert ours.returncode == 0, ours.stderr
     assert ours.stdout.decode().splitlines() == native.stdout.decode().splitlines()
     assert b"internal error" not in ours.stderr
+
+
+def test_syscall_fuzzer_short_run(arch):
+    """One seed, 3,000 hostile calls: it must complete (no traceback, no internal error,
+    no hang, no emulator crash). Seconds."""
+    verdict, details = _fuzz().fuzz_syscalls(arch, seed=1, calls=3000, timeout=300)
+    assert verdict == "ok", details
+    assert details["done"] == 3000
+
+
+def test_elf_mutator_short_run(arch):
+    """Three dozen mutants of the static and dynamic hello: each runs, is refused in one
+    line, or dies of its own signal; never a traceback or an emulator crash."""
+    outcomes = _fuzz().fuzz_elf(arch, count=36, seed=11, timeout=20, jobs=2)
+    bad = [(i, verdict, detail) for i, verdict, detail in outcomes
+           if verdict not in ("ran", "refused", "guest signal", "guest loop")]
+    assert not bad, bad
+    assert {verdict for _, verdict, _ in outcomes} >= {"ran", "refused"}
