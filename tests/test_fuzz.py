@@ -47,3 +47,16 @@ def test_elf_mutator_short_run(arch):
            if verdict not in ("ran", "refused", "guest signal", "guest loop")]
     assert not bad, bad
     assert {verdict for _, verdict, _ in outcomes} >= {"ran", "refused"}
+
+
+def test_call_through_a_pointer_holding_one(arch):
+    """Found by the ELF mutator: a jump to address 1 (the address that ends Unicorn's
+    emu_start) made the run loop start and stop there for ever. Now it is the fetch
+    fault qemu-user reports (aarch64: at 0x1; riscv64's jalr clears the bit: at 0)."""
+    import signal
+    from conftest import assert_same_as_qemu
+    prog = build(arch, "jump_bad.c", "static")
+    res = assert_same_as_qemu(arch, prog, "1", "with-handler", timeout=60)
+    assert res.stdout.startswith(b"SIGSEGV code 1 addr ")
+    dead = run_pyqemu(arch, prog, "1", timeout=60)
+    assert dead.returncode == -signal.SIGSEGV and b"guest SIGSEGV: fetch from unmapped" in dead.stderr
