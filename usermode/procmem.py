@@ -226,6 +226,8 @@ class MemFile:
 
 def open_mem(t, pid, host_flags):
     """A guest descriptor for pid's mem (pid None: this process), or None (not ours to serve)."""
+    if host_flags & os.O_DIRECTORY:
+        raise GuestError(errno.ENOTDIR)
     if pid is None:
         memory = LocalMemory(t.process.space)
     else:

@@ -629,7 +629,8 @@ static void fix_rt_tgsigqueueinfo(long *a) { a[0] = self_pid; a[1] = self_tid; }
 static void fix_sigaltstack(long *a) {
     stack_t *ss = (stack_t *)(region + REGION - 1408);
     ss->ss_sp = region;
-    ss->ss_size = chance(80) ? REGION / 2 : below(8192);
+    ss->ss_size = chance(80) ? REGION / 2 : below(2048);  /* under MINSIGSTKSZ: ENOMEM (above it, a
+                                                               frame that does not fit kills, as natively) */
     ss->ss_flags = chance(70) ? 0 : (chance(50) ? SS_DISABLE : (int)rnd());
     a[0] = chance(80) ? (long)ss : unmapped_ptr();
 }
