@@ -22,7 +22,7 @@ def test_what_the_fuzzer_found(arch):
     """Each line was an internal error or a wrong answer before: negative descriptors
     (ValueError), flags and limits beyond an int (OverflowError), mremap shrinking to
     a fixed place or onto itself (UC_ERR_MAP), a signalfd made blocking (the refresh
-    blocked for ever)."""
+    blocked for ever), a blocking signalfd read and a handled signal (it never ended)."""
     native = run([build_host("fuzz_found.c")], timeout=60)
     assert native.returncode == 0, native.stderr
     ours = run_pyqemu(arch, build(arch, "fuzz_found.c", "static"), timeout=60)

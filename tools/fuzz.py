@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pyqemu's own fuzzers: random syscalls from a guest program, and mutated ELF files.
 
-    tools/fuzz.py syscalls [--arch A] [--seeds 1-8] [--calls 50000] [--timeout 900] [--jobs 1]
+    tools/fuzz.py syscalls [--arch A] [--seeds 1-8] [--calls 50000] [--timeout 600] [--jobs 1]
     tools/fuzz.py elf [--arch A] [--count 1000] [--seed 1] [--timeout 10] [--jobs 2]
     ./dev fuzz ...                      (the same, after set-up)
 
@@ -430,7 +430,7 @@ def main(argv=None):
     s.add_argument("--arch", action="append", choices=cpu.ARCH_NAMES)
     s.add_argument("--seeds", default="1-8", help="e.g. 1-8 or 3,5")
     s.add_argument("--calls", type=int, default=50000)
-    s.add_argument("--timeout", type=float, default=1800, help="seconds per run before it counts as a hang")
+    s.add_argument("--timeout", type=float, default=600, help="seconds per run before it counts as a hang")
     s.add_argument("--jobs", type=int, default=1)
     e = sub.add_parser("elf", help="the ELF mutator")
     e.add_argument("--arch", action="append", choices=cpu.ARCH_NAMES)

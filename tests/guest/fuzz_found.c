@@ -12,7 +12,11 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig) { (void)sig; alarms++; }
 
 static void say(const char *what, long ret) {
     printf("%s: %ld %s\n", what, ret, ret < 0 ? strerrorname_np(errno) : "");
@@ -66,5 +70,17 @@ int main(void) {
     struct signalfd_siginfo info;
     long got = read(sfd, &info, sizeof info);
     printf("signalfd made blocking, then read: %ld signo %d\n", got, info.ssi_signo == SIGUSR1);
+
+    /* a blocking signalfd read ends with EINTR when a handled signal arrives (it waited for ever) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval once = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &once, NULL);
+    errno = 0;
+    got = read(sfd, &info, sizeof info);
+    printf("blocking signalfd read, then SIGALRM: %ld %s, handler ran %d\n", got, strerrorname_np(errno),
+           (int)alarms);
     return 0;
 }

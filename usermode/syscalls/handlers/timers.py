@@ -204,6 +204,11 @@ class SignalFd:
                 return len(out) * SIGNALFD_SIGINFO_SIZE
             if self.nonblocking:
                 raise GuestError(errno.EAGAIN)
+            other = t.signals.deliverable_action()
+            if other is not None and not self.mask & numbers.bit(other[0]):
+                # a signal the thread takes: the read is interrupted, as the kernel's (before,
+                # it waited for ever in 50 ms steps: found by the syscall fuzzer)
+                raise OSError(errno.EINTR, os.strerror(errno.EINTR))
             with t.unlocked():  # a posted signal makes the eventfd readable
                 select.select([self.fd], [], [], 0.05)
             t.process.signals.host.drain()
