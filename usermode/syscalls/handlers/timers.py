@@ -162,8 +162,8 @@ SIGNALFD_SIGINFO_SIZE = 128
 class SignalFd:
     """A guest signalfd: readiness through a host eventfd, contents from our queues."""
 
-    def __init__(self, process, fd, mask, nonblocking):
-        self.process, self.fd, self.mask, self.nonblocking = process, fd, mask, nonblocking
+    def __init__(self, process, fd, mask):
+        self.process, self.fd, self.mask = process, fd, mask
 
     def refresh(self):
         """Make the eventfd readable exactly when a matching signal is pending. The
@@ -202,7 +202,7 @@ class SignalFd:
                     t.space.write(buf + i * SIGNALFD_SIGINFO_SIZE, self._pack(t, sig, info))
                 self.refresh()
                 return len(out) * SIGNALFD_SIGINFO_SIZE
-            if self.nonblocking:
+            if not os.get_blocking(self.fd):  # O_NONBLOCK now: from signalfd4, or since (fcntl)
                 raise GuestError(errno.EAGAIN)
             other = t.signals.deliverable_action()
             if other is not None and not self.mask & numbers.bit(other[0]):
@@ -245,9 +245,10 @@ def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: UInt) -> Fd:
             process.signals.refresh_host_disposition(sig)
         existing.refresh()
         return fd
-    host_flags = os.EFD_NONBLOCK | (os.EFD_CLOEXEC if flags & os.O_CLOEXEC else 0)
+    # the guest's O_NONBLOCK on the eventfd itself, where F_GETFL and F_SETFL see and change it
+    host_flags = (os.EFD_NONBLOCK if flags & os.O_NONBLOCK else 0) | (os.EFD_CLOEXEC if flags & os.O_CLOEXEC else 0)
     new = os.eventfd(0, host_flags)
-    sfd = SignalFd(process, new, guest_mask, bool(flags & os.O_NONBLOCK))
+    sfd = SignalFd(process, new, guest_mask)
     process.special_fds[new] = sfd
     process.signals.watchers.append(sfd)
     for sig in numbers.members(guest_mask):
