@@ -44,6 +44,8 @@ def test_every_call_on_our_descriptors_is_ebadf(arch, tmp_path):
 
 @pytest.mark.parametrize("child", ["guest", "native"])
 def test_exec_inherits_none_of_them(arch, tmp_path, child):
+    """Also after an exec that failed (E2BIG): the -D log, handed to the new emulator
+    when an exec starts one, stayed inheritable and went to the native program next."""
     prog = build(arch, "own_fds.c", "static")
     target = prog if child == "guest" else build_host("own_fds.c")
     res = run_pyqemu(arch, prog, "--exec", target, "--list", options=["-D", str(tmp_path / "log")], timeout=60)

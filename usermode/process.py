@@ -155,6 +155,11 @@ class Process:
 
     def exec_failed(self, thread):
         self.mem_limits.restore_host()
+        if not self.log.to_stderr:  # made inheritable for the new emulator (--log-fd): ours again
+            try:
+                os.set_inheritable(self.log.fileno(), False)
+            except OSError:
+                pass
         thread.signals.set_blocked(thread.signals.blocked)
 
     def exit_group(self, status):

@@ -146,6 +146,16 @@ int main(int argc, char **argv) {
     list_fds();
     if (i < argc) {
         fflush(stdout);
+        /* an exec of this program that fails first (E2BIG: 3 MB of arguments), then the real one */
+        static char big[1000][3000];
+        static char *huge[1002];
+        huge[0] = argv[0];
+        for (int k = 0; k < 1000; k++) {
+            memset(big[k], 'x', sizeof big[k] - 1);
+            huge[k + 1] = big[k];
+        }
+        if (execv(argv[0], huge) == 0 || errno != E2BIG)
+            printf("exec of 3 MB of arguments: %s\n", strerrorname_np(errno));
         execv(argv[i + 1], argv + i + 1);
         perror("execv");
         return 1;
