@@ -71,6 +71,22 @@ int main(void) {
     long got = read(sfd, &info, sizeof info);
     printf("signalfd made blocking, then read: %ld signo %d\n", got, info.ssi_signo == SIGUSR1);
 
+    /* a queued siginfo with extreme values read through a signalfd (struct.error before) */
+    siginfo_t q;
+    memset(&q, 0, sizeof q);
+    q.si_signo = SIGUSR1;
+    q.si_code = SI_QUEUE;
+    q.si_pid = -1;
+    q.si_uid = 0x80000000u;
+    q.si_errno = 0x7fffffff;
+    q.si_value.sival_ptr = (void *)~0UL;
+    say("rt_sigqueueinfo extreme", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &q));
+    fcntl(sfd, F_SETFL, O_NONBLOCK);
+    got = read(sfd, &info, sizeof info);
+    printf("read back: %ld pid %u uid %u errno %d code %d int %d ptr %#llx\n", got, info.ssi_pid, info.ssi_uid,
+           info.ssi_errno, info.ssi_code, info.ssi_int, (unsigned long long)info.ssi_ptr);
+    fcntl(sfd, F_SETFL, 0);
+
     /* a blocking signalfd read ends with EINTR when a handled signal arrives (it waited for ever) */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -217,12 +217,21 @@ class SignalFd:
     def _pack(t, sig, info):
         # struct signalfd_siginfo: fixed-size fields, the same on every ABI
         # signo errno code pid uid fd tid band overrun trapno status int ptr utime stime addr
+        # each value cut to its field's width: a siginfo from rt_sigqueueinfo holds whatever
+        # the sender put there (struct.error, an internal error, before: found by the fuzzer)
         value = info.value or 0
-        head = t.abi.pack("IiiIIiIIIIiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, info.fd,
-                          info.tid or 0, (info.band or 0) & 0xFFFFFFFF, info.overrun, 0, info.status or 0,
-                          (value & 0xFFFFFFFF) - (1 << 32) if value & 0x80000000 else value & 0xFFFFFFFF,
-                          value, 0, 0, info.addr or 0)
+        fields = "IiiIIiIIIIiiQQQQ"
+        values = (sig, info.errno, info.code, info.pid, info.uid, info.fd, info.tid or 0, info.band or 0,
+                  info.overrun, 0, info.status or 0, value, value, 0, 0, info.addr or 0)
+        head = t.abi.pack(fields, *(_fit(kind, v or 0) for kind, v in zip(fields, values)))
         return head + bytes(SIGNALFD_SIGINFO_SIZE - len(head))
+
+
+def _fit(kind, value):
+    """value as struct's `kind` takes it: wrapped to 32 or 64 bits, signed for lower case."""
+    bits = 64 if kind in "Qq" else 32
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if kind.islower() and value >> (bits - 1) else value
 
 
 @syscall
