@@ -6,7 +6,7 @@ people: `./dev fuzz syscalls` and `./dev fuzz elf`."""
 import importlib.util
 import os
 
-from conftest import build, build_host, run, run_pyqemu
+from conftest import build, build_native, run, run_pyqemu
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -23,7 +23,7 @@ def test_what_the_fuzzer_found(arch):
     (ValueError), flags and limits beyond an int (OverflowError), mremap shrinking to
     a fixed place or onto itself (UC_ERR_MAP), a signalfd made blocking (the refresh
     blocked for ever), a blocking signalfd read and a handled signal (it never ended)."""
-    native = run([build_host("fuzz_found.c")], timeout=60)
+    native = run([build_native(arch, "fuzz_found.c")], timeout=60)
     assert native.returncode == 0, native.stderr
     ours = run_pyqemu(arch, build(arch, "fuzz_found.c", "static"), timeout=60)
     assert ours.returncode == 0, ours.stderr

@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from conftest import build, build_host, run, run_pyqemu
+from conftest import build, build_host, build_native, run, run_pyqemu
 
 
 def reserved_numbers(with_log):
@@ -20,7 +20,7 @@ def reserved_numbers(with_log):
 
 def test_every_call_on_our_descriptors_is_ebadf(arch, tmp_path):
     numbers = [str(n) for n in reserved_numbers(with_log=True)]
-    native = run([build_host("own_fds.c")] + numbers, timeout=60)
+    native = run([build_native(arch, "own_fds.c")] + numbers, timeout=60)
     assert native.returncode == 0, native.stderr
     prog = build(arch, "own_fds.c", "static")
     # before: fcntl(F_SETFL, 0) made the pipe blocking and the read on it hung the guest
@@ -47,7 +47,7 @@ def test_exec_inherits_none_of_them(arch, tmp_path, child):
     """Also after an exec that failed (E2BIG): the -D log, handed to the new emulator
     when an exec starts one, stayed inheritable and went to the native program next."""
     prog = build(arch, "own_fds.c", "static")
-    target = prog if child == "guest" else build_host("own_fds.c")
+    target = prog if child == "guest" else build_host("own_fds.c")  # a program of this host
     res = run_pyqemu(arch, prog, "--exec", target, "--list", options=["-D", str(tmp_path / "log")], timeout=60)
     assert res.returncode == 0, res.stderr
     # the parent's own view, then the exec'd program's

@@ -50,8 +50,8 @@ def test_smaps_numa_maps_and_mem_are_the_guests(arch):
     Rss); /proc/self/mem and /proc/CHILD/mem read and write guest memory at guest
     addresses (EIO where nothing is mapped, forced writes into read-only code, patched
     code runs). Before, all of them were the host's: Python's mappings and memory."""
-    from conftest import build_host, run
-    native = run([build_host("procmem.c", ["-no-pie"])], timeout=60)
+    from conftest import build_native, run
+    native = run([build_native(arch, "procmem.c", ["-no-pie"])], timeout=60)
     assert native.returncode == 0, native.stderr
     res = run_pyqemu(arch, build(arch, "procmem.c", "static"), timeout=60)
     assert res.returncode == 0, res.stderr

@@ -204,8 +204,8 @@ def test_native_handler_lets_a_real_fault_stay_fatal():
 def test_sigtimedwait_interrupted_by_a_handled_signal(arch):
     """Found by tools/fuzz.py: sigtimedwait looped for ever when a signal it does not
     wait for, but has a handler for, arrived (the kernel ends the wait with EINTR)."""
-    from conftest import build_host, run
-    native = run([build_host("sigwait_interrupted.c")], timeout=60)
+    from conftest import build_native, run
+    native = run([build_native(arch, "sigwait_interrupted.c")], timeout=60)
     ours = run_pyqemu(arch, build(arch, "sigwait_interrupted.c", "static"), timeout=60)
     assert ours.returncode == native.returncode == 0, ours.stderr
     assert ours.stdout == native.stdout

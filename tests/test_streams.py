@@ -9,7 +9,7 @@ import pytest
 
 from usermode import cpu
 
-from conftest import build, build_host, pyqemu_command, run
+from conftest import build, build_native, pyqemu_command, run
 
 
 def close_fds(*fds):
@@ -22,7 +22,7 @@ def close_fds(*fds):
 @pytest.mark.parametrize("mode,status", [("write", 3), ("threads", 5)])
 def test_stdout_closed(arch, mode, status):
     """prog >&-: exit_group failed on a flush (AttributeError) and a multithreaded guest hung."""
-    native = run([build_host("streams.c", ["-lpthread"]), mode], preexec_fn=close_fds(1), timeout=60)
+    native = run([build_native(arch, "streams.c", ["-lpthread"]), mode], preexec_fn=close_fds(1), timeout=60)
     ours = run(pyqemu_command(arch) + [build(arch, "streams.c", "static", ["-lpthread"]), mode],
                preexec_fn=close_fds(1), timeout=60)
     assert native.returncode == status

@@ -53,6 +53,29 @@ INTERNAL_ERROR_STATUS = 70
 
 # ---- building and running ----------------------------------------------------------------
 
+def missing_calls_header(source):
+    """A header making every SYS_<name> the fuzzer's table names -1 where the
+    architecture has no such call (its spec is then left out of the draw)."""
+    with open(os.path.join(GUEST, source)) as f:
+        names = re.findall(r"^    S\((\w+),", f.read(), re.M)
+    os.makedirs(BUILD, exist_ok=True)
+    path = os.path.join(BUILD, "fuzz_missing.h")
+    text = "".join(f"#ifndef SYS_{n}\n#define SYS_{n} -1\n#endif\n" for n in names)
+    if _read(path) != text:
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+    return path
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def build(arch, source, mode="static", flags=()):
     """tests/guest/<source> compiled for arch (cached by content)."""
     cc = cpu.cross_tools(arch)["cc"]
@@ -173,7 +196,7 @@ def reported_guest_signal(result, prog_name):
 
 def fuzz_syscalls(arch, seed, calls, timeout):
     """One seed: (verdict, details dict). verdict is "ok" or what failed."""
-    prog = build(arch, "fuzz_syscalls.c")
+    prog = build(arch, "fuzz_syscalls.c", flags=[f'-DFUZZ_MISSING="{missing_calls_header("fuzz_syscalls.c")}"'])
     scratch = tempfile.mkdtemp(prefix=f"pyqemu-fuzz-{arch}-{seed}-")
     os.chmod(scratch, 0o777)  # a call may change the fuzzer's uid: it keeps its directory
     try:
@@ -235,72 +258,99 @@ SPECIAL = [0, 1, 0x1000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF,
            1 << 63, 1 << 47, 1 << 40]
 
 
-def _phdrs(data):
-    """(offset, fields) of each program header of a 64-bit ELF (or [] if unreadable)."""
-    try:
-        phoff, = struct.unpack_from("<Q", data, 0x20)
-        phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    except struct.error:
-        return []
-    if phentsize != 56:
-        return []
-    out = []
-    for i in range(min(phnum, 64)):
-        off = phoff + i * 56
-        if off + 56 > len(data):
-            break
-        out.append((off, list(struct.unpack_from("<IIQQQQQQ", data, off))))
-    return out
+class Shape:
+    """Where an ELF's fields are, for its class (32 or 64) and byte order, from its
+    original bytes (the mutations may break the header they came from)."""
+
+    def __init__(self, data):
+        self.wide = data[4] == 2
+        self.order = "little" if data[5] == 1 else "big"
+        self.end = "<" if self.order == "little" else ">"
+        w = 8 if self.wide else 4
+        self.word = w
+        # e_type, e_machine, e_entry, e_phoff, e_flags, e_phentsize, e_phnum, and e_ident bytes
+        self.header = [(0x10, 2), (0x12, 2), (0x18, w), (0x18 + w, w), (0x18 + 3 * w, 4),
+                       (0x18 + 3 * w + 6, 2), (0x18 + 3 * w + 8, 2), (0x04, 1), (0x05, 1), (0x06, 1), (0x07, 1)]
+        self.phentsize = 56 if self.wide else 32
+        # program header fields in file order: (name, offset, size)
+        names = ("type", "flags", "offset", "vaddr", "paddr", "filesz", "memsz", "align") if self.wide else \
+            ("type", "offset", "vaddr", "paddr", "filesz", "memsz", "flags", "align")
+        sizes = {"type": 4, "flags": 4}
+        self.fields, pos = [], 0
+        for name in names:
+            size = sizes.get(name, w)
+            self.fields.append((name, pos, size))
+            pos += size
+        self.dyn_entry = 2 * w
+
+    def put(self, m, where, size, value):
+        m[where:where + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, self.order)
+
+    def phdrs(self, data):
+        """[(offset, {field: value})] of the program headers (none if they cannot be read)."""
+        w = self.word
+        try:
+            phoff = int.from_bytes(data[0x18 + w:0x18 + 2 * w], self.order)
+            phentsize, phnum = struct.unpack_from(self.end + "HH", data, 0x18 + 3 * w + 6)
+        except struct.error:
+            return []
+        if phentsize != self.phentsize:
+            return []
+        out = []
+        for i in range(min(phnum, 64)):
+            off = phoff + i * phentsize
+            if off + phentsize > len(data):
+                break
+            out.append((off, {name: int.from_bytes(data[off + at:off + at + size], self.order)
+                              for name, at, size in self.fields}))
+        return out
 
 
 def mutate(data, rng):
-    """One mutant of a 64-bit little-endian ELF: 1 to 4 mutations."""
+    """One mutant of an ELF (either class, either byte order): 1 to 4 mutations."""
+    shape = Shape(data)
     m = bytearray(data)
     for _ in range(rng.randint(1, 4)):
         kind = rng.random()
-        phdrs = _phdrs(m)
+        phdrs = shape.phdrs(m)
         if kind < 0.2:  # an ELF header field
-            off, size = rng.choice([(0x10, 2), (0x12, 2), (0x18, 8), (0x20, 8), (0x30, 4), (0x36, 2), (0x38, 2),
-                                    (0x04, 1), (0x05, 1), (0x06, 1), (0x07, 1)])
-            value = rng.choice(SPECIAL + [rng.getrandbits(8 * size)])
-            m[off:off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+            off, size = rng.choice(shape.header)
+            shape.put(m, off, size, rng.choice(SPECIAL + [rng.getrandbits(8 * size)]))
         elif kind < 0.5 and phdrs:  # a program header field
             off, fields = rng.choice(phdrs)
-            index = rng.randrange(8)
-            size = 4 if index < 2 else 8
-            where = off + (0 if index == 0 else 4 if index == 1 else 8 + 8 * (index - 2))
-            if index == 0:
+            name, at, size = rng.choice(shape.fields)
+            if name == "type":
                 value = rng.choice([0, 1, 2, 3, 4, 6, 7, 0x6474e550, 0x6474e551, 0x6474e552, rng.getrandbits(32)])
-            elif index == 1:
+            elif name == "flags":
                 value = rng.getrandbits(3) | rng.choice([0, 0, rng.getrandbits(32)])
             else:
-                value = rng.choice(SPECIAL + [fields[index] + rng.randint(-0x2000, 0x2000), rng.getrandbits(64)])
-            m[where:where + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+                value = rng.choice(SPECIAL + [fields[name] + rng.randint(-0x2000, 0x2000), rng.getrandbits(64)])
+            shape.put(m, off + at, size, value)
         elif kind < 0.6 and phdrs:  # PT_INTERP's string
-            interp = [f for o, f in phdrs if f[0] == 3]
-            if interp:
-                start, size = interp[0][2], interp[0][5]
-                if start < len(m):
-                    choice = rng.choice([b"/", b"/etc/passwd", b"/dev/zero", b"/lib", b"", b"x" * 300,
-                                         bytes(rng.getrandbits(8) for _ in range(8))])
-                    piece = (choice + b"\0")[:max(size, 1)]
-                    m[start:start + len(piece)] = piece
-        elif kind < 0.7 and phdrs:  # a PT_DYNAMIC entry
-            dyn = [f for o, f in phdrs if f[0] == 2]
-            if dyn and dyn[0][2] + 16 <= len(m):
-                start, size = dyn[0][2], max(dyn[0][5], 16)
-                entry = start + 16 * rng.randrange(max(size // 16, 1))
-                if entry + 16 <= len(m):
-                    part = rng.randrange(2)
+            interp = [f for o, f in phdrs if f["type"] == 3]
+            if interp and interp[0]["offset"] < len(m):
+                start, size = interp[0]["offset"], interp[0]["filesz"]
+                choice = rng.choice([b"/", b"/etc/passwd", b"/dev/zero", b"/lib", b"", b"x" * 300,
+                                     bytes(rng.getrandbits(8) for _ in range(8))])
+                piece = (choice + b"\0")[:max(size, 1)]
+                m[start:start + len(piece)] = piece
+        elif kind < 0.7 and phdrs:  # a PT_DYNAMIC entry's tag or value
+            dyn = [f for o, f in phdrs if f["type"] == 2]
+            entry_size = shape.dyn_entry
+            if dyn and dyn[0]["offset"] + entry_size <= len(m):
+                start, size = dyn[0]["offset"], max(dyn[0]["filesz"], entry_size)
+                entry = start + entry_size * rng.randrange(max(size // entry_size, 1))
+                if entry + entry_size <= len(m):
                     value = rng.choice(SPECIAL + [rng.getrandbits(64), rng.randrange(40)])
-                    m[entry + 8 * part:entry + 8 * part + 8] = (value & (2**64 - 1)).to_bytes(8, "little")
+                    shape.put(m, entry + shape.word * rng.randrange(2), shape.word, value)
         elif kind < 0.9:  # bytes anywhere in the first 64 KiB (code, data, tables)
             for _ in range(rng.randint(1, 16)):
                 pos = rng.randrange(min(len(m), 65536))
                 m[pos] = rng.getrandbits(8)
         elif kind < 0.95 and len(phdrs) >= 2:  # two program headers swapped
             (a, _), (b, _) = rng.sample(phdrs, 2)
-            m[a:a + 56], m[b:b + 56] = m[b:b + 56], m[a:a + 56]
+            n = shape.phentsize
+            m[a:a + n], m[b:b + n] = m[b:b + n], m[a:a + n]
         else:  # truncated
             del m[rng.randrange(1, len(m)):]
     return bytes(m)
@@ -346,12 +396,17 @@ def fuzz_elf(arch, count, seed, timeout, jobs, keep=None):
 
 
 FINE = ("ran", "refused", "guest signal", "guest loop", "guest loop after a Unicorn no-op")
-MUTANT_ADDRESS_SPACE = 3 << 30  # a mutant may ask for gigabytes (a 4 GiB PT_TLS is copied): not of this machine
+MUTANT_ROOM = 3 << 30  # a mutant may ask for gigabytes (a 4 GiB PT_TLS is copied): not of this machine
+
+
+def mutant_address_space(arch):
+    """The limit mutants run under: MUTANT_ROOM, beside a reservation the arch needs whole."""
+    return MUTANT_ROOM + (cpu.get(arch).ADDRESS_SPACE_SIZE or 0)
 
 
 def judge_mutant(arch, path, timeout):
     name = f"pyqemu-{arch}"
-    result = run([pyqemu(arch), path], timeout, cwd=os.path.dirname(path), address_space=MUTANT_ADDRESS_SPACE)
+    result = run([pyqemu(arch), path], timeout, cwd=os.path.dirname(path), address_space=mutant_address_space(arch))
     failure = emulator_failure(result, name)
     if failure:
         return failure, result.err[-2000:]
@@ -360,7 +415,7 @@ def judge_mutant(arch, path, timeout):
         # the guest's own loop, or its own death by a signal, if qemu-user sees the same
         qemu = cpu.cross_tools(arch)["qemu"]
         theirs = run([qemu, "-L", cpu.cross_tools(arch)["sysroot"], path], timeout, cwd=os.path.dirname(path),
-                     address_space=MUTANT_ADDRESS_SPACE) if shutil.which(qemu) else None
+                     address_space=mutant_address_space(arch)) if shutil.which(qemu) else None
         if result.timed_out:
             if theirs is not None and theirs.timed_out:
                 return "guest loop", ""
@@ -396,7 +451,7 @@ def _unicorn_nop(arch, path, timeout):
     log = path + ".qemu-log"
     qemu = cpu.cross_tools(arch)["qemu"]
     run([qemu, "-L", cpu.cross_tools(arch)["sysroot"], "-d", "in_asm", "-D", log, path], timeout,
-        cwd=os.path.dirname(path), address_space=MUTANT_ADDRESS_SPACE)
+        cwd=os.path.dirname(path), address_space=mutant_address_space(arch))
     try:
         with open(log, errors="replace") as f:
             lines = [ln for ln in f if "illegal" in ln]
@@ -442,6 +497,8 @@ def main(argv=None):
     arches = args.arch or list(cpu.ARCH_NAMES)
     failed = False
     if args.what == "syscalls":
+        for arch in arches:  # here, not in a worker thread: a build failure is reported and ends the run
+            build(arch, "fuzz_syscalls.c", flags=[f'-DFUZZ_MISSING="{missing_calls_header("fuzz_syscalls.c")}"'])
         runs = [(arch, seed) for arch in arches for seed in _seeds(args.seeds)]
         lock = threading.Lock()
 

@@ -58,7 +58,8 @@ class Process:
         self.stack_top = min(arch.TASK_SIZE, size) - (1 << 20)
         mmap_top = self.stack_top - self.stack_size - min(STACK_GAP, size // 8)
         self.space = AddressSpace(size, mmap_top)
-        self.mem_limits = self.space.limits = limits.GuestLimits()  # the guest's RLIMIT_AS, RLIMIT_DATA
+        # the guest's RLIMIT_AS and RLIMIT_DATA: the host's, or what the guest that exec'd us had
+        self.mem_limits = self.space.limits = limits.GuestLimits(getattr(options, "guest_rlimits", None))
         procmem.publish(self.space)  # other pyqemu processes find our guest memory (/proc/PID/mem)
         self.syscalls = SyscallTable(arch)
         self.layouts = Layouts(self.abi)
@@ -145,13 +146,11 @@ class Process:
             self.debugger.forget_after_fork()
 
     def prepare_exec(self, thread):
-        """Just before execve: logs flushed, host mask = guest mask, host memory limits =
-        the guest's (they are the new program's)."""
+        """Just before execve: logs flushed, host mask = guest mask."""
         from .signals import numbers
         self.flush_logs()
         hosts = [numbers.to_host(self.abi, g) for g in numbers.members(thread.signals.blocked)]
         self.signals.host.prepare_exec([h for h in hosts if h is not None])
-        self.mem_limits.apply_to_host()
 
     def exec_failed(self, thread):
         self.mem_limits.restore_host()

@@ -4,6 +4,7 @@
    usage: procmem            the checks
           procmem --child    (exec'd by the checks) set a variable, wait, print it */
 #define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64 /* guest addresses above 2 GiB are file offsets too */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 static char text[1 << 20];
+#define OFF(p) ((off_t)(uintptr_t)(p)) /* an address as a file offset: never sign-extended */
 volatile long shared_var = 5;
 
 static long slurp(const char *path) {
@@ -126,7 +128,9 @@ static int (*make_function(int value))(void) {
     uint32_t code[] = {0x00000513 | (value << 20), 0x00008067}; /* li a0, value; ret */
 #elif defined(__aarch64__)
     uint32_t code[] = {0x52800000 | (value << 5), 0xd65f03c0}; /* mov w0, #value; ret */
-#elif defined(__x86_64__)
+#elif defined(__arm__)
+    uint32_t code[] = {0xe3a00000 | value, 0xe12fff1e}; /* mov r0, #value; bx lr (ARM state) */
+#elif defined(__x86_64__) || defined(__i386__)
     uint8_t code[] = {0xb8, value, 0, 0, 0, 0xc3}; /* mov eax, value; ret */
 #endif
     char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -140,38 +144,38 @@ static void mem_checks(void) {
     int fd = open("/proc/self/mem", O_RDWR);
     printf("mem: open %d\n", fd >= 0);
     long value = 0, seven = 7, r;
-    r = pread(fd, &value, sizeof value, (off_t)&shared_var);
+    r = pread(fd, &value, sizeof value, OFF(&shared_var));
     printf("mem: pread of a variable %ld (%ld)\n", r, value);
-    r = pwrite(fd, &seven, sizeof seven, (off_t)&shared_var);
+    r = pwrite(fd, &seven, sizeof seven, OFF(&shared_var));
     printf("mem: pwrite %ld, variable now %ld\n", r, shared_var);
     printf("mem: code of main matches: %d\n",
-           pread(fd, text, 16, (off_t)(uintptr_t)&mem_checks) == 16 && memcmp(text, (void *)&mem_checks, 16) == 0);
+           pread(fd, text, 16, OFF(&mem_checks)) == 16 && memcmp(text, (void *)&mem_checks, 16) == 0);
     char *two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     munmap(two + page, page);
-    printf("mem: read across the end of a mapping %ld\n", pread(fd, text, 2 * page, (off_t)two));
+    printf("mem: read across the end of a mapping %ld\n", (long)pread(fd, text, 2 * page, OFF(two)));
     errno = 0;
-    r = pread(fd, text, 8, (off_t)(two + page));
+    r = pread(fd, text, 8, OFF(two + page));
     printf("mem: read at an unmapped page %ld %s\n", r, strerrorname_np(errno));
     errno = 0;
     r = pread(fd, text, 8, (off_t)1 << 46);
     printf("mem: read far above %ld %s\n", r, strerrorname_np(errno));
     char *ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    r = pwrite(fd, "hi", 2, (off_t)ro);
+    r = pwrite(fd, "hi", 2, OFF(ro));
     printf("mem: write into a read-only private page %ld, reads back %d\n", r, ro[0] == 'h' && ro[1] == 'i');
     int none_fd = open("/proc/self/mem", O_RDONLY);
     char *prot_none = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    printf("mem: read of a PROT_NONE page %ld\n", pread(none_fd, text, 8, (off_t)prot_none));
+    printf("mem: read of a PROT_NONE page %ld\n", (long)pread(none_fd, text, 8, OFF(prot_none)));
     errno = 0;
-    r = pwrite(none_fd, "x", 1, (off_t)ro);
+    r = pwrite(none_fd, "x", 1, OFF(ro));
     printf("mem: write on a read-only descriptor %ld %s\n", r, strerrorname_np(errno));
     errno = 0;
     r = lseek(fd, 0, SEEK_END);
     printf("mem: lseek SEEK_END %ld %s\n", r, strerrorname_np(errno));
-    printf("mem: lseek then read: %d\n", lseek(fd, (off_t)&shared_var, SEEK_SET) == (off_t)&shared_var &&
+    printf("mem: lseek then read: %d\n", lseek(fd, OFF(&shared_var), SEEK_SET) == OFF(&shared_var) &&
            read(fd, &value, sizeof value) == sizeof value && value == 7 &&
-           lseek(fd, 0, SEEK_CUR) == (off_t)&shared_var + (off_t)sizeof value);
+           lseek(fd, 0, SEEK_CUR) == OFF(&shared_var) + (off_t)sizeof value);
     int dup_fd = dup(fd);
-    lseek(fd, (off_t)&shared_var, SEEK_SET);
+    lseek(fd, OFF(&shared_var), SEEK_SET);
     printf("mem: a dup shares the position: %d\n", read(dup_fd, &value, sizeof value) == sizeof value && value == 7);
     close(dup_fd);
 
@@ -179,7 +183,7 @@ static void mem_checks(void) {
     int (*f)(void) = make_function(1);
     int before = f();
     int (*g)(void) = make_function(2);
-    long patched = pwrite(fd, (void *)g, 8, (off_t)(uintptr_t)f);
+    long patched = pwrite(fd, (void *)g, 8, OFF(f));
     int after = f(); /* no cache flush: a write through mem is the kernel's, and it keeps caches coherent */
     printf("mem: patched code: %d then %d (%ld)\n", before, after, patched);
     close(fd);
@@ -213,8 +217,8 @@ static void child_checks(char *self) {
         snprintf(path, sizeof path, "/proc/%d/mem", pid);
         int fd = open(path, O_RDWR);
         long value = 0, ninety_nine = 99;
-        long r = pread(fd, &value, sizeof value, (off_t)&shared_var);
-        long w = pwrite(fd, &ninety_nine, sizeof ninety_nine, (off_t)&shared_var);
+        long r = pread(fd, &value, sizeof value, OFF(&shared_var));
+        long w = pwrite(fd, &ninety_nine, sizeof ninety_nine, OFF(&shared_var));
         close(fd);
         write(to_child[1], "g", 1);
         waitpid(pid, NULL, 0);

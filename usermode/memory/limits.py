@@ -12,8 +12,9 @@ per thread); the guest gets the rest, up to its architecture's TASK_SIZE.
 The guest's own RLIMIT_AS and RLIMIT_DATA are the emulator's to enforce, as the
 kernel does on mmap, brk, mremap and mprotect (ENOMEM): set on the host they
 would limit the emulator instead. They start as the host's (what the user set)
-and are handed to the host only for an execve, where they belong to the new
-program.
+and go with an execve: to the host for a program of the host's, to the new
+emulator (--guest-rlimits) for a guest program, whose own range stays what the
+host's limit allows (a 32-bit guest's 2 GiB limit could not hold its emulator).
 """
 import ctypes
 import errno
@@ -53,21 +54,28 @@ def guest_range(task_size, needed, whole=False):
         return task_size, None
     used = _vm_size()
     room = soft - used
+    if whole:  # all of it or nothing, and the emulator lives with what is left
+        if room - task_size < EMULATOR_MIN:
+            raise UserError(f"the address-space limit (ulimit -v {soft // 1024}) is too small: pyqemu uses "
+                            f"{used >> 20} MiB itself and this architecture needs its whole "
+                            f"{task_size >> 20} MiB address space reserved, and {EMULATOR_MIN >> 20} MiB more")
+        _fewer_arenas()
+        return task_size, TCG_BUFFER_LIMITED
     keep = max(EMULATOR_MIN, room // EMULATOR_SHARE)
     size = min(task_size, max(0, room - keep) & ~((2 << 20) - 1))
-    if whole and size < task_size:
-        raise UserError(f"the address-space limit (ulimit -v {soft // 1024}) is too small: pyqemu uses "
-                        f"{used >> 20} MiB itself and this architecture needs its whole "
-                        f"{task_size >> 20} MiB address space reserved, and {keep >> 20} MiB more")
     if size < needed:
         raise UserError(f"the address-space limit (ulimit -v {soft // 1024}) is too small: pyqemu uses "
                         f"{used >> 20} MiB itself and needs {(keep + needed) >> 20} MiB more "
                         f"(the guest's stack and some room for the emulator)")
+    _fewer_arenas()
+    return size, TCG_BUFFER_LIMITED
+
+
+def _fewer_arenas():
     try:  # fewer malloc arenas: each reserves 64 MiB of address space
         ctypes.CDLL(None).mallopt(_M_ARENA_MAX, ARENAS_LIMITED)
     except (OSError, AttributeError):
         pass
-    return size, TCG_BUFFER_LIMITED
 
 
 def check_thread_room(process):
@@ -90,9 +98,21 @@ class GuestLimits:
 
     RESOURCES = {"RLIMIT_AS": resource.RLIMIT_AS, "RLIMIT_DATA": resource.RLIMIT_DATA}
 
-    def __init__(self):
+    def __init__(self, inherited=None):
+        """inherited: the values an exec'ing guest had (as_option's text, --guest-rlimits),
+        else the host's (what the user set)."""
         self.values = {name: resource.getrlimit(host) for name, host in self.RESOURCES.items()}
+        if inherited:
+            numbers = [INFINITY if word == "inf" else int(word) for word in inherited.split(",")]
+            self.values = dict(zip(self.RESOURCES, zip(numbers[0::2], numbers[1::2])))
         self._saved = None
+
+    def as_option(self):
+        """The limits for a guest program this one execs in a new emulator (--guest-rlimits):
+        that emulator keeps the host's limit for itself, as this one does."""
+        if all(self.values[name] == resource.getrlimit(host) for name, host in self.RESOURCES.items()):
+            return None
+        return ",".join("inf" if v == INFINITY else str(v) for name in self.RESOURCES for v in self.values[name])
 
     def get(self, name):
         return self.values[name]
@@ -134,6 +154,7 @@ class GuestLimits:
             if saved is not None and not self._set_host(host, saved):
                 hard = self._host(host)[1]
                 self._set_host(host, (hard, hard))
+        self._saved = None
 
     @staticmethod
     def _host(resource_number):

@@ -155,6 +155,9 @@ def emulator_command(process, program, argv):
         cmd += ["--log-fd", str(process.log.fileno())]
     if opts.cpu:
         cmd += ["-cpu", opts.cpu]
+    guest_limits = process.mem_limits.as_option()
+    if guest_limits:
+        cmd += ["--guest-rlimits", guest_limits]
     cmd += ["-s", str(process.stack_size)]
     cmd += ["-0", os.fsdecode(argv[0]) if argv else os.fsdecode(program), "--", os.fsdecode(program)]
     return cmd + [os.fsdecode(a) for a in argv[1:]]
@@ -202,6 +205,7 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
     process.prepare_exec(t)
     try:
         if kind == "native":
+            process.mem_limits.apply_to_host()  # the guest's RLIMIT_AS/DATA are the program's now
             os.execve(host_path, argv or [host_path], envp)
         program = guest_path if process.paths.is_rootfs else host_path
         cmd = emulator_command(process, program, argv)
