@@ -10,6 +10,7 @@ from ..registry import syscall
 from .fs import OVERFLOW_ID
 from .hostcall import call
 
+RLIM_INFINITY_GUEST = (1 << 64) - 1  # struct rlimit64 is two u64 on every ABI
 
 
 @syscall
