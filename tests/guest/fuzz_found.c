@@ -98,5 +98,24 @@ int main(void) {
     got = read(sfd, &info, sizeof info);
     printf("blocking signalfd read, then SIGALRM: %ld %s, handler ran %d\n", got, strerrorname_np(errno),
            (int)alarms);
+
+    /* a fork that fails (RLIMIT_NPROC, as nobody): signals still interrupt a blocking read
+       (the emulator kept them all blocked, and the read hung) -- last: it gives up root */
+    if (getuid() == 0 && setgid(65534) == 0)
+        setuid(65534);
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_NPROC, &none);
+    errno = 0;
+    long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (child == 0)
+        _exit(0);
+    printf("fork under RLIMIT_NPROC 0: %ld %s\n", child < 0 ? -1L : 0L, strerrorname_np(errno));
+    int p[2];
+    pipe(p);
+    setitimer(ITIMER_REAL, &once, NULL);
+    errno = 0;
+    char c;
+    got = read(p[0], &c, 1);
+    printf("then a blocking read and SIGALRM: %ld %s\n", got, strerrorname_np(errno));
     return 0;
 }

@@ -14,6 +14,7 @@ and classified the same way. qemu-user needs binfmt_misc for this; we don't.
 import ctypes
 import errno
 import os
+import signal
 import re
 import struct
 import sys
@@ -38,7 +39,11 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     process.flush_logs()
     host = process.signals.host
     old_mask = host.block_for_fork()  # nothing arrives until the child has its own signal pipe
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN (RLIMIT_NPROC), ENOMEM: the thread takes signals again (it kept them
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # all blocked: found by the fuzzer)
+        raise
     if pid:
         host.after_fork(False, old_mask)
         if flags & c["CLONE_PARENT_SETTID"]:
