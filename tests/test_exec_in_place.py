@@ -99,3 +99,22 @@ def test_a_program_that_fails_to_load_after_the_point_of_no_return(arch, tmp_pat
     assert ours.returncode == theirs.returncode != 0
     assert ours.stderr.decode().strip() == theirs.stderr.decode().strip() != ""
     assert b"Traceback" not in ours.stderr
+
+
+def test_a_released_space_takes_its_proc_mem_marker_along():
+    """Each program an exec in place loads publishes its guest range for /proc/PID/mem
+    readers (procmem.py); the old program's marker must go with its space, or they would
+    find the old range, unmapped now, first."""
+    from usermode import procmem
+    from usermode.memory.space import AddressSpace
+
+    def markers(space):
+        name = f"{procmem.MARKER}:{space.base:x}:"
+        with open("/proc/self/maps") as f:
+            return sum(name in line for line in f)
+
+    space = AddressSpace(64 << 20, 32 << 20)
+    assert procmem.publish(space) is not None
+    assert markers(space) == 1
+    space.release()
+    assert markers(space) == 0

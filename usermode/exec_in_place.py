@@ -76,7 +76,7 @@ def replace(old):
     from .process import Process
     from .runner import start
     new = Process(arch, opts, old.log)
-    new.reserved_fds = old.reserved_fds
+    new.reserved_fds, new.reserved_ids = old.reserved_fds, old.reserved_ids  # ownfds.py
     _carry_signals(old, new)
     try:
         thread = start(new, argv, guest_environment(opts, req.envp))

@@ -311,7 +311,7 @@ class SignalDelivery:
         if action.handler in (SIG_DFL, SIG_IGN) or self.blocked & numbers.bit(sig):
             return False
         code = {"SIGSEGV": fault.code or "SEGV_MAPERR", "SIGILL": "ILL_ILLOPC",
-                "SIGTRAP": "TRAP_BRKPT", "SIGBUS": "BUS_ADRERR"}.get(fault.signal)
+                "SIGTRAP": "TRAP_BRKPT", "SIGBUS": fault.code or "BUS_ADRERR"}.get(fault.signal)
         info = SigInfo(sig, self.shared.const(code) if code else 0, addr=fault.address or 0)
         self._run_handler(sig, info, action, pc=fault.pc)
         return True
@@ -344,6 +344,10 @@ class SignalDelivery:
         try:
             arch.setup_frame(frame)
         except FrameFault:  # no room for the frame: the kernel kills with SIGSEGV
+            # (with the one line of a guest fault: else a run could not tell it from a crash of ours)
+            where = "alternate stack" if top != sp - arch.SIGNAL_REDZONE else "stack"
+            self.process.warn(f"guest SIGSEGV: cannot write the frame of {self.abi.signals.name(sig) or sig} "
+                              f"on its {where} below {top:#x}")
             self.process.die_of_signal(self.shared.number("SIGSEGV"))
         mask = self.blocked | action.mask
         if not action.flags & self.shared.const("SA_NODEFER"):
@@ -357,6 +361,7 @@ class SignalDelivery:
         altstack stays as it is: the kernel's restore fails while on it)."""
         try:
             mask = self.thread.arch.restore_frame(self.thread, rt)
-        except FrameFault:
+        except FrameFault:  # a frame it cannot read: the kernel's SIGSEGV, and our one line
+            self.process.warn("guest SIGSEGV: cannot read the signal frame at sigreturn")
             self.process.die_of_signal(self.shared.number("SIGSEGV"))
         self.set_blocked(mask)

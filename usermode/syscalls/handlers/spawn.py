@@ -14,6 +14,7 @@ and classified the same way. qemu-user needs binfmt_misc for this; we don't.
 import ctypes
 import errno
 import os
+import signal
 import struct
 import sys
 
@@ -38,7 +39,11 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     process.flush_logs()
     host = process.signals.host
     old_mask = host.block_for_fork()  # nothing arrives until the child has its own signal pipe
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN (RLIMIT_NPROC), ENOMEM: the thread takes signals again (it kept them
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # all blocked: found by the fuzzer)
+        raise
     if pid:
         host.after_fork(False, old_mask)
         if flags & c["CLONE_PARENT_SETTID"]:
@@ -140,7 +145,7 @@ def emulator_command(process, program, argv):
     """The command line that runs `program` (a host path, or a guest path under
     --rootfs) in a new emulator with this one's options."""
     cmd = [sys.executable, "-I", "-m", "usermode"]
-    if process.log is not sys.stderr:
+    if not process.log.to_stderr:
         os.set_inheritable(process.log.fileno(), True)
         cmd += ["--log-fd", str(process.log.fileno())]
     return cmd + emulator_options(process, program, argv)
@@ -161,6 +166,9 @@ def emulator_options(process, program, argv):
         cmd += ["-d", ",".join(items)]
     if opts.cpu:
         cmd += ["-cpu", opts.cpu]
+    guest_limits = process.mem_limits.as_option()
+    if guest_limits:
+        cmd += ["--guest-rlimits", guest_limits]
     cmd += ["-s", str(process.stack_size)]
     cmd += ["-0", os.fsdecode(argv[0]) if argv else os.fsdecode(program), "--", os.fsdecode(program)]
     return cmd + [os.fsdecode(a) for a in argv[1:]]
@@ -210,15 +218,18 @@ def _own_file(t, guest_path):
 def do_execve(t, guest_path, argv_addr, envp_addr):
     process = t.process
     argv = _strings(t, argv_addr)
-    envp = _environment(_strings(t, envp_addr))
+    entries = _strings(t, envp_addr)
+    envp = _environment(entries)
     guest_path = _own_file(t, guest_path) or guest_path
     kind, host_path, guest_path, argv = resolve_program(t, guest_path, argv)
     process.prepare_exec(t)
     try:
         if kind == "native":
+            process.mem_limits.apply_to_host()  # the guest's RLIMIT_AS/DATA are the program's now
             os.execve(host_path, argv or [host_path], envp)
         program = guest_path if process.paths.is_rootfs else host_path
         if exec_in_place.possible(t):  # no new interpreter: the runner loads it (exec_in_place.py)
+            _check_size(process, argv, entries, t.abi.word_bytes)
             exec_in_place.request(t, emulator_options(process, program, argv), envp)
             return
         cmd = emulator_command(process, program, argv)
@@ -226,6 +237,18 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
     except OSError:
         process.exec_failed(t)
         raise
+
+
+def _check_size(process, argv, envp, word_bytes):
+    """E2BIG before the point of no return, where the host's execve of a new emulator
+    would have refused it: the loader's rule (-s's stack), which the new program's
+    loading would otherwise find too late to fail the call."""
+    from ...errors import UserError
+    from ...loader.program import check_exec_size
+    try:
+        check_exec_size(argv, envp, process.stack_size, word_bytes)
+    except UserError:
+        raise OSError(errno.E2BIG, os.strerror(errno.E2BIG)) from None
 
 
 @syscall
