@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import ARCHES, build, have_qemu, pyqemu_command, run_pyqemu, run_qemu
+from conftest import ARCHES, build, have_qemu, pyqemu_command, run_pyqemu, run_reference, runs_natively
 
 SIGNAL_CHECKS = [
     "raise runs the handler with siginfo", "kill to itself", "blocked signal stays pending",
@@ -35,10 +35,10 @@ def test_signal_semantics(arch, mode):
     lines = res.stdout.decode().splitlines()
     assert lines == [f"{c}: ok" for c in SIGNAL_CHECKS], res.stderr.decode()[-2000:]
     assert res.returncode == 0
-    if have_qemu(arch):
-        theirs = run_qemu(arch, prog, options=options, timeout=60).stdout.decode().splitlines()
-        assert [l for l in theirs if l.split(":")[0] not in {q.split(":")[0] for q in QEMU_DIFFERS}] == \
-            [l for l in lines if l.split(":")[0] not in {q.split(":")[0] for q in QEMU_DIFFERS}]
+    if have_qemu(arch) or runs_natively(arch):
+        theirs = run_reference(arch, prog, options=options, timeout=60).stdout.decode().splitlines()
+        differ = set() if runs_natively(arch) else {q.split(":")[0] for q in QEMU_DIFFERS}
+        assert [l for l in theirs if l.split(":")[0] not in differ] == [l for l in lines if l.split(":")[0] not in differ]
 
 
 def test_write_fault_fixed_by_the_handler_resumes_exactly(arch):
@@ -46,7 +46,7 @@ def test_write_fault_fixed_by_the_handler_resumes_exactly(arch):
     res = run_pyqemu(arch, prog)
     assert res.stdout == b"faults 3, counter 3, page abc\n", res.stderr
     if have_qemu(arch):
-        assert run_qemu(arch, prog).stdout == res.stdout
+        assert run_reference(arch, prog).stdout == res.stdout
 
 
 @contextlib.contextmanager
@@ -87,7 +87,7 @@ def test_signalfd_timerfd_eventfd(arch):
         "signalfd read: signo, value, pid", "timerfd_gettime", "timerfd blocking read",
         "eventfd blocking read woken by another thread")], res.stderr.decode()
     if have_qemu(arch):
-        assert run_qemu(arch, prog, timeout=60).stdout == res.stdout
+        assert run_reference(arch, prog, timeout=60).stdout == res.stdout
 
 
 SIGNAL2_CHECKS = [

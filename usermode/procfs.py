@@ -82,6 +82,7 @@ def _maps(t, tid):
         offset = v.offset if v.kind != "anon" else 0
         head = f"{v.start:08x}-{v.end:08x} {perms} {offset:08x} {os.major(dev):02x}:{os.minor(dev):02x} {inode}"
         lines.append(f"{head:<72} {name}".rstrip() if name else head + " ")
+    lines += process.arch.extra_maps()
     return "".join(line + "\n" for line in lines).encode()
 
 
