@@ -97,20 +97,23 @@ def _search(handle, needle, ranges, kind):
     return None
 
 
-def _random_words(count, code):
+def _random_words(count, code, bits=None):
     size = struct.calcsize(code)
-    return [v | 1 for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
+    mask = (1 << bits) - 1 if bits else -1
+    return [(v | 1) & mask for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
 
 
 # Tests set this to force the fallback (callers then use the batched API).
 DISABLED = bool(os.environ.get("PYQEMU_NO_REGFILE"))
 
 
-def locate(handle, reg_ids, slot_bytes=8):
+def locate(handle, reg_ids, slot_bytes=8, value_bits=None):
     """A memoryview of words over the registers reg_ids (Unicorn ids, in the
     order the CPU state keeps them; `slot_bytes` wide each: 8, or 4 where the
     CPU state holds 32-bit registers), or None if they cannot be found and
-    verified. The registers keep their values."""
+    verified. The registers keep their values. `value_bits` is what the API
+    reads and writes of a register when less than its slot (i386's 32-bit
+    registers in Unicorn's 64-bit slots): the check uses values that fit."""
     if DISABLED:
         return None
     code = {8: "Q", 4: "I"}[slot_bytes]
@@ -118,7 +121,7 @@ def locate(handle, reg_ids, slot_bytes=8):
     n = len(reg_ids)
     saved = [raw.reg_read(handle, r) for r in reg_ids]
     try:
-        markers = _random_words(_MARKERS, code)
+        markers = _random_words(_MARKERS, code, value_bits)
         for reg, value in zip(reg_ids[1:1 + _MARKERS], markers):
             raw.reg_write(handle, reg, value)
         found = _search(handle, struct.pack(f"<{_MARKERS}{code}", *markers), _anonymous_rw_ranges(),
@@ -126,12 +129,12 @@ def locate(handle, reg_ids, slot_bytes=8):
         if found is None:
             return None
         view = memoryview((ctype * n).from_address(found - slot_bytes)).cast("B").cast(code)
-        through_api = _random_words(n, code)
+        through_api = _random_words(n, code, value_bits)
         for reg, value in zip(reg_ids, through_api):
             raw.reg_write(handle, reg, value)
         if list(view) != through_api:
             return None
-        in_place = _random_words(n, code)
+        in_place = _random_words(n, code, value_bits)
         view[:] = memoryview(struct.pack(f"<{n}{code}", *in_place)).cast(code)
         if [raw.reg_read(handle, r) & ((1 << 8 * slot_bytes) - 1) for r in reg_ids] != in_place:
             return None

@@ -40,7 +40,8 @@ _CPUID_AT = x86_machine.BOOT_AT + 0x40
 _cache = {}  # model -> {(leaf, subleaf): (eax, ebx, ecx, edx)}
 _LEAVES = ((0, 0), (1, 0), (7, 0), (0xD, 0), (0xD, 1), (0x80000000, 0), (0x80000001, 0),
            (0x80000002, 0), (0x80000003, 0), (0x80000004, 0), (0x80000008, 0))
-_REGS = (X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX)
+_REGS = (X.UC_X86_REG_EAX, X.UC_X86_REG_EBX, X.UC_X86_REG_ECX, X.UC_X86_REG_EDX)
+_PC = {8: X.UC_X86_REG_RIP, 4: X.UC_X86_REG_EIP}  # by Unicorn mode (64- or 32-bit)
 
 
 def cpuid_table(uc):
@@ -51,16 +52,17 @@ def cpuid_table(uc):
         return table
     page = uc.x86_private
     page.write(_CPUID_AT, _CPUID_CODE)
-    saved = [uc.reg_read(r) for r in _REGS + (X.UC_X86_REG_RIP,)]
+    regs = _REGS + (_PC[uc._mode],)
+    saved = [uc.reg_read(r) for r in regs]
     table = {}
     try:
         for leaf, sub in _LEAVES:
-            uc.reg_write(X.UC_X86_REG_RAX, leaf)
-            uc.reg_write(X.UC_X86_REG_RCX, sub)
+            uc.reg_write(X.UC_X86_REG_EAX, leaf)
+            uc.reg_write(X.UC_X86_REG_ECX, sub)
             uc.emu_start(page.address + _CPUID_AT, page.address + _CPUID_AT + 2, 0, 1)
             table[(leaf, sub)] = tuple(uc.reg_read(r) & 0xFFFFFFFF for r in _REGS)
     finally:
-        for reg, value in zip(_REGS + (X.UC_X86_REG_RIP,), saved):
+        for reg, value in zip(regs, saved):
             uc.reg_write(reg, value)
     _cache[model] = table
     return table

@@ -285,7 +285,8 @@ def make_syscall_entry(thread, table, strace_log=None):
     """The function the thread's syscall hook calls: run the handler on the
     registers in place, write the guest's return value."""
     layout = RegisterLayout(thread.arch)
-    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes)
+    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes,
+                          thread.abi.bits if thread.abi.bits < 8 * layout.slot_bytes else None)
     if view is not None:
         load = store = None
     else:
