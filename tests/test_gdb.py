@@ -1,5 +1,5 @@
 """The gdbstub, driven by gdb-multiarch as a user would (batch mode, and
-interactively through a pipe for Ctrl-C), on riscv64 and aarch64 programs
+interactively through a pipe for Ctrl-C), on every architecture's programs
 linked dynamically against the sysroot's glibc."""
 import os
 import re
@@ -15,7 +15,12 @@ from conftest import ARCHES, build, pyqemu_command
 
 GDB = "gdb-multiarch"
 SOURCE = "gdb_target.c"
-FP_REGISTER = {"riscv64": "fa0", "aarch64": "d0"}  # where fscale(4.0) gets its argument
+# where fscale(4.0) finds its argument: the command that shows it and what shows 4 (i386
+# passes it on the stack: its x87 st0 is checked through the returned value)
+FP_ARGUMENT = {"riscv64": ("info registers fa0", r"fa0\s+\{.*= 4[,}]"),
+               "aarch64": ("info registers d0", r"d0\s+\{.*= 4[,}]"),
+               "arm": ("p $d0", r"= 4\n"), "x86_64": ("p $xmm0.v2_double[0]", r"= 4\n"),
+               "i386": ("p x", r"= 4\n")}  # its returned value comes back in st0
 
 
 def line_of(text):
@@ -110,10 +115,11 @@ def test_backtrace_has_symbols_from_the_sysroot_libc(arch, session):
 
 def test_floating_point_registers(arch, session):
     guest = session()
-    out = gdb_batch(guest, "break fscale", "continue", f"info registers {FP_REGISTER[arch]}", "finish")
+    command, shown = FP_ARGUMENT[arch]
+    out = gdb_batch(guest, "break fscale", "continue", command, "finish")
     # fscale(4.0): the argument register holds 4, the result is 4 * 2.5
-    assert re.search(r"%s\s+\{.*= 4[,}]" % FP_REGISTER[arch], out), out
-    assert "Value returned is $1 = 10" in out
+    assert re.search(shown, out), out
+    assert re.search(r"Value returned is \$\d+ = 10\n", out), out
 
 
 def test_step_next_and_stepi(arch, session):
@@ -221,12 +227,13 @@ def test_interrupt_a_running_guest(arch, session):
     assert stdout.endswith("stopped spinning\n") and status == 3
 
 
-@pytest.mark.parametrize("arch", ["aarch64"])
+@pytest.mark.parametrize("arch", [a for a in ("aarch64", "x86_64", "i386") if a in ARCHES])
 def test_catch_syscall(arch, session):
     # gdb 13 has no riscv syscall table: "catch syscall" is refused there by gdb itself
+    from usermode import cpu
     guest = session()
     out = gdb_batch(guest, "catch syscall write", "continue", "continue", "continue")
-    assert "Catchpoint 1 (syscall 'write' [64])" in out
+    assert f"Catchpoint 1 (syscall 'write' [{cpu.get(arch).ABI.tables.SYSCALLS['write']}])" in out
     assert "Catchpoint 1 (call to syscall write)" in out
     assert "Catchpoint 1 (returned from syscall write)" in out
 
@@ -254,7 +261,8 @@ def test_unix_socket_protocol_and_abrupt_disconnect(arch, session, tmp_path):
     supported = _packet(sock, b"qSupported:multiprocess+;swbreak+")
     assert re.search(rb"PacketSize=[0-9a-f]+", supported) and b"qXfer:features:read+" in supported
     xml = _packet(sock, b"qXfer:features:read:target.xml:0,10000")
-    assert xml.startswith(b"l") and f"org.gnu.gdb.{'riscv' if arch == 'riscv64' else 'aarch64'}.fpu".encode() in xml
+    from usermode import cpu
+    assert xml.startswith(b"l") and f'<feature name="{cpu.get(arch).GDB_FEATURES[1][0]}">'.encode() in xml
     assert _packet(sock, b"m10,8") == b"E14"  # unmapped: an error, never a crash
     assert _packet(sock, b"?").startswith(b"T05thread:")
     sock.close()  # gdb goes away without a word: the guest runs on

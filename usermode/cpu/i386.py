@@ -283,7 +283,7 @@ GDB_FEATURES = [
     ("org.gnu.gdb.i386.sse",
      [(f"xmm{i}", 128, X.UC_X86_REG_XMM0 + i, "vec128", 32 + i) for i in range(8)]
      + [("mxcsr", 32, X.UC_X86_REG_MXCSR, "i386_mxcsr", 40)]),
-    ("org.gnu.gdb.i386.linux", [("orig_eax", 32, "orig_syscall", "int", 41)]),
+    ("org.gnu.gdb.i386.linux", [("orig_eax", 32, x86_machine.orig_syscall, "int", 41)]),
 ]
 
 # ---- facts for the test programs (tests/conftest.py writes them as C macros) ----

@@ -137,14 +137,21 @@ _VSYSCALLS = {0x000: "gettimeofday", 0x400: "time", 0x800: "getcpu"}
 def handle_fault(thread, fault):
     """True when the fault was a call into the vsyscall page the kernel emulates;
     otherwise the fault becomes the kernel's signal for it (x86_traps)."""
-    if fault.signal == "SIGSEGV" and fault.pc is not None and VSYSCALL_PAGE <= fault.pc < VSYSCALL_PAGE + 4096 \
-            and fault.what.startswith("fetch"):
-        outcome = _emulate_vsyscall(thread, fault)
-        if outcome is True:
-            return True
+    if fault.signal == "SIGSEGV" and fault.pc is not None and fault.address is not None \
+            and VSYSCALL_PAGE <= fault.address < VSYSCALL_PAGE + 4096:
+        if fault.what.startswith("fetch"):
+            outcome = _emulate_vsyscall(thread, fault)
+            if outcome is True:
+                return True
+            if outcome == "sigsegv":  # the kernel's force_sig(SIGSEGV): no address, the last trap kept
+                fault.code, fault.address, fault.what = "SI_KERNEL", None, "bad vsyscall"
+                return False
+            if outcome == "kernel address":
+                return False
+        # the page is present (execute-only): a refused access has the P bit in its error code
         x86_traps.annotate(thread, fault)
-        if outcome == "sigsegv":  # the kernel's force_sig(SIGSEGV): no address
-            fault.code, fault.address = "SI_KERNEL", None
+        trapno, err, cr2 = thread.x86_trap
+        thread.x86_trap = (trapno, err | x86_traps.PF_PROT, cr2)
         return False
     x86_traps.annotate(thread, fault)
     return False
@@ -153,10 +160,11 @@ def handle_fault(thread, fault):
 def _emulate_vsyscall(thread, fault):
     """The kernel's emulate_vsyscall (arch/x86/entry/vsyscall/vsyscall_64.c): a call
     to one of the page's three entry points runs that syscall and returns to the
-    caller (the return address popped, the result in RAX): True. A fetch elsewhere
-    in the page, or an unreadable return address: "sigsegv" (SIGSEGV, SI_KERNEL).
-    An argument pointer that is not writable: SIGSEGV at that address (the
-    kernel's write_ok_or_segv), the PC left on the entry point: False."""
+    caller (the return address popped, the result in RAX): True. "sigsegv" (SIGSEGV,
+    SI_KERNEL, the PC left on the page) for a fetch elsewhere in the page, an
+    unreadable return address, or a call that failed with EFAULT (a bad pointer). A
+    pointer beyond user space is the kernel's write_ok_or_segv: SIGSEGV at that
+    address, False."""
     from ..syscalls.dispatch import general_call
     from ..syscalls.registry import lookup
     uc = thread.uc
@@ -171,9 +179,11 @@ def _emulate_vsyscall(thread, fault):
     args = [uc.reg_read(r) for r in CONVENTION.args[:3]]
     sizes = {"gettimeofday": (16, 8), "time": (8,), "getcpu": (4, 4)}[name]
     for address, size in zip(args, sizes):
-        if address and thread.space.accessible(address, size, 2) < size:
+        if address and address + size > 0x7FFFFFFFF000:
             fault.address, fault.what, fault.code = address, "write to unmapped", "SEGV_MAPERR"
-            return False
+            thread.x86_trap = (x86_traps.PF, x86_traps.PF_USER | x86_traps.PF_WRITE, address)
+            fault.intno = None
+            return "kernel address"
     decl = lookup(name, ABI)
     try:
         result = general_call(decl, ABI)(thread, args[:len(decl.params)])
@@ -182,6 +192,8 @@ def _emulate_vsyscall(thread, fault):
         result = -ABI.errno.to_guest(e.errno)
     except OSError as e:
         result = -ABI.errno.to_guest(e.errno or errno.EIO)
+    if result == -ABI.errno.to_guest(errno.EFAULT):
+        return "sigsegv"
     uc.reg_write(X.UC_X86_REG_RAX, result & ABI.word_mask)
     uc.reg_write(X.UC_X86_REG_RSP, sp + 8)
     uc.reg_write(X.UC_X86_REG_RIP, caller)
@@ -239,14 +251,16 @@ def arch_prctl(t, code: Int, addr: Ptr):
     return arch_prctl_common(t, code, addr)
 
 
+# The GDT's TLS entries are a 32-bit process's business: a 64-bit one gets ENOSYS
+# (measured on this host's x86-64 kernel), as qemu-user gives it too.
 @arch_syscall(SYSCALLS, name="set_thread_area")
 def set_thread_area(t, u_info: Ptr):
-    return x86_machine.set_thread_area(t.uc, t.space, u_info)
+    raise GuestError(errno.ENOSYS)
 
 
 @arch_syscall(SYSCALLS, name="get_thread_area")
 def get_thread_area(t, u_info: Ptr):
-    return x86_machine.get_thread_area(t.uc, t.space, u_info)
+    raise GuestError(errno.ENOSYS)
 
 
 @arch_syscall(SYSCALLS, name="modify_ldt")
@@ -373,7 +387,7 @@ GDB_FEATURES = [
     ("org.gnu.gdb.i386.sse",
      [(f"xmm{i}", 128, X.UC_X86_REG_XMM0 + i, "vec128", 40 + i) for i in range(16)]
      + [("mxcsr", 32, X.UC_X86_REG_MXCSR, "i386_mxcsr", 56)]),
-    ("org.gnu.gdb.i386.linux", [("orig_rax", 64, "orig_syscall", "int", 57)]),
+    ("org.gnu.gdb.i386.linux", [("orig_rax", 64, x86_machine.orig_syscall, "int", 57)]),
     ("org.gnu.gdb.i386.segments", [("fs_base", 64, X.UC_X86_REG_FS_BASE, "int", 58),
                                    ("gs_base", 64, X.UC_X86_REG_GS_BASE, "int", 59)]),
 ]

@@ -108,9 +108,13 @@ def private_page(uc):
 
 def attach(uc, address):
     """A new instance: its private page with the kernel's GDT, the GDTR pointing there."""
+    from .. import regfile
     page = uc.x86_private = PrivatePage(uc, address)
     page.write(GDT_AT, INITIAL_GDT)
     uc.reg_write(X.UC_X86_REG_GDTR, _mmr(address + GDT_AT, GDT_ENTRIES * 8 - 1))
+    # where the CPU keeps the exception it believes in flight (x86_traps clears it)
+    uc.x86_exceptions = regfile.locate_x86_exception_state(
+        uc._uch.value, tuple(X.UC_X86_REG_DR0 + i for i in range(4)))
     return page
 
 
@@ -335,3 +339,9 @@ def modify_ldt(thread, func, ptr, count, default_size):
             ldt.load(thread.uc)
         return 0
     raise GuestError(errno.ENOSYS)
+
+
+def orig_syscall(uc):
+    """gdb's orig_rax/orig_eax: the kernel's record of the syscall a thread is in, -1
+    outside one (gdb stops threads between instructions, never inside a call here)."""
+    return -1

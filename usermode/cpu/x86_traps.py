@@ -21,7 +21,8 @@ The sigcontext's trapno, err and cr2 are the thread's last trap's (the kernel's
 thread.trap_nr, error_code, cr2), so they persist until the next one.
 """
 
-DE, DB, BP, OF, BR, UD, NP, SS, GP, PF, MF, AC, XM = 0, 1, 3, 4, 5, 6, 11, 12, 13, 14, 16, 17, 19
+DE, DB, BP, OF, BR, UD, DF, NP, SS, GP, PF, MF, AC, XM = 0, 1, 3, 4, 5, 6, 8, 11, 12, 13, 14, 16, 17, 19
+_warned = {}
 
 # page fault error code bits
 PF_PROT, PF_WRITE, PF_USER, PF_INSTR = 1, 2, 4, 16
@@ -80,6 +81,19 @@ def annotate(thread, fault):
             fault.code = "ILL_ILLOPN"
             thread.x86_trap = (UD, 0, trap[2])
         return
+    state = getattr(thread.uc, "x86_exceptions", None)
+    error_code = 0
+    if state is not None:
+        error_code = state.error_code() & 0xFFFF
+        state.clear()  # delivered, as far as the CPU's double-fault logic is concerned
+    elif vector == DF and not _warned.get(thread.process):
+        _warned[thread.process] = True
+        thread.process.warn("the x86 CPU's exception state was not found: a second CPU exception "
+                            "arrives as a double fault")
+    if vector == DF:  # the fallback's: another fault while the CPU thinks one is in flight
+        vector = GP
+    if vector != GP:
+        error_code = 0
     entry = _EXCEPTIONS.get(vector)
     if entry is None:  # int n through a gate user mode may not use: #GP with the vector in the error code
         fault.signal, fault.code, fault.what = "SIGSEGV", "SI_KERNEL", f"int ${vector:#x}"
@@ -91,7 +105,7 @@ def annotate(thread, fault):
     fault.signal, fault.what = signal, what
     fault.code = code if code is not None else _fpe_code(thread.uc, vector)
     fault.address = fault.pc if vector in _ADDRESSED else None
-    thread.x86_trap = (vector, 0, trap[2])
+    thread.x86_trap = (vector, error_code, trap[2])
 
 
 def last_trap(thread):
