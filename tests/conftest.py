@@ -97,6 +97,21 @@ def build(arch, source, mode="static", flags=(), output=None):
     return out
 
 
+def glibc_files(arch):
+    """[(host path, path the guest sees)] of the dynamic loader and libc.so.6 the arch's
+    dynamic programs use: in its cross sysroot, or (the host's own arch) in /."""
+    module = cpu.get(arch)
+    sysroot = cpu.cross_tools(arch)["sysroot"]
+    interp = module.INTERPRETERS[0]
+    out = [(os.path.realpath(os.path.join(sysroot, interp.lstrip("/"))), interp)]
+    for where in ("lib", f"lib/{module.TRIPLE}"):
+        libc = os.path.join(sysroot, where, "libc.so.6")
+        if os.path.exists(libc):
+            out.append((os.path.realpath(libc), f"/{where}/libc.so.6"))
+            break
+    return out
+
+
 def run(cmd, timeout=120, **kw):
     kw.setdefault("capture_output", True)
     return subprocess.run(cmd, timeout=timeout, **kw)
@@ -147,9 +162,17 @@ def native_command(arch, program, args, options=()):
     interpreter only the cross sysroot holds, i386's) through that interpreter."""
     argv0, env_set, env_unset, sysroot = None, {}, [], cpu.cross_tools(arch)["sysroot"]
     opts = list(options)
+    stack = None
     while opts:
         opt = opts.pop(0)
-        if opt == "-L":
+        if opt.startswith("--") and len(opt) > 2:
+            opt = opt[1:]  # qemu's --opt spelling
+        if opt == "--":
+            break
+        if opt == "-s":
+            from usermode.cli import parse_size
+            stack = parse_size(opts.pop(0))
+        elif opt == "-L":
             sysroot = opts.pop(0)
         elif opt == "-0":
             argv0 = opts.pop(0)
@@ -166,12 +189,15 @@ def native_command(arch, program, args, options=()):
         ld = os.path.join(sysroot, interp.lstrip("/"))
         cmd = [ld, "--library-path", os.path.join(sysroot, "lib")] + \
             (["--argv0", argv0] if argv0 else []) + [program] + list(args)
-        return cmd, None, env_set, env_unset
-    return [argv0 or program] + list(args), program, env_set, env_unset
+        return cmd, None, env_set, env_unset, stack
+    return [argv0 or program] + list(args), program, env_set, env_unset, stack
 
 
 def run_native(arch, program, *args, options=(), **kw):
-    cmd, executable, env_set, env_unset = native_command(arch, program, args, options)
+    cmd, executable, env_set, env_unset, stack = native_command(arch, program, args, options)
+    if stack is not None:  # -s: the stack the kernel lets grow, as RLIMIT_STACK
+        import resource
+        kw["preexec_fn"] = lambda: resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
     if env_set or env_unset:
         env = dict(kw.pop("env", None) or os.environ)
         env.update(env_set)

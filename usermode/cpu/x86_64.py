@@ -44,7 +44,8 @@ CPU_PRIVATE = (PRIVATE_PAGE, PRIVATE_PAGE + x86_machine.PRIVATE_SIZE)
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_X86, _UC.UC_MODE_64
 CPU_MODELS = dict(x86_features.MODELS)
-CPU_MODELS["max"] = CPU_MODELS["skylake-client"]
+# the model with the most features Unicorn executes (tests/test_x86.py checks them all)
+CPU_MODELS["max"] = CPU_MODELS["Skylake-Client"]
 DEFAULT_CPU = "max"
 CS_ARCH, CS_MODE = 3, 8  # capstone: CS_ARCH_X86, CS_MODE_64
 

@@ -21,18 +21,15 @@ from . import x86_machine
 
 X = constants("x86_const")
 
-# -cpu name -> Unicorn model, as qemu names them
+# -cpu name -> Unicorn model, as qemu-x86_64 names them. Only models with XSAVE: the
+# older ones lack it, and Unicorn then leaves SSE off (CR4.OSFXSR is set only for
+# XSAVE models), which no x86-64 program survives.
 MODELS = {
-    "skylake-client": X.UC_CPU_X86_SKYLAKE_CLIENT,
-    "broadwell": X.UC_CPU_X86_BROADWELL,
-    "haswell": X.UC_CPU_X86_HASWELL,
-    "ivybridge": X.UC_CPU_X86_IVYBRIDGE,
-    "sandybridge": X.UC_CPU_X86_SANDYBRIDGE,
-    "westmere": X.UC_CPU_X86_WESTMERE,
-    "nehalem": X.UC_CPU_X86_NEHALEM,
-    "penryn": X.UC_CPU_X86_PENRYN,
-    "core2duo": X.UC_CPU_X86_CORE2DUO,
-    "qemu64": X.UC_CPU_X86_QEMU64,
+    "Skylake-Client": X.UC_CPU_X86_SKYLAKE_CLIENT,
+    "Broadwell": X.UC_CPU_X86_BROADWELL,
+    "Haswell": X.UC_CPU_X86_HASWELL,
+    "IvyBridge": X.UC_CPU_X86_IVYBRIDGE,
+    "SandyBridge": X.UC_CPU_X86_SANDYBRIDGE,
 }
 
 _CPUID_CODE = b"\x0f\xa2"  # cpuid
