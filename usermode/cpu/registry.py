@@ -87,6 +87,12 @@ def is_host(f):
     return f["HOST_NATIVE"] and f["TRIPLE"].split("-")[0] == os.uname().machine
 
 
+def runs_natively(name):
+    """This machine's kernel runs the arch's programs itself (x86-64 and i386 programs
+    on an x86-64 host): there pyqemu is for comparing, never the programs' runner."""
+    return ARCHES[name]["HOST_NATIVE"] and os.uname().machine == "x86_64"
+
+
 def cross_tools(name):
     """What builds and runs `name`'s programs on a Debian host."""
     f = ARCHES[name]
