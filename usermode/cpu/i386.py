@@ -93,7 +93,12 @@ def set_thread_pointer(uc, thread, value):
 
 hwcaps = x86_features.hwcaps
 cpuinfo = x86_features.cpuinfo
-handle_fault = x86_64.handle_fault
+
+
+def handle_fault(thread, fault):
+    """A CPU fault as the kernel's signal for it (x86_traps); none is the kernel's own business."""
+    x86_traps.annotate(thread, fault)
+    return False
 
 
 def emulate_trapped(uc, insn):
