@@ -33,8 +33,8 @@ def test_cpuinfo_describes_guest(arch, tmp_path):
     import subprocess
     cat = {"aarch64": "Features\t: fp asimd", "riscv64": "isa\t\t: rv64imafdc",
            "arm": "Features\t: half thumb fastmult vfp edsp neon vfpv3 tls vfpv4",
-           "x86_64": "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr",
-           "i386": "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr"}[arch]
+           "x86_64": "flags\t\t: fpu de pse tsc msr pae mce cx8 apic sep mtrr",
+           "i386": "flags\t\t: fpu de pse tsc msr pae mce cx8 apic sep mtrr"}[arch]
     # read /proc/cpuinfo through a guest program that prints it: the hello-style cat below
     out = run_pyqemu(arch, build(arch, "catfile.c", "static"), "/proc/cpuinfo")
     assert out.returncode == 0 and cat.encode() in out.stdout

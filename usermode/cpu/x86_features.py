@@ -56,7 +56,7 @@ def cpuid_table(uc):
         for leaf, sub in _LEAVES:
             uc.reg_write(X.UC_X86_REG_EAX, leaf)
             uc.reg_write(X.UC_X86_REG_ECX, sub)
-            uc.emu_start(page.address + _CPUID_AT, page.address + _CPUID_AT + 2, 0, 1)
+            x86_machine.run_code(uc, page.address + _CPUID_AT, page.address + _CPUID_AT + 2, regs[-1])
             table[(leaf, sub)] = tuple(uc.reg_read(r) & 0xFFFFFFFF for r in _REGS)
     finally:
         for reg, value in zip(regs, saved):

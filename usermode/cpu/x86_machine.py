@@ -135,11 +135,8 @@ def enter_user_mode(uc, long_mode):
     uc.reg_write(rcx, landing)
     if r11 is not None:
         uc.reg_write(r11, 0x202)
-    for _ in range(4):  # the warm-up's stop switch may end a run before the instruction
-        uc.emu_start(page.address + BOOT_AT, landing, 0, 1)
-        if uc.reg_read(X.UC_X86_REG_CS) & 3 == 3:
-            break
-    else:
+    run_code(uc, page.address + BOOT_AT, landing, X.UC_X86_REG_RIP if long_mode else X.UC_X86_REG_EIP)
+    if uc.reg_read(X.UC_X86_REG_CS) & 3 != 3:
         raise RuntimeError("the x86 CPU did not reach privilege level 3")
     uc.reg_write(rcx, 0)
     if r11 is not None:
@@ -148,6 +145,17 @@ def enter_user_mode(uc, long_mode):
     if not long_mode:  # a 32-bit process starts with the user data segment in DS and ES
         uc.reg_write(X.UC_X86_REG_DS, USER_DS)
         uc.reg_write(X.UC_X86_REG_ES, USER_DS)
+
+
+def run_code(uc, start, end, pc_reg):
+    """Run the private page's code from start to end. The TLB warm-up's stop switch
+    (threads/tlb.py) may end a run before its first instruction: run again until the
+    PC is at the end."""
+    for _ in range(100):
+        uc.emu_start(start, end, 0, 0)
+        if uc.reg_read(pc_reg) == end:
+            return
+    raise RuntimeError(f"x86 set-up code at {start:#x} did not run")
 
 
 def _read_msr(uc, rid):
