@@ -108,7 +108,9 @@ def test_break_in_function_backtrace_print_finish(arch, session):
 def test_backtrace_has_symbols_from_the_sysroot_libc(arch, session):
     guest = session()
     out = gdb_batch(guest, "break printf", "continue", "bt", "info sharedlibrary")
-    assert re.search(r"#0 .* in printf \(\) from target:/lib/.*libc\.so\.6", out), out
+    # (where the host has the libc's debug information, x86-64's, gdb shows its source line)
+    assert re.search(r"#0 .* in printf \(\) from target:/lib/.*libc\.so\.6|#0  __printf \(.*\) at .*printf\.c",
+                     out), out
     assert re.search(r"#1 .* in main \(.*\) at .*gdb_target.c:%d" % line_of('printf("compute'), out), out
     assert re.search(r"Yes.*target:/lib/.*libc\.so\.6", out), out
 
