@@ -7,6 +7,7 @@
  * and i386, it holds what this host's kernel does for both. */
 #define _GNU_SOURCE
 #include <asm/ldt.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -407,6 +408,45 @@ static void legacy(void)
 #endif
 }
 
+/* ---- directory positions: readdir, telldir and seekdir in a hashed directory ----------- */
+
+static void directories(void)
+{
+    char dir[] = "/var/tmp/x86-kernel-XXXXXX", path[64];
+    if (!mkdtemp(dir))
+        return;
+    for (int i = 0; i < 40; i++) {
+        snprintf(path, sizeof path, "%s/file-%02d", dir, i);
+        fclose(fopen(path, "w"));
+    }
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0, all_fit = 1;
+    long mark = 0;
+    char at_mark[256] = "", again[256] = "";
+    while ((e = readdir(d)) != NULL) {
+        if (n == 10) {
+            mark = telldir(d);
+        }
+        if (n == 11)
+            snprintf(at_mark, sizeof at_mark, "%s", e->d_name);
+        all_fit &= e->d_off >= 0;
+        n++;
+    }
+    seekdir(d, mark);
+    e = readdir(d);
+    if (e)
+        snprintf(again, sizeof again, "%s", e->d_name);
+    printf("readdir: %d entries, positions fit %d, seekdir to telldir reads the same entry %d\n", n, all_fit,
+           strcmp(at_mark, again) == 0);
+    closedir(d);
+    for (int i = 0; i < 40; i++) {
+        snprintf(path, sizeof path, "%s/file-%02d", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -422,5 +462,6 @@ int main(int argc, char **argv)
     prctl_calls();
     vsyscalls();
     legacy();
+    directories();
     return 0;
 }

@@ -23,8 +23,47 @@ def getdents64(t, fd: Fd, dirp: OutBuf, count: UInt):
     if hostcall.same_layout(t, "dirent64"):
         buf = hostcall.guest_buffer(t, dirp, count, PROT_WRITE)
         with t.unlocked():  # a directory on a slow file system
-            return hostcall.call("getdents64", fd, buf, count)
+            n = hostcall.call("getdents64", fd, buf, count)
+        if t.abi.bits == 32:
+            _fold_positions(t, fd, dirp, n)
+        return n
     return _converted(t, fd, dirp, count, _dirent64_record)  # another byte order: field by field
+
+
+# A 32-bit process's directory positions. ext4 hands a compat task (in_compat_syscall)
+# the major hash alone as d_off, where a 64-bit caller gets major << 32 | minor
+# (fs/ext4/dir.c, hash2pos): a 64-bit host's positions do not fit a 32-bit off_t, and
+# 32-bit glibc's readdir fails with EOVERFLOW on them. So positions above 31 bits are
+# given as that major part, and an lseek to one on the same descriptor goes back to
+# the host's form (pos2maj_hash then finds the same major hash, minor 0, as for a
+# compat task). Small positions (tmpfs, linear directories) pass unchanged.
+FOLD_LIMIT = 0x7FFFFFFF
+
+
+def _fold_positions(t, fd, dirp, n):
+    mem, pos, folded = t.space.mem, 0, False
+    while pos < n:
+        at = dirp + pos
+        d_off, reclen = struct.unpack_from("<qH", mem, at + 8)
+        if d_off > FOLD_LIMIT:
+            struct.pack_into("<q", mem, at + 8, d_off >> 32)
+            folded = True
+        pos += reclen
+    if folded:
+        t.process.__dict__.setdefault("folded_dirs", set()).add(fd)
+
+
+def host_position(t, fd, offset, whence):
+    """An lseek offset from a 32-bit guest on a directory whose positions were folded."""
+    if whence == os.SEEK_SET and 0 < offset <= FOLD_LIMIT and fd in getattr(t.process, "folded_dirs", ()):
+        return offset << 32
+    return offset
+
+
+def guest_position(t, fd, position):
+    if position > FOLD_LIMIT and fd in getattr(t.process, "folded_dirs", ()):
+        return position >> 32
+    return position
 
 
 @syscall
@@ -68,7 +107,11 @@ def _converted(t, fd, dirp, count, record):
     host = ctypes.create_string_buffer(count)
     with t.unlocked():
         n = hostcall.call("getdents64", fd, host, count)
-    out = b"".join(record(t.abi, *r) for r in _host_records(host.raw[:n]))
+    records = list(_host_records(host.raw[:n]))
+    if t.abi.bits == 32 and any(off > FOLD_LIMIT for _, off, _, _ in records):
+        records = [(ino, off >> 32 if off > FOLD_LIMIT else off, dtype, name) for ino, off, dtype, name in records]
+        t.process.__dict__.setdefault("folded_dirs", set()).add(fd)
+    out = b"".join(record(t.abi, *r) for r in records)
     if len(out) > count:  # a guest buffer too small for the first entry: as the kernel
         raise GuestError(errno.EINVAL)
     t.space.write(dirp, out)

@@ -7,6 +7,7 @@ from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
 from ..argtypes import Enum, Fd, InBuf, Int, Long, Off64, OutBuf, Ptr, Size, SplitOff, UInt
 from ..registry import syscall
+from . import dirs
 from .hostcall import call, guest_address
 from .hosttypes import host_iovecs
 
@@ -79,7 +80,7 @@ Whence = Enum("FILE", "SEEK_")
 
 @syscall
 def lseek(t, fd: Fd, offset: Long, whence: Whence):
-    position = os.lseek(fd, offset, whence)
+    position = dirs.guest_position(t, fd, os.lseek(fd, dirs.host_position(t, fd, offset, whence), whence))
     if position > t.abi.word_mask >> 1:  # a 32-bit off_t cannot say where we are (use _llseek)
         raise GuestError(errno.EOVERFLOW)
     return position
@@ -90,7 +91,8 @@ def _llseek(t, fd: Fd, offset_high: UInt, offset_low: UInt, result: Ptr, whence:
     """The 32-bit ABIs' 64-bit lseek: the offset in two words, the result through a pointer."""
     t.space.check(result, 8, PROT_WRITE)
     offset = (offset_high << 32) | offset_low
-    position = os.lseek(fd, offset - (1 << 64) if offset >> 63 else offset, whence)
+    offset = dirs.host_position(t, fd, offset - (1 << 64) if offset >> 63 else offset, whence)
+    position = dirs.guest_position(t, fd, os.lseek(fd, offset, whence))
     t.space.write(result, t.abi.pack("q", position))
 
 
@@ -99,3 +101,4 @@ def close(t, fd: Fd):
     t.process.check_fd_owned(fd)
     os.close(fd)
     t.process.forget_fd(fd)
+    getattr(t.process, "folded_dirs", set()).discard(fd)
