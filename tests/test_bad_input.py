@@ -259,7 +259,8 @@ def absurd(data, ph):
 
 
 def large(data, ph):
-    return Elf(data).absurd >> 1
+    """A memory size beyond the address space: half the 64-bit range, or nearly all 4 GiB."""
+    return Elf(data).absurd >> 1 if Elf(data).bits == 64 else 0xF8000000
 
 
 # (patch, words the message must have; a callable gets the program's Elf and gives them)
