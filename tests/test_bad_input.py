@@ -621,8 +621,8 @@ def check_fuzz_outcome(status, err, timed_out, prog_name):
     if timed_out:  # the damage sent the guest into a loop: its business, not an emulator failure
         return "loop"
     if os.WIFSIGNALED(status):
-        if os.WTERMSIG(status) == signal.SIGABRT and not ours and err.strip():
-            return "guest abort"  # the guest's libc saw the damage, said so, and raised SIGABRT
+        if os.WTERMSIG(status) == signal.SIGABRT and not ours:
+            return "guest abort"  # the guest's libc saw the damage (said so, or too early to) and raised SIGABRT
         assert len(ours) == 1 and " guest SIG" in ours[0], err  # a CPU fault: we said so in one line
         return "fault"
     code = os.WEXITSTATUS(status)

@@ -32,7 +32,9 @@ def test_memory_management(arch, mode, tmp_path):
     lines = res.stdout.decode().splitlines()
     assert lines == [f"{check}: ok" for check in MEMORY_CHECKS], res.stderr.decode()
     if runs_natively(arch):  # the kernel itself: every line
-        assert run_native(arch, prog, str(tmp_path), options=options).stdout.decode().splitlines() == lines
+        if mode == "static":  # dynamic, natively ld.so's set-up (the vDSO's) mallocs before main, and the
+            # program's brk shrink then cuts the heap from under it: it dies at exit
+            assert run_native(arch, prog, str(tmp_path), options=options).stdout.decode().splitlines() == lines
     elif have_qemu(arch):
         theirs = run_qemu(arch, prog, str(tmp_path), options=options)
         qemu = theirs.stdout.decode().splitlines()
