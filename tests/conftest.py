@@ -33,6 +33,26 @@ MODES = {
 }
 
 
+def elf_header(path):
+    """The ELF header fields tests look at, for either class and byte order."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read(64)
+    bits = 32 if data[4] == 1 else 64
+    e = "<" if data[5] == 1 else ">"
+    if bits == 64:
+        e_type, machine, _, entry, phoff, _, flags, _, phentsize, phnum = struct.unpack_from(e + "HHIQQQIHHH", data, 16)
+    else:
+        e_type, machine, _, entry, phoff, _, flags, _, phentsize, phnum = struct.unpack_from(e + "HHIIIIIHHH", data, 16)
+    return {"bits": bits, "endian": e, "type": e_type, "machine": machine, "entry": entry, "phoff": phoff,
+            "flags": flags, "phentsize": phentsize, "phnum": phnum}
+
+
+def stack_aligned(arch, sp_mod16):
+    """Whether an SP value (mod 16, as the guest printed it) has the ABI's alignment."""
+    return int(sp_mod16) % cpu.get(arch).STACK_ALIGN == 0
+
+
 def installed_script(name):
     """One of the project's console scripts, from this venv first: tests run what users run."""
     exe = shutil.which(name, path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
@@ -110,6 +130,32 @@ def glibc_files(arch):
             out.append((os.path.realpath(libc), f"/{where}/libc.so.6"))
             break
     return out
+
+
+def build_host(source, flags=(), bits=64):
+    """Compile tests/guest/<source> for this host (bits=32: as an i386 program, which it
+    runs too): the real kernel's answers, to compare with."""
+    cc = (shutil.which("gcc") or shutil.which("cc")) if bits == 64 else shutil.which("i686-linux-gnu-gcc")
+    if cc is None:
+        pytest.fail("no host C compiler for this: apt-get install gcc gcc-i686-linux-gnu")
+    src = os.path.join(GUEST, source)
+    with open(src, "rb") as f:
+        key = hashlib.sha256(f.read() + repr(("host", bits, tuple(flags))).encode()).hexdigest()[:16]
+    os.makedirs(BUILD, exist_ok=True)
+    out = os.path.join(BUILD, f"{os.path.splitext(source)[0]}-host{bits}-{key}")
+    if not os.path.exists(out):
+        extra = [] if bits == 64 else ["-static"]
+        res = subprocess.run([cc, "-O2", "-Wall", "-o", f"{out}.{os.getpid()}.tmp", src] + extra + list(flags),
+                             capture_output=True, text=True)
+        if res.returncode:
+            pytest.fail(f"building {source} for the host failed:\n{res.stderr}")
+        os.rename(f"{out}.{os.getpid()}.tmp", out)
+    return out
+
+
+def build_native(arch, source, flags=()):
+    """build_host with the guest's word size: the native reference for arch."""
+    return build_host(source, flags, bits=cpu.get(arch).ELF_CLASS)
 
 
 def run(cmd, timeout=120, **kw):

@@ -93,7 +93,8 @@ def test_cpu_model_is_accepted(arch):
         if model.startswith("sifive-e"):
             continue  # an embedded core without the FPU/MMU a glibc program needs
         res = run_pyqemu(arch, prog, options=["-cpu", model])
-        assert res.returncode == 42, (model, res.stderr)
+        if res.returncode != 42:  # a core older than the program's ISA (ARMv6 for armhf's ARMv7)
+            assert res.returncode == run_qemu(arch, prog, options=["-cpu", model]).returncode, (model, res.stderr)
 
 
 def test_debug_help(arch):

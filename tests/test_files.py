@@ -33,7 +33,7 @@ EXPECTED = {
                    "file F_GETFL: 0xc01 append 1 nonblock 1 accmode 1",
                    "after F_SETFL: 0x801 append 0 nonblock 1", "read O_PATH: -1 EBADF",
                    "tmpfile nlink 0 reg 1"],
-    "directories": ["entries 304 regular 300 dirs 3 links 1",
+    "directories": ["seekdir back to telldir: 1", "entries 304 regular 300 dirs 3 links 1",
                     "first . .. file-000-with-a-longish-name last lnk sub",
                     "rmdir non-empty: -1 ENOTEMPTY", "unlinkat dir without AT_REMOVEDIR: -1 EISDIR",
                     "unlinkat AT_REMOVEDIR: 0", "unlink again: -1 ENOENT", "mkdirat mode 700 dir 1",
@@ -83,8 +83,9 @@ EXPECTED = {
     "done": [],
 }
 
+# the bits F_GETFL shows for an O_DIRECTORY|O_NOFOLLOW descriptor: these differ between the ABIs
 def dir_flags(arch):
-    """The bits F_GETFL shows for an O_DIRECTORY|O_NOFOLLOW descriptor: these differ between the ABIs."""
+    """O_DIRECTORY|O_NOFOLLOW as the arch's kernel numbers them (they differ: aarch64, arm)."""
     from usermode import cpu
     table = cpu.get(arch).ABI.tables.OPEN
     return hex(table["O_DIRECTORY"] | table["O_NOFOLLOW"])
@@ -99,10 +100,18 @@ def _check_expected(text, arch):
     assert f"dir F_GETFL: {dir_flags(arch)} directory 1 nofollow 1" in sections["open flags"]
 
 
+# qemu-user 7.2 hands a 32-bit guest the 64-bit host's directory offsets, which glibc's
+# readdir in a 32-bit program refuses (EOVERFLOW: no entries at all); the kernel gives a
+# 32-bit process 32-bit ones, and so do we (the expected lines below check it)
+QEMU_WRONG_32 = ("entries ", "first ", "seekdir back")
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_files(arch, mode, tmp_path):
+    from usermode import cpu
     prog = build(arch, "files.c", mode)
-    res = assert_same_as_qemu(arch, prog, str(tmp_path), options=_options(arch, mode))
+    res = assert_same_as_qemu(arch, prog, str(tmp_path), options=_options(arch, mode),
+                              qemu_wrong=QEMU_WRONG_32 if cpu.get(arch).ELF_CLASS == 32 else ())
     assert res.returncode == 0, res.stderr.decode()[-2000:]
     _check_expected(res.stdout.decode(), arch)
 

@@ -21,6 +21,8 @@ FP_ARGUMENT = {"riscv64": ("info registers fa0", r"fa0\s+\{.*= 4[,}]"),
                "aarch64": ("info registers d0", r"d0\s+\{.*= 4[,}]"),
                "arm": ("p $d0", r"= 4\n"), "x86_64": ("p $xmm0.v2_double[0]", r"= 4\n"),
                "i386": ("p x", r"= 4\n")}  # its returned value comes back in st0
+# the architectures gdb 13 has a syscall table for (riscv has none: "catch syscall" is refused by gdb)
+GDB_SYSCALL_TABLES = {"aarch64", "arm", "x86_64", "i386", "mips", "mipsel", "mips64el", "ppc", "ppc64", "s390x"}
 
 
 def line_of(text):
@@ -229,7 +231,7 @@ def test_interrupt_a_running_guest(arch, session):
     assert stdout.endswith("stopped spinning\n") and status == 3
 
 
-@pytest.mark.parametrize("arch", [a for a in ("aarch64", "x86_64", "i386") if a in ARCHES])
+@pytest.mark.parametrize("arch", sorted(a for a in ARCHES if a in GDB_SYSCALL_TABLES))
 def test_catch_syscall(arch, session):
     # gdb 13 has no riscv syscall table: "catch syscall" is refused there by gdb itself
     from usermode import cpu
@@ -264,7 +266,8 @@ def test_unix_socket_protocol_and_abrupt_disconnect(arch, session, tmp_path):
     assert re.search(rb"PacketSize=[0-9a-f]+", supported) and b"qXfer:features:read+" in supported
     xml = _packet(sock, b"qXfer:features:read:target.xml:0,10000")
     from usermode import cpu
-    assert xml.startswith(b"l") and f'<feature name="{cpu.get(arch).GDB_FEATURES[1][0]}">'.encode() in xml
+    fpu_feature = cpu.get(arch).GDB_FEATURES[1][0]
+    assert xml.startswith(b"l") and fpu_feature.encode() in xml
     assert _packet(sock, b"m10,8") == b"E14"  # unmapped: an error, never a crash
     assert _packet(sock, b"?").startswith(b"T05thread:")
     sock.close()  # gdb goes away without a word: the guest runs on

@@ -185,3 +185,39 @@ def test_frame_offsets_match_the_c_compiler(arch, ctype, member, value, tmp_path
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     assert read_array(str(obj), 1, "pyq_layout")[0] == value, f"{expr} on {arch}"
+
+
+# ---- siginfo_t as SigInfo.pack writes it (signals/delivery.py) ---------------------------
+
+SIGINFO_FIELDS = {  # member -> how SigInfo.pack is asked to fill it, with a value that shows where it went
+    "si_signo": ("signo", 0x11), "si_errno": ("errno", 0x22), "si_code": ("code", 0x33),
+    "si_pid": ("pid", 0x44), "si_uid": ("uid", 0x55), "si_status": ("status", 0x66),
+}
+
+
+def test_siginfo_matches_the_c_compiler(arch, tmp_path):
+    from usermode.signals.delivery import SigInfo
+    abi = _abi(arch)
+    members = list(SIGINFO_FIELDS) + ["si_value", "si_addr", "si_timerid", "si_overrun"]
+    src, obj = tmp_path / "si.c", tmp_path / "si.o"
+    src.write_text("#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n"
+                   "const long long pyq_layout[] = {" + ", ".join(
+                       f"(long long)offsetof(siginfo_t, {m})" for m in members) + ", (long long)sizeof(siginfo_t)};\n")
+    res = subprocess.run([ARCHES[arch]["cc"], *ARCHES[arch]["cc_flags"], "-c", "-O0", "-w", str(src), "-o", str(obj)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    offsets = dict(zip(members + ["size"], read_array(str(obj), len(members) + 1, "pyq_layout")))
+    assert offsets["size"] == 128
+
+    def at(data, member, fmt):
+        return abi.unpack(fmt, data[offsets[member]:])[0]
+    child = SigInfo(0x11, 0x33, errno=0x22, pid=0x44, uid=0x55, status=0x66).pack(abi)
+    for member, (_, value) in SIGINFO_FIELDS.items():
+        assert at(child, member, "i") == value, member
+    fault = SigInfo(0x11, 0x33, addr=0x12345678).pack(abi)
+    assert at(fault, "si_addr", "W") == 0x12345678
+    timer = SigInfo(0x11, 0x33, tid=0x77, overrun=0x88, value=0x99).pack(abi)
+    assert at(timer, "si_timerid", "i") == 0x77 and at(timer, "si_overrun", "i") == 0x88
+    assert at(timer, "si_value", "W") == 0x99
+    queued = SigInfo(0x11, -1, pid=0x44, uid=0x55, value=0xAB).pack(abi)
+    assert at(queued, "si_value", "W") == 0xAB

@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from conftest import (ARCHES, assert_same_as_qemu, build, glibc_files, run, run_native, run_pyqemu, run_qemu,
-                      run_reference, runs_natively)
+from conftest import (ARCHES, assert_same_as_qemu, build, elf_header, run, run_native, run_pyqemu,
+                      run_qemu, run_reference, runs_natively, stack_aligned)
 
 HWCAP_FP, HWCAP_ASIMD = 1 << 0, 1 << 1  # aarch64 <asm/hwcap.h>
 FREESTANDING_FLAGS = ["-nostdlib", "-fPIE", "-Wl,--no-dynamic-linker"]
@@ -33,34 +33,23 @@ def auxv_run(arch, mode, *args, flags=(), **kw):
     return prog, parse(res)
 
 
-def elf_header(path):
-    """e_type, e_entry, e_phoff, e_phentsize, e_phnum of an ELF file of either class."""
-    with open(path, "rb") as f:
-        head = f.read(64)
-    if head[4] == 2:
-        e_type, _, _, entry, phoff = struct.unpack_from("<HHIQQ", head, 16)
-        phentsize, phnum = struct.unpack_from("<HH", head, 54)
-    else:
-        e_type, _, _, entry, phoff = struct.unpack_from("<HHIII", head, 16)
-        phentsize, phnum = struct.unpack_from("<HH", head, 42)
-    return {"type": e_type, "entry": entry, "phoff": phoff, "phentsize": phentsize, "phnum": phnum}
-
-
 def e_entry(path):
     return elf_header(path)["entry"]
 
 
 # AT_HWCAP bits every CPU model of the arch has (exactly riscv64's: qemu's IMAFDC). On
 # x86 glibc's getauxval(AT_HWCAP) is glibc's own word, checked against the native run.
-HWCAP_MUST = {"aarch64": HWCAP_FP | HWCAP_ASIMD, "arm": 0x6}  # arm: half, thumb
+HWCAP_MUST = {"aarch64": HWCAP_FP | HWCAP_ASIMD,
+              # half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 (the default model: max)
+              "arm": sum(1 << bit for bit in (1, 2, 4, 6, 7, 12, 13, 15, 16))}
 
 
-def sp_mod16(arch, prog, *args):
-    """The SP's alignment auxv.c reads in main: 0 where the ABI keeps it 16-aligned
-    there; on x86, what the native run of the same program shows."""
+def sp_right(arch, sp_mod16, prog, *args):
+    """Whether the SP's alignment auxv.c reads in main is right: the ABI's alignment, or
+    on x86 (where main's SP is past a pushed return address) what the native run shows."""
     if runs_natively(arch):
-        return parse(run_native(arch, prog, *args))["sp_mod16"]
-    return "0"
+        return sp_mod16 == parse(run_native(arch, prog, *args))["sp_mod16"]
+    return stack_aligned(arch, sp_mod16)
 
 
 @pytest.mark.parametrize("mode", ["static", "dynamic"])
@@ -69,11 +58,11 @@ def test_auxv(arch, mode):
     prog, got = auxv_run(arch, mode)
     head = elf_header(prog)
     assert got["AT_PAGESZ"] == "0x1000"
-    assert int(got["AT_PHENT"], 16) == head["phentsize"] == (56 if cpu.get(arch).ELF_CLASS == 64 else 32)
+    assert int(got["AT_PHENT"], 16) == head["phentsize"] == (56 if head["bits"] == 64 else 32)
     assert int(got["AT_PHNUM"], 16) == head["phnum"]
     with open(prog, "rb") as f:
         f.seek(head["phoff"])
-        first_type = struct.unpack("<I", f.read(4))[0]
+        first_type = struct.unpack(head["endian"] + "I", f.read(4))[0]
     assert got["AT_PHDR_nonzero"] == "1" and int(got["AT_PHDR_first_type"]) == first_type
     assert got["AT_ENTRY_nonzero"] == "1"
     assert got["AT_BASE_nonzero"] == ("1" if mode == "dynamic" else "0")
@@ -92,7 +81,8 @@ def test_auxv(arch, mode):
         assert got["AT_HWCAP"] == parse(run_native(arch, prog, options=sysroot_options(arch, mode)))["AT_HWCAP"]
     else:
         assert hwcap & HWCAP_MUST[arch] == HWCAP_MUST[arch]
-    assert got["AT_PLATFORM"] == (module.PLATFORM or "(absent)")
+    # arm's depends on the model: the default (max) has the ARMv8 additions
+    assert got["AT_PLATFORM"] == ("v8l" if arch == "arm" else module.PLATFORM or "(absent)")
     assert got["AT_MINSIGSTKSZ_nonzero"] == ("1" if module.MINSIGSTKSZ else "0")
 
 
@@ -140,23 +130,22 @@ def test_argv_envp_and_stack_alignment(arch, mode):
     assert got["argv[0]"] == prog
     assert got["argv_end_null"] == "1" and got["envp_follows_argv"] == "1" and got["envp_is_environ"] == "1"
     assert got["PQ_VAR"] == "the value"
-    assert got["sp_mod16"] == sp_mod16(arch, prog, *args) and got["local_mod16"] == "0"
+    assert sp_right(arch, got["sp_mod16"], prog, *args) and got["local_mod16"] == "0"
 
 
 @pytest.mark.parametrize("count", [0, 1, 2, 3])
 def test_stack_alignment_whatever_the_string_sizes(arch, count):
-    """argc parity and string lengths move the vector: sp must stay 16-aligned."""
+    """argc parity and string lengths move the vector: sp must stay aligned."""
     args = ["y" * (count * 7 + 1)] * count
     prog, got = auxv_run(arch, "static", *args, env={"A": "b" * count})
-    assert got["sp_mod16"] == sp_mod16(arch, prog, *args) and got["local_mod16"] == "0"
+    assert sp_right(arch, got["sp_mod16"], prog, *args) and got["local_mod16"] == "0"
 
 
 @pytest.mark.parametrize("mode,flags", [("dynamic", ()), ("dynamic", ("-no-pie",)), ("static", ())],
                          ids=["pie", "no-pie", "static"])
 def test_pie_and_non_pie(arch, mode, flags):
     prog = build(arch, "auxv.c", mode, flags=flags)
-    with open(prog, "rb") as f:
-        e_type = struct.unpack_from("<H", f.read(18), 16)[0]
+    e_type = elf_header(prog)["type"]
     assert e_type == (2 if flags or mode == "static" else 3)
     res = run_pyqemu(arch, prog, "arg", options=sysroot_options(arch, mode))
     assert res.returncode == 0, res.stderr
@@ -200,8 +189,9 @@ def test_freestanding_static_pie(arch):
         data = f.read()
     head = elf_header(prog)
     assert head["type"] == 3  # ET_DYN
-    assert 3 not in [struct.unpack_from("<I", data, head["phoff"] + head["phentsize"] * i)[0]
-                     for i in range(head["phnum"])]  # no PT_INTERP
+    types = [struct.unpack_from(head["endian"] + "I", data, head["phoff"] + head["phentsize"] * i)[0]
+             for i in range(head["phnum"])]
+    assert 3 not in types  # no PT_INTERP
     res = assert_same_as_qemu(arch, prog)
     assert res.returncode == 7 and res.stdout == b"freestanding ok\n"
 
@@ -252,7 +242,7 @@ def test_interpreter_auxv(arch):
     assert res.returncode == 0, res.stderr
     got = parse(res)
     assert got["AT_BASE_nonzero"] == "0"
-    assert got["sp_mod16"] == sp_mod16(arch, prog)
+    assert sp_right(arch, got["sp_mod16"], prog)
 
 
 def test_libc_prints_its_banner(arch):

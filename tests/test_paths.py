@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import build, glibc_files, run_pyqemu
+from conftest import ARCHES, build, glibc_files, run_pyqemu
 from usermode.paths import PathResolver
 
 

@@ -56,6 +56,7 @@ class Options:
         self.logfile = None
         self.gdb = None  # -g: where the gdbstub listens
         self.log_fd = None  # --log-fd, internal (see syscalls/handlers/spawn.py)
+        self.guest_rlimits = None  # --guest-rlimits, internal: an exec'ing guest's RLIMIT_AS/DATA
         self.exec_fd = None  # --execfd, internal: the program, already open (binfmt_misc flag O, see binfmt/)
         self.program = None
         self.args = []
@@ -141,6 +142,13 @@ def _parse_fd(text, option):
     return fd
 
 
+def _parse_rlimits(text, option):
+    words = text.split(",")
+    if len(words) != 4 or not all(w == "inf" or w.isdigit() for w in words):
+        raise UserError(f"--{option} '{text}': expected four limits (numbers or inf)")
+    return text
+
+
 def parse(argv, prog_name, environ=os.environ):
     opts = Options(prog_name)
     for name, env, arg, _ in OPTIONS:
@@ -159,6 +167,10 @@ def parse(argv, prog_name, environ=os.environ):
         if not word.startswith("-") or word == "-":
             break
         name = word.lstrip("-")
+        if name == "guest-rlimits" and i + 1 < len(argv):  # internal: the exec'ing guest's limits
+            opts.guest_rlimits = _parse_rlimits(argv[i + 1], name)
+            i += 2
+            continue
         if name == "log-fd" and i + 1 < len(argv):  # internal: an exec'd guest inherits its parent's log
             opts.log_fd = _parse_fd(argv[i + 1], name)
             i += 2
@@ -225,7 +237,7 @@ def detect_arch(path):
                             f"(it runs: {', '.join(cpu.ARCH_NAMES)})")
         found.append(arch)
 
-    ElfFile(path, check=check).close()
+    ElfFile(path, check=check, executable=True).close()
     return found[0]
 
 
@@ -275,9 +287,10 @@ def run(opts, arch_name):
     if opts.stack_size < MIN_STACK:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too small for a "
                         f"program to start: at least {MIN_STACK >> 10} KiB")
-    if opts.stack_size > arch.TASK_SIZE // 8:
+    most = arch.TASK_SIZE // 3 & ~0xFFF  # the program, its libraries and the heap need the rest
+    if opts.stack_size > most:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too large for the {arch.NAME} "
-                        f"address space ({arch.TASK_SIZE:#x} bytes): at most {arch.TASK_SIZE // 8:#x}")
+                        f"address space ({arch.TASK_SIZE:#x} bytes): at most {most:#x}")
     log = None
     if opts.log_fd is not None:
         os.set_inheritable(opts.log_fd, False)
@@ -302,7 +315,7 @@ def main(argv=None, arch_name=None):
             print(usage(prog_name, arch_name))
             return 0
         if opts.action == "version":
-            print(f"{prog_name} version {__version__} (Unicorn {_unicorn_version()})")
+            print(f"{prog_name} version {__version__} (Unicorn {_unicorn_version()}, {_core_description()})")
             return 0
         if opts.action == "debug-help":
             print("Log items (comma separated):")
@@ -363,6 +376,11 @@ def one_line(message):
 def _unicorn_version():
     from .uclib import version  # the loaded library's own: no import of the unicorn package
     return version()
+
+
+def _core_description():
+    from .uclib import core_description
+    return core_description()
 
 
 def entry(arch_name=None):

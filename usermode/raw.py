@@ -7,8 +7,15 @@ CDLL function given ready-made ctypes objects (no argtypes conversion: measured
 syscall goes through here, with buffers allocated once per thread.
 """
 import ctypes
+import os
 
 from .uclib import lib as uclib
+
+# PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks turns off each shortcut into Unicorn's
+# private state or run-time machine code (this file and regfile.py), for the slower safe
+# way; the tests run programs with all of them off so the fallbacks cannot rot.
+UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks")
+DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),
 # through PyDLL: they keep the GIL, saving a release and re-acquire per call.
@@ -30,23 +37,6 @@ TLB_FILL_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, _void_p, ctypes.c_uint64, ct
                                      ctypes.POINTER(ctypes.c_uint64), _void_p)  # entry: paddr, then perms
 CODE_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_uint64, ctypes.c_uint32, _void_p)
 MEM_CALLBACK = ctypes.CFUNCTYPE(None, _void_p, ctypes.c_int, ctypes.c_uint64, ctypes.c_int, ctypes.c_int64, _void_p)
-
-
-class RegBatch:
-    """Read a fixed list of registers in one call: `read()` returns them as a list."""
-
-    def __init__(self, handle, reg_ids):
-        n = len(reg_ids)
-        self.values = values = (ctypes.c_uint64 * n)()
-        base = ctypes.addressof(values)
-        args = (_void_p(handle), (ctypes.c_int * n)(*reg_ids),
-                (_void_p * n)(*[base + 8 * i for i in range(n)]), ctypes.c_int(n))
-        self._args = args  # keeps the buffers alive
-
-        def read(fn=_reg_read_batch, args=args, values=values):
-            fn(*args)
-            return values[:]
-        self.read = read
 
 
 class ShadowRegisters:
@@ -93,20 +83,6 @@ def reg_write(handle, reg_id, value):
 def _check(err, what):
     if err:
         raise RuntimeError(f"{what}: {strerror(err).decode()}")
-
-
-class RegWriter:
-    """Write one register: `write(value)`, value already masked to 64 bits."""
-
-    def __init__(self, handle, reg_id):
-        cell = ctypes.c_uint64()
-        handle_obj, reg_obj, ref = _void_p(handle), ctypes.c_int(reg_id), ctypes.byref(cell)
-        self._keep = (cell, handle_obj, reg_obj, ref)
-
-        def write(value, fn=_reg_write, h=handle_obj, r=reg_obj, ref=ref, cell=cell):
-            cell.value = value
-            fn(h, r, ref)
-        self.write = write
 
 
 def add_hook(uc, hook_type, callback, begin=1, end=0):
@@ -179,6 +155,16 @@ class StopSwitch:
 
     def __init__(self, uc, hook_type=UC_HOOK_BLOCK):
         self.flag = ctypes.c_ubyte(0)
+        if "native-hooks" in DISABLED:  # the same decision in Python: a call per block or instruction
+            flag = self.flag
+
+            def stop_if_flagged(handle, address, size, user_data):
+                if flag.value:
+                    flag.value = 0
+                    _lib.uc_emu_stop(_void_p(handle))
+            self._callback = CODE_CALLBACK(stop_if_flagged)
+            self.hook = add_hook(uc, hook_type, self._callback)
+            return
         handle = ctypes.c_size_t()
         err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), hook_type,
                                 ctypes.c_void_p(_stop_if_flagged()), ctypes.c_void_p(ctypes.addressof(self.flag)),
@@ -256,6 +242,8 @@ def _find_flag_offset(uc):
 def _no_exit_request_flag(uc):
     """The address of uc->no_exit_request, or None if the layout is not the expected one."""
     global _flag_offset
+    if "exit-flag" in DISABLED:
+        return None
     if _flag_offset is None:
         _flag_offset = _find_flag_offset(uc)
     if _flag_offset is None or not _layout_matches(uc, _flag_offset):
@@ -268,14 +256,19 @@ _INVALID_ADDR_BEFORE_PAGE_SIZE = 568  # uc->invalid_addr: back past exits[64], c
 
 def fault_address(uc, page):
     """The exact address of the access Unicorn just refused in `page` (it keeps it in
-    uc->invalid_addr, two fields before the exits array); `page` itself when the
-    field does not agree with it."""
+    uc->invalid_addr, two fields before the exits array); None when the field cannot
+    be found or does not agree with the page (the caller then finds it the slow way)."""
     flag = _no_exit_request_flag(uc)
     if flag is None:
-        return page
+        return None
     value = ctypes.c_uint64.from_address(flag - _NO_EXIT_REQUEST_AFTER_PAGE_SIZE
                                          - _INVALID_ADDR_BEFORE_PAGE_SIZE).value
-    return value if value & ~(uc.ctl_get_page_size() - 1) == page else page
+    return value if value & ~(uc.ctl_get_page_size() - 1) == page else None
+
+
+def fault_address_readable(uc):
+    """Whether fault_address can read uc->invalid_addr in this Unicorn."""
+    return _no_exit_request_flag(uc) is not None
 
 
 def set_memory_exit_checks(uc, on):
@@ -319,6 +312,16 @@ class IntrHook:
     def __init__(self, uc, syscall_intno, on_syscall, on_other):
         from .memory import host
         self._callbacks = (on_syscall, on_other)  # alive as long as the hook
+        self._page = None
+        if "native-hooks" in DISABLED:  # the same test in Python, arguments converted
+            def on_interrupt(handle, intno, user_data):
+                if intno == syscall_intno:
+                    on_syscall()
+                else:
+                    on_other(handle, intno, user_data)
+            self._callbacks += (INTR_CALLBACK(on_interrupt),)
+            self.handle = add_hook(uc, UC_HOOK_INTR, self._callbacks[-1])
+            return
         targets = [ctypes.cast(cb, _void_p).value for cb in self._callbacks]
         code = (bytes.fromhex("81fe") + syscall_intno.to_bytes(4, "little") + bytes.fromhex("7506")
                 + bytes.fromhex("ff2506000000") + bytes.fromhex("ff2508000000")
@@ -336,7 +339,8 @@ class IntrHook:
 
     def __del__(self):  # with its thread, whose Unicorn instance runs no more guest code
         from .memory import host
-        host.munmap(self._page, 4096)
+        if self._page is not None:
+            host.munmap(self._page, 4096)
 
 
 UC_HOOK_INSN = 2
@@ -358,3 +362,107 @@ class InsnHook:
             raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
         self.handle = handle.value
         self.intr = add_hook(uc, UC_HOOK_INTR, on_other)
+
+
+# ---- a host signal handler that keeps the siginfo --------------------------------
+# CPython's own C handler only writes the signal's number to its wake-up fd, so
+# who sent a signal (si_pid, si_uid), a child's exit status (SIGCHLD's
+# si_status) and a sigqueue's or timer's si_value were lost. This SA_SIGINFO
+# handler writes the whole 128-byte siginfo_t to a pipe instead (one write of
+# less than PIPE_BUF: atomic, so records never interleave), then counts it in a
+# word beside the fd, so a thread coming back from a syscall can tell cheaply
+# that one arrived meanwhile (the kernel delivers it on the way out). It touches
+# no errno (a raw syscall) and no memory but its two words, so it is
+# async-signal-safe. The words live in a data page beside the code, so a fork's
+# child can point the fd at a pipe of its own. x86-64 only, like the rest of
+# this module.
+#
+#   handler(sig=edi, info=rsi, ucontext=rdx):
+#       mov  edi, [rip+4090]        8b 3d fa 0f 00 00      -> the fd, first word of the next page
+#       mov  edx, 128               ba 80 00 00 00
+#       mov  eax, 1  (write)        b8 01 00 00 00
+#       syscall                     0f 05
+#       lock inc dword [rip+4075]   f0 ff 05 eb 0f 00 00   -> the count, second word
+#       ret                         c3
+#   quiet (KICK: only interrupts a blocking call):
+#       ret                         c3                     at offset 32
+#   sent_only (SIGSEGV, SIGILL, ... : a guest handler for the ones another process sends;
+#   a real fault of the emulator's own must stay fatal), at offset 48:
+#       cmp  dword [rsi+8], 0       83 7e 08 00            si_code > 0: the kernel's own
+#       jg   fault                  7f 1a
+#       (the handler above, 26 bytes)
+#   fault:                                                  back to SIG_DFL, and return: the
+#       lea  rsi, [rip+...]         48 8d 35 disp32         instruction faults again, fatally
+#       xor  edx, edx               31 d2
+#       mov  r10d, 8                41 ba 08 00 00 00
+#       mov  eax, 13 (rt_sigaction) b8 0d 00 00 00
+#       syscall                     0f 05
+#       ret                         c3
+#   with a zeroed kernel struct sigaction (SIG_DFL) at the data page's offset 64.
+
+SIGINFO_BYTES = 128
+
+
+class SiginfoPipeHandler:
+    """Host addresses of the two handlers: `address` (writes siginfo to the fd set
+    with set_fd) and `quiet` (does nothing). create() checks it works, or None."""
+
+    CODE = bytes.fromhex("8b3dfa0f0000" "ba80000000" "b801000000" "0f05" "f0ff05eb0f0000" "c3")
+    QUIET_AT = 32
+    SENT_ONLY_AT = 48
+    DFL_AT = 4096 + 64  # a kernel struct sigaction of zeroes: SIG_DFL
+
+    def __init__(self):
+        from .memory import host
+        self._page = page = host.mmap(None, 8192, host.PROT_READ | host.PROT_WRITE,
+                                      host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+        ctypes.memmove(page, self.CODE, len(self.CODE))
+        ctypes.memmove(page + self.QUIET_AT, b"\xc3", 1)
+        at = self.SENT_ONLY_AT
+        body = bytes.fromhex("837e0800" "7f1a")
+        # the record-writing handler again, its rip-relative offsets moved by where it now sits
+        main = bytearray(self.CODE)
+        shift = at + len(body)
+        main[2:6] = (4096 - (shift + 6)).to_bytes(4, "little", signed=True)
+        main[21:25] = (4100 - (shift + 25)).to_bytes(4, "little", signed=True)
+        fault_at = shift + len(main)
+        fault = (bytes.fromhex("488d35") + (self.DFL_AT - (fault_at + 7)).to_bytes(4, "little", signed=True)
+                 + bytes.fromhex("31d2" "41ba08000000" "b80d000000" "0f05" "c3"))
+        ctypes.memmove(page + at, body + bytes(main) + fault, len(body) + len(main) + len(fault))
+        self.sent_only = page + at
+        host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+        self._fd = ctypes.c_int.from_address(page + 4096)
+        self.count = ctypes.c_uint.from_address(page + 4100)  # records written so far
+        self.address = page
+        self.quiet = page + self.QUIET_AT
+
+    def set_fd(self, fd):
+        self._fd.value = fd
+
+    @classmethod
+    def create(cls, fd):
+        """The handler writing to fd, after calling it once on a test record through a
+        scratch pipe; None on a host it does not fit (the caller falls back)."""
+        import os
+        import platform
+        if platform.machine() not in ("x86_64", "AMD64"):
+            return None
+        try:
+            handler = cls()
+            r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                handler.set_fd(w)
+                record = bytes(range(SIGINFO_BYTES))
+                buf = ctypes.create_string_buffer(record, SIGINFO_BYTES)
+                ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(handler.address)(
+                    10, ctypes.addressof(buf), None)
+                ok = os.read(r, 4 * SIGINFO_BYTES) == record and handler.count.value == 1
+            finally:
+                os.close(r)
+                os.close(w)
+        except (OSError, ValueError):
+            return None
+        if not ok:
+            return None
+        handler.set_fd(fd)
+        return handler

@@ -103,8 +103,8 @@ def _random_words(count, code, bits=None):
     return [(v | 1) & mask for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
 
 
-# Tests set this to force the fallback (callers then use the batched API).
-DISABLED = bool(os.environ.get("PYQEMU_NO_REGFILE"))
+# PYQEMU_NO_UNSAFE=regfile forces the fallback (callers then use the batched API): raw.py
+DISABLED = "regfile" in raw.DISABLED
 
 
 def locate(handle, reg_ids, slot_bytes=8, value_bits=None):

@@ -1,16 +1,10 @@
 """Run one guest program to its end: exit status, or death by the guest's signal."""
-import ctypes
 import os
-import resource
 import signal
-import sys
-import threading
 
-from . import debuglog as debug
+from . import debuglog as debug, tell
 from .loader import program
 from .process import Process
-
-INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE
 
 
 def run_program(arch, opts, argv, envp, log):
@@ -23,7 +17,7 @@ def run_program(arch, opts, argv, envp, log):
     if log is not None:
         fd = os.dup(log.fileno())
         log.close()
-        process.log = os.fdopen(process.keep_fd(fd), "w", buffering=1)
+        process.log = tell.Log(os.fdopen(process.keep_fd(fd), "w", buffering=1))
     process.signals.install_host()
     listener = None
     if opts.gdb is not None:
@@ -37,47 +31,3 @@ def run_program(arch, opts, argv, envp, log):
     status = process.wait_exit()
     process.tell_debugger("W", status)
     return status
-
-
-def describe_fault(process, fault):
-    where = f"pc {fault.pc:#x}: {debug.disassemble_one(process, fault.pc, getattr(fault, 'cs_mode', None))}"
-    if fault.address is not None and fault.signal == "SIGSEGV":
-        return f"guest {fault.signal}: {fault.what} memory at {fault.address:#x}, {where}"
-    return f"guest {fault.signal}: {fault.what}, {where}"
-
-
-def fatal_fault(process, fault):
-    """A fault the guest does not handle: one line, then death by its signal."""
-    sys.stderr.write(f"{process.prog}: {describe_fault(process, fault)}\n")
-    process.tell_debugger("X", process.signals.number(fault.signal))
-    process.flush_logs()
-    die_by_signal(getattr(signal, fault.signal))
-
-
-def internal_error(process, exc):
-    """A bug of ours inside guest execution: one line (and the traceback with -d traceback)."""
-    if "traceback" in process.options.debug_items:
-        import traceback
-        traceback.print_exception(exc)
-    sys.stderr.write(f"{process.prog}: internal error: {type(exc).__name__}: {exc} "
-                     "(please report; -d traceback shows where)\n")
-    process.flush_logs()
-    os._exit(INTERNAL_ERROR_STATUS)
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def die_by_signal(signum):
-    """Leave the way the guest would have: killed by the same (host) signal, from any thread."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the host's core would be ours, not the guest's
-    except (ValueError, OSError):
-        pass
-    _libc.signal(signum, ctypes.c_void_p(0))  # SIG_DFL; signal.signal works in the main thread only
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
-    signal.pthread_kill(threading.get_ident(), signum)
-    os.kill(os.getpid(), signum)
-    os._exit(128 + signum)

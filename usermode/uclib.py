@@ -7,6 +7,10 @@ so it loads the same libunicorn.so.2 from the installed package's lib folder
 (the `unicorn` wheel, pinned in pyproject) and reads the same generated
 constant modules (unicorn_const.py, riscv_const.py, ...) as plain files,
 without running the package's __init__. usermode/uc.py is the Uc class on top.
+
+The library may instead be pyqemu's patched core (tools/core, `./dev core`):
+the same Unicorn 2.1.4 built from source with a few patches, same API and
+constants; -version says which one runs.
 """
 import ctypes
 import os
@@ -29,14 +33,37 @@ def _package_dir():
 PACKAGE_DIR = _package_dir()
 
 
-def _library_path():
-    override = os.environ.get("LIBUNICORN_PATH")  # as the unicorn bindings honour it
+# pyqemu's patched core (tools/core/build.py, `./dev core`): a libunicorn.so.2
+# built from Unicorn 2.1.4's source with pyqemu's patches, and its core.json,
+# in a folder the virtualenv links as VENV/pyqemu-core. PYQEMU_CORE=stock
+# ignores it; PYQEMU_CORE=DIR uses the core built in DIR.
+CORE_LINK = "pyqemu-core"
+
+
+def _choose_library(environ, prefix):
+    """(path of the libunicorn to load, the folder of the patched core or None,
+    what it is in words)."""
+    override = environ.get("LIBUNICORN_PATH")  # as the unicorn bindings honour it
     if override:
-        return override if os.path.isfile(override) else os.path.join(override, LIBRARY_NAME)
-    return os.path.join(PACKAGE_DIR, "lib", LIBRARY_NAME)
+        path = override if os.path.isfile(override) else os.path.join(override, LIBRARY_NAME)
+        return path, None, f"LIBUNICORN_PATH={override}"
+    stock = os.path.join(PACKAGE_DIR, "lib", LIBRARY_NAME), None, "stock PyPI wheel"
+    choice = environ.get("PYQEMU_CORE", "")
+    if choice == "stock":
+        return stock
+    folder = choice or os.path.join(prefix, CORE_LINK)
+    path = os.path.join(folder, LIBRARY_NAME)
+    if os.path.isfile(path):
+        return path, folder, "patched core"
+    if choice:
+        from .errors import UserError
+        raise UserError(f"PYQEMU_CORE={choice}: no patched core there (no {LIBRARY_NAME}; "
+                        "`./dev core` builds one, PYQEMU_CORE=stock uses the PyPI wheel's)")
+    return stock
 
 
-lib = ctypes.CDLL(_library_path())
+LIBRARY_PATH, CORE_DIR, _CORE_KIND = _choose_library(os.environ, sys.prefix)
+lib = ctypes.CDLL(LIBRARY_PATH)
 
 _loaded = {}
 
@@ -91,3 +118,17 @@ def version():
     """The loaded library's version, "2.1.4"."""
     combined = lib.uc_version(None, None)
     return f"{combined >> 24}.{(combined >> 16) & 0xFF}.{(combined >> 8) & 0xFF}"
+
+
+def core_description():
+    """Which library runs guest code, for -version: "stock PyPI wheel", or
+    "patched core (3 patches, 1a2b3c4d5e6f7a8b)" from the core's core.json."""
+    if CORE_DIR is None:
+        return _CORE_KIND
+    import json
+    try:
+        with open(os.path.join(CORE_DIR, "core.json")) as f:
+            info = json.load(f)
+        return f"patched core ({len(info['patches'])} patches, {info['key']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"patched core ({CORE_DIR}, without a readable core.json)"

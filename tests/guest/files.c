@@ -133,6 +133,20 @@ static void directories(void) {
         if (n < 400) names[n++] = strdup(e->d_name);
     }
     closedir(d);
+    /* telldir/seekdir: back to a position read before, the same entry follows */
+    d = opendir("dir");
+    for (int i = 0; i < 100; i++)
+        readdir(d);
+    long told = telldir(d);
+    char after[300];
+    e = readdir(d);
+    snprintf(after, sizeof after, "%s", e ? e->d_name : "(none)");
+    for (int i = 0; i < 50; i++)
+        readdir(d);
+    seekdir(d, told);
+    e = readdir(d);
+    printf("seekdir back to telldir: %d\n", e != NULL && strcmp(e->d_name, after) == 0);
+    closedir(d);
     qsort(names, n, sizeof *names, cmp);
     printf("entries %d regular %d dirs %d links %d\n", n, regs, dirs, lnks);
     printf("first %s %s %s last %s %s\n", names[0], names[1], names[2], names[n - 2], names[n - 1]);

@@ -88,6 +88,9 @@ DEFAULTS = {
     # (start, end) of memory each CPU maps for itself outside the guest's range (x86's
     # descriptor tables): the virtual TLB lets the CPU (and so the guest) reach it
     "CPU_PRIVATE": None,
+    "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
+    "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
+    "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
 }
 
 
@@ -104,6 +107,8 @@ def _complete(module):
         module.resume_address = lambda uc: uc.reg_read(pc)
     if module.set_resume_address is None:
         module.set_resume_address = lambda uc, address: uc.reg_write(pc, address)
+    if module.platform is None:
+        module.platform = lambda uc, value=module.PLATFORM: value
     return module
 
 

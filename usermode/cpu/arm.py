@@ -19,7 +19,7 @@ DEBIAN_VARIANTS = {"armel": "arm-linux-gnueabi"}  # soft-float ARMv5: the kuser 
 GO_ENV = {"GOARCH": "arm", "GOARM": "7"}
 ABI = Abi("arm", 32, "little",
           layouts={"stat": "legacy32", "stat64": "legacy", "statfs64": "eabi"},
-          quirks=("time32", "uid16"))
+          quirks=("time32", "uid16", "statfs64_88"))
 ELF_MACHINE = 40  # EM_ARM
 ELF_CLASS = 32
 UNAME_MACHINE = "armv7l"
@@ -72,6 +72,14 @@ EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint")
 FAULT_PC_ADJUST = 0
 PLATFORM = "v7l"
 MINSIGSTKSZ = None  # the arm kernel sets no AT_MINSIGSTKSZ
+STACK_ALIGN = 8  # AAPCS
+SHMLBA = 4 * 4096  # arch/arm: 4 pages, for VIPT caches (qemu-arm forces the same)
+
+
+def platform(uc):
+    """"v8l" for a model with the ARMv8 AArch32 additions (max: CRC32 in ID_ISAR5), as
+    qemu-arm and an arm64 kernel say; "v7l" for the ARMv7 cores."""
+    return "v8l" if (_id_reg(uc, 2, 5) >> 16) & 0xF else "v7l"
 
 
 def resume_address(uc):
@@ -210,8 +218,8 @@ _KUSER_CODE = {
             0xE8BD00F0, 0xE12FFF1E),                         # pop {r4-r7}; bx lr
     0xFA0: (0xF57FF05B, 0xE12FFF1E),                         # dmb ish; bx lr
     0xFC0: (0xF57FF05B, 0xE1923F9F, 0xE0533000, 0x01823F91,  # dmb; 1: ldrex r3; subs; strexeq
-            0x03330001, 0x0AFFFFFA, 0xE2730000, 0xF57FF05B,  # teqeq; beq 1b; rsbs r0, r3, #0; dmb
-            0xE12FFF1E),                                     # bx lr
+            0x03330001, 0x0AFFFFFA, 0xE2730000, 0xEAFFFFEF), # teqeq; beq 1b; rsbs r0, r3, #0;
+                                                             # b __kuser_memory_barrier (8 words a slot)
     0xFE0: (0xEE1D0F70, 0xE12FFF1E),                         # mrc p15, 0, r0, c13, c0, 3; bx lr
     0xFFC: (5,),                                             # __kuser_helper_version
 }
@@ -220,7 +228,9 @@ _KUSER_CODE = {
 def start_mappings(space):
     from ..memory.space import PROT_EXEC, PROT_READ, PROT_WRITE
     space.map(KUSER_PAGE, 4096, PROT_READ | PROT_WRITE, name="[vectors]")
-    for offset, words in _KUSER_CODE.items():
+    ends = sorted(_KUSER_CODE)[1:] + [0x1000]
+    for (offset, words), end in zip(sorted(_KUSER_CODE.items()), ends):
+        assert offset + 4 * len(words) <= end, f"kuser helper at {offset:#x} overruns its slot"
         space.write(KUSER_PAGE + offset, ABI.pack(f"{len(words)}I", *words))
     space.protect(KUSER_PAGE, 4096, PROT_READ | PROT_EXEC)
 
@@ -245,7 +255,7 @@ def cacheflush(t, start: Ptr, end: Ptr, flags: Ptr):
     """Code was written there: drop what Unicorn translated of it (the kernel makes
     the caches coherent; for us the translated blocks are the stale copy)."""
     import errno
-    if end < start:
+    if end < start or flags:  # as the kernel's do_cache_op
         raise GuestError(errno.EINVAL)
     for uc in t.space.cpus:
         uc.ctl_remove_cache(start, end)

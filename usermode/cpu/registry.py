@@ -118,5 +118,7 @@ if __name__ == "__main__":
         print(" ".join(debian_packages()))
     elif what == "compilers":
         print(" ".join(cross_tools(n)["cc"] for n in NAMES))
+    elif what == "qemus":
+        print(" ".join(cross_tools(n)["qemu"] for n in NAMES))
     else:
-        raise SystemExit("usage: registry.py names|packages|compilers")
+        raise SystemExit("usage: registry.py names|packages|compilers|qemus")

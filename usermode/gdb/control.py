@@ -180,7 +180,7 @@ class ThreadDebug:
 
     def after_run(self, count, pc_before):
         """After emu_start: a single step that ran its instruction is a stop."""
-        if count and self.event is None and self.thread.pc() != pc_before:
+        if count and self.event is None and self.thread.arch.resume_address(self.thread.uc) != pc_before:
             self.event = StopEvent(self.signal("SIGTRAP"))
 
     def park(self, event=None):

@@ -14,6 +14,7 @@ from .. import raw
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
 from .lock import Unlocked
+from .tlb import TimedGrowth, TlbGrowth
 
 UNTIL = 1  # an odd address: never a PC on any supported arch, so emulation runs on
 
@@ -27,6 +28,16 @@ _MEMORY_ERRORS = {6: 19, 7: 20, 8: 21, 12: 22, 13: 23, 14: 24}
 _FETCH_ACCESSES = (21, 24)
 _NEEDS = {16: 1, 17: 2, 18: 4}  # uc_mem_type READ, WRITE, FETCH -> the page right each needs
 _REFUSED_ACCESS = {16: (19, 23), 17: (20, 22), 18: (21, 24)}  # -> (unmapped, protected) types
+
+
+def _fault_at_until(space, pc):
+    """The fault of a jump to UNTIL (a call through a pointer holding 1): its page is
+    unmapped (a fetch fault, as qemu-user reports it), or the address is misaligned."""
+    vma = space.find(pc)
+    if vma is None or not vma.prot & 4:
+        return GuestFault("SIGSEGV", pc, pc, "fetch from unmapped" if vma is None else "fetch from protected",
+                          "SEGV_MAPERR" if vma is None else "SEGV_ACCERR")
+    return GuestFault("SIGBUS", pc, pc, "misaligned instruction address", "BUS_ADRALN")
 
 
 class GuestFault:
@@ -56,6 +67,8 @@ class GuestThread:
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
+        if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
+            self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
         self.uc.ctl_set_cpu_model(process.cpu_model)
         self.arch.prepare(self.uc)
         # Guest addresses are Unicorn's "physical" ones and page rights come from the
@@ -63,18 +76,26 @@ class GuestThread:
         # CPU (M-mode riscv, aarch64 with the MMU off) marks every page executable,
         # and Unicorn never lets a store to such a page take the fast path again
         # (cputlb.c, notdirty_write): sha512 ran 8 times slower than under qemu-user.
-        # (An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu": MIPS.)
-        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if self.arch.TLB_MODE == "virtual" else UC_TLB_CPU)
+        # An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu" (ARM,
+        # MIPS); and a fault's exact address under it is only in Unicorn's private
+        # uc->invalid_addr (raw.fault_address): where that cannot be read, the CPU's TLB
+        # it is, whose faults reach the memory-fault hook with their address.
+        self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
+        self.uc.mem_unmap(0, 0x1000)
+        virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
+        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
-        # Every thread starts with its TLB warm-up (threads/tlb.py), which stops it
-        # every few ms through the same switch for its first fraction of a second.
-        self.enable_async_stops(fresh=True)
-        self.warming = True
-        process.tlb_warmup.add(self)
+        if process.async_stops:
+            self.enable_async_stops(fresh=True)
         self.handle = self.uc._uch.value
         self.space.attach(self.uc)
-        if process.debugger is None:  # gdb's steps and breakpoints need them (raw.py)
-            raw.set_memory_exit_checks(self.uc, False)
+        # The TLB grows when the fill hook has counted enough misses (threads/tlb.py):
+        # it stops the thread from inside an access, which is exact only without
+        # the exit checks after loads and stores (raw.py); where they stay on, the
+        # TLB keeps its first size.
+        exact_stops = process.debugger is None and raw.set_memory_exit_checks(self.uc, False)
+        # (a CPU whose TLB misses reach no hook, Unicorn's own TLB, grows its TLB by time)
+        self.tlb_growth = TlbGrowth(enabled=exact_stops) if virtual or not exact_stops else TimedGrowth(self)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
         self.debug = None  # under gdb: its gdb/control.ThreadDebug
         if process.debugger is not None:
@@ -92,6 +113,7 @@ class GuestThread:
         signals = self.signals
 
         handle = self.handle
+        host_signals = self.process.signals.host
 
         def on_syscall_exception():
             try:
@@ -99,6 +121,8 @@ class GuestThread:
                     on_syscall()
                 else:
                     self._debugged_syscall(on_syscall)
+                if host_signals.arrived():  # one came during the call: the kernel delivers it on the way out
+                    host_signals.drain()
                 if signals.pending_flag:  # deliver at the run loop, before the next instruction
                     raw.emu_stop(handle)
             except BaseException as e:  # never let an exception vanish inside the C callback
@@ -131,6 +155,8 @@ class GuestThread:
         find_vma = self.space.find
         # memory each CPU has of its own, outside the guest's mappings (x86's descriptor tables)
         private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
+        growth = self.tlb_growth
+        emu_stop = raw.emu_stop
 
         def on_tlb_fill(handle, page, access, entry, user_data):
             # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
@@ -140,6 +166,9 @@ class GuestThread:
             # its own bookkeeping (outside guest execution, where a refusal would
             # jump into nowhere), and checks the mapping's rights itself for a real
             # fetch, reporting an unmapped or non-executable page as such.
+            growth.misses += 1
+            if growth.misses == growth.budget:
+                emu_stop(handle)  # lands at the next block start, where the safe point flushes
             vma = find_vma(page)
             entry[0] = page
             if access == UC_MEM_FETCH:
@@ -231,11 +260,10 @@ class GuestThread:
         if not fresh:
             self.uc.ctl_flush_tb()
 
-    def _end_warmup(self):
-        """The TLB has grown: the ticks end, and the stop switch goes too unless
-        the process needs it (threads/tlb.py)."""
-        self.warming = False
-        if not self.process.async_stops:
+    def drop_stop_switch_unless_needed(self):
+        """At the safe point, after the TLB's timed growth: the switch goes unless the
+        process needs stops from outside (a second thread, an async signal handler)."""
+        if self.stop_switch is not None and not self.process.async_stops:
             raw.del_hook(self.uc, self.stop_switch.hook)
             self.stop_switch = None
             self.uc.ctl_flush_tb()  # translations made with the block hook call it
@@ -260,12 +288,9 @@ class GuestThread:
             while True:
                 while self.deferred:
                     self.deferred.pop(0)()
-                if self.stop_switch is not None:
-                    self.stop_switch.disarm()
-                elif process.async_stops:
+                if self.stop_switch is None and process.async_stops:
                     self.enable_async_stops()
-                if self.warming and process.tlb_warmup.at_safe_point(self):
-                    self._end_warmup()
+                self.tlb_growth.flush_if_due(self.uc)
                 count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
                 if self.debug is not None:
                     count = self.debug.safe_point()  # may wait for gdb here
@@ -273,9 +298,16 @@ class GuestThread:
                     self.signals.deliver()
                 if self.exiting:
                     return
+                if self.stop_switch is not None:
+                    self.stop_switch.disarm()  # here, after any wait above: a stop asked for
+                    # before this point is being honoured now
                 process.running = self
                 pc = self.arch.resume_address(self.uc)
-                err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
+                if pc == UNTIL:  # the guest jumped there: emu_start would return at once, for ever
+                    self.fault = _fault_at_until(self.space, self.pc())
+                    err = 0
+                else:
+                    err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
                 process.running = None
                 if self.exiting:
                     return
@@ -327,8 +359,9 @@ class GuestThread:
         if self.fault is None and self.refused is not None:
             page, access = self.refused
             address = raw.fault_address(self.uc, page)
-            what, code = _ACCESS[access]
-            self.fault = GuestFault("SIGSEGV", None, address, what, code)
+            if address is not None:  # else the instruction runs once more to tell (below)
+                what, code = _ACCESS[access]
+                self.fault = GuestFault("SIGSEGV", None, address, what, code)
         self.refused = None
         if self.fault is None and err in _MEMORY_ERRORS:
             self._fault_address(err)

@@ -9,9 +9,51 @@ from ...memory.space import PROT_WRITE
 from ..argtypes import Fd, OutBuf, Path, Size, UInt
 from ..registry import syscall
 from . import hostcall
+from ... import ownfds
 
 
 MAX_RW_COUNT = 0x7FFFF000  # the kernel's; getdents takes an unsigned int
+
+
+class DirectoryPositions:
+    """Directory offsets a 32-bit guest can hold. The kernel gives a 32-bit process
+    32-bit directory hashes (ext4's is_32bit_api); this 64-bit host gives us 64-bit
+    ones, which glibc's readdir in a 32-bit program refuses (EOVERFLOW), so a
+    32-bit guest sees small cookies instead: the n-th offset handed out on a
+    descriptor is n, and lseek on that descriptor takes n back to the host's."""
+
+    def __init__(self):
+        self.by_fd = {}  # fd -> ([host offsets, in the order handed out], {host offset: cookie})
+
+    def cookie(self, fd, host_offset):
+        offsets, cookies = self.by_fd.setdefault(fd, ([], {}))
+        found = cookies.get(host_offset)
+        if found is None:
+            offsets.append(host_offset)
+            found = cookies[host_offset] = len(offsets)
+        return found
+
+    def to_host(self, fd, cookie):
+        """The host offset of a cookie on fd (None: fd has none, the offset is the host's)."""
+        entry = self.by_fd.get(fd)
+        if entry is None:
+            return None
+        return entry[0][cookie - 1] if 0 < cookie <= len(entry[0]) else cookie
+
+    def to_guest(self, fd, host_offset):
+        entry = self.by_fd.get(fd)
+        if entry is None:
+            return host_offset
+        return 0 if host_offset == 0 else self.cookie(fd, host_offset)
+
+    def forget(self, fd):
+        self.by_fd.pop(fd, None)
+
+
+def positions(process):
+    if process.__dict__.get("dir_positions") is None:
+        process.dir_positions = DirectoryPositions()
+    return process.dir_positions
 
 
 @syscall
@@ -20,50 +62,18 @@ def getdents64(t, fd: Fd, dirp: OutBuf, count: UInt):
     # layout is the host's (checked, not assumed) the host kernel fills the
     # guest's buffer directly; records are 8-byte aligned on every ABI.
     count = min(count, MAX_RW_COUNT)
-    if hostcall.same_layout(t, "dirent64"):
+    if hostcall.same_layout(t, "dirent64") and t.abi.bits == 64:
         buf = hostcall.guest_buffer(t, dirp, count, PROT_WRITE)
-        with t.unlocked():  # a directory on a slow file system
-            n = hostcall.call("getdents64", fd, buf, count)
-        if t.abi.bits == 32:
-            _fold_positions(t, fd, dirp, n)
-        return n
+        while True:
+            with t.unlocked():  # a directory on a slow file system
+                n = hostcall.call("getdents64", fd, buf, count)
+            if not n or not t.process.reserved_fds:
+                return n
+            # a listing of /proc/self/fd leaves out the emulator's own descriptors
+            kept = ownfds.filter_dirents(t, fd, t.space.mem[dirp:dirp + n], n)
+            if kept:
+                return kept
     return _converted(t, fd, dirp, count, _dirent64_record)  # another byte order: field by field
-
-
-# A 32-bit process's directory positions. ext4 hands a compat task (in_compat_syscall)
-# the major hash alone as d_off, where a 64-bit caller gets major << 32 | minor
-# (fs/ext4/dir.c, hash2pos): a 64-bit host's positions do not fit a 32-bit off_t, and
-# 32-bit glibc's readdir fails with EOVERFLOW on them. So positions above 31 bits are
-# given as that major part, and an lseek to one on the same descriptor goes back to
-# the host's form (pos2maj_hash then finds the same major hash, minor 0, as for a
-# compat task). Small positions (tmpfs, linear directories) pass unchanged.
-FOLD_LIMIT = 0x7FFFFFFF
-
-
-def _fold_positions(t, fd, dirp, n):
-    mem, pos, folded = t.space.mem, 0, False
-    while pos < n:
-        at = dirp + pos
-        d_off, reclen = struct.unpack_from("<qH", mem, at + 8)
-        if d_off > FOLD_LIMIT:
-            struct.pack_into("<q", mem, at + 8, d_off >> 32)
-            folded = True
-        pos += reclen
-    if folded:
-        t.process.__dict__.setdefault("folded_dirs", set()).add(fd)
-
-
-def host_position(t, fd, offset, whence):
-    """An lseek offset from a 32-bit guest on a directory whose positions were folded."""
-    if whence == os.SEEK_SET and 0 < offset <= FOLD_LIMIT and fd in getattr(t.process, "folded_dirs", ()):
-        return offset << 32
-    return offset
-
-
-def guest_position(t, fd, position):
-    if position > FOLD_LIMIT and fd in getattr(t.process, "folded_dirs", ()):
-        return position >> 32
-    return position
 
 
 @syscall
@@ -91,6 +101,7 @@ def _dirent64_record(abi, ino, off, dtype, name):
 
 
 def _old_dirent_record(abi, ino, off, dtype, name):
+    """(offsets are cookies already: see DirectoryPositions)"""
     wb = abi.word_bytes
     head = 2 * wb + 2
     size = (head + len(name) + 2 + wb - 1) & ~(wb - 1)  # name, NUL, d_type
@@ -105,12 +116,18 @@ def _converted(t, fd, dirp, count, record):
     guest (its records are never longer than the host's, so what the host read fits)."""
     t.space.check(dirp, count, PROT_WRITE)
     host = ctypes.create_string_buffer(count)
-    with t.unlocked():
-        n = hostcall.call("getdents64", fd, host, count)
-    records = list(_host_records(host.raw[:n]))
-    if t.abi.bits == 32 and any(off > FOLD_LIMIT for _, off, _, _ in records):
-        records = [(ino, off >> 32 if off > FOLD_LIMIT else off, dtype, name) for ino, off, dtype, name in records]
-        t.process.__dict__.setdefault("folded_dirs", set()).add(fd)
+    while True:
+        with t.unlocked():
+            n = hostcall.call("getdents64", fd, host, count)
+        records = list(_host_records(host.raw[:n]))
+        if n and t.process.reserved_fds:  # not the emulator's own descriptors (/proc/self/fd)
+            records = ownfds.drop_entries(t, fd, records)
+            if not records:
+                continue
+        break
+    if t.abi.bits == 32:
+        cookies = positions(t.process)
+        records = [(ino, cookies.cookie(fd, off), dtype, name) for ino, off, dtype, name in records]
     out = b"".join(record(t.abi, *r) for r in records)
     if len(out) > count:  # a guest buffer too small for the first entry: as the kernel
         raise GuestError(errno.EINVAL)
@@ -134,4 +151,4 @@ def chdir(t, path: Path):
 
 @syscall
 def fchdir(t, fd: Fd):
-    os.fchdir(fd)
+    hostcall.call("fchdir", fd)  # the raw call: a negative fd is the kernel's EBADF

@@ -1,0 +1,58 @@
+"""The unsafe shortcuts (usermode/raw.py, regfile.py: registers found in Unicorn's CPU
+state, fields of its private uc_struct, run-time machine code for hooks) each check
+themselves and fall back. These tests force every fallback: programs must behave the
+same without the shortcuts, and each check must refuse a layout that does not match."""
+import ctypes
+import os
+
+import pytest
+
+from conftest import ARCHES, build, run_pyqemu
+from usermode import cpu, raw, regfile
+from usermode.uc import Uc
+
+ALL_OFF = {"PYQEMU_NO_UNSAFE": ",".join(raw.UNSAFE_ITEMS)}
+
+
+def _both(arch, prog, *args, options=()):
+    normal = run_pyqemu(arch, prog, *args, options=options, timeout=300)
+    safe = run_pyqemu(arch, prog, *args, options=options, timeout=300, env=dict(os.environ, **ALL_OFF))
+    return normal, safe
+
+
+@pytest.mark.parametrize("source, args", [("files.c", ("{tmp}",)), ("threads.c", ()), ("signals.c", ())])
+def test_programs_run_the_same_without_the_shortcuts(arch, source, args, tmp_path):
+    prog = build(arch, source, "static", ["-pthread"])
+    normal, safe = _both(arch, prog, *[a.format(tmp=tmp_path) for a in args])
+    assert normal.returncode == safe.returncode == 0, safe.stderr
+    assert normal.stdout == safe.stdout
+    assert b"internal error" not in safe.stderr
+
+
+def _fresh(arch_name):
+    arch = cpu.get(arch_name)
+    uc = Uc(arch.UC_ARCH, arch.UC_MODE)
+    uc.ctl_set_cpu_model(arch.CPU_MODELS[arch.DEFAULT_CPU])
+    arch.prepare(uc)
+    uc.mem_map(0x10000, 0x1000)  # Unicorn sets an instance up on first use
+    return arch, uc
+
+
+def test_the_register_array_is_found_and_a_wrong_order_refused(arch):
+    module, uc = _fresh(arch)
+    ids = module.GPR_IDS
+    assert regfile.locate(uc._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    swapped = (ids[1], ids[0]) + tuple(ids[2:])  # the array is there, but in another order
+    assert regfile.locate(uc._uch.value, swapped, module.GPR_SLOT_BYTES) is None
+    wrong_width = 4 if module.GPR_SLOT_BYTES == 8 else 8
+    assert regfile.locate(uc._uch.value, ids, wrong_width) is None
+
+
+def test_uc_struct_fields_refused_when_their_neighbours_disagree(arch, monkeypatch):
+    _, uc = _fresh(arch)
+    assert raw._no_exit_request_flag(uc) is not None  # this build's layout is the one we know
+    monkeypatch.setattr(raw, "_flag_offset", None)
+    monkeypatch.setattr(raw, "_NO_EXIT_REQUEST_AFTER_PAGE_SIZE", raw._NO_EXIT_REQUEST_AFTER_PAGE_SIZE + 8)
+    assert raw._no_exit_request_flag(uc) is None  # the bools are not where the shifted offset says
+    assert raw.set_memory_exit_checks(uc, False) is False
+    assert raw.fault_address(uc, 0x10000) is None  # the caller finds the address the slow way
