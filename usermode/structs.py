@@ -404,6 +404,7 @@ HOST_X86_64_SEMID_DS = _ipc_perm("sem_perm") + [
     ("sem_otime", "long"), ("__unused1", "ulong", None), ("sem_ctime", "long"), ("__unused2", "ulong", None),
     ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
 ]
+SEMID_DS["x86_64"] = HOST_X86_64_SEMID_DS  # an x86-64 guest's too
 MSGINFO = [(n, "i32") for n in ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni", "msgssz", "msgtql")] + \
     [("msgseg", "u16")]
 SEMINFO = [(n, "i32") for n in ("semmap", "semmni", "semmns", "semmnu", "semmsl", "semopm", "semume", "semusz",

@@ -28,8 +28,9 @@ DEBIAN_ROOTFS = True
 HOST_NATIVE = True
 ALIASES = ("amd64", "x86-64")
 GO_ENV = {"GOARCH": "amd64"}
-# x86-64's own struct stat (st_nlink before st_mode) and its packed epoll_event (12 bytes)
-ABI = Abi("x86_64", 64, "little", layouts={"stat": "x86_64", "epoll_event": "packed"},
+# x86-64's own struct stat (st_nlink before st_mode), its packed epoll_event (12 bytes) and
+# semid64_ds (a spare word after each time)
+ABI = Abi("x86_64", 64, "little", layouts={"stat": "x86_64", "epoll_event": "packed", "semid_ds": "x86_64"},
           quirks=("clone_tls_last",))
 ELF_MACHINE = 62  # EM_X86_64
 ELF_CLASS = 64
