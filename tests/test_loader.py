@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from conftest import (ARCHES, assert_same_as_qemu, build, elf_header, run, run_native, run_pyqemu,
+from conftest import (ARCHES, assert_same_as_qemu, build, elf_header, glibc_files, run, run_native, run_pyqemu,
                       run_qemu, run_reference, runs_natively, stack_aligned)
 
 HWCAP_FP, HWCAP_ASIMD = 1 << 0, 1 << 1  # aarch64 <asm/hwcap.h>

@@ -96,12 +96,12 @@ def test_static_pie_auxv(x86):
 
 
 def test_without_the_exception_state_a_fault_still_works(x86):
-    """PYQEMU_NO_REGFILE: the CPU's exception state is not located (regfile.py's
+    """PYQEMU_NO_UNSAFE=regfile: the CPU's exception state is not located (regfile.py's
     fallback); one fault in a process is still the kernel's signal, and the first
     second one (a double fault to Unicorn) is reported as the #GP it was, with a
     warning line saying so."""
     prog = build(x86, "x86_kernel.c", "static")
-    env = dict(os.environ, PYQEMU_NO_REGFILE="1")
+    env = dict(os.environ, PYQEMU_NO_UNSAFE="regfile")
     ours = run_pyqemu(x86, prog, "two-faults", env=env, timeout=60)
     native = lines(run_native(x86, prog, "two-faults"))
     first = [line for line in lines(ours) if line.startswith(("ud2:", "int3:", "hlt:", "cli:"))]

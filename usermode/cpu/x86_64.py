@@ -116,17 +116,17 @@ def syscall_entry(thread, on_syscall):
     with sysret, which needs them): Unicorn's hook leaves both alone, so they are set
     here, before the call (a rt_sigreturn then restores them from the frame)."""
     from .. import raw
-    batch = raw.RegBatch(thread.handle, (X.UC_X86_REG_RIP, X.UC_X86_REG_EFLAGS))
-    rcx = raw.RegWriter(thread.handle, X.UC_X86_REG_RCX)
-    r11 = raw.RegWriter(thread.handle, X.UC_X86_REG_R11)
-    read, set_rcx, set_r11 = batch.read, rcx.write, r11.write
+    regs = raw.ShadowRegisters(thread.handle, (X.UC_X86_REG_RIP, X.UC_X86_REG_EFLAGS, X.UC_X86_REG_RCX,
+                                               X.UC_X86_REG_R11), indices=(0, 1), result_indices=(2, 3))
+    load, store, view = regs.load, regs.store, regs.view
 
     def entry():
-        rip, rflags = read()
-        set_rcx(rip + 2)
-        set_r11(rflags)
+        load()
+        view[2] = (view[0] + 2) & 0xFFFFFFFFFFFFFFFF
+        view[3] = view[1]
+        store()
         on_syscall()
-    entry._keep = (batch, rcx, r11)
+    entry._keep = regs
     return entry
 
 
