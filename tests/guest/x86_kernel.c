@@ -405,6 +405,13 @@ static void legacy(void)
     printf("socketcall socket: %d\n", fd >= 0);
     r = syscall(SYS_socketcall, 99, args);
     printf("socketcall unknown call: %ld errno %d\n", r, errno);
+    /* the top of a 32-bit process's range (0xffffe000 on x86-64): nothing above it */
+    errno = 0;
+    void *top = mmap((void *)0xffffe000, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    printf("mmap MAP_FIXED at 0xffffe000: %d errno %d\n", top == MAP_FAILED, errno);
+    errno = 0;
+    r = munmap((void *)0xffffe000, 4096);
+    printf("munmap at 0xffffe000: %ld errno %d\n", r, errno);
 #endif
 }
 

@@ -219,7 +219,7 @@ def shmat(t, shmid: Int, addr: Ptr, flags: Int):
             if not flags & SHM_RND:
                 raise GuestError(errno.EINVAL)
             addr -= addr % shmlba
-        if addr + length > space.size:
+        if addr + length > space.user_top:
             raise GuestError(errno.EINVAL)
         if not flags & SHM_REMAP and space.overlapping(addr, addr + length):
             raise GuestError(errno.EINVAL)
