@@ -137,10 +137,10 @@ def test_signals_from_outside_keep_their_siginfo(arch, host_signals):
         expected = SIGNAL_ORIGIN_CHECKS
     assert lines == [f"{c}: ok" for c in expected], res.stderr.decode()[-2000:]
     assert res.returncode == 0
-    if have_qemu(arch) and host_signals == "siginfo":
+    if (runs_natively(arch) or have_qemu(arch)) and host_signals == "siginfo":
         # qemu-user 7.2 dies of a SIGILL another process sends, whatever the guest's handler
         differs = "SIGILL from another process: the guest's handler"
-        theirs = [l for l in run_qemu(arch, prog, timeout=120).stdout.decode().splitlines()
+        theirs = [l for l in run_reference(arch, prog, timeout=120).stdout.decode().splitlines()
                   if not l.startswith(differs)]
         assert theirs == [l for l in lines if not l.startswith(differs)]
 
@@ -219,5 +219,5 @@ def test_signal_frame_that_cannot_be_written(arch):
     assert res.stdout == b"sigaltstack: 0\n"
     lines = res.stderr.decode().splitlines()
     assert len(lines) == 1 and "guest SIGSEGV: cannot write the frame of SIGUSR1 on its alternate stack" in lines[0]
-    theirs = run_qemu(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
+    theirs = run_reference(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
     assert theirs.returncode == -signal.SIGSEGV

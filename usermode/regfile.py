@@ -121,10 +121,11 @@ def locate(handle, reg_ids, slot_bytes=8, value_bits=None):
     n = len(reg_ids)
     saved = [raw.reg_read(handle, r) for r in reg_ids]
     try:
-        markers = _random_words(_MARKERS, code, value_bits)
-        for reg, value in zip(reg_ids[1:1 + _MARKERS], markers):
+        count = min(_MARKERS, len(reg_ids) - 1)  # i386 has 8 registers: 7 after the first
+        markers = _random_words(count, code, value_bits)
+        for reg, value in zip(reg_ids[1:1 + count], markers):
             raw.reg_write(handle, reg, value)
-        found = _search(handle, struct.pack(f"<{_MARKERS}{code}", *markers), _anonymous_rw_ranges(),
+        found = _search(handle, struct.pack(f"<{count}{code}", *markers), _anonymous_rw_ranges(),
                         tuple(reg_ids))
         if found is None:
             return None

@@ -405,6 +405,25 @@ static void legacy(void)
     printf("socketcall socket: %d\n", fd >= 0);
     r = syscall(SYS_socketcall, 99, args);
     printf("socketcall unknown call: %ld errno %d\n", r, errno);
+    /* the oldest calls: sgetmask/ssetmask (an int's worth of mask, sign-extended to the
+       kernel's word), stime, umount */
+    unsigned long long none = 0, now = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+    long before = syscall(SYS_sgetmask);
+    long old = syscall(SYS_ssetmask, (1 << (SIGUSR1 - 1)) | (1 << (SIGKILL - 1)));
+    long got = syscall(SYS_sgetmask);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &now, 8);
+    printf("sgetmask %lx ssetmask old %lx then %lx mask %llx\n", before, old, got, now);
+    syscall(SYS_ssetmask, -1);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &now, 8);
+    printf("ssetmask(-1): mask %llx\n", now);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+    errno = 0;
+    r = syscall(SYS_stime, (void *)16);
+    printf("stime bad pointer: %ld errno %d\n", r, errno);
+    errno = 0;
+    r = syscall(SYS_umount, "/nonexistent-x86-kernel");
+    printf("umount missing: %ld errno %d\n", r, errno);
     /* the top of a 32-bit process's range (0xffffe000 on x86-64): nothing above it */
     errno = 0;
     void *top = mmap((void *)0xffffe000, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
