@@ -1,6 +1,6 @@
 """pyqemu beside qemu-user: one command, one run, side by side.
 
-    python -m benchmarks [--arch riscv64,aarch64] [--runs N] [--only name,...]
+    python -m benchmarks [--arch riscv64,aarch64,...] [--runs N] [--only name,...]
                          [--json] [--quick] [--metric wall|cpu] [--rootfs PATH] [--pyqemu CMD]
 
 Builds the guest programs from benchmarks/guest/*.c with the cross compilers
@@ -487,7 +487,7 @@ def table(results, summ, runs, quick, metric="wall"):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="riscv64,aarch64", help="comma separated (default riscv64,aarch64)")
+    ap.add_argument("--arch", default=",".join(ARCHES), help=f"comma separated (default {','.join(ARCHES)})")
     ap.add_argument("--runs", type=int, default=None, help="measured runs of each emulator (default 3, quick 1)")
     ap.add_argument("--only", default="", help="workload or group names, comma separated: "
                     + ",".join(w.name for w in WORKLOADS) + "," + ",".join(n for n, _, _ in REAL)
@@ -506,7 +506,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     for arch in args.arch.split(","):
         if arch not in ARCHES:
-            ap.error(f"unknown arch {arch!r} (riscv64, aarch64)")
+            ap.error(f"unknown arch {arch!r} ({', '.join(ARCHES)})")
     known = {w.name for w in WORKLOADS} | {w.group for w in WORKLOADS} | {n for n, _, _ in REAL} | {"real"}
     for name in filter(None, args.only.split(",")):
         if name not in known:

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import ARCHES, installed_script, pyqemu_command, run
+from conftest import ARCHES, installed_script, pyqemu_command, run, runs_natively
 from usermode import cpu
 from usermode.binfmt import kernel
 from usermode.cpu import registry
@@ -70,7 +70,12 @@ def rootfs(request):
 @pytest.fixture(scope="module")
 def binfmt(rootfs):
     """qemu-user registered for the root's ELF files while these tests run (so
-    programs started by a program run under qemu too); False when not possible."""
+    programs started by a program run under qemu too); False when not possible.
+    An architecture this host runs itself needs none (the reference is the native
+    run): registering qemu for it would take every program of the host."""
+    if native_reference(rootfs):
+        yield True
+        return
     qemu = shutil.which(rootfs.qemu)
     if os.geteuid() != 0 or qemu is None:
         yield False
@@ -124,7 +129,7 @@ def report_times(request):
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     for arch, t in sorted(TIMES.items()):
         line = (f"test_rootfs: {t['runs']} compared runs: pyqemu-{arch} {t['pyqemu']:.1f} s, "
-                f"{ARCHES[arch]['qemu']} {t['qemu']:.1f} s")
+                f"{'native' if runs_natively(arch) else ARCHES[arch]['qemu']} {t['qemu']:.1f} s")
         if reporter is not None and capture is not None:
             with capture.global_and_fixture_disabled():
                 reporter.write_line(line)
@@ -157,12 +162,15 @@ def both(rootfs, binfmt, work, argv, expected=None, needs_exec=False, stdin=None
     if needs_exec and not binfmt:
         assert expected is not None
         return ours
-    paths = PathResolver()
-    paths.set_rootfs(rootfs.path, cwd=str(work))
-    program = os.fsdecode(paths.to_host(os.fsencode(argv[0])))
     started = time.monotonic()
-    theirs = run([rootfs.qemu, "-L", rootfs.path, "-0", argv[0], program] + argv[1:], cwd=work, env=env,
-                 input=stdin, timeout=timeout)
+    if native_reference(rootfs):
+        theirs = run(native_in_root(rootfs, argv), cwd=work, env=ENV, input=stdin, timeout=timeout)
+    else:
+        paths = PathResolver()
+        paths.set_rootfs(rootfs.path, cwd=str(work))
+        program = os.fsdecode(paths.to_host(os.fsencode(argv[0])))
+        theirs = run([rootfs.qemu, "-L", rootfs.path, "-0", argv[0], program] + argv[1:], cwd=work, env=env,
+                     input=stdin, timeout=timeout)
     if qemu_wrong is not None and qemu_wrong.encode() in theirs.stderr:
         assert expected is not None
         return ours
@@ -170,11 +178,30 @@ def both(rootfs, binfmt, work, argv, expected=None, needs_exec=False, stdin=None
     times["qemu"] += time.monotonic() - started
     times["pyqemu"] += ours_time
     times["runs"] += 1
-    assert ours.stdout == theirs.stdout, f"stdout differs from qemu's\npyqemu stderr: {ours.stderr[-3000:]!r}\n" \
-        f"qemu stderr: {theirs.stderr[-1000:]!r}"
-    assert ours.returncode == theirs.returncode, f"status {ours.returncode} != qemu's {theirs.returncode}: " \
+    who = "the native run's" if native_reference(rootfs) else "qemu's"
+    assert ours.stdout == theirs.stdout, f"stdout differs from {who}\npyqemu stderr: {ours.stderr[-3000:]!r}\n" \
+        f"reference stderr: {theirs.stderr[-1000:]!r}"
+    assert ours.returncode == theirs.returncode, f"status {ours.returncode} != {who} {theirs.returncode}: " \
         f"{ours.stderr[-3000:]!r}"
     return ours
+
+
+# ---- the reference for the architectures this host runs itself: the same root, natively ----
+
+def native_reference(rootfs):
+    """x86 roots: the programs run on this host's kernel inside the root (a chroot in a
+    private mount namespace, /proc, /dev, /sys and /tmp bound in, as pyqemu --rootfs
+    shows them), when root may do that; else qemu-user is the reference."""
+    return runs_natively(rootfs.arch) and os.geteuid() == 0 and shutil.which("unshare") is not None
+
+
+def native_in_root(rootfs, argv):
+    """The command running argv (argv[0] a path inside the root) natively in the root."""
+    import shlex
+    root = shlex.quote(rootfs.path)
+    binds = " && ".join(f"mount --rbind /{d} {root}/{d}" for d in ("proc", "dev", "sys", "tmp"))
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            f'{binds} && exec unshare --root={root} --wd="$PWD" "$@"', "in-root"] + list(argv)
 
 
 def sha256(path):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ARCHES, build, have_qemu, pyqemu_command, run_pyqemu, run_qemu
+from conftest import ARCHES, build, have_qemu, pyqemu_command, run_pyqemu, run_reference, runs_natively
 
 SIGNAL_CHECKS = [
     "raise runs the handler with siginfo", "kill to itself", "blocked signal stays pending",
@@ -36,10 +36,10 @@ def test_signal_semantics(arch, mode):
     lines = res.stdout.decode().splitlines()
     assert lines == [f"{c}: ok" for c in SIGNAL_CHECKS], res.stderr.decode()[-2000:]
     assert res.returncode == 0
-    if have_qemu(arch):
-        theirs = run_qemu(arch, prog, options=options, timeout=60).stdout.decode().splitlines()
-        assert [l for l in theirs if l.split(":")[0] not in {q.split(":")[0] for q in QEMU_DIFFERS}] == \
-            [l for l in lines if l.split(":")[0] not in {q.split(":")[0] for q in QEMU_DIFFERS}]
+    if have_qemu(arch) or runs_natively(arch):
+        theirs = run_reference(arch, prog, options=options, timeout=60).stdout.decode().splitlines()
+        differ = set() if runs_natively(arch) else {q.split(":")[0] for q in QEMU_DIFFERS}
+        assert [l for l in theirs if l.split(":")[0] not in differ] == [l for l in lines if l.split(":")[0] not in differ]
 
 
 def test_write_fault_fixed_by_the_handler_resumes_exactly(arch):
@@ -47,7 +47,7 @@ def test_write_fault_fixed_by_the_handler_resumes_exactly(arch):
     res = run_pyqemu(arch, prog)
     assert res.stdout == b"faults 3, counter 3, page abc\n", res.stderr
     if have_qemu(arch):
-        assert run_qemu(arch, prog).stdout == res.stdout
+        assert run_reference(arch, prog).stdout == res.stdout
 
 
 @contextlib.contextmanager
@@ -88,7 +88,7 @@ def test_signalfd_timerfd_eventfd(arch):
         "signalfd read: signo, value, pid", "timerfd_gettime", "timerfd blocking read",
         "eventfd blocking read woken by another thread")], res.stderr.decode()
     if have_qemu(arch):
-        assert run_qemu(arch, prog, timeout=60).stdout == res.stdout
+        assert run_reference(arch, prog, timeout=60).stdout == res.stdout
 
 
 SIGNAL2_CHECKS = [
@@ -137,10 +137,10 @@ def test_signals_from_outside_keep_their_siginfo(arch, host_signals):
         expected = SIGNAL_ORIGIN_CHECKS
     assert lines == [f"{c}: ok" for c in expected], res.stderr.decode()[-2000:]
     assert res.returncode == 0
-    if have_qemu(arch) and host_signals == "siginfo":
+    if (runs_natively(arch) or have_qemu(arch)) and host_signals == "siginfo":
         # qemu-user 7.2 dies of a SIGILL another process sends, whatever the guest's handler
         differs = "SIGILL from another process: the guest's handler"
-        theirs = [l for l in run_qemu(arch, prog, timeout=120).stdout.decode().splitlines()
+        theirs = [l for l in run_reference(arch, prog, timeout=120).stdout.decode().splitlines()
                   if not l.startswith(differs)]
         assert theirs == [l for l in lines if not l.startswith(differs)]
 
@@ -219,5 +219,5 @@ def test_signal_frame_that_cannot_be_written(arch):
     assert res.stdout == b"sigaltstack: 0\n"
     lines = res.stderr.decode().splitlines()
     assert len(lines) == 1 and "guest SIGSEGV: cannot write the frame of SIGUSR1 on its alternate stack" in lines[0]
-    theirs = run_qemu(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
+    theirs = run_reference(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
     assert theirs.returncode == -signal.SIGSEGV

@@ -133,20 +133,23 @@ def _search_at_last_hit(handle, needle, kind):
     return None
 
 
-def _random_words(count, code):
+def _random_words(count, code, bits=None):
     size = struct.calcsize(code)
-    return [v | 1 for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
+    mask = (1 << bits) - 1 if bits else -1
+    return [(v | 1) & mask for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
 
 
 # PYQEMU_NO_UNSAFE=regfile forces the fallback (callers then use the batched API): raw.py
 DISABLED = "regfile" in raw.DISABLED
 
 
-def locate(handle, reg_ids, slot_bytes=8):
+def locate(handle, reg_ids, slot_bytes=8, value_bits=None):
     """A memoryview of words over the registers reg_ids (Unicorn ids, in the
     order the CPU state keeps them; `slot_bytes` wide each: 8, or 4 where the
     CPU state holds 32-bit registers), or None if they cannot be found and
-    verified. The registers keep their values."""
+    verified. The registers keep their values. `value_bits` is what the API
+    reads and writes of a register when less than its slot (i386's 32-bit
+    registers in Unicorn's 64-bit slots): the check uses values that fit."""
     if DISABLED:
         return None
     code = {8: "Q", 4: "I"}[slot_bytes]
@@ -154,25 +157,77 @@ def locate(handle, reg_ids, slot_bytes=8):
     n = len(reg_ids)
     saved = [raw.reg_read(handle, r) for r in reg_ids]
     try:
-        markers = _random_words(_MARKERS, code)
-        for reg, value in zip(reg_ids[1:1 + _MARKERS], markers):
+        count = min(_MARKERS, len(reg_ids) - 1)  # i386 has 8 registers: 7 after the first
+        markers = _random_words(count, code, value_bits)
+        for reg, value in zip(reg_ids[1:1 + count], markers):
             raw.reg_write(handle, reg, value)
-        needle = struct.pack(f"<{_MARKERS}{code}", *markers)
+        needle = struct.pack(f"<{count}{code}", *markers)
         found = _search_at_last_hit(handle, needle, tuple(reg_ids)) or \
             _search(handle, needle, _anonymous_rw_ranges(), tuple(reg_ids))
         if found is None:
             return None
         view = memoryview((ctype * n).from_address(found - slot_bytes)).cast("B").cast(code)
-        through_api = _random_words(n, code)
+        through_api = _random_words(n, code, value_bits)
         for reg, value in zip(reg_ids, through_api):
             raw.reg_write(handle, reg, value)
         if list(view) != through_api:
             return None
-        in_place = _random_words(n, code)
+        in_place = _random_words(n, code, value_bits)
         view[:] = memoryview(struct.pack(f"<{n}{code}", *in_place)).cast(code)
         if [raw.reg_read(handle, r) & ((1 << 8 * slot_bytes) - 1) for r in reg_ids] != in_place:
             return None
         return view
     finally:
         for reg, value in zip(reg_ids, saved):
+            raw.reg_write(handle, reg, value)
+
+
+# ---- x86: the exception the CPU believes is still in flight ----------------------------
+# Unicorn never delivers an x86 exception (its INTR hook replaces the delivery), so
+# CPUX86State.old_exception, which QEMU clears once an exception has been delivered
+# (seg_helper.c, x86_cpu_do_interrupt), keeps the last fault's vector: the next #GP or
+# #DE then becomes a double fault (vector 8, error code 0), and a third fault a triple
+# fault that resets the CPU (excp_helper.c, check_exception). Two hlt in a row showed it.
+# In the CPU state (target/i386/cpu.h, Unicorn 2.1.4) the field follows the debug
+# registers: dr[8] (target_ulong), four breakpoint pointers, then int old_exception;
+# int error_code (a #GP's code) is 16 bytes before dr[0]. dr[0..3] are plain fields the
+# API reads and writes: markers there locate the array, as for the integer registers.
+
+_DR_TO_OLD_EXCEPTION = 8 * 8 + 4 * 8
+_DR_TO_ERROR_CODE = -16
+
+
+class X86ExceptionState:
+    """error_code() of the last exception, and clear() to mark it delivered."""
+
+    def __init__(self, dr0):
+        self._old = ctypes.c_int.from_address(dr0 + _DR_TO_OLD_EXCEPTION)
+        self._error = ctypes.c_int.from_address(dr0 + _DR_TO_ERROR_CODE)
+
+    def error_code(self):
+        return self._error.value
+
+    def in_flight(self):
+        return self._old.value
+
+    def clear(self):
+        self._old.value = -1
+
+
+def locate_x86_exception_state(handle, dr_ids):
+    """The exception fields of an x86 CPU (dr_ids: Unicorn's DR0..DR3), or None if
+    they cannot be found and checked (a fresh CPU has old_exception -1)."""
+    if DISABLED:
+        return None
+    saved = [raw.reg_read(handle, r) for r in dr_ids]
+    try:
+        markers = [v & 0x7FFFFFFF | 1 for v in _random_words(len(dr_ids), "I")]
+        for reg, value in zip(dr_ids, markers):
+            raw.reg_write(handle, reg, value)
+        found = _search(handle, struct.pack(f"<{len(markers)}Q", *markers), _anonymous_rw_ranges(), "x86-dr")
+        if found is None or ctypes.c_int.from_address(found + _DR_TO_OLD_EXCEPTION).value != -1:
+            return None
+        return X86ExceptionState(found)
+    finally:
+        for reg, value in zip(dr_ids, saved):
             raw.reg_write(handle, reg, value)

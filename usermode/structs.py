@@ -182,6 +182,17 @@ STAT_GENERIC = [
     ("__unused4", "u32", None), ("__unused5", "u32", None),
 ]
 
+# x86-64's own struct stat (arch/x86/include/uapi/asm/stat.h): st_nlink a long, before st_mode
+STAT_X86_64 = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_nlink", "ulong"), ("st_mode", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("__pad0", "i32", None), ("st_rdev", "ulong"),
+    ("st_size", "long"), ("st_blksize", "long"), ("st_blocks", "long"),
+    ("st_atime", "ulong", "st_atim.tv_sec"), ("st_atime_nsec", "ulong", "st_atim.tv_nsec"),
+    ("st_mtime", "ulong", "st_mtim.tv_sec"), ("st_mtime_nsec", "ulong", "st_mtim.tv_nsec"),
+    ("st_ctime", "ulong", "st_ctim.tv_sec"), ("st_ctime_nsec", "ulong", "st_ctim.tv_nsec"),
+    ("__unused", ("array", "long", 3), None),
+]
+
 # the old struct stat of the 32-bit ABIs that kept it (arm, i386): 16-bit ids, 32-bit sizes
 STAT_LEGACY32 = [
     ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_mode", "u16"), ("st_nlink", "u16"),
@@ -258,7 +269,7 @@ DIRENT64 = [("d_ino", "u64"), ("d_off", "i64"), ("d_reclen", "u16"), ("d_type", 
 # ---- poll, sockets, time and process information (handlers/poll.py, net.py, clock.py, info.py)
 
 POLLFD = [("fd", "i32"), ("events", "i16"), ("revents", "i16")]
-# natural alignment on the guests: 16 bytes (x86-64 packs it into 12; the host side is in poll.py)
+# natural alignment on most guests: 16 bytes (x86-64 packs it into 12: the "packed" flavour)
 EPOLL_EVENT = [("events", "u32"), ("data", "u64", "data.u64")]
 MSGHDR = [
     ("msg_name", "ptr"), ("msg_namelen", "u32"), ("msg_iov", "ptr"), ("msg_iovlen", "ulong"),
@@ -384,6 +395,7 @@ HOST_X86_64_SEMID_DS = _ipc_perm("sem_perm") + [
     ("sem_otime", "long"), ("__unused1", "ulong", None), ("sem_ctime", "long"), ("__unused2", "ulong", None),
     ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
 ]
+SEMID_DS["x86_64"] = HOST_X86_64_SEMID_DS  # an x86-64 guest's too
 MSGINFO = [(n, "i32") for n in ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni", "msgssz", "msgtql")] + \
     [("msgseg", "u16")]
 SEMINFO = [(n, "i32") for n in ("semmap", "semmni", "semmns", "semmnu", "semmsl", "semopm", "semume", "semusz",
@@ -407,7 +419,7 @@ DECLARATIONS = {
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
-    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32},
+    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "x86_64": STAT_X86_64},
     "stat64": {"legacy": STAT64_LEGACY},
     "statx": STATX,
     "flock": FLOCK,
@@ -419,7 +431,8 @@ DECLARATIONS = {
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
     "pollfd": POLLFD,
-    "epoll_event": EPOLL_EVENT,
+    # x86-64 packs it (12 bytes); i386's 4-byte alignment of a u64 gives the same
+    "epoll_event": {"generic": EPOLL_EVENT, "packed": Packed(EPOLL_EVENT)},
     "msghdr": MSGHDR,
     "cmsghdr": CMSGHDR,
     "mmsghdr": MMSGHDR,

@@ -53,6 +53,11 @@ def _default_set_thread_pointer(uc, thread, value):
     uc.reg_write(thread.arch.REG_TLS, value)
 
 
+def _default_copy_cpu(child, parent):
+    """clone: the child's CPU starts as a copy of its parent's."""
+    child.uc.context_restore(parent.uc.context_save())
+
+
 # Optional hooks and values: modules define them when they need to.
 DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
@@ -70,6 +75,19 @@ DEFAULTS = {
     # executed and stopped after (ARM's yield, wfe): the thread just goes on
     "passed_hint": lambda uc, read: False,
     "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
+    # copy_cpu(child, parent): a new thread's CPU from its parent's (x86: its descriptor tables too)
+    "copy_cpu": _default_copy_cpu,
+    # syscall_entry(thread, on_syscall) -> what the syscall hook calls: what the syscall
+    # instruction itself does besides the call (x86-64's RCX and R11), around on_syscall
+    "syscall_entry": lambda thread, on_syscall: on_syscall,
+    # handle_fault(thread, fault) -> True when the kernel would have dealt with the CPU
+    # fault itself (x86-64's vsyscall page): the thread runs on; else it may make the
+    # fault the kernel's signal for it (si_code, si_addr, the PC a handler returns to)
+    "handle_fault": lambda thread, fault: False,
+    "extra_maps": lambda: [],       # /proc/self/maps lines of the kernel's own ([vsyscall])
+    # (start, end) of memory each CPU maps for itself outside the guest's range (x86's
+    # descriptor tables): the virtual TLB lets the CPU (and so the guest) reach it
+    "CPU_PRIVATE": None,
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)

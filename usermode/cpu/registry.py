@@ -133,18 +133,29 @@ def canonical(name):
     return None
 
 
+def is_host(f):
+    """The arch is this machine's own (x86-64 here): its glibc is the host's, in /."""
+    return f["HOST_NATIVE"] and f["TRIPLE"].split("-")[0] == os.uname().machine
+
+
+def runs_natively(name):
+    """This machine's kernel runs the arch's programs itself (x86-64 and i386 programs
+    on an x86-64 host): there pyqemu is for comparing, never the programs' runner."""
+    return ARCHES[name]["HOST_NATIVE"] and os.uname().machine == "x86_64"
+
+
 def cross_tools(name):
     """What builds and runs `name`'s programs on a Debian host."""
     f = ARCHES[name]
     return {"cc": f"{f['TRIPLE']}-gcc", "cc_flags": list(f["CC_FLAGS"]), "qemu": f"qemu-{f['QEMU_NAME']}",
-            "sysroot": f"/usr/{f['TRIPLE']}", "native": f["HOST_NATIVE"]}
+            "sysroot": "/" if is_host(f) else f"/usr/{f['TRIPLE']}", "native": f["HOST_NATIVE"]}
 
 
 def debian_packages():
     """The Debian packages that give every architecture its cross compiler and glibc."""
     out = []
     for f in ARCHES.values():
-        if f["HOST_NATIVE"] and f["TRIPLE"].startswith("x86_64"):
+        if is_host(f):
             continue  # the host's own gcc and libc6-dev
         out += [f"gcc-{f['TRIPLE'].replace('_', '-')}", f"libc6-dev-{f['DEBIAN_ARCH']}-cross"]
     return sorted(set(out))

@@ -31,12 +31,15 @@ class RegisterMap:
         if entry is None:
             return None
         _name, size, uc_reg = entry
-        return (uc.reg_read(uc_reg) & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch.ABI.endian)
+        value = uc_reg(uc) if callable(uc_reg) else uc.reg_read(uc_reg)  # a callable: a register the
+        return (value & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch.ABI.endian)  # kernel keeps (orig_rax)
 
     def write(self, uc, number, data):
         entry = self.by_number.get(number)
         if entry is None or len(data) != entry[1]:
             return False
+        if callable(entry[2]):
+            return True  # the kernel's own bookkeeping: a write changes nothing here
         uc.reg_write(entry[2], int.from_bytes(data, self.arch.ABI.endian))
         return True
 

@@ -26,6 +26,7 @@ def describe(elf):
 def check_arch(elf, arch, what, prog):
     if elf.machine_id == arch.ELF_MACHINE and elf.elf_class == arch.ELF_CLASS and \
             elf.little_endian == (arch.ABI.endian == "little"):
+        elf.user_limit = arch.TASK_SIZE  # segments must lie below it: checked with the others
         return
     raise UserError(f"{what} '{elf.path}' is a {describe(elf)} ELF; {prog} runs "
                     f"{arch.ELF_CLASS}-bit {'' if arch.ABI.endian == 'little' else 'big-endian '}"

@@ -67,6 +67,9 @@ class AddressSpace:
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
         self.mmap_top = mmap_top  # top-down allocation starts below this
+        # the end of the guest's own range (the kernel's TASK_SIZE): a reservation may reach
+        # above it for what the CPU or the kernel keeps there (x86's descriptor tables, ARM's kuser page)
+        self.user_top = size
         self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
         self.marker = None  # procmem's page naming this range for other processes
 

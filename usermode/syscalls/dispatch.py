@@ -346,7 +346,8 @@ def make_syscall_entry(thread, table, strace_log=None):
     """The function the thread's syscall hook calls: run the handler on the
     registers in place, write the guest's return value."""
     layout = RegisterLayout(thread.arch)
-    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes)
+    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes,
+                          thread.abi.bits if thread.abi.bits < 8 * layout.slot_bytes else None)
     if view is not None:
         load = store = None
     else:
@@ -506,6 +507,12 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
         except Exception:  # arguments on an unreadable stack, an unbindable declaration
             binding, args = None, [r[i] for i in layout.arg_index]
         name = name or f"syscall_{index + table.base}"
+        shown = getattr(decl.fn, "trace_as", None) if binding is not None else None
+        if shown is not None:  # a multiplexer (socketcall): shown as the call it stands for
+            try:
+                name, decl, args = shown(thread, args) or (name, decl, args)
+            except Exception:
+                pass
         text = f"{os.getpid()} {name}({format_args(thread, decl if binding else None, args)})"
         if name in ("execve", "execveat"):  # a successful one never returns to be shown
             log.write(text + "\n")

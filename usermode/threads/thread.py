@@ -46,6 +46,7 @@ class GuestFault:
     def __init__(self, signal, pc, address=None, what="", code=None):
         self.signal, self.pc, self.address, self.what, self.code = signal, pc, address, what, code
         self.cs_mode = None  # capstone's mode for the instruction, when not the arch's usual one
+        self.intno = None  # the CPU exception's number, when it was one
 
 
 class GuestThread:
@@ -110,8 +111,8 @@ class GuestThread:
 
     def _install_hooks(self):
         arch = self.arch
-        on_syscall = make_syscall_entry(self, self.process.syscalls,
-                                        self.process.log if self.process.options.strace else None)
+        on_syscall = arch.syscall_entry(self, make_syscall_entry(
+            self, self.process.syscalls, self.process.log if self.process.options.strace else None))
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
 
@@ -141,7 +142,9 @@ class GuestThread:
                     pc = self.pc() - arch.FAULT_PC_ADJUST
                     if signal == "SIGILL" and self._emulated(pc):
                         return
-                    self._stop_with(GuestFault(signal, pc, pc, what))
+                    fault = GuestFault(signal, pc, pc, what)
+                    fault.intno = intno
+                    self._stop_with(fault)
             except BaseException as e:  # never let an exception vanish inside the C callback
                 self.process.crash(e)
                 raw.emu_stop(handle)
@@ -154,6 +157,8 @@ class GuestThread:
             return False
 
         find_vma = self.space.find
+        # memory each CPU has of its own, outside the guest's mappings (x86's descriptor tables)
+        private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         emu_stop = raw.emu_stop
 
@@ -172,6 +177,9 @@ class GuestThread:
             entry[0] = page
             if access == UC_MEM_FETCH:
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
+                return True
+            if vma is None and private_lo <= page < private_hi:
+                entry[1] = 3
                 return True
             if vma is None or not vma.prot & _NEEDS.get(access, 0):
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
@@ -222,7 +230,7 @@ class GuestThread:
 
     def copy_cpu_from(self, other):
         """Every register of `other`, as clone gives them to the child."""
-        self.uc.context_restore(other.uc.context_save())
+        self.arch.copy_cpu(self, other)
 
     # ---- stopping ------------------------------------------------------------
 
@@ -314,6 +322,8 @@ class GuestThread:
                     fault = self._fault_from(err)
                     if fault is None:
                         continue  # the access works now (another thread mapped it): run on
+                    if self.arch.handle_fault(self, fault):
+                        continue  # the kernel's business (x86-64's vsyscall page): done
                     if self.debug is not None and not self.debug.report_fault(fault):
                         continue  # gdb cancelled the signal: the instruction runs again
                     if not self.signals.force_synchronous(fault):

@@ -101,8 +101,9 @@ def classify(t, host_path):
         little = head[5] == 1
         machine = int.from_bytes(head[18:20], "little" if little else "big")
         elf_class = 32 if head[4] == 1 else 64
-        if cpu.by_elf(machine, elf_class, little) is not None:
-            return "foreign", None
+        arch = cpu.by_elf(machine, elf_class, little)
+        if arch is not None:
+            return ("native" if _host_runs(t, arch, host_path) else "foreign"), None
         if machine in HOST_MACHINES and little:
             return "native", None
         raise GuestError(errno.ENOEXEC)
@@ -113,6 +114,25 @@ def classify(t, host_path):
         parts = line.split(None, 1)
         return "script", (parts[0], parts[1].strip() if len(parts) > 1 else None)
     raise GuestError(errno.ENOEXEC)
+
+
+def _host_runs(t, arch, host_path):
+    """A program of an architecture this host runs itself (x86-64, i386) runs natively,
+    as every host program does, unless the guest sees another root (--rootfs: the
+    program must see it too) or the host lacks its interpreter (an i386 program on a
+    host without 32-bit libraries): then it is emulated like any guest program."""
+    from ...cpu import registry
+    if not registry.runs_natively(arch.NAME) or getattr(t.process.options, "rootfs", None):
+        return False
+    from ...loader.elf import ElfFile
+    try:
+        elf = ElfFile(host_path)
+    except Exception:
+        return False
+    try:
+        return elf.interp is None or os.path.exists(elf.interp)
+    finally:
+        elf.close()
 
 
 def _check_executable(host_path):
