@@ -212,6 +212,37 @@ STAT64_LEGACY = [
     ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"), ("st_ino", "u64"),
 ]
 
+# MIPS' own (arch/mips/include/uapi/asm/stat.h): o32's struct stat (32-bit sizes and
+# times, padding where other ABIs widened fields), o32's stat64 (st_dev still 32 bits:
+# the kernel's cp_new_stat64 special-cases MIPS), n64's struct stat (32-bit times)
+STAT_MIPS_O32 = [
+    ("st_dev", "u32"), ("st_pad1", ("bytes", 12), None), ("st_ino", "ulong"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u32"),
+    ("st_pad2", ("bytes", 8), None), ("st_size", "long"), ("st_pad3", ("bytes", 4), None),
+    ("st_atime", "long", "st_atime"), ("st_atime_nsec", "long", "st_atime_nsec"),
+    ("st_mtime", "long", "st_mtime"), ("st_mtime_nsec", "long", "st_mtime_nsec"),
+    ("st_ctime", "long", "st_ctime"), ("st_ctime_nsec", "long", "st_ctime_nsec"),
+    ("st_blksize", "long"), ("st_blocks", "long"), ("st_pad4", ("bytes", 56), None),
+]
+STAT64_MIPS_O32 = [
+    ("st_dev", "ulong"), ("st_pad0", ("bytes", 12), None), ("st_ino", "u64"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "ulong"),
+    ("st_pad1", ("bytes", 12), None), ("st_size", "i64"),
+    ("st_atime", "long", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "long", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "long", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("st_blksize", "ulong"), ("st_pad2", "ulong", None), ("st_blocks", "i64"),
+]
+STAT_MIPS_N64 = [
+    ("st_dev", "u32"), ("st_pad0", ("bytes", 12), None), ("st_ino", "ulong"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u32"),
+    ("st_pad1", ("bytes", 12), None), ("st_size", "long"),
+    ("st_atime", "u32", "st_atime"), ("st_atime_nsec", "u32", "st_atime_nsec"),
+    ("st_mtime", "u32", "st_mtime"), ("st_mtime_nsec", "u32", "st_mtime_nsec"),
+    ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"),
+    ("st_blksize", "u32"), ("st_pad2", "u32", None), ("st_blocks", "ulong"),
+]
+
 STATX_TIMESTAMP = None  # statx is the same on every ABI: fixed-size fields only
 STATX = [
     ("stx_mask", "u32"), ("stx_blksize", "u32"), ("stx_attributes", "u64"),
@@ -230,6 +261,8 @@ STATX = [
 # long longs (ARM EABI aligns them to 8, so l_start comes after 4 bytes of padding)
 FLOCK = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "long"), ("l_len", "long"), ("l_pid", "i32")]
 FLOCK64 = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")]
+# MIPS o32's struct flock (its own: l_sysid and four pad words)
+FLOCK_MIPS_O32 = FLOCK[:4] + [("l_sysid", "long"), ("l_pid", "i32"), ("pad", ("array", "long", 4), None)]
 F_OWNER_EX = [("type", "i32"), ("pid", "i32")]  # F_GETOWN_EX/F_SETOWN_EX; F_OWNER_* are generic
 
 # asm-generic struct statfs (words are longs; f_fsid is two ints)
@@ -241,6 +274,23 @@ STATFS = [
     ("f_spare0", "long", "f_spare[0]"), ("f_spare1", "long", "f_spare[1]"),
     ("f_spare2", "long", "f_spare[2]"), ("f_spare3", "long", "f_spare[3]"),
 ]
+
+# MIPS' struct statfs: f_frsize third, the counts in another order, five spares
+STATFS_MIPS = [
+    ("f_type", "long"), ("f_bsize", "long"), ("f_frsize", "long"), ("f_blocks", "long"),
+    ("f_bfree", "long"), ("f_files", "long"), ("f_ffree", "long"), ("f_bavail", "long"),
+    ("f_fsid0", "i32", "f_fsid.__val[0]"), ("f_fsid1", "i32", "f_fsid.__val[1]"),
+    ("f_namelen", "long"), ("f_flags", "long"),
+] + [(f"f_spare{i}", "long", f"f_spare[{i}]") for i in range(5)]
+# and its statfs64: o32 has 64-bit counts after a pad; n64's is its struct statfs
+STATFS64_MIPS_O32 = [
+    ("f_type", "long"), ("f_bsize", "long"), ("f_frsize", "long"), ("f_pad", "long", None),
+    ("f_blocks", "i64"), ("f_bfree", "i64"), ("f_files", "i64"), ("f_ffree", "i64"), ("f_bavail", "i64"),
+    ("f_fsid0", "i32", "f_fsid.val[0]"), ("f_fsid1", "i32", "f_fsid.val[1]"),
+    ("f_namelen", "long"), ("f_flags", "long"),
+] + [(f"f_spare{i}", "long", f"f_spare[{i}]") for i in range(5)]
+STATFS64_MIPS_N64 = STATFS_MIPS[:8] + [("f_fsid0", "i32", "f_fsid.val[0]"), ("f_fsid1", "i32", "f_fsid.val[1]")] \
+    + STATFS_MIPS[10:]
 
 # struct statfs64 (asm-generic): __statfs_word fields, 64-bit counts
 STATFS64 = [
@@ -258,6 +308,8 @@ TERMIOS = [
     ("c_iflag", "u32"), ("c_oflag", "u32"), ("c_cflag", "u32"), ("c_lflag", "u32"),
     ("c_line", "u8"), ("c_cc", ("bytes", 19)),
 ]
+# MIPS' (asm/termbits.h: NCCS 23)
+TERMIOS_MIPS = TERMIOS[:4] + [("c_line", "u8"), ("c_cc", ("bytes", 23))]
 WINSIZE = [("ws_row", "u16"), ("ws_col", "u16"), ("ws_xpixel", "u16"), ("ws_ypixel", "u16")]
 
 # struct linux_dirent64 as getdents64 writes it (glibc's dirent64 with its 256-byte name)
@@ -416,15 +468,17 @@ DECLARATIONS = {
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
-    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32},
-    "stat64": {"legacy": STAT64_LEGACY},
+    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "mips_o32": STAT_MIPS_O32,
+             "mips_n64": STAT_MIPS_N64},
+    "stat64": {"legacy": STAT64_LEGACY, "mips_o32": STAT64_MIPS_O32},
     "statx": STATX,
-    "flock": FLOCK,
+    "flock": {"generic": FLOCK, "mips_o32": FLOCK_MIPS_O32},
     "flock64": FLOCK64,
     "f_owner_ex": F_OWNER_EX,
-    "statfs": STATFS,
-    "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4)},
-    "termios": TERMIOS,
+    "statfs": {"generic": STATFS, "mips": STATFS_MIPS},
+    "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4), "mips_o32": STATFS64_MIPS_O32,
+                 "mips_n64": STATFS64_MIPS_N64},
+    "termios": {"generic": TERMIOS, "mips": TERMIOS_MIPS},
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
     "pollfd": POLLFD,
@@ -469,6 +523,8 @@ DECLARATIONS = {
 C_TYPES = {
     "old_sigaction": ("struct sigaction", ["asm/signal.h"]),
     ("stat", "legacy32"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "mips_o32"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "mips_n64"): ("struct stat", ["asm/stat.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),
     "statfs64": ("struct statfs64", ["asm/statfs.h"]),
     "flock64": ("struct flock64", ["fcntl.h"]),

@@ -31,13 +31,18 @@ class RegisterMap:
         if entry is None:
             return None
         _name, size, uc_reg = entry
-        return (uc.reg_read(uc_reg) & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch.ABI.endian)
+        value = uc_reg.read(uc) if hasattr(uc_reg, "read") else uc.reg_read(uc_reg)  # a register Unicorn lacks
+        return (value & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch.ABI.endian)
 
     def write(self, uc, number, data):
         entry = self.by_number.get(number)
         if entry is None or len(data) != entry[1]:
             return False
-        uc.reg_write(entry[2], int.from_bytes(data, self.arch.ABI.endian))
+        value = int.from_bytes(data, self.arch.ABI.endian)
+        if hasattr(entry[2], "write"):
+            entry[2].write(uc, value)
+        else:
+            uc.reg_write(entry[2], value)
         return True
 
     def read_all(self, uc):

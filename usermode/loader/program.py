@@ -124,13 +124,16 @@ def start(process, path, argv, envp):
     platform = arch.platform(thread.uc)
     if platform:
         auxv.append((at["AT_PLATFORM"], "platform"))
+    if arch.BASE_PLATFORM:
+        auxv.append((at["AT_BASE_PLATFORM"], "base_platform"))
     if arch.MINSIGSTKSZ:
         auxv.append((at["AT_MINSIGSTKSZ"], arch.MINSIGSTKSZ))
 
     stack = InitialStack(arch.ABI, process.stack_top)
     sp, blob, process.auxv = stack.build(
         argv, envp, auxv, execfn=process.exe_guest,
-        platform=platform.encode() if platform else None, random16=os.urandom(16))
+        platform=platform.encode() if platform else None, random16=os.urandom(16),
+        base_platform=arch.BASE_PLATFORM.encode() if arch.BASE_PLATFORM else None)
     if len(blob) > process.stack_size // 2:
         raise UserError(f"arguments and environment ({len(blob)} bytes) do not fit the "
                         f"{process.stack_size} byte stack: raise it with -s")
