@@ -466,3 +466,84 @@ class SiginfoPipeHandler:
             return None
         handler.set_fd(fd)
         return handler
+
+
+# ---- MIPS: the address of the instruction that raised an exception ------------------
+# Unicorn 2.1.4 (qemu/accel/tcg/cpu-exec.c, cpu_handle_exception) overwrites a MIPS
+# CPU's PC with uc->next_pc before it calls the INTR hook, for every exception; and
+# next_pc is only set for syscalls (to the address after the syscall instruction).
+# So a break, trap, reserved instruction or FP exception reaches us with the PC of the
+# last syscall's return. The same function first calls uc->stop_interrupt(uc, intno),
+# a per-arch callback MIPS leaves NULL. Ours copies the CPU's PC (where QEMU left the
+# faulting instruction) into next_pc, for every exception but syscall, so the
+# overwrite puts back what was there. 47 bytes of x86-64 per CPU (the addresses of
+# that CPU's PC and next_pc are in the code):
+#
+#   cb(uc=rdi, intno=esi):
+#       cmp  esi, 17            83 fe 11              EXCP_SYSCALL: next_pc is right
+#       je   done               74 xx
+#       cmp  esi, 0x10000       81 fe 00 00 01 00     EXCP_INTERRUPT and up (and -1): not
+#       jae  done               73 xx                 an exception of the guest
+#       mov  rax, pc_address    48 b8 imm64
+#       mov  eax/rax, [rax]     8b 00 / 48 8b 00      the PC: 4 or 8 bytes
+#       mov  rcx, next_pc       48 b9 imm64
+#       mov  [rcx], rax         48 89 01
+#   done:
+#       xor  eax, eax           31 c0                 false: not an "invalid instruction" stop
+#       ret                     c3
+#
+# uc->stop_interrupt is found as the 12th pointer from uc->reg_read, whose value is
+# the exported reg_read_<variant> function, followed by reg_write_<variant>; between
+# them and it lie reg_reset ... get_pc (include/uc_priv.h). next_pc is 10 bytes before
+# no_exit_request (found above).
+
+_MIPS_VARIANTS = {(4, False): "mipsel", (4, True): "mips", (8, False): "mips64el", (8, True): "mips64"}
+_STOP_INTERRUPT_AFTER_REG_READ = 11  # reg_write, reg_reset, write_mem, read_mem, read_mem_virtual,
+# virtual_to_physical, memory_cow, release, set_pc, get_pc, then stop_interrupt
+
+
+class MipsExceptionPc:
+    """Install the callback above on one MIPS CPU; `ok` says whether it is in place."""
+
+    def __init__(self, uc, pc_address, pc_bytes, big_endian):
+        import struct
+        from .memory import host
+        self.ok = False
+        self._page = None
+        flag = _no_exit_request_flag(uc)
+        variant = _MIPS_VARIANTS.get((pc_bytes, big_endian))
+        if flag is None or variant is None or (flag - 10) % 8:
+            return
+        next_pc = flag - 10
+        try:
+            reg_read = ctypes.cast(getattr(_lib, f"reg_read_{variant}"), _void_p).value
+            reg_write = ctypes.cast(getattr(_lib, f"reg_write_{variant}"), _void_p).value
+        except AttributeError:
+            return
+        base = uc._uch.value
+        words = struct.unpack("<512Q", ctypes.string_at(base, 512 * 8))
+        hits = [i for i in range(len(words) - _STOP_INTERRUPT_AFTER_REG_READ)
+                if words[i] == reg_read and words[i + 1] == reg_write]
+        if len(hits) != 1:
+            return
+        slot = hits[0] + _STOP_INTERRUPT_AFTER_REG_READ
+        if words[slot] != 0 or not words[slot - 1] or not words[slot - 2]:  # NULL; get_pc, set_pc set
+            return
+        load = bytes.fromhex("8b00") if pc_bytes == 4 else bytes.fromhex("488b00")
+        body = (bytes.fromhex("48b8") + pc_address.to_bytes(8, "little") + load
+                + bytes.fromhex("48b9") + next_pc.to_bytes(8, "little") + bytes.fromhex("488901"))
+        tail = bytes.fromhex("31c0c3")
+        skip_second = len(body)
+        second = bytes.fromhex("81fe00000100") + bytes([0x73, skip_second])
+        code = bytes.fromhex("83fe11") + bytes([0x74, len(second) + skip_second]) + second + body + tail
+        self._page = page = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE,
+                                      host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+        ctypes.memmove(page, code, len(code))
+        host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+        ctypes.c_uint64.from_address(base + 8 * slot).value = page
+        self.ok = True
+
+    def __del__(self):  # with its thread, whose Unicorn instance runs no more guest code
+        if self._page is not None:
+            from .memory import host
+            host.munmap(self._page, 4096)

@@ -61,11 +61,130 @@ def fpu_fr(uc):
     return bool(uc.reg_read(STATUS) & STATUS_FR)
 
 
-def prepare(uc, fr):
+def set_fpu_mode(uc, fr):
     """The FPU in the mode the ABI's code expects: FR=0 for o32 (Debian's FPXX and
     FP32 objects), FR=1 for n64 (odd registers are doubles of their own)."""
     status = uc.reg_read(STATUS)
     uc.reg_write(STATUS, (status | STATUS_FR) if fr else (status & ~STATUS_FR))
+
+
+# ---- what Unicorn keeps of the CPU beyond its API --------------------------------------
+# env->hflags holds the branch-delay state (BMASK: "the next instruction is a delay
+# slot"). Unicorn's virtual TLB calls cpu_restore_state before every TLB fill, which
+# sets BMASK when the load or store is in a delay slot; nothing clears it when the
+# fill succeeds, so the next block is translated as a delay slot (a branch there is a
+# reserved instruction, anything else jumps to a stale target). Measured: glibc's
+# start-up dies of it on n64 (ARCHES.md 3.5). The fill hook clears it (tlb_filled):
+# the block being run keeps its own copy of the state, written back at its branch.
+HFLAG_FPU, HFLAG_F64 = 0x20, 0x40
+HFLAG_BMASK = 0x803800 | 0x7C000   # MIPS_HFLAG_BMASK_BASE | MIPS_HFLAG_BMASK_EXT
+STATUS_CU1 = 1 << 29
+
+
+class CpuState:
+    """One CPU's hflags word and the exception-PC callback (raw.MipsExceptionPc),
+    found and checked at creation; either may be None where this Unicorn differs."""
+
+    def __init__(self, uc, word_bytes, big_endian):
+        from .. import raw, regfile
+        self.hflags = None
+        self.exception_pc = False
+        handle = uc._uch.value
+        view = regfile.locate(handle, GPR_IDS, word_bytes)
+        if view is None:
+            return
+        base = regfile.array_address(view)
+        status = uc.reg_read(STATUS)
+
+        def toggle(bit):
+            return (lambda: uc.reg_write(STATUS, status ^ bit), lambda: uc.reg_write(STATUS, status))
+        self.hflags = regfile.locate_flag_word(base, 64 << 10, [(*toggle(STATUS_FR), HFLAG_F64),
+                                                                (*toggle(STATUS_CU1), HFLAG_FPU)])
+        fix = raw.MipsExceptionPc(uc, base + 32 * word_bytes, word_bytes, big_endian)
+        if fix.ok:
+            self._fix = fix  # the callback's code lives as long as this CPU
+            self.exception_pc = True
+
+    def in_delay_slot(self):
+        return self.hflags is not None and bool(self.hflags[0] & HFLAG_BMASK)
+
+    def leave_delay_slot(self):
+        if self.hflags is not None:
+            self.hflags[0] &= ~HFLAG_BMASK
+
+
+# ---- n64: ll/lld above 2 GiB -------------------------------------------------------
+# Loads and stores go through Unicorn's virtual TLB (our fill hook), but QEMU's ll and
+# lld also translate the address with the CPU's own MMU (helper_ll, do_translate_address,
+# for CP0 LLAddr), and in kernel mode only the low 2 GiB translate without TLB entries:
+# above, ll raises an address error (glibc's locks in a static program's .bss at
+# 0x120000000 do). So each n64 CPU starts with its MIPS TLB holding global entries for
+# the whole of XUSEG_MAPPED, 256 MiB pages in pairs, written by a few instructions run
+# once (the physical addresses they give are never used: sc and every access go by
+# the virtual address), and Status.UX on.
+PAIR = 512 << 20
+XUSEG_MAPPED = 32 * PAIR  # 16 GiB: the 32 entries of the smallest TLB offered (5KEf)
+STATUS_UX = 1 << 5
+_BOOT_AT = 0x10000
+
+
+def _fill_cpu_tlb(uc, big_endian):
+    """Write the entries with dmtc0 EntryHi/EntryLo0/EntryLo1, mtc0 PageMask/Index, tlbwi."""
+    def mtc0(rt, rd, double=False):
+        return (0x40A00000 if double else 0x40800000) | rt << 16 | rd << 11
+    code = [mtc0(8, 10, True), mtc0(9, 2, True), mtc0(10, 3, True), mtc0(11, 5), mtc0(12, 0), 0x42000002, 0]
+    order = "big" if big_endian else "little"
+    uc.mem_map(_BOOT_AT, 4096, 5)
+    try:
+        uc.mem_write(_BOOT_AT, b"".join(w.to_bytes(4, order) for w in code))
+        entry_lo = lambda pa: (pa >> 12) << 6 | 3 << 3 | 0b111  # PFN, cacheable, D, V, G
+        for i in range(XUSEG_MAPPED // PAIR):
+            va = i * PAIR
+            for reg, value in ((8, va), (9, entry_lo(va)), (10, entry_lo(va + PAIR // 2)),
+                               (11, PAIR // 2 - 1 & ~0x1FFF), (12, i)):
+                uc.reg_write(R[reg], value)
+            uc.emu_start(_BOOT_AT, _BOOT_AT + 4 * (len(code) - 1))
+    finally:
+        uc.mem_unmap(_BOOT_AT, 4096)
+    for reg in R[8:13]:
+        uc.reg_write(reg, 0)
+    uc.reg_write(STATUS, uc.reg_read(STATUS) | STATUS_UX)
+
+
+def prepare_for(fr, big_endian):
+    def prepare(uc):
+        set_fpu_mode(uc, fr)
+        uc.mips = CpuState(uc, 8 if fr else 4, big_endian)
+        if fr:  # n64
+            _fill_cpu_tlb(uc, big_endian)
+    return prepare
+
+
+def tlb_mode(uc):
+    """Unicorn's virtual TLB once the delay-slot flag can be mended after each fill;
+    else the CPU's own TLB (no such bug, but the CPU maps only the low 2 GiB, and a
+    fault is precise only with Unicorn's exit check after every access)."""
+    return "virtual" if uc.mips.hflags is not None else "cpu-exit-checks"
+
+
+def tlb_filled(uc):
+    uc.mips.leave_delay_slot()
+
+
+def resume_address(uc):
+    """Where emulation goes on: a CPU stopped between a branch and its delay slot (a
+    block that starts in the slot) goes back to the branch, as the kernel's EPC does
+    after an interrupt there (BD); the branch runs again with the same registers."""
+    state = uc.mips
+    if state.in_delay_slot():
+        state.leave_delay_slot()
+        uc.reg_write(REG_PC, uc.reg_read(REG_PC) - 4)
+    return uc.reg_read(REG_PC)
+
+
+def set_resume_address(uc, pc):
+    uc.mips.leave_delay_slot()
+    uc.reg_write(REG_PC, pc)
 
 
 # ---- AT_HWCAP (arch/mips/include/uapi/asm/hwcap.h, set in arch/mips/kernel/cpu-probe.c) --
@@ -101,6 +220,84 @@ def cpuinfo_for(model_name, isa, hwcap, ncpus):
                    f"core\t\t\t: {i}\nVCED exceptions\t\t: not available\n"
                    "VCEI exceptions\t\t: not available\n\n")
     return "system type\t\t: pyqemu\nmachine\t\t\t: pyqemu\n" + "".join(out)
+
+
+# ---- exceptions (QEMU's EXCP_* numbers, target/mips/cpu.h; arch/mips/kernel/traps.c) ----
+EXCP_ADEL, EXCP_ADES, EXCP_BREAK, EXCP_CPU, EXCP_RI, EXCP_OVERFLOW, EXCP_TRAP, EXCP_FPE = 12, 13, 18, 19, 20, 21, 22, 23
+EXCEPTIONS = {EXCP_ADEL: ("SIGBUS", "unaligned load"), EXCP_ADES: ("SIGBUS", "unaligned store"),
+              EXCP_BREAK: ("SIGTRAP", "breakpoint"), EXCP_CPU: ("SIGILL", "coprocessor unusable"),
+              EXCP_RI: ("SIGILL", "illegal instruction"), EXCP_OVERFLOW: ("SIGFPE", "integer overflow"),
+              EXCP_TRAP: ("SIGTRAP", "trap"), EXCP_FPE: ("SIGFPE", "floating-point exception")}
+BRK_OVERFLOW, BRK_DIVZERO = 6, 7  # uapi/asm/break.h: the codes gcc's division checks use
+# FCSR cause bits (22..12: E V Z O U I) -> si_code, in the kernel's order of precedence
+_FPE_CAUSES = ((1 << 16, "FPE_FLTINV"), (1 << 15, "FPE_FLTDIV"), (1 << 14, "FPE_FLTOVF"),
+               (1 << 13, "FPE_FLTUND"), (1 << 12, "FPE_FLTRES"))
+
+
+def _trap_code(intno, insn):
+    """The code of a break (20 bits, old assemblers' halves swapped back as the kernel's
+    do_bp does) or of a register trap (teq & co: 10 bits; the immediate ones have none)."""
+    if intno == EXCP_BREAK:
+        code = (insn >> 6) & 0xFFFFF
+        return ((code & 0x3FF) << 10) | (code >> 10) if code >= 1 << 10 else code
+    return (insn >> 6) & 0x3FF if insn >> 26 == 0 else 0
+
+
+def exception_fault(thread, intno):
+    """A GuestFault for an exception other than syscall: the signal and si_code the kernel
+    (and qemu-user) would give, at the instruction's address (the branch's, BD, when it
+    is in a delay slot)."""
+    from ..threads.thread import GuestFault
+    uc, abi = thread.uc, thread.abi
+    state = uc.mips
+    pc = uc.reg_read(REG_PC)
+    if not state.exception_pc and "mips exception pc" not in thread.process.warned:
+        thread.process.warned.add("mips exception pc")
+        thread.process.warn("this Unicorn's MIPS CPU state differs from the one pyqemu knows: the address of "
+                            "an instruction that traps is not known (the one reported is a guess)")
+    try:
+        insn = abi.unpack("I", thread.space.read(pc, 4))[0]
+    except GuestError:
+        insn = 0
+    signal, what = EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
+    address, code = pc, None
+    if intno in (EXCP_BREAK, EXCP_TRAP):
+        number = _trap_code(intno, insn)
+        if number == BRK_DIVZERO:
+            signal, what, code = "SIGFPE", "integer divide by zero", "FPE_INTDIV"
+        elif number == BRK_OVERFLOW:
+            signal, what, code = "SIGFPE", "integer overflow", "FPE_INTOVF"
+        elif intno == EXCP_BREAK:
+            address, code = None, "TRAP_BRKPT"
+        else:
+            address, code = None, "SI_KERNEL"  # the kernel's force_sig(SIGTRAP)
+    elif intno == EXCP_OVERFLOW:
+        code = "FPE_INTOVF"
+    elif intno == EXCP_FPE:
+        cause = uc.reg_read(FCSR)
+        code = next((name for bit, name in _FPE_CAUSES if cause & bit), "FPE_FLTUNK")
+    elif intno in (EXCP_ADEL, EXCP_ADES):
+        base, offset = (insn >> 21) & 31, insn & 0xFFFF
+        address = (uc.reg_read(R[base]) + offset - ((offset & 0x8000) << 1)) & abi.word_mask
+        code = "BUS_ADRALN"
+    elif signal == "SIGILL":
+        code = "ILL_ILLOPC"  # qemu-user's; the kernel's do_ri says SI_KERNEL
+    fault = GuestFault(signal, adjust_fault_pc(uc, pc), address, what, code)
+    CpuRecord.values[(uc._uch.value, "badvaddr")] = address or 0
+    CpuRecord.values[(uc._uch.value, "cause")] = (1 << 31 if state.in_delay_slot() else 0) | \
+        ((_CAUSE_CODES.get(intno, 0)) << 2)
+    return fault
+
+
+# Cause.ExcCode for gdb's $cause: AdEL 4, AdES 5, Bp 9, CpU 11, RI 10, Ov 12, Tr 13, FPE 15
+_CAUSE_CODES = {EXCP_ADEL: 4, EXCP_ADES: 5, EXCP_BREAK: 9, EXCP_RI: 10, EXCP_CPU: 11, EXCP_OVERFLOW: 12,
+                EXCP_TRAP: 13, EXCP_FPE: 15}
+
+
+def adjust_fault_pc(uc, pc):
+    """A fault in a delay slot is reported at its branch (the kernel's EPC with Cause.BD):
+    the handler's sigcontext holds the branch, which runs again with its slot on return."""
+    return pc - 4 if uc.mips.in_delay_slot() else pc
 
 
 # ---- private syscalls (arch/mips/kernel/syscall.c, signal.c) ----------------------------
@@ -169,7 +366,7 @@ def private_syscalls(o32):
             if not o32 and not arg2 & fr_bit:
                 raise GuestError(errno.EOPNOTSUPP)  # n64 code has 64-bit FPU registers only
             for uc in t.space.cpus:  # the kernel switches every thread of the process
-                prepare(uc, bool(arg2 & fr_bit))
+                set_fpu_mode(uc, bool(arg2 & fr_bit))
             return 0
         from ..syscalls.handlers import info
         return info.prctl(t, option, arg2, arg3, arg4, arg5)
@@ -470,16 +667,14 @@ def common_names(abi, o32):
     """The contract names both ABIs build alike from their Abi (see o32_arch/n64_arch)."""
     fr = not o32
     bits = abi.bits
-    frames_ = Frames(abi, o32, lambda uc, pc: uc.reg_write(REG_PC, pc))
+    frames_ = Frames(abi, o32, set_resume_address)
     return {
         "ELF_MACHINE": 8,  # EM_MIPS
         "ELF_CLASS": bits,
         "GPR_IDS": GPR_IDS, "GPR_SLOT_BYTES": abi.word_bytes,
         "REG_PC": REG_PC, "REG_SP": REG_SP, "REG_TLS": REG_TLS,
         "FAULT_PC_ADJUST": 0,
-        "EXCEPTIONS": {18: ("SIGTRAP", "breakpoint"), 19: ("SIGILL", "coprocessor unusable"),
-                       20: ("SIGILL", "illegal instruction"), 21: ("SIGFPE", "integer overflow"),
-                       22: ("SIGTRAP", "trap"), 23: ("SIGFPE", "floating-point exception")},
+        "EXCEPTIONS": EXCEPTIONS,
         "MINSIGSTKSZ": None,  # the mips kernel puts no AT_MINSIGSTKSZ in the auxv
         "PLATFORM": None,     # nor an AT_PLATFORM for the cores offered
         "SIGNAL_REDZONE": 32,  # get_sigframe's sp -= 32 (room the FPU emulator once used)
@@ -489,7 +684,10 @@ def common_names(abi, o32):
         "SYSCALLS": private_syscalls(o32),
         "emulate_trapped": emulate_trapped, "undecodable": undecodable,
         "check_elf": check_elf_for(o32),
-        "prepare": lambda uc: prepare(uc, fr),
+        "prepare": prepare_for(fr, abi.endian == "big"),
+        "tlb_mode": tlb_mode, "tlb_filled": tlb_filled,
+        "resume_address": resume_address, "set_resume_address": set_resume_address,
+        "exception_fault": exception_fault, "adjust_fault_pc": adjust_fault_pc,
         "TEST_C": TEST_C,
         "CS_ARCH": 2,  # capstone: CS_ARCH_MIPS
         "CS_MODE": (4 if o32 else 8) | (0 if abi.endian == "little" else 1 << 31),

@@ -20,12 +20,9 @@ ABI = Abi("mips", 32, "big",
           quirks=("time32",))
 UNAME_MACHINE = "mips"
 INTERPRETERS = ("/lib/ld.so.1",)
-# o32 user space is the low 2 GiB; with Unicorn's CPU TLB (the CPU in kernel mode,
-# ERL set) those addresses are the guest's own (ARCHES.md 3.4)
+# o32 user space is the low 2 GiB (the kernel's TASK_SIZE for 32-bit tasks). Unicorn's
+# TLB: _mips.tlb_mode (its virtual TLB with the delay-slot flag mended after fills).
 TASK_SIZE = 0x80000000
-# Unicorn's virtual TLB mode leaves a branch-delay flag set after a TLB fill for a
-# load or store in a delay slot (ARCHES.md 3.5): the CPU's own TLB has no such bug
-TLB_MODE = "cpu"
 BASE_PLATFORM = "mips32r2"
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_MIPS, _UC.UC_MODE_MIPS32 | _UC.UC_MODE_BIG_ENDIAN

@@ -17,12 +17,11 @@ ABI = Abi("mips64el", 64, "little",
                    "statfs": "mips", "statfs64": "mips_n64", "termios": "mips"})
 UNAME_MACHINE = "mips64"
 INTERPRETERS = ("/lib64/ld.so.1",)
-# The kernel's n64 user space reaches 1 TiB, but Unicorn's CPU TLB (the CPU in
-# kernel mode, ERL set) maps only the low 2 GiB as the guest's own, and its virtual
-# TLB mode (which reaches higher) leaves a branch-delay flag set after a TLB fill in
-# a delay slot (ARCHES.md 3.5): so every mapping stays below 2 GiB.
-TASK_SIZE = 0x80000000
-TLB_MODE = "cpu"
+# n64 user space: the kernel's TASK_SIZE64 is 1 TiB; ours is the 16 GiB the CPU's own
+# TLB can hold for ll/lld (_mips.XUSEG_MAPPED). Static programs live at 0x120000000:
+# Unicorn's CPU TLB mode maps only the low 2 GiB as the guest's own, so this takes its
+# virtual TLB, with the delay-slot flag mended after fills (_mips.tlb_mode).
+TASK_SIZE = 16 << 30
 BASE_PLATFORM = "mips64r2"
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_MIPS, _UC.UC_MODE_MIPS64 | _UC.UC_MODE_LITTLE_ENDIAN
