@@ -68,6 +68,10 @@ def test_auxv(arch, mode):
         wanted = sum(1 << bit for bit in (1, 2, 4, 6, 7, 12, 13, 15, 16))
         assert hwcap & wanted == wanted
         assert got["AT_PLATFORM"] == "v8l"
+    elif arch in ("mipsel", "mips"):  # the 24Kf: MIPS16e only; no AT_PLATFORM from the kernel for it
+        assert hwcap == 1 << 3 and got["AT_PLATFORM"] == "(absent)"
+    elif arch == "mips64el":  # the 5KEf: none
+        assert hwcap == 0 and got["AT_PLATFORM"] == "(absent)"
 
 
 def test_auxv_matches_qemu_where_it_should(arch):
@@ -184,8 +188,11 @@ def test_freestanding_static_pie(arch):
 
 
 def interpreter(arch):
-    lib = os.path.join(ARCHES[arch]["sysroot"], "lib")
-    return os.path.join(lib, [n for n in os.listdir(lib) if n.startswith("ld-linux")][0])
+    """The arch's ld.so in its cross sysroot (the first of the cpu module's INTERPRETERS there:
+    ld-linux-*.so.*, or MIPS' ld.so.1 in lib or lib64)."""
+    from usermode import cpu
+    sysroot = ARCHES[arch]["sysroot"]
+    return next(sysroot + name for name in cpu.get(arch).INTERPRETERS if os.path.exists(sysroot + name))
 
 
 def library_names(text):

@@ -624,6 +624,8 @@ TEST_C = {
     "ARCH_BREAKPOINT": '__asm__ volatile("break")',
     "ARCH_GET_SP(v)": '__asm__ volatile("move %0, $sp" : "=r"(v))',
     "ARCH_SKIP_INSN(uc)": "do { (uc)->uc_mcontext.pc += 4; } while (0)",
+    # the load bias of a PIC program nothing relocated: $gp now, less its link-time value
+    "ARCH_LOAD_BIAS": '({ extern char _gp[]; long g_; __asm__("move %0, $gp" : "=r"(g_)); g_ - (long)_gp; })',
     "ARCH_SYSCALL3(n, a, b, c)": "({ register long v0 __asm__(\"$2\") = (n); register long a0 __asm__(\"$4\") = (a); "
                                  "register long a1 __asm__(\"$5\") = (b); register long a2 __asm__(\"$6\") = (c); "
                                  "register long a3 __asm__(\"$7\"); "
@@ -631,6 +633,12 @@ TEST_C = {
                                  ": \"memory\", \"$1\", \"$3\", \"$8\", \"$9\", \"$10\", \"$11\", \"$12\", \"$13\", "
                                  "\"$14\", \"$15\", \"$24\", \"$25\", \"hi\", \"lo\"); a3 ? -v0 : v0; })",
 }
+
+
+def _entry(addiu):
+    """ARCH_ENTRY(f): a _start that sets $t9 to f (PIC code computes its $gp from it) and jumps."""
+    return (f'__asm__(".text\\n.globl _start\\n.set push\\n.set noreorder\\n_start:\\nbal 1f\\nnop\\n'
+            f'1: {addiu} $25, $31, " #f " - 1b\\njr $25\\nnop\\n.set pop\\n")')
 
 
 # ---- the rest of each module's contract ----------------------------------------------
@@ -688,7 +696,8 @@ def common_names(abi, o32):
         "tlb_mode": tlb_mode, "tlb_filled": tlb_filled,
         "resume_address": resume_address, "set_resume_address": set_resume_address,
         "exception_fault": exception_fault, "adjust_fault_pc": adjust_fault_pc,
-        "TEST_C": TEST_C,
+        "TEST_C": {**TEST_C, "ARCH_ENTRY(f)": _entry("addiu" if o32 else "daddiu")},
+        "STACK_ALIGN": 8 if o32 else 16,  # o32 keeps the stack 8-aligned at calls (n64: 16)
         "CS_ARCH": 2,  # capstone: CS_ARCH_MIPS
         "CS_MODE": (4 if o32 else 8) | (0 if abi.endian == "little" else 1 << 31),
         "GDB_TYPES": "",
