@@ -547,3 +547,162 @@ class MipsExceptionPc:
         if self._page is not None:
             from .memory import host
             host.munmap(self._page, 4096)
+
+
+# ---- MIPS: Unicorn 2.1.4's translator leaks a TCG temporary per instruction -----------
+# mips_tr_translate_insn (qemu/target/mips/translate.c) starts every instruction with
+# `dyn_is_slot = tcg_const_i32(tcg_ctx, 0)`, moves it into delay_slot_flag, and never
+# frees it. A block has room for 512 temporaries, globals included: a block of about
+# 370 instructions without a branch (a page of zeros, an unrolled hash round) runs
+# past the array into the op list and Unicorn crashes (SIGSEGV in tcg_emit_op; unicorn
+# issue #2240, fixed upstream only in unmerged pull requests). The temporary is dead
+# once that move is emitted, and nothing allocates in between, so freeing it right
+# away is what the fix upstream does.
+#
+# The library calls tcg_const_i32_<variant> through its PLT (it is built without
+# -Bsymbolic), so its GOT slot can point to a wrapper instead; the wrapper acts only
+# when it returns into mips_tr_translate_insn at that one call (found from the
+# library's symbol table and checked: the function's first call, `xor esi, esi` just
+# before, its PLT stub jumping through that slot), and frees the new temporary with
+# the exported tcg_temp_free_internal_<variant> before returning it. 43 bytes:
+#
+#   wrapper(s=rdi, val=esi):
+#       mov   rax, [rsp]                 48 8b 04 24       return address
+#       cmp   rax, [rip+site]            48 3b 05 rel32
+#       jne   other                      75 xx
+#       push  rdi                        57                (keeps rsp 16-aligned at the calls)
+#       call  [rip+real]                 ff 15 rel32       t = tcg_const_i32(s, val)
+#       pop   rdi                        5f
+#       push  rax                        50
+#       lea   rsi, [rdi+rax]             48 8d 34 07       the TCGTemp: tcg_ctx + t
+#       call  [rip+free]                 ff 15 rel32       tcg_temp_free_internal(s, temp)
+#       pop   rax                        58
+#       ret                              c3
+#   other:
+#       jmp   [rip+real]                 ff 25 rel32
+#       .quad site, real, free
+
+_TEMP_FIX_VARIANTS = {}  # variant -> True (mended) or False (could not be)
+
+
+def _library_layout():
+    """(load base, {section name: (file offset, size, address)}, file bytes) of libunicorn."""
+    import mmap
+    import struct
+    from .uclib import lib
+    with open(lib._name, "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)  # 20 MB: read only what is looked at
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    names_at = headers[shstrndx][4]
+    sections = {}
+    for name, _type, _flags, addr, offset, size, *_ in headers:
+        end = data.find(b"\0", names_at + name)
+        sections[data[names_at + name:end].decode()] = (offset, size, addr)
+    return sections, data
+
+
+def _symbols_named(sections, data, table, strings, name):
+    """[(index, value, size)] of the symbols called `name` in a symbol table section."""
+    import struct
+    s_off, s_size, _ = sections[strings]
+    index = data.find(b"\0" + name.encode() + b"\0", s_off, s_off + s_size)
+    if index < 0:
+        return []
+    key = struct.pack("<I", index + 1 - s_off)
+    t_off, t_size, _ = sections[table]
+    out, at = [], data.find(key, t_off, t_off + t_size)
+    while at >= 0:
+        if (at - t_off) % 24 == 0:
+            _, _, _, _, value, size = struct.unpack_from("<IBBHQQ", data, at)
+            out.append(((at - t_off) // 24, value, size))
+        at = data.find(key, at + 1, t_off + t_size)
+    return out
+
+
+def _plt_slot(sections, data, name):
+    """The GOT slot (offset from the load base) of `name`'s PLT entry, or None."""
+    import struct
+    found = _symbols_named(sections, data, ".dynsym", ".dynstr", name)
+    if len(found) != 1:
+        return None
+    index = found[0][0]
+    r_off, r_size, _ = sections[".rela.plt"]
+    for at in range(r_off, r_off + r_size, 24):
+        offset, info = struct.unpack_from("<QQ", data, at)
+        if info >> 32 == index and info & 0xFFFFFFFF == 7:  # R_X86_64_JUMP_SLOT
+            return offset
+    return None
+
+
+def _stub_slot(address):
+    """The GOT address a PLT stub at `address` jumps through (jmp [rip+d], maybe after endbr64/bnd)."""
+    code = ctypes.string_at(address, 16)
+    at = 4 if code.startswith(b"\xf3\x0f\x1e\xfa") else 0
+    if code[at] == 0xF2:
+        at += 1
+    if code[at:at + 2] != b"\xff\x25":
+        return None
+    return address + at + 6 + int.from_bytes(code[at + 2:at + 6], "little", signed=True)
+
+
+def mend_mips_translator(variant):
+    """Install the wrapper above for one MIPS variant of libunicorn; True if in place."""
+    if variant in _TEMP_FIX_VARIANTS:
+        return _TEMP_FIX_VARIANTS[variant]
+    _TEMP_FIX_VARIANTS[variant] = False
+    import os
+    if os.environ.get("PYQEMU_NO_MIPS_TEMP_FIX"):  # tests force the fallback
+        return False
+    try:
+        real = ctypes.cast(getattr(_lib, f"tcg_const_i32_{variant}"), _void_p).value
+        free = ctypes.cast(getattr(_lib, f"tcg_temp_free_internal_{variant}"), _void_p).value
+        sections, data = _library_layout()
+        base = ctypes.cast(_lib.uc_open, _void_p).value - \
+            _symbols_named(sections, data, ".dynsym", ".dynstr", "uc_open")[0][1]
+        slot = _plt_slot(sections, data, f"tcg_const_i32_{variant}")
+        plt = [sections[n] for n in (".plt", ".plt.sec") if n in sections]
+    except (AttributeError, OSError, ValueError, IndexError, KeyError):
+        return False
+    if slot is None:
+        return False
+    slot += base
+    # the slot holds the function, or (not yet bound) an address in the PLT
+    bound = ctypes.c_uint64.from_address(slot).value
+    if bound != real and not any(base + addr <= bound < base + addr + size for _, size, addr in plt):
+        return False
+    site = None
+    for _, value, size in _symbols_named(sections, data, ".symtab", ".strtab", "mips_tr_translate_insn"):
+        code = ctypes.string_at(base + value, min(size, 256))
+        at = code.find(b"\x31\xf6\xe8")  # xor esi, esi; call: the function's first call...
+        if at < 0:
+            continue
+        at += 2
+        call = base + value + at
+        target = call + 5 + int.from_bytes(code[at + 1:at + 5], "little", signed=True)
+        if _stub_slot(target) == slot:  # ...is tcg_const_i32(s, 0), through our slot
+            site = call + 5
+    if site is None:
+        return False
+    from .memory import host
+    body = bytes.fromhex("488b0424") + bytes.fromhex("483b05") + (0).to_bytes(4, "little") + b"\x75\x00" \
+        + bytes.fromhex("57ff15") + bytes(4) + bytes.fromhex("5f50488d3407ff15") + bytes(4) + bytes.fromhex("58c3") \
+        + bytes.fromhex("ff25") + bytes(4)
+    code = bytearray(body)
+    tail = len(code)
+    code += site.to_bytes(8, "little") + real.to_bytes(8, "little") + free.to_bytes(8, "little")
+
+    def rel(at_end, target):  # a rip-relative displacement from the end of an instruction
+        return (target - at_end).to_bytes(4, "little", signed=True)
+    code[7:11] = rel(11, tail)                  # cmp rax, [site]
+    code[12] = len(body) - 6 - 13               # jne other
+    code[16:20] = rel(20, tail + 8)             # call [real]
+    code[28:32] = rel(32, tail + 16)            # call [free]
+    code[36:40] = rel(40, tail + 8)             # jmp [real]
+    page = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE, host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+    ctypes.memmove(page, bytes(code), len(code))
+    host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+    ctypes.c_uint64.from_address(slot).value = page  # the page lives as long as the process
+    _TEMP_FIX_VARIANTS[variant] = True
+    return True

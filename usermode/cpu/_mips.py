@@ -151,8 +151,28 @@ def _fill_cpu_tlb(uc, big_endian):
     uc.reg_write(STATUS, uc.reg_read(STATUS) | STATUS_UX)
 
 
+_VARIANTS = {(False, False): "mipsel", (False, True): "mips", (True, False): "mips64el", (True, True): "mips64"}
+
+
+def _mend_translator(fr, big_endian):
+    """Unicorn's MIPS translator crashes on long blocks unless mended (raw.mend_mips_translator):
+    say so once when it cannot be."""
+    from .. import raw
+    variant = _VARIANTS[(fr, big_endian)]
+    if not raw.mend_mips_translator(variant) and variant not in _unmended:
+        _unmended.add(variant)
+        import sys
+        sys.stderr.write(f"pyqemu-{variant}: warning: this libunicorn's MIPS translator could not be mended: a "
+                         "block of more than about 370 instructions without a branch will crash it (unicorn "
+                         "issue #2240)\n")
+
+
+_unmended = set()
+
+
 def prepare_for(fr, big_endian):
     def prepare(uc):
+        _mend_translator(fr, big_endian)
         set_fpu_mode(uc, fr)
         uc.mips = CpuState(uc, 8 if fr else 4, big_endian)
         if fr:  # n64
