@@ -463,8 +463,10 @@ DECLARATIONS = {
     "itimerspec": ITIMERSPEC,
     "itimerspec64": ITIMERSPEC64,
     "sigaction": SIGACTION,
-    # the 32-bit ABIs' old one (a one-word mask); 64-bit ABIs have none
-    "old_sigaction": {"generic32": OLD_SIGACTION},
+    # the 32-bit ABIs' old one (a one-word mask); 64-bit ABIs have none; MIPS o32's is
+    # its struct sigaction, of whose mask the call uses the first word
+    "old_sigaction": {"generic32": OLD_SIGACTION, "mips": [("flags", "u32", "sa_flags"), ("handler", "ptr", "sa_handler"),
+                                                          ("mask", "sigset", "sa_mask")]},
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,

@@ -407,7 +407,7 @@ def private_syscalls(o32):
             shared = t.process.signals
             if not 1 <= sig <= t.abi.nsig:
                 raise GuestError(errno.EINVAL)
-            layout = t.layouts.sigaction
+            layout = t.layouts.old_sigaction
             new = None
             if act:
                 f = layout.unpack(t.space.read(act, layout.size))
@@ -421,6 +421,25 @@ def private_syscalls(o32):
                 t.space.write(oact, layout.pack(handler=old.handler, flags=old.flags, mask=mask))
             if new is not None:
                 shared.set_action(sig, new)
+
+        @arch_syscall(table, name="syscall")
+        def indirect(t, number: UInt, a: Ptr, b: Ptr, c: Ptr):
+            """o32's syscall(number, ...): as the kernel's sys_syscall, the arguments move down
+            one place (a1-a3 into a0-a2, the stack words at sp+16..28 into a3 and sp+16..24)
+            and the call runs: here by going back to the syscall instruction with v0 = number."""
+            base = t.arch.CONVENTION.number_base
+            if number == base or not base < number < base + 1000:
+                raise GuestError(errno.ENOSYS)  # no recursion, nothing outside the o32 table
+            uc = t.uc
+            sp = uc.reg_read(SP)
+            words = list(t.abi.unpack("4I", t.space.read(sp + 16, 16)))
+            t.space.write(sp + 16, t.abi.pack("3I", *words[1:]))
+            for reg, value in zip((A0, A1, A2, A3), (a, b, c, words[0])):
+                uc.reg_write(reg, value)
+            uc.reg_write(V0, number)
+            pc = uc.reg_read(REG_PC) - 4
+            t.defer(lambda: set_resume_address(uc, pc))
+            return KEEP_REGISTERS
 
         @arch_syscall(table)
         def sigsuspend(t, uset: Ptr):

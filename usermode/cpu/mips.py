@@ -14,9 +14,9 @@ DEBIAN_ROOTFS = False  # no Debian 12 port
 ALIASES = ("mipseb",)
 GO_ENV = {"GOARCH": "mips"}
 ABI = Abi("mips", 32, "big",
-          layouts={"sigaction": "mips", "stack_t": "mips", "siginfo": "mips", "stat": "mips_o32",
-                   "stat64": "mips_o32", "statfs": "mips", "statfs64": "mips_o32", "flock": "mips_o32",
-                   "termios": "mips"},
+          layouts={"sigaction": "mips", "old_sigaction": "mips", "stack_t": "mips", "siginfo": "mips",
+                   "stat": "mips_o32", "stat64": "mips_o32", "statfs": "mips", "statfs64": "mips_o32",
+                   "flock": "mips_o32", "termios": "mips"},
           quirks=("time32",))
 UNAME_MACHINE = "mips"
 INTERPRETERS = ("/lib/ld.so.1",)

@@ -13,9 +13,9 @@ DEBIAN_ROOTFS = True
 ALIASES = ("mipsle",)
 GO_ENV = {"GOARCH": "mipsle"}
 ABI = Abi("mipsel", 32, "little",
-          layouts={"sigaction": "mips", "stack_t": "mips", "siginfo": "mips", "stat": "mips_o32",
-                   "stat64": "mips_o32", "statfs": "mips", "statfs64": "mips_o32", "flock": "mips_o32",
-                   "termios": "mips"},
+          layouts={"sigaction": "mips", "old_sigaction": "mips", "stack_t": "mips", "siginfo": "mips",
+                   "stat": "mips_o32", "stat64": "mips_o32", "statfs": "mips", "statfs64": "mips_o32",
+                   "flock": "mips_o32", "termios": "mips"},
           quirks=("time32",))
 UNAME_MACHINE = "mips"
 INTERPRETERS = ("/lib/ld.so.1",)

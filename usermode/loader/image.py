@@ -29,8 +29,9 @@ def load(space, elf, base_hint=None):
     lo, hi = elf.span()
     span = hi - lo
     if span > space.size // 2:
-        raise UserError(f"{elf.where}: corrupt ELF: its segments span {span:#x} bytes, more than "
-                        f"the guest address space can hold ({space.size:#x} bytes)")
+        top = max(elf.loads, key=lambda s: s.vaddr + s.memsz)
+        raise UserError(f"{elf.where}: corrupt ELF: its segments span {span:#x} bytes (up to the PT_LOAD at "
+                        f"{top.vaddr:#x}), more than the guest address space can hold ({space.size:#x} bytes)")
     if elf.type == ET_DYN:
         align = elf.max_align()
         want = (base_hint or 0) & ~(align - 1)
