@@ -93,15 +93,18 @@ def test_rootfs_semantics(arch, mode, root, tmp_path):
     openat with a dirfd, symlink/rename/unlink/mkdir/rmdir, unix socket names."""
     import shutil
     shutil.copy(build(arch, "rootfs_paths.c", mode), root / "bin" / "prog")
-    if mode == "dynamic":  # the root needs its own glibc: copy the cross sysroot's
+    libs = []
+    if mode == "dynamic":  # the root needs its own glibc: copy the cross sysroot's (n64: lib64 too)
         sysroot = ARCHES[arch]["sysroot"]
-        shutil.copytree(os.path.join(sysroot, "lib"), root / "lib", symlinks=True)
+        libs = [d for d in ("lib", "lib64") if os.path.isdir(os.path.join(sysroot, d))]
+        for d in libs:
+            shutil.copytree(os.path.join(sysroot, d), root / d, symlinks=True)
     res = run_pyqemu(arch, "/bin/prog", options=["--rootfs", str(root)], cwd="/")
     assert res.stderr == b""
     assert res.stdout.decode() == EXPECTED
     assert res.returncode == 0
     assert not os.path.exists("/sock") and sorted(os.listdir(root)) == \
-        sorted(["abs-link", "bin", "data", "data-link", "etc", "tmp"] + (["lib"] if mode == "dynamic" else []))
+        sorted(["abs-link", "bin", "data", "data-link", "etc", "tmp"] + libs)
 
 
 def test_rootfs_program_search(root):

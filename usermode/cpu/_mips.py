@@ -141,7 +141,7 @@ def _fill_cpu_tlb(uc, big_endian):
         for i in range(XUSEG_MAPPED // PAIR):
             va = i * PAIR
             for reg, value in ((8, va), (9, entry_lo(va)), (10, entry_lo(va + PAIR // 2)),
-                               (11, PAIR // 2 - 1 & ~0x1FFF), (12, i)):
+                               (11, (PAIR - 1) & ~0x1FFF), (12, i)):  # PageMask: 256 MiB pages
                 uc.reg_write(R[reg], value)
             uc.emu_start(_BOOT_AT, _BOOT_AT + 4 * (len(code) - 1))
     finally:

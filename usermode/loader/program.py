@@ -18,16 +18,19 @@ MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC 64", 22: "s39
                  43: "SPARC v9", 62: "x86-64", 183: "aarch64", 243: "RISC-V", 258: "LoongArch"}
 
 
-def describe(elf):
+def describe(elf, big_endian_arch=False):
+    """"64-bit RISC-V", "32-bit big-endian MIPS"; a little-endian file is said to be one
+    where the arch is big-endian."""
     name = MACHINE_NAMES.get(elf.machine_id, f"machine {elf.machine_id}")
-    return f"{elf.elf_class}-bit {'' if elf.little_endian else 'big-endian '}{name}"
+    order = "big-endian " if not elf.little_endian else "little-endian " if big_endian_arch else ""
+    return f"{elf.elf_class}-bit {order}{name}"
 
 
 def check_arch(elf, arch, what, prog):
     if elf.machine_id == arch.ELF_MACHINE and elf.elf_class == arch.ELF_CLASS and \
             elf.little_endian == (arch.ABI.endian == "little"):
         return
-    raise UserError(f"{what} '{elf.path}' is a {describe(elf)} ELF; {prog} runs "
+    raise UserError(f"{what} '{elf.path}' is a {describe(elf, arch.ABI.endian == 'big')} ELF; {prog} runs "
                     f"{arch.ELF_CLASS}-bit {'' if arch.ABI.endian == 'little' else 'big-endian '}"
                     f"{arch.NAME} programs")
 
