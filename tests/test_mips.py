@@ -143,7 +143,7 @@ def test_a_long_straight_block_runs(mips, tmp_path):
 
 
 def test_without_the_translator_mend_a_warning_says_why(mips, tmp_path):
-    env = dict(os.environ, PYQEMU_NO_MIPS_TEMP_FIX="1")
+    env = dict(os.environ, PYQEMU_NO_UNSAFE="mips-translator")
     res = run_pyqemu(mips, build(mips, "hello.c", "static"), env=env)
     assert res.returncode == 42
     assert b"could not be mended" in res.stderr and b"unicorn issue #2240" in res.stderr

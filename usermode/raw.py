@@ -11,10 +11,10 @@ import os
 
 from .uclib import lib as uclib
 
-# PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks turns off each shortcut into Unicorn's
+# PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks,... turns off each shortcut into Unicorn's
 # private state or run-time machine code (this file and regfile.py), for the slower safe
 # way; the tests run programs with all of them off so the fallbacks cannot rot.
-UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks")
+UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "mips-exception-pc", "mips-translator")
 DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),
@@ -510,6 +510,8 @@ class MipsExceptionPc:
         from .memory import host
         self.ok = False
         self._page = None
+        if "mips-exception-pc" in DISABLED:
+            return
         flag = _no_exit_request_flag(uc)
         variant = _MIPS_VARIANTS.get((pc_bytes, big_endian))
         if flag is None or variant is None or (flag - 10) % 8:
@@ -652,8 +654,7 @@ def mend_mips_translator(variant):
     if variant in _TEMP_FIX_VARIANTS:
         return _TEMP_FIX_VARIANTS[variant]
     _TEMP_FIX_VARIANTS[variant] = False
-    import os
-    if os.environ.get("PYQEMU_NO_MIPS_TEMP_FIX"):  # tests force the fallback
+    if "mips-translator" in DISABLED:  # tests force the fallback
         return False
     try:
         real = ctypes.cast(getattr(_lib, f"tcg_const_i32_{variant}"), _void_p).value

@@ -105,6 +105,18 @@ class CpuState:
             self._fix = fix  # the callback's code lives as long as this CPU
             self.exception_pc = True
 
+    def track_blocks(self, uc):
+        """Without the exception-PC callback: a block hook remembers where each block
+        starts and ends, from which exception_fault finds the instruction (slow: a
+        Python call per block, only where the callback cannot be installed)."""
+        from .. import raw
+        self.last_block = (0, 0)
+
+        def on_block(handle, address, size, user_data):
+            self.last_block = (address, size)
+        self._block_hook = raw.CODE_CALLBACK(on_block)
+        raw.add_hook(uc, raw.UC_HOOK_BLOCK, self._block_hook)
+
     def in_delay_slot(self):
         return self.hflags is not None and bool(self.hflags[0] & HFLAG_BMASK)
 
@@ -175,6 +187,8 @@ def prepare_for(fr, big_endian):
         _mend_translator(fr, big_endian)
         set_fpu_mode(uc, fr)
         uc.mips = CpuState(uc, 8 if fr else 4, big_endian)
+        if not uc.mips.exception_pc:
+            uc.mips.track_blocks(uc)
         if fr:  # n64
             _fill_cpu_tlb(uc, big_endian)
     return prepare
@@ -182,8 +196,9 @@ def prepare_for(fr, big_endian):
 
 def tlb_mode(uc):
     """Unicorn's virtual TLB once the delay-slot flag can be mended after each fill;
-    else the CPU's own TLB (no such bug, but the CPU maps only the low 2 GiB, and a
-    fault is precise only with Unicorn's exit check after every access)."""
+    else the CPU's own TLB (no such bug; n64's prefilled MIPS TLB maps its addresses
+    above 2 GiB; but a fault is precise there only with Unicorn's exit check after every
+    access: slower on memory-heavy code)."""
     return "virtual" if uc.mips.hflags is not None else "cpu-exit-checks"
 
 
@@ -270,15 +285,8 @@ def exception_fault(thread, intno):
     from ..threads.thread import GuestFault
     uc, abi = thread.uc, thread.abi
     state = uc.mips
-    pc = uc.reg_read(REG_PC)
-    if not state.exception_pc and "mips exception pc" not in thread.process.warned:
-        thread.process.warned.add("mips exception pc")
-        thread.process.warn("this Unicorn's MIPS CPU state differs from the one pyqemu knows: the address of "
-                            "an instruction that traps is not known (the one reported is a guess)")
-    try:
-        insn = abi.unpack("I", thread.space.read(pc, 4))[0]
-    except GuestError:
-        insn = 0
+    pc = uc.reg_read(REG_PC) if state.exception_pc else _pc_in_block(thread, intno)
+    insn = _insn(thread, pc)
     signal, what = EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
     address, code = pc, None
     if intno in (EXCP_BREAK, EXCP_TRAP):
@@ -307,6 +315,46 @@ def exception_fault(thread, intno):
     CpuRecord.values[(uc._uch.value, "cause")] = (1 << 31 if state.in_delay_slot() else 0) | \
         ((_CAUSE_CODES.get(intno, 0)) << 2)
     return fault
+
+
+def _insn(thread, pc):
+    try:
+        return thread.abi.unpack("I", thread.space.read(pc, 4))[0]
+    except GuestError:
+        return 0
+
+
+# The instructions that raise each exception, by (opcode, funct) of the MIPS32/64 base
+# ISA: where the exception-PC callback is missing, the faulting one is found in the
+# last block run (CpuState.track_blocks): an unconditional exception (break, reserved
+# or coprocessor-unusable instruction) ends its block; for the others the first
+# candidate in the block is taken, a trap's condition checked against the registers.
+_TRAPS = {0x30: lambda a, b: a >= b, 0x31: lambda a, b: a >= b, 0x32: lambda a, b: a < b,
+          0x33: lambda a, b: a < b, 0x34: lambda a, b: a == b, 0x36: lambda a, b: a != b}
+
+
+def _pc_in_block(thread, intno):
+    uc, abi = thread.uc, thread.abi
+    start, size = uc.mips.last_block
+    last = start + size - 4
+    if intno in (EXCP_BREAK, EXCP_RI, EXCP_CPU) or size <= 4:
+        return last
+    signed = abi.signed
+    for pc in range(start, start + size, 4):
+        insn = _insn(thread, pc)
+        op, funct = insn >> 26, insn & 0x3F
+        rs, rt = uc.reg_read(R[(insn >> 21) & 31]), uc.reg_read(R[(insn >> 16) & 31])
+        if intno == EXCP_TRAP and op == 0 and funct in _TRAPS:
+            a, b = (signed(rs), signed(rt)) if funct in (0x30, 0x32, 0x34, 0x36) else (rs, rt)
+            if _TRAPS[funct](a, b):
+                return pc
+        elif intno == EXCP_OVERFLOW and ((op == 0 and funct in (0x20, 0x22, 0x2C, 0x2E)) or op in (8, 0x18)):
+            return pc
+        elif intno == EXCP_FPE and op == 0x11:
+            return pc
+        elif intno in (EXCP_ADEL, EXCP_ADES) and op >= 0x20:
+            return pc
+    return last
 
 
 # Cause.ExcCode for gdb's $cause: AdEL 4, AdES 5, Bp 9, CpU 11, RI 10, Ov 12, Tr 13, FPE 15
