@@ -58,6 +58,7 @@ DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
     "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
     "BASE_PLATFORM": None,          # AT_BASE_PLATFORM string (the ISA level: MIPS' "mips32r2")
+    "ELF_FLAGS_MATCH": None,        # (mask, value) e_flags must have for binfmt_misc (MIPS o32: not n32)
     "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,

@@ -779,6 +779,8 @@ def common_names(abi, o32):
         "SYSCALLS": private_syscalls(o32),
         "emulate_trapped": emulate_trapped, "undecodable": undecodable,
         "check_elf": check_elf_for(o32),
+        # binfmt_misc: o32 programs are ELF32 without EF_MIPS_ABI2 (n32 has it), as qemu's entries
+        "ELF_FLAGS_MATCH": (EF_MIPS_ABI2, 0) if o32 else None,
         "prepare": prepare_for(fr, abi.endian == "big"),
         "tlb_mode": tlb_mode, "tlb_filled": tlb_filled,
         "resume_address": resume_address, "set_resume_address": set_resume_address,
