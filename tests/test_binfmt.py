@@ -25,8 +25,19 @@ QEMU_MAGIC = {
     "riscv64": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xf3\x00",
     "aarch64": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00",
     "arm": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x28\x00",
+    # MIPS o32 also checks the e_flags byte with EF_MIPS_ABI2 (clear: not n32), as qemu's
+    "mipsel": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00"
+              + r"\x00" * 17,
+    "mips": r"\x7f\x45\x4c\x46\x01\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08"
+            + r"\x00" * 20,
+    "mips64el": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00",
 }
 QEMU_MASK = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff"
+QEMU_MASKS = {  # where an arch's differs from QEMU_MASK (big-endian: e_type's low bit is in its second byte)
+    "mipsel": QEMU_MASK + r"\x00" * 16 + r"\x20",
+    "mips": r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff"
+            + r"\x00" * 19 + r"\x20",
+}
 
 
 def binfmt_tool():
@@ -94,7 +105,7 @@ def program(workdir, arch, source="hello.c", mode="static", name=None):
 def test_magic_and_mask_are_qemus(arch_name):
     magic, mask = kernel.elf_magic_and_mask(cpu.get(arch_name))
     line = kernel.register_line("x", magic, mask, "/i", "P")
-    assert line == f":x:M::{QEMU_MAGIC[arch_name]}:{QEMU_MASK}:/i:P"
+    assert line == f":x:M::{QEMU_MAGIC[arch_name]}:{QEMU_MASKS.get(arch_name, QEMU_MASK)}:/i:P"
 
 
 @pytest.mark.parametrize("arch_name", cpu.ARCH_NAMES)

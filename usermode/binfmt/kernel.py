@@ -41,6 +41,8 @@ def elf_magic_and_mask(arch):
         at = 36 if arch.ELF_CLASS == 32 else 48  # e_flags
         magic += bytes(at - len(magic)) + flags_value.to_bytes(4, order)
         mask += bytes(at - len(mask)) + flags_mask.to_bytes(4, order)
+        while not mask[-1]:  # bytes nothing is matched in: left out, as qemu's entries do
+            magic, mask = magic[:-1], mask[:-1]
     return magic, bytes(mask)
 
 
