@@ -24,7 +24,8 @@ COMMON = [
     "delay slot: segv=1 at_branch=1 addr_ok=1 loaded=0x5eed",
     "pipe: ok=1 read_back=1", "sysmips atomic_set: old=5 now=9",
     "sysmips flush_cache=0 bad=-1 errno_einval=1", "cacheflush: ret=0 first=42 second=43",
-    "cacheflush beyond user space=-1 efault=1", "indirect getpid ok=1", "constant=7",
+    "cacheflush beyond user space=-1 efault=1", "ll/sc: lower_half=1 upper_half=1",
+    "indirect getpid ok=1", "constant=7",
 ]
 PER_ABI = {
     "o32": ["base_platform=mips32r2", "fp mode=0 fr=0 double=4.5",  # FPXX code runs with FR=0

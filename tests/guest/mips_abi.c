@@ -183,6 +183,24 @@ int main(int argc, char **argv)
     volatile double d = 1.5;
     printf("fp mode=%d fr=%d double=%g\n", prctl(PR_GET_FP_MODE), (int)(prctl(PR_GET_FP_MODE) & 1), d * 3);
 
+    /* ll/sc and lld/scd where the CPU's own TLB translates them (n64: above 2 GiB), in the
+       lower and upper half of one 512 MiB TLB pair */
+#if _MIPS_SIM == _ABIO32
+    uintptr_t chunk = 0x60000000;
+#else
+    uintptr_t chunk = 0x220000000;
+#endif
+    int atomics_ok[2];
+    for (int half = 0; half < 2; half++) {
+        void *at = (void *)(chunk + half * 0x10000000);
+        long *cell = mmap(at, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        atomics_ok[half] = cell == at && __atomic_fetch_add(cell, 3, __ATOMIC_SEQ_CST) == 0 &&
+                           __atomic_fetch_add((int *)(cell + 1), 5, __ATOMIC_SEQ_CST) == 0 &&
+                           __atomic_compare_exchange_n(cell, &(long){3}, 7, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+                           cell[0] == 7 && ((int *)(cell + 1))[0] == 5;
+    }
+    printf("ll/sc: lower_half=%d upper_half=%d\n", atomics_ok[0], atomics_ok[1]);
+
 #if _MIPS_SIM == _ABIO32
     /* o32's indirect syscall: syscall(SYS_syscall, number, ...) */
     printf("indirect getpid ok=%d\n", syscall(SYS_syscall, SYS_getpid) == getpid());
