@@ -25,6 +25,7 @@ from usermode import cpu
 from usermode.binfmt import kernel
 from usermode.cpu import registry
 from usermode.paths import PathResolver
+from sysroots.tool import MARKER
 
 PACKAGES = "python3,perl,sqlite3,lua5.4,gawk,xz-utils,bzip2"
 BINFMT = "/proc/sys/fs/binfmt_misc"
@@ -62,7 +63,8 @@ class Root:
             building = f"{shadow}.{os.getpid()}"
             os.makedirs(building)
             for entry in os.listdir(self.path):
-                if f"/{entry}" != os.path.dirname(self.cpu.INTERPRETERS[0]):
+                # (not the root's marker: pyqemu-sysroot list would show the shadow as a root)
+                if f"/{entry}" != os.path.dirname(self.cpu.INTERPRETERS[0]) and entry != MARKER:
                     os.symlink(os.path.join(self.path, entry), os.path.join(building, entry))
             interp_dir = building + os.path.dirname(self.cpu.INTERPRETERS[0])
             os.makedirs(interp_dir)
