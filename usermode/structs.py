@@ -369,15 +369,22 @@ STACK_T = {
 # reads the host's); the union is aligned as its widest member, a pointer
 _SIGINFO_HEAD = [("si_signo", "i32"), ("si_errno", "i32"), ("si_code", "i32"), ("_union", ("align", "ptr"))]
 _SIGINFO_END = [("_end", ("fill", 128))]
-SIGINFO_KILL = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32")] + _SIGINFO_END
-SIGINFO_CHLD = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"), ("si_status", "i32"),
-                                ("si_utime", "long"), ("si_stime", "long")] + _SIGINFO_END
-SIGINFO_RT = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"),
-                              ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
-SIGINFO_TIMER = _SIGINFO_HEAD + [("si_timerid", "i32"), ("si_overrun", "i32"),
-                                 ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
-SIGINFO_FAULT = _SIGINFO_HEAD + [("si_addr", "ptr")] + _SIGINFO_END
-SIGINFO_POLL = _SIGINFO_HEAD + [("si_band", "long"), ("si_fd", "i32")] + _SIGINFO_END
+
+
+def _siginfo(*members):
+    """Both heads of one case: MIPS swaps si_code and si_errno."""
+    mips_head = [_SIGINFO_HEAD[i] for i in (0, 2, 1, 3)]
+    return {"generic": _SIGINFO_HEAD + list(members) + _SIGINFO_END,
+            "mips": mips_head + list(members) + _SIGINFO_END}
+
+
+SIGINFO_KILL = _siginfo(("si_pid", "i32"), ("si_uid", "u32"))
+SIGINFO_CHLD = _siginfo(("si_pid", "i32"), ("si_uid", "u32"), ("si_status", "i32"),
+                        ("si_utime", "long"), ("si_stime", "long"))
+SIGINFO_RT = _siginfo(("si_pid", "i32"), ("si_uid", "u32"), ("si_value", "ptr", "si_value.sival_ptr"))
+SIGINFO_TIMER = _siginfo(("si_timerid", "i32"), ("si_overrun", "i32"), ("si_value", "ptr", "si_value.sival_ptr"))
+SIGINFO_FAULT = _siginfo(("si_addr", "ptr"))
+SIGINFO_POLL = _siginfo(("si_band", "long"), ("si_fd", "i32"))
 
 # credentials and scheduling (handlers/creds.py, sched.py): fixed-size fields, repacked for byte order
 CAP_HEADER = [("version", "u32"), ("pid", "i32")]
@@ -440,6 +447,22 @@ SHMID_DS = _ipc_flavours("shm_perm", ("shm_atime", "shm_dtime", "shm_ctime"), [(
     ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
     ("__unused4", "ulong", None), ("__unused5", "ulong", None),
 ])
+# MIPS o32's own (arch/mips/include/uapi/asm/{msg,sem,shm}buf.h): msqid64_ds puts each
+# time's high word first on big-endian; semid64_ds has both high words after sem_nsems;
+# shmid64_ds has one-word times, then u16 high halves at its end
+MSQID_DS["mips_o32_be"] = _ipc_perm("msg_perm") + [
+    f for n in ("msg_stime", "msg_rtime", "msg_ctime") for f in ((f"{n}_high", "ulong", f"__{n}_high"), (n, "ulong"))
+] + MSQID_DS["generic32"][len(_ipc_perm("msg_perm")) + 6:]
+SEMID_DS["mips_o32"] = _ipc_perm("sem_perm") + [
+    ("sem_otime", "ulong"), ("sem_ctime", "ulong"), ("sem_nsems", "ulong"),
+    ("sem_otime_high", "ulong", "__sem_otime_high"), ("sem_ctime_high", "ulong", "__sem_ctime_high"),
+]
+SHMID_DS["mips_o32"] = _ipc_perm("shm_perm") + [
+    ("shm_segsz", "ulong"), ("shm_atime", "ulong"), ("shm_dtime", "ulong"), ("shm_ctime", "ulong"),
+    ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
+    ("shm_atime_high", "u16", "__shm_atime_high"), ("shm_dtime_high", "u16", "__shm_dtime_high"),
+    ("shm_ctime_high", "u16", "__shm_ctime_high"), ("__unused1", "u16", None),
+]
 # the host's (x86-64's) semid64_ds keeps a spare word after each time, unlike asm-generic's
 HOST_X86_64_SEMID_DS = _ipc_perm("sem_perm") + [
     ("sem_otime", "long"), ("__unused1", "ulong", None), ("sem_ctime", "long"), ("__unused2", "ulong", None),

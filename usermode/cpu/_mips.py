@@ -35,6 +35,8 @@ F = [M.UC_MIPS_REG_F0 + i for i in range(32)]
 HI, LO, FCSR, FIR, STATUS = M.UC_MIPS_REG_HI, M.UC_MIPS_REG_LO, M.UC_MIPS_REG_FCSR, M.UC_MIPS_REG_FIR, \
     M.UC_MIPS_REG_CP0_STATUS
 
+# the siginfo_t cases structs.py declares, with MIPS' head (si_code before si_errno)
+SIGINFO_LAYOUTS = {f"siginfo_{case}": "mips" for case in ("kill", "chld", "rt", "timer", "fault", "poll")}
 SYSCALL_INTNO = 17  # EXCP_SYSCALL (target/mips/cpu.h)
 STATUS_FR = 1 << 26  # 64-bit FPU registers (n64); o32's FPXX code runs with FR=0
 
@@ -786,6 +788,7 @@ def common_names(abi, o32):
         "resume_address": resume_address, "set_resume_address": set_resume_address,
         "exception_fault": exception_fault, "adjust_fault_pc": adjust_fault_pc,
         "TEST_C": {**TEST_C, "ARCH_ENTRY(f)": _entry("addiu" if o32 else "daddiu")},
+        "SHMLBA": 0x40000,  # arch/mips shmparam.h, forced (__ARCH_FORCE_SHMLBA) as qemu-mips does
         "STACK_ALIGN": 8 if o32 else 16,  # o32 keeps the stack 8-aligned at calls (n64: 16)
         "CS_ARCH": 2,  # capstone: CS_ARCH_MIPS
         "CS_MODE": (4 if o32 else 8) | (0 if abi.endian == "little" else 1 << 31),

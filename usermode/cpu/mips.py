@@ -16,7 +16,8 @@ GO_ENV = {"GOARCH": "mips"}
 ABI = Abi("mips", 32, "big",
           layouts={"sigaction": "mips", "old_sigaction": "mips", "stack_t": "mips", "siginfo": "mips",
                    "stat": "mips_o32", "stat64": "mips_o32", "statfs": "mips", "statfs64": "mips_o32",
-                   "flock": "mips_o32", "termios": "mips"},
+                   "flock": "mips_o32", "termios": "mips", "msqid_ds": "mips_o32_be", "semid_ds": "mips_o32",
+                   "shmid_ds": "mips_o32", **_mips.SIGINFO_LAYOUTS},
           quirks=("time32",))
 UNAME_MACHINE = "mips"
 INTERPRETERS = ("/lib/ld.so.1",)

@@ -14,7 +14,7 @@ ALIASES = ("mips64le",)
 GO_ENV = {"GOARCH": "mips64le"}
 ABI = Abi("mips64el", 64, "little",
           layouts={"sigaction": "mips", "stack_t": "mips", "siginfo": "mips", "stat": "mips_n64",
-                   "statfs": "mips", "statfs64": "mips_n64", "termios": "mips"})
+                   "statfs": "mips", "statfs64": "mips_n64", "termios": "mips", **_mips.SIGINFO_LAYOUTS})
 UNAME_MACHINE = "mips64"
 INTERPRETERS = ("/lib64/ld.so.1",)
 # n64 user space: the kernel's TASK_SIZE64 is 1 TiB; ours is the 16 GiB the CPU's own

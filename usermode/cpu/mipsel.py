@@ -15,7 +15,8 @@ GO_ENV = {"GOARCH": "mipsle"}
 ABI = Abi("mipsel", 32, "little",
           layouts={"sigaction": "mips", "old_sigaction": "mips", "stack_t": "mips", "siginfo": "mips",
                    "stat": "mips_o32", "stat64": "mips_o32", "statfs": "mips", "statfs64": "mips_o32",
-                   "flock": "mips_o32", "termios": "mips"},
+                   "flock": "mips_o32", "termios": "mips", "semid_ds": "mips_o32", "shmid_ds": "mips_o32",
+                   **_mips.SIGINFO_LAYOUTS},
           quirks=("time32",))
 UNAME_MACHINE = "mips"
 INTERPRETERS = ("/lib/ld.so.1",)
