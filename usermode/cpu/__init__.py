@@ -75,6 +75,7 @@ DEFAULTS = {
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
+    "RLIM_INFINITY": None,          # struct rlimit's infinity where it is not all ones (MIPS o32's)
     # tlb_mode(uc) -> "virtual", "cpu", or "cpu-exit-checks" (the CPU's TLB, whose faults are
     # precise only with Unicorn's exit check after every access): default TLB_MODE
     "tlb_mode": None,

@@ -789,6 +789,8 @@ def common_names(abi, o32):
         "exception_fault": exception_fault, "adjust_fault_pc": adjust_fault_pc,
         "TEST_C": {**TEST_C, "ARCH_ENTRY(f)": _entry("addiu" if o32 else "daddiu")},
         "SHMLBA": 0x40000,  # arch/mips shmparam.h, forced (__ARCH_FORCE_SHMLBA) as qemu-mips does
+        # arch/mips uapi resource.h: 32-bit kernels' infinity (and compat's for o32)
+        "RLIM_INFINITY": 0x7fffffff if o32 else None,
         "STACK_ALIGN": 8 if o32 else 16,  # o32 keeps the stack 8-aligned at calls (n64: 16)
         "CS_ARCH": 2,  # capstone: CS_ARCH_MIPS
         "CS_MODE": (4 if o32 else 8) | (0 if abi.endian == "little" else 1 << 31),

@@ -49,7 +49,7 @@ def load(space, elf, base_hint=None):
         bias = 0
         if hi > space.size:
             raise UserError(f"{elf.where}: segments at {lo:#x}-{hi:#x} lie outside the "
-                            f"guest address space (which ends at {space.size:#x})")
+                            f"guest address space (which ends at {space.size:#x}{_limited()})")
         if space.overlapping(lo, hi):
             raise UserError(f"{elf.where}: segments at {lo:#x}-{hi:#x} collide with "
                             f"memory already mapped there (the stack or the program)")
@@ -80,3 +80,11 @@ def load(space, elf, base_hint=None):
             space.unmap(prev_end, next_start - prev_end)
     # the guest sees the file's name in /proc/self/maps for every piece
     return LoadedImage(elf, bias)
+
+
+def _limited():
+    """Why the guest's range may end low: the user's address-space limit (memory/limits.py
+    gives the guest what it leaves, from address 0 up)."""
+    import resource
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return "" if soft == resource.RLIM_INFINITY else f", all that ulimit -v {soft // 1024} leaves"
