@@ -150,6 +150,24 @@ def test_without_the_translator_mend_a_warning_says_why(mips, tmp_path):
     assert b"could not be mended" in res.stderr and b"unicorn issue #2240" in res.stderr
 
 
+def test_handler_after_a_call_through_a_bad_pointer(mips):
+    """A fetch fault leaves Unicorn's translator mid-block: its delay_slot_flag kept a dead
+    temporary and the handler's first block crashed the emulator (temp_load). Cleared
+    before each emu_start (raw.mips_delay_slot_flag), the handler runs as on qemu-user."""
+    prog = build(mips, "jump_bad.c", "static")
+    for target in ("0x10", "0x7f000000"):
+        res = run_pyqemu(mips, prog, target, "with-handler")
+        assert (res.returncode, res.stdout) == (0, f"SIGSEGV code 1 addr {target}\n".encode()), res.stderr
+        assert run_qemu(mips, prog, target, "with-handler").stdout == res.stdout
+
+
+def test_without_the_slot_flag_reset_a_warning_says_why(mips):
+    env = dict(os.environ, PYQEMU_NO_UNSAFE="mips-slot-flag")
+    res = run_pyqemu(mips, build(mips, "hello.c", "static"), env=env)
+    assert res.returncode == 42
+    assert b"warning: the translator state a fetch fault leaves cannot be reset" in res.stderr
+
+
 def _compile(arch, src, tmp_path):
     import subprocess
     out = tmp_path / "prog"

@@ -707,3 +707,68 @@ def mend_mips_translator(variant):
     ctypes.c_uint64.from_address(slot).value = page  # the page lives as long as the process
     _TEMP_FIX_VARIANTS[variant] = True
     return True
+
+
+# ---- MIPS: a fetch fault inside a translation leaves delay_slot_flag behind ---------------
+# mips_tr_tb_start sets tcg_ctx->delay_slot_flag to a new local temporary; tb_stop (or
+# gen_tb_end) sets it back to NULL. A fetch fault while a block is being translated (a
+# jump to an unmapped page, code running into one) leaves the translator by longjmp,
+# so the flag keeps the dead temporary, and the next block's gen_tb_start reads it
+# before anything else: Unicorn 2.1.4 crashes in temp_load (any MIPS guest whose
+# SIGSEGV handler runs after a call through a bad pointer). Between emu_start calls no
+# translation is under way, so NULL is always right there.
+#
+# Both offsets come from mips_tr_tb_start's own code (checked):
+#     push rbx; mov rax, [rdi+disp32]   (ctx->uc)  53 48 8b 87 ...
+#     ...
+#     mov  rbx, [rax+UC_TCG]      (uc->tcg_ctx)    48 8b 98 disp32
+#     ...
+#     call tcg_temp_new_internal_<variant>@plt
+#     sub  rax, rbx                                48 29 d8
+#     mov  [rbx+FLAG], rax        (delay_slot_flag) 48 89 83 disp32
+
+_SLOT_FLAG_OFFSETS = {}  # variant -> (uc->tcg_ctx offset, delay_slot_flag offset) or None
+
+
+def _slot_flag_offsets(variant):
+    if variant in _SLOT_FLAG_OFFSETS:
+        return _SLOT_FLAG_OFFSETS[variant]
+    _SLOT_FLAG_OFFSETS[variant] = None
+    try:
+        sections, data = _library_layout()
+        base = ctypes.cast(_lib.uc_open, _void_p).value - \
+            _symbols_named(sections, data, ".dynsym", ".dynstr", "uc_open")[0][1]
+        slot = _plt_slot(sections, data, f"tcg_temp_new_internal_{variant}")
+        starts = _symbols_named(sections, data, ".symtab", ".strtab", "mips_tr_tb_start")
+    except (AttributeError, OSError, ValueError, IndexError, KeyError):
+        return None
+    if slot is None:
+        return None
+    for _, value, size in starts:
+        code = ctypes.string_at(base + value, min(size, 64))
+        load, call, store = code.find(b"\x48\x8b\x98"), code.find(b"\xe8"), code.find(b"\x48\x29\xd8\x48\x89\x83")
+        if min(load, call, store) < 0 or not load < call < store or not code.startswith(b"\x53\x48\x8b\x87"):
+            continue
+        target = base + value + call + 5 + int.from_bytes(code[call + 1:call + 5], "little", signed=True)
+        if _stub_slot(target) != slot + base:  # another variant's copy
+            continue
+        uc_tcg = int.from_bytes(code[load + 3:load + 7], "little", signed=True)
+        flag = int.from_bytes(code[store + 6:store + 10], "little", signed=True)
+        _SLOT_FLAG_OFFSETS[variant] = (uc_tcg, flag)
+    return _SLOT_FLAG_OFFSETS[variant]
+
+
+def mips_delay_slot_flag(uc, variant):
+    """A c_uint64 over this CPU's tcg_ctx->delay_slot_flag, to be cleared before each
+    emu_start; None where it cannot be found (or is not NULL now, between translations)."""
+    if "mips-slot-flag" in DISABLED:  # tests force the fallback
+        return None
+    offsets = _slot_flag_offsets(variant)
+    if offsets is None:
+        return None
+    uc_tcg, flag = offsets
+    tcg_ctx = ctypes.c_uint64.from_address(uc._uch.value + uc_tcg).value
+    if not tcg_ctx:
+        return None
+    word = ctypes.c_uint64.from_address(tcg_ctx + flag)
+    return word if word.value == 0 else None

@@ -91,6 +91,8 @@ class CpuState:
         from .. import raw, regfile
         self.hflags = None
         self.exception_pc = False
+        # tcg_ctx->delay_slot_flag, cleared before each emu_start (raw.mips_delay_slot_flag)
+        self.slot_flag = raw.mips_delay_slot_flag(uc, _VARIANTS[(word_bytes == 8, big_endian)])
         handle = uc._uch.value
         view = regfile.locate(handle, GPR_IDS, word_bytes)
         if view is None:
@@ -184,11 +186,22 @@ def _mend_translator(fr, big_endian):
 _unmended = set()
 
 
+def _warn_once(what, big_endian, fr, text):
+    variant = _VARIANTS[(fr, big_endian)]
+    if (what, variant) not in _unmended:
+        _unmended.add((what, variant))
+        import sys
+        sys.stderr.write(f"pyqemu-{variant}: warning: {text}\n")
+
+
 def prepare_for(fr, big_endian):
     def prepare(uc):
         _mend_translator(fr, big_endian)
         set_fpu_mode(uc, fr)
         uc.mips = CpuState(uc, 8 if fr else 4, big_endian)
+        if uc.mips.slot_flag is None:
+            _warn_once("slot-flag", big_endian, fr, "the translator state a fetch fault leaves cannot be reset: "
+                       "a SIGSEGV handler run after a jump to an unmapped address will crash Unicorn")
         if not uc.mips.exception_pc:
             uc.mips.track_blocks(uc)
         if fr:  # n64
@@ -213,6 +226,8 @@ def resume_address(uc):
     block that starts in the slot) goes back to the branch, as the kernel's EPC does
     after an interrupt there (BD); the branch runs again with the same registers."""
     state = uc.mips
+    if state.slot_flag is not None:  # a fetch fault may have left it mid-translation
+        state.slot_flag.value = 0
     if state.in_delay_slot():
         state.leave_delay_slot()
         uc.reg_write(REG_PC, uc.reg_read(REG_PC) - 4)
