@@ -15,7 +15,7 @@ from ...errors import GuestError
 from ...signals import hostinfo, numbers
 from ...signals.delivery import Action, SigInfo
 from ...signals.frames import pack_sigset, unpack_sigset
-from ..argtypes import Arg, Int, Ptr, Size
+from ..argtypes import Arg, Int, Ptr, Size, UInt
 from ..registry import KEEP_REGISTERS, syscall
 from .hostcall import HOST_ABI, call
 from .hosttypes import HOST_SIGSET_BYTES, Timespec, read_timespec
@@ -117,6 +117,21 @@ def sigprocmask(t, how: SigHow, nset: Ptr, oset: Ptr):
         else:
             raise GuestError(errno.EINVAL)
         sigs.set_blocked(mask)
+
+
+@syscall
+def sgetmask(t):
+    """The old sgetmask (MIPS o32, i386): the blocked mask of signals 1..32."""
+    return t.signals.blocked & 0xFFFFFFFF
+
+
+@syscall
+def ssetmask(t, newmask: UInt):
+    """The old ssetmask: the blocked mask becomes newmask, signals past 32 unblocked (the
+    kernel's siginitset); the old mask of 1..32 back (set_blocked keeps SIGKILL and SIGSTOP out)."""
+    old = t.signals.blocked
+    t.signals.set_blocked(newmask)
+    return old & 0xFFFFFFFF
 
 
 @syscall

@@ -18,13 +18,14 @@ import ctypes
 import errno
 import os
 import stat
+from time import CLOCK_REALTIME  # the host's
 
 from ...errors import GuestError
 from ..argtypes import Fd, Int, Path, Ptr, Size, UInt
 from ..registry import syscall
 from .clock import host_clock
 from .hostcall import HOST_LAYOUTS, call, guest_buffer
-from .hosttypes import PROT_READ, PROT_WRITE, Timeval, read_timespec
+from .hosttypes import PROT_READ, PROT_WRITE, Timespec, Timeval, read_timespec
 
 CAP_SYS_CHROOT = 18
 PAGE = 4096
@@ -113,7 +114,21 @@ def setdomainname(t, name: Ptr, length: Size):
     call("setdomainname", guest_buffer(t, name, length, PROT_READ) if length else name, length)
 
 
+@syscall
+def umount(t, target: Path):
+    """The old umount (MIPS o32, i386): umount2 without flags, as the kernel's oldumount."""
+    call("umount2", target, 0)
+
+
 # ---- time ------------------------------------------------------------------------------
+
+@syscall
+def stime(t, tptr: Ptr):
+    """The old stime (MIPS o32, i386): the clock set to a time_t in whole seconds; the host
+    kernel judges the caller's right to (EPERM)."""
+    sec = t.abi.unpack("w", t.space.read(tptr, t.abi.word_bytes))[0]
+    call("clock_settime", CLOCK_REALTIME, ctypes.byref(Timespec(sec, 0)))
+
 
 @syscall
 def settimeofday(t, tv: Ptr, tz: Ptr):
