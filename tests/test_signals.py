@@ -150,6 +150,43 @@ def test_signals_from_outside_keep_their_siginfo(arch, host_signals):
         assert theirs == [l for l in lines if not l.startswith(differs)]
 
 
+def _stopped_run(command):
+    """Run tests/guest/stopped.c's program: stop it, send SIGUSR1 and SIGUSR2, check it
+    stays stopped, continue it; (still stopped after the two, its output, exit status)."""
+    import time
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        os.kill(proc.pid, signal.SIGSTOP)
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        os.kill(proc.pid, signal.SIGUSR1)
+        os.kill(proc.pid, signal.SIGUSR2)
+        time.sleep(0.2)  # nothing may run meanwhile (not a timing of ours: a stopped process stays so)
+        with open(f"/proc/{proc.pid}/stat") as f:
+            still_stopped = f.read().rsplit(")", 1)[1].split()[0] == "T"
+        os.kill(proc.pid, signal.SIGCONT)
+        out = proc.stdout.read()
+        _, status = os.waitpid(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        return still_stopped, out, proc.returncode, proc.stderr.read()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_signals_sent_while_stopped_run_after_sigcont(arch):
+    """Signals from another process to a stopped guest wait; SIGCONT continues it and
+    each handler runs once (SIGCONT's too), in the guest's numbers (MIPS: SIGUSR1 is 16)."""
+    prog = build(arch, "stopped.c", "static")
+    stopped, out, status, err = _stopped_run(pyqemu_command(arch) + [prog])
+    expected = b"after SIGCONT: SIGUSR1 1, SIGUSR2 1, SIGCONT 1\n"
+    assert (stopped, out, status) == (True, expected, 0), err.decode()[-2000:]
+    if have_qemu(arch):
+        assert _stopped_run([f"qemu-{arch}", prog])[:3] == (True, expected, 0)
+
+
 def test_kill_minus_one_reaches_every_other_process(arch):
     """In a pid namespace of its own: kill(-1) reaches every process the caller may signal."""
     prog = build(arch, "signal_origin.c", "static", ["-pthread"])
