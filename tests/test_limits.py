@@ -98,8 +98,11 @@ def test_thread_churn_stays_bounded(arch):
 def test_whole_reservation_refused_in_one_line():
     """An arch whose reservation must be whole (qemu-user needs it too: 'Unable to reserve
     0xfffff000 bytes'): under less, one line saying so."""
-    whole = [a for a in ARCHES if cpu.get(a).ADDRESS_SPACE_SIZE]
-    assert whole, "no architecture needs its whole reservation any more: drop this test"
+    needing = [a for a in cpu.ARCH_NAMES if cpu.get(a).ADDRESS_SPACE_SIZE]
+    assert needing, "no architecture needs its whole reservation any more: drop this test"
+    whole = [a for a in needing if a in ARCHES]
+    if not whole:
+        pytest.skip(f"{', '.join(needing)} not among PYQEMU_TEST_ARCHES")
     for arch in whole:
         res = run_pyqemu(arch, build(arch, "hello.c", "static"), preexec_fn=address_space_limit(4 << 30), timeout=60)
         err = res.stderr.decode()
