@@ -7,6 +7,7 @@ CDLL function given ready-made ctypes objects (no argtypes conversion: measured
 syscall goes through here, with buffers allocated once per thread.
 """
 import ctypes
+import functools
 import os
 
 from .uclib import lib as uclib
@@ -587,8 +588,10 @@ class MipsExceptionPc:
 _TEMP_FIX_VARIANTS = {}  # variant -> True (mended) or False (could not be)
 
 
+@functools.lru_cache(maxsize=None)
 def _library_layout():
-    """(load base, {section name: (file offset, size, address)}, file bytes) of libunicorn."""
+    """({section name: (file offset, size, address)}, file bytes) of libunicorn; read once
+    (the MIPS mends each look things up in it)."""
     import mmap
     import struct
     from .uclib import lib
@@ -603,6 +606,17 @@ def _library_layout():
         end = data.find(b"\0", names_at + name)
         sections[data[names_at + name:end].decode()] = (offset, size, addr)
     return sections, data
+
+
+def _symbol_value(name):
+    """The value (address before relocation) of a dynamic symbol of libunicorn's; cached."""
+    if name not in _SYMBOL_VALUES:
+        sections, data = _library_layout()
+        _SYMBOL_VALUES[name] = _symbols_named(sections, data, ".dynsym", ".dynstr", name)[0][1]
+    return _SYMBOL_VALUES[name]
+
+
+_SYMBOL_VALUES = {}
 
 
 def _symbols_named(sections, data, table, strings, name):
@@ -660,8 +674,7 @@ def mend_mips_translator(variant):
         real = ctypes.cast(getattr(_lib, f"tcg_const_i32_{variant}"), _void_p).value
         free = ctypes.cast(getattr(_lib, f"tcg_temp_free_internal_{variant}"), _void_p).value
         sections, data = _library_layout()
-        base = ctypes.cast(_lib.uc_open, _void_p).value - \
-            _symbols_named(sections, data, ".dynsym", ".dynstr", "uc_open")[0][1]
+        base = ctypes.cast(_lib.uc_open, _void_p).value - _symbol_value("uc_open")
         slot = _plt_slot(sections, data, f"tcg_const_i32_{variant}")
         plt = [sections[n] for n in (".plt", ".plt.sec") if n in sections]
     except (AttributeError, OSError, ValueError, IndexError, KeyError):
@@ -736,8 +749,7 @@ def _slot_flag_offsets(variant):
     _SLOT_FLAG_OFFSETS[variant] = None
     try:
         sections, data = _library_layout()
-        base = ctypes.cast(_lib.uc_open, _void_p).value - \
-            _symbols_named(sections, data, ".dynsym", ".dynstr", "uc_open")[0][1]
+        base = ctypes.cast(_lib.uc_open, _void_p).value - _symbol_value("uc_open")
         slot = _plt_slot(sections, data, f"tcg_temp_new_internal_{variant}")
         starts = _symbols_named(sections, data, ".symtab", ".strtab", "mips_tr_tb_start")
     except (AttributeError, OSError, ValueError, IndexError, KeyError):
