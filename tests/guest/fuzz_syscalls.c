@@ -256,9 +256,14 @@ static long sig_arg(void) { return PICK(safe_signals); }
 static long sigset_arg(void) {      /* a mask that never holds SIGALRM: blocking calls stay interruptible */
     if (chance(15))                     /* never random memory: it could block SIGALRM */
         return chance(50) ? 0 : unmapped_ptr();
-    uint64_t *set = (uint64_t *)(region + REGION - 2048 - 16 * below(8));
-    set[0] = rnd() & ~(1ULL << (SIGALRM - 1)) & ~(1ULL << (SIGKILL - 1));
-    set[1] = rnd();
+    /* the kernel's sigset: unsigned longs, word i for signals 32i+1.. or 64i+1.. (one
+       uint64 would put signals 1..32 in its high half on a big-endian 32-bit ABI) */
+    unsigned long *set = (unsigned long *)(region + REGION - 2048 - 16 * below(8));
+    enum { BITS = 8 * sizeof(unsigned long) };
+    for (unsigned i = 0; i < 16 / sizeof(unsigned long); i++)
+        set[i] = (unsigned long)rnd();
+    set[(SIGALRM - 1) / BITS] &= ~(1UL << ((SIGALRM - 1) % BITS));
+    set[(SIGKILL - 1) / BITS] &= ~(1UL << ((SIGKILL - 1) % BITS));
     return (long)set;
 }
 
