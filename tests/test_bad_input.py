@@ -18,6 +18,7 @@ import time
 import pytest
 
 from conftest import ARCHES, build, pyqemu_command, run
+from usermode import cpu
 
 
 # ---- running and checking -------------------------------------------------
@@ -356,7 +357,14 @@ def test_section_headers_do_not_matter(arch, tmp_path):
 # ---- programs for another machine or class ---------------------------------
 
 # pyelftools-free names, as the loader's messages say them
-MACHINE_WORDS = {"riscv64": "RISC-V", "aarch64": "aarch64", "arm": "ARM", "x86_64": "x86-64", "i386": "i386"}
+MACHINE_WORDS = {"riscv64": "RISC-V", "aarch64": "aarch64", "arm": "ARM", "x86_64": "x86-64", "i386": "i386",
+                 "mipsel": "MIPS", "mips": "MIPS", "mips64el": "MIPS"}
+
+
+def runs_phrase(arch):
+    """How pyqemu-<arch> says what it runs: "runs 32-bit big-endian mips programs"."""
+    module = usermode_cpu(arch)
+    return f"runs {module.ELF_CLASS}-bit {'big-endian ' if module.ABI.endian == 'big' else ''}{arch}"
 
 
 def other_arch(arch):
@@ -370,7 +378,7 @@ def test_other_arch(arch):
     other = other_arch(arch)
     elf = Elf(open(build(other, "hello.c", "static"), "rb").read())
     line = bad(arch, build(other, "hello.c", "static"), f"{elf.bits}-bit", MACHINE_WORDS.get(other, other))
-    assert f"runs {usermode_cpu(arch).ELF_CLASS}-bit {arch} programs" in line
+    assert f"{runs_phrase(arch)} programs" in line
 
 
 def usermode_cpu(arch):
@@ -434,11 +442,11 @@ def test_interpreter_for_another_arch(arch, tmp_path):
     interp_off, ph = [(o, p) for o, p in phdrs(data) if p[TYPE] == 3][0]
     wanted = data[ph[OFF]:ph[OFF] + ph[FILESZ]].split(b"\0")[0].decode()
     (root / os.path.dirname(wanted).lstrip("/")).mkdir(parents=True)
-    host_other = [os.path.join(other, "lib", n) for n in os.listdir(os.path.join(other, "lib"))
-                  if n.startswith("ld-linux")][0]
+    host_other = next(other + name for name in usermode_cpu(other_arch(arch)).INTERPRETERS
+                      if os.path.exists(other + name))
     shutil.copy(host_other, str(root) + wanted)
     line = bad(arch, build(arch, "hello.c", "dynamic"), "interpreter", options=["-L", str(root)])
-    assert f"runs {usermode_cpu(arch).ELF_CLASS}-bit {arch}" in line
+    assert runs_phrase(arch) in line
 
 
 # ---- the interpreter ---------------------------------------------------------

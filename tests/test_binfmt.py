@@ -28,12 +28,23 @@ QEMU_MAGIC = {
     "arm": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x28\x00",
     "x86_64": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00",
     "i386": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00",
+    # MIPS o32 also checks the e_flags byte with EF_MIPS_ABI2 (clear: not n32), as qemu's
+    "mipsel": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00"
+              + r"\x00" * 17,
+    "mips": r"\x7f\x45\x4c\x46\x01\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08"
+            + r"\x00" * 20,
+    "mips64el": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00",
 }
 QEMU_MASK = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff"
+QEMU_MASKS = {  # where an arch's differs from QEMU_MASK (big-endian: e_type's low bit is in its second byte)
+    "mipsel": QEMU_MASK + r"\x00" * 16 + r"\x20",
+    "mips": r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff"
+            + r"\x00" * 19 + r"\x20",
+}
 # qemu's x86 entries leave the low bit of EI_DATA and EI_VERSION out of the match (a
 # historical laxness: \xfe there); ours match those bytes exactly, a subset of qemu's
-QEMU_MASKS = {"x86_64": r"\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff",
-              "i386": r"\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff"}
+QEMU_LAX_MASKS = {"x86_64": r"\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff",
+                  "i386": r"\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff"}
 
 
 def binfmt_tool():
@@ -101,9 +112,9 @@ def program(workdir, arch, source="hello.c", mode="static", name=None):
 def test_magic_and_mask_are_qemus(arch_name):
     magic, mask = kernel.elf_magic_and_mask(cpu.get(arch_name))
     line = kernel.register_line("x", magic, mask, "/i", "P")
-    assert line == f":x:M::{QEMU_MAGIC[arch_name]}:{QEMU_MASK}:/i:P"
-    if arch_name in QEMU_MASKS:  # every byte qemu's entry matches, ours matches too
-        theirs = bytes(int(h, 16) for h in QEMU_MASKS[arch_name].split(r"\x")[1:])
+    assert line == f":x:M::{QEMU_MAGIC[arch_name]}:{QEMU_MASKS.get(arch_name, QEMU_MASK)}:/i:P"
+    if arch_name in QEMU_LAX_MASKS:  # every byte qemu's entry matches, ours matches too
+        theirs = bytes(int(h, 16) for h in QEMU_LAX_MASKS[arch_name].split(r"\x")[1:])
         assert all(t & ~m == 0 for t, m in zip(theirs, mask))
 
 

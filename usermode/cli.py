@@ -305,7 +305,9 @@ def resolve(opts, arch_name):
     if opts.stack_size < MIN_STACK:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too small for a "
                         f"program to start: at least {MIN_STACK >> 10} KiB")
-    most = arch.TASK_SIZE // 3 & ~0xFFF  # the program, its libraries and the heap need the rest
+    # the rest for the program, its libraries and the heap: half the address space at most
+    # (qemu-user takes -s 1G for a 2 GiB MIPS o32 space)
+    most = arch.TASK_SIZE // 2 & ~0xFFF
     if opts.stack_size > most:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too large for the {arch.NAME} "
                         f"address space ({arch.TASK_SIZE:#x} bytes): at most {most:#x}")

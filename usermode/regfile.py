@@ -231,3 +231,41 @@ def locate_x86_exception_state(handle, dr_ids):
     finally:
         for reg, value in zip(dr_ids, saved):
             raw.reg_write(handle, reg, value)
+
+
+# ---- one word of CPU state that a register write changes in known bits ----------------
+# MIPS keeps its branch-delay state in env->hflags, which no API reads or writes, and
+# Unicorn's virtual TLB leaves it wrong (cpu/_mips.py says why). The word is found
+# the way the register array is: writes through the API (CP0 Status, whose FR and
+# CU1 bits compute_hflags copies into hflags as F64 0x40 and FPU 0x20) must flip
+# exactly the expected bits of exactly one word in a window after the array.
+
+def locate_flag_word(array_address, window, toggles):
+    """A one-word (uint32) memoryview at the single address in
+    [array_address, array_address + window) where each toggle (apply, undo, xor)
+    flips exactly `xor` and the other words stay; None if not exactly one."""
+    if DISABLED:
+        return None
+    end = _range_end(_anonymous_rw_ranges(), array_address)
+    window = min(window, end - array_address) // 4 * 4
+    if window <= 0:
+        return None
+    count = window // 4
+    candidates = None
+    for apply, undo, xor in toggles:
+        before = struct.unpack(f"<{count}I", ctypes.string_at(array_address, window))
+        apply()
+        try:
+            after = struct.unpack(f"<{count}I", ctypes.string_at(array_address, window))
+        finally:
+            undo()
+        hits = {i for i in range(count) if before[i] ^ after[i] == xor}
+        candidates = hits if candidates is None else candidates & hits
+    if candidates is None or len(candidates) != 1:
+        return None
+    return memoryview((ctypes.c_uint32 * 1).from_address(array_address + 4 * candidates.pop())).cast("B").cast("I")
+
+
+def array_address(view):
+    """The address of a view locate() returned."""
+    return ctypes.addressof(view.obj)

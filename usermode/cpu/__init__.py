@@ -62,6 +62,8 @@ def _default_copy_cpu(child, parent):
 DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
     "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
+    "BASE_PLATFORM": None,          # AT_BASE_PLATFORM string (the ISA level: MIPS' "mips32r2")
+    "ELF_FLAGS_MATCH": None,        # (mask, value) e_flags must have for binfmt_misc (MIPS o32: not n32)
     "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
@@ -91,6 +93,15 @@ DEFAULTS = {
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
+    "RLIM_INFINITY": None,          # struct rlimit's infinity where it is not all ones (MIPS o32's)
+    # tlb_mode(uc) -> "virtual", "cpu", or "cpu-exit-checks" (the CPU's TLB, whose faults are
+    # precise only with Unicorn's exit check after every access): default TLB_MODE
+    "tlb_mode": None,
+    "tlb_filled": None,             # tlb_filled(uc): after the virtual TLB's fill granted a load or store
+    # exception_fault(thread, intno) -> GuestFault for an exception other than the syscall
+    # (MIPS: the signal depends on the instruction; the PC needs care); None: EXCEPTIONS
+    "exception_fault": None,
+    "adjust_fault_pc": lambda uc, pc: pc,  # a memory fault's PC as the kernel reports it (MIPS delay slots)
 }
 
 
@@ -103,6 +114,8 @@ def _complete(module):
         if not hasattr(module, name):
             setattr(module, name, value)
     pc = module.REG_PC
+    if module.tlb_mode is None:
+        module.tlb_mode = lambda uc, mode=module.TLB_MODE: mode
     if module.resume_address is None:
         module.resume_address = lambda uc: uc.reg_read(pc)
     if module.set_resume_address is None:

@@ -78,12 +78,15 @@ class GuestThread:
         # and Unicorn never lets a store to such a page take the fast path again
         # (cputlb.c, notdirty_write): sha512 ran 8 times slower than under qemu-user.
         # An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu" (ARM,
-        # MIPS); and a fault's exact address under it is only in Unicorn's private
-        # uc->invalid_addr (raw.fault_address): where that cannot be read, the CPU's TLB
-        # it is, whose faults reach the memory-fault hook with their address.
+        # MIPS without its hflags word: cpu/_mips.py); and a fault's exact address under
+        # it is only in Unicorn's private uc->invalid_addr (raw.fault_address): where that
+        # cannot be read, the CPU's TLB it is, whose faults reach the memory-fault hook
+        # with their address. tlb_mode(uc) may also say "cpu-exit-checks": the CPU's TLB,
+        # whose faults are precise only with the exit checks after loads and stores.
         self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
         self.uc.mem_unmap(0, 0x1000)
-        virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
+        tlb_mode = self.arch.tlb_mode(self.uc)
+        virtual = tlb_mode == "virtual" and raw.fault_address_readable(self.uc)
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         if process.async_stops:
@@ -94,7 +97,8 @@ class GuestThread:
         # it stops the thread from inside an access, which is exact only without
         # the exit checks after loads and stores (raw.py); where they stay on, the
         # TLB keeps its first size.
-        exact_stops = process.debugger is None and raw.set_memory_exit_checks(self.uc, False)
+        exact_stops = process.debugger is None and tlb_mode != "cpu-exit-checks" and \
+            raw.set_memory_exit_checks(self.uc, False)
         # (a CPU whose TLB misses reach no hook, Unicorn's own TLB, grows its TLB by time)
         self.tlb_growth = TlbGrowth(enabled=exact_stops) if virtual or not exact_stops else TimedGrowth(self)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
@@ -137,6 +141,8 @@ class GuestThread:
             try:
                 if intno == syscall_intno:
                     on_syscall_exception()
+                elif arch.exception_fault is not None:
+                    self._stop_with(arch.exception_fault(self, intno))
                 else:
                     signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
@@ -161,6 +167,7 @@ class GuestThread:
         private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         emu_stop = raw.emu_stop
+        tlb_filled, uc = arch.tlb_filled, self.uc
 
         def on_tlb_fill(handle, page, access, entry, user_data):
             # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
@@ -185,6 +192,8 @@ class GuestThread:
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
                 return False
             entry[1] = vma.prot & 7
+            if tlb_filled is not None:
+                tlb_filled(uc)
             return True
 
         def on_insn_invalid(handle, user_data):
@@ -374,7 +383,7 @@ class GuestThread:
         fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode(), "SEGV_MAPERR")
         self.fault = None
         if fault.pc is None:
-            fault.pc = self.pc()
+            fault.pc = self.arch.adjust_fault_pc(self.uc, self.pc())
         fault.cs_mode = self.arch.cs_mode(self.uc)  # how the faulting instruction is decoded (Thumb)
         if err == UC_ERR_INSN_INVALID:  # ebreak on riscv lands here too
             try:

@@ -28,8 +28,8 @@ def read(t, fd: Fd, buf: OutBuf, count: Size):
 
 @syscall
 def write(t, fd: Fd, buf: InBuf("count"), count: Size):
-    special = _positional(t, fd)
-    if special is not None:
+    special = t.process.special_fds.get(fd)
+    if special is not None and hasattr(special, "write"):  # counterfd.py, /proc/self/mem
         return special.write(t, buf, count)
     return nowait.write(t, fd, buf, count)
 
