@@ -356,7 +356,7 @@ def make_syscall_entry(thread, table, strace_log=None):
                                                                else [])
         shadow = raw.ShadowRegisters(thread.handle, layout.reg_ids, reads, results)
         view, load, store = shadow.view, shadow.load, shadow.store
-    run = _make_runner(thread, table, layout, view)
+    run = _make_runner(thread, table, layout, view, keep_last=strace_log is not None)
     if strace_log is not None:
         return _make_tracing_entry(thread, table, layout, view, run, load, store, strace_log)
     if load is None:
@@ -369,36 +369,62 @@ def make_syscall_entry(thread, table, strace_log=None):
     return on_syscall_shadowed
 
 
-def _make_runner(thread, table, layout, r):
-    """on_syscall(): run the call the registers ask for; True if it wrote a result."""
+def _make_runner(thread, table, layout, r, keep_last=False):
+    """on_syscall(): run the call the registers ask for; True if it wrote a result.
+    The hot path of every syscall: what it does not need (a number base, a result
+    convention other than -errno, the last result for -strace) it does not do."""
     calls = table.calls_for(layout)
     ncalls = len(calls)
     errno_to_guest = table.abi.errno.to_guest
     nr_index, base = layout.nr_index, table.base
-    store = _result_store(thread, table.abi, layout, r)
     outlier = table.outlier_call
     last = [0]  # the last result as the guest's C function returns it, for -strace
+    if layout.conv.error == "negative" and not keep_last:
+        result, mask = layout.result_index, table.abi.word_mask
+        store = None
+    else:
+        store = _result_store(thread, table.abi, layout, r)
 
-    def on_syscall():
-        nr = r[nr_index] - base
-        try:
-            ret = calls[nr](thread, r) if 0 <= nr < ncalls else outlier(nr, layout)(thread, r)
-        except GuestError as e:
-            ret = -errno_to_guest(e.errno)
-        except OSError as e:
+    def failed(nr, e):
+        if isinstance(e, GuestError):
+            return -errno_to_guest(e.errno)
+        if isinstance(e, OSError):
             if e.errno == host_errno.EINTR:
-                ret = _interrupted(thread, table, nr, layout, r)
+                return _interrupted(thread, table, nr, layout, r)
+            return -errno_to_guest(e.errno or host_errno.EIO)
+        return _internal_error(thread, table.name(nr), e)  # a bug of ours: one line, the guest gets ENOSYS
+
+    if store is None and base == 0:
+        def on_syscall():
+            nr = r[nr_index]  # unsigned: never below 0
+            try:
+                ret = calls[nr](thread, r) if nr < ncalls else outlier(nr, layout)(thread, r)
+            except Exception as e:
+                ret = failed(nr, e)
+            if ret is None:
+                r[result] = 0
+            elif ret is KEEP_REGISTERS:
+                return False
             else:
-                ret = -errno_to_guest(e.errno or host_errno.EIO)
-        except Exception as e:  # a bug of ours: say so in one line, the guest gets ENOSYS
-            ret = _internal_error(thread, table.name(nr), e)
-        if ret is None:
-            ret = 0
-        elif ret is KEEP_REGISTERS:
-            return False
-        last[0] = ret
-        store(ret)
-        return True
+                r[result] = ret & mask
+            return True
+    else:
+        def on_syscall():
+            nr = r[nr_index] - base
+            try:
+                ret = calls[nr](thread, r) if 0 <= nr < ncalls else outlier(nr, layout)(thread, r)
+            except Exception as e:
+                ret = failed(nr, e)
+            if ret is None:
+                ret = 0
+            elif ret is KEEP_REGISTERS:
+                return False
+            last[0] = ret
+            if store is None:
+                r[result] = ret & mask
+            else:
+                store(ret)
+            return True
     on_syscall.last = last
     return on_syscall
 

@@ -129,8 +129,9 @@ class GuestThread:
                     on_syscall()
                 else:
                     self._debugged_syscall(on_syscall)
-                if host_signals.arrived():  # one came during the call: the kernel delivers it on the way out
-                    host_signals.drain()
+                native = host_signals.native  # host_signals.arrived(), inline: this runs after every call
+                if native is not None and native.count.value != host_signals.drained_count:
+                    host_signals.drain()  # one came during the call: the kernel delivers it on the way out
                 if signals.pending_flag:  # deliver at the run loop, before the next instruction
                     raw.emu_stop(handle)
             except BaseException as e:  # never let an exception vanish inside the C callback
