@@ -77,6 +77,17 @@ def mremap_fixed(old, old_size, new_size, new):
     return result
 
 
+def mapping_starts(lo, hi):
+    """Where the host's own mappings begin inside (lo, hi), in order (its /proc/self/maps)."""
+    starts = []
+    with open("/proc/self/maps", "rb") as f:
+        for line in f:
+            start = int(line[:line.index(b"-")], 16)
+            if lo < start < hi:
+                starts.append(start)
+    return starts
+
+
 def memchr(addr, byte, length):
     """Host address of the first `byte` in [addr, addr+length), or None."""
     return _libc.memchr(addr, byte, length)

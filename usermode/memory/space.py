@@ -35,22 +35,44 @@ def page_ceil(x):
 class Vma:
     """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon)."""
 
-    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite")
+    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite", "lineage")
 
-    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True):
+    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True,
+                 lineage=None):
         self.start, self.end, self.prot, self.kind = start, end, prot, kind
         self.name, self.offset, self.fd_stat = name, offset, fd_stat
         self.maywrite = maywrite  # False: a shared mapping of a file opened read-only
+        # Which mapping these pages came from, standing for the kernel's anon_vma: two
+        # existing mappings merge only when of one lineage (split apart earlier); a new
+        # mapping (None) has none yet and takes its neighbour's.
+        self.lineage = lineage
 
     def split(self, at):
         """Cut at `at`; self keeps the lower part, the upper part is returned."""
         upper = Vma(at, self.end, self.prot, self.kind, self.name,
-                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite)
+                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite,
+                    self.lineage)
         self.end = at
         return upper
 
     def __repr__(self):
         return f"Vma({self.start:#x}-{self.end:#x} prot={self.prot} {self.kind} {self.name!r})"
+
+
+# Private anonymous mappings the kernel tells apart by nothing but their place:
+# neighbours of these names merge (the kernel's vma_merge), the heap only with the heap.
+_MERGING_NAMES = ("", "[heap]")
+
+
+def mergeable(lower, upper):
+    """Whether the kernel would make one mapping of these two: adjacent private anonymous
+    memory with the same protection and name. File and shared mappings never merge here
+    (the kernel merges those only for the same open file at following offsets, which
+    this space does not record), nor do the program's own pieces (named by its path)."""
+    return (lower.end == upper.start and lower.kind == "anon" == upper.kind
+            and lower.prot == upper.prot and lower.name == upper.name and lower.name in _MERGING_NAMES
+            and lower.fd_stat is None and upper.fd_stat is None and lower.maywrite == upper.maywrite
+            and (lower.lineage is None or upper.lineage is None or lower.lineage is upper.lineage))
 
 
 def _access_mode(fd):
@@ -205,6 +227,53 @@ class AddressSpace:
             self.vmas.insert(i + 1, upper)
             self._starts.insert(i + 1, upper.start)
 
+    def _coalesce(self, lo, hi):
+        """Merge the mergeable neighbours among the VMAs touching [lo, hi] (the one ending
+        at lo and the one starting at hi included). Returns [(merged vma, [(start, end) of
+        each VMA it absorbed, itself first])] for every VMA that absorbed others."""
+        i = max(bisect.bisect_left(self._starts, lo) - 1, 0)
+        j = bisect.bisect_right(self._starts, hi)  # VMAs [i, j) touch the range
+        groups = []
+        while i + 1 < j:
+            lower, upper = self.vmas[i], self.vmas[i + 1]
+            if not mergeable(lower, upper):
+                i += 1
+                continue
+            if not groups or groups[-1][0] is not lower:
+                groups.append((lower, [(lower.start, lower.end)]))
+            groups[-1][1].append((upper.start, upper.end))
+            lower.end = upper.end
+            if lower.lineage is None:
+                lower.lineage = upper.lineage
+            del self.vmas[i + 1]
+            del self._starts[i + 1]
+            j -= 1
+        return groups
+
+    def _publish(self, lo, hi):
+        """Hand the new VMAs in [lo, hi) (not yet mirrored) to every CPU, merged with their
+        neighbours first: one Unicorn region per merged VMA, since Unicorn's cost of a new
+        region grows with the square of the number it has (exec.c, find_ram_offset)."""
+        groups = self._coalesce(lo, hi)
+        for v in self.overlapping(lo, hi):
+            if v.lineage is None:  # from now on its own mapping, as if touched
+                v.lineage = object()
+        for uc in self.cpus:
+            for _, pieces in groups:
+                for start, end in pieces:
+                    if end <= lo or start >= hi:  # a neighbour's, mirrored already
+                        uc.mem_unmap(start, end - start)
+            for v in self.overlapping(lo, hi):
+                uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)
+
+    def _remerge(self, lo, hi):
+        """After a protection change of [lo, hi) (mirrored already): merge what now can be,
+        and give each merged VMA one Unicorn region again."""
+        for vma, _ in self._coalesce(lo, hi):
+            for uc in self.cpus:
+                uc.mem_unmap(vma.start, vma.end - vma.start)  # may span several regions
+                uc.mem_map_ptr(vma.start, vma.end - vma.start, vma.prot, self.base + vma.start)
+
     def _carve(self, start, end):
         """Split VMAs at the range's edges; return the VMAs now inside it."""
         self._split_at(start)
@@ -261,10 +330,8 @@ class AddressSpace:
             maywrite = bool(prot & PROT_WRITE)
         else:
             maywrite = not (kind == "shared" and fd >= 0 and _access_mode(fd) == os.O_RDONLY)
-        vma = Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite)
-        self._insert(vma)
-        for uc in self.cpus:
-            uc.mem_map_ptr(addr, length, prot, haddr)
+        self._insert(Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite))
+        self._publish(addr, end)
         return addr
 
     @staticmethod
@@ -316,6 +383,7 @@ class AddressSpace:
                 uc.mem_protect(v.start, v.end - v.start, prot)
                 if prot & PROT_EXEC:  # the host may have written new code here
                     uc.ctl_remove_cache(v.start, v.end)
+        self._remerge(addr, end)
 
     def remap(self, old, old_size, new_size, may_move, new_addr=None):
         """mremap: grow or shrink in place, or move (host pages move with host mremap)."""
@@ -357,14 +425,12 @@ class AddressSpace:
             i = self._index(v.start)
             del self.vmas[i]
             del self._starts[i]
-        # Piece by piece: the host's mremap refuses a range that spans several of its
-        # mappings (EFAULT), and a region grown in place is several. The last piece
-        # takes the growth, so a file mapping grows with its file.
+        # Piece by piece, the last taking the growth, so a file mapping grows with its file.
         pos = new
         for i, v in enumerate(pieces):
             size = v.end - v.start
-            grown = size + (new_size - old_size if i == len(pieces) - 1 else 0)
-            host.mremap_fixed(self.base + v.start, size, grown, self.base + pos)
+            self._host_move(self.base + v.start, size, new_size - old_size if i == len(pieces) - 1 else 0,
+                            self.base + pos)
             pos += size
         if new != old:
             host.release(self.base + old, old_size)  # keep the reservation whole
@@ -372,15 +438,28 @@ class AddressSpace:
         pos = new
         for v in pieces:
             size = v.end - v.start
-            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite))
+            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite, v.lineage))
             pos += size
         if new_size > old_size:
             self._insert(Vma(pos, new + new_size, prot, kind, name,
                              offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite))
-        for uc in self.cpus:
-            for v in self.overlapping(new, new + new_size):
-                uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)
+        self._publish(new, new + new_size)
         return new
+
+    @staticmethod
+    def _host_move(old, size, grow, new):
+        """Move the host pages [old, old+size) to new, `grow` more bytes at the end. A merged
+        VMA may lie in several host mappings, which one host mremap refuses to span (EFAULT):
+        then one host mapping at a time (each fills its part of the destination)."""
+        try:
+            host.mremap_fixed(old, size, size + grow, new)
+            return
+        except OSError as e:
+            if e.errno != errno.EFAULT:
+                raise
+        edges = [old] + host.mapping_starts(old, old + size) + [old + size]
+        for lo, hi in zip(edges, edges[1:]):
+            host.mremap_fixed(lo, hi - lo, hi - lo + (grow if hi == old + size else 0), new + (lo - old))
 
     def discard(self, addr, length):
         """MADV_DONTNEED: private pages read back as zero (or as the file) again."""
