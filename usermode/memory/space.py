@@ -229,50 +229,75 @@ class AddressSpace:
 
     def _coalesce(self, lo, hi):
         """Merge the mergeable neighbours among the VMAs touching [lo, hi] (the one ending
-        at lo and the one starting at hi included). Returns [(merged vma, [(start, end) of
-        each VMA it absorbed, itself first])] for every VMA that absorbed others."""
+        at lo and the one starting at hi included); return the VMAs that absorbed others."""
         i = max(bisect.bisect_left(self._starts, lo) - 1, 0)
         j = bisect.bisect_right(self._starts, hi)  # VMAs [i, j) touch the range
-        groups = []
+        merged = []
         while i + 1 < j:
             lower, upper = self.vmas[i], self.vmas[i + 1]
             if not mergeable(lower, upper):
                 i += 1
                 continue
-            if not groups or groups[-1][0] is not lower:
-                groups.append((lower, [(lower.start, lower.end)]))
-            groups[-1][1].append((upper.start, upper.end))
+            if not merged or merged[-1] is not lower:
+                merged.append(lower)
             lower.end = upper.end
             if lower.lineage is None:
                 lower.lineage = upper.lineage
             del self.vmas[i + 1]
             del self._starts[i + 1]
             j -= 1
-        return groups
+        return merged
 
     def _publish(self, lo, hi):
         """Hand the new VMAs in [lo, hi) (not yet mirrored) to every CPU, merged with their
-        neighbours first: one Unicorn region per merged VMA, since Unicorn's cost of a new
-        region grows with the square of the number it has (exec.c, find_ram_offset)."""
-        groups = self._coalesce(lo, hi)
+        neighbours first. Unicorn's cost of a new region grows with the square of the number
+        it has (exec.c, find_ram_offset), so a merged VMA's pages join its neighbouring
+        regions (_join_regions)."""
+        self._coalesce(lo, hi)
         for v in self.overlapping(lo, hi):
             if v.lineage is None:  # from now on its own mapping, as if touched
                 v.lineage = object()
-        for uc in self.cpus:
-            for _, pieces in groups:
-                for start, end in pieces:
-                    if end <= lo or start >= hi:  # a neighbour's, mirrored already
-                        uc.mem_unmap(start, end - start)
-            for v in self.overlapping(lo, hi):
-                uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)
+            start, end = max(v.start, lo), min(v.end, hi)
+            for uc in self.cpus:
+                self._join_regions(uc, v, start, end)
+
+    def _join_regions(self, uc, vma, lo, hi):
+        """Mirror vma's new pages [lo, hi) in uc as one region with the neighbouring regions
+        of vma no more than twice its size, or half of it, repeatedly. A region's
+        replacement costs Unicorn a step per page (memory_unmap flushes the TLB a page at a
+        time), so joining only regions of like sizes sends each page through O(log n)
+        joins: the heap grown a page at a time is a few regions, not one per growth."""
+        regions = sorted((s, e + 1) for s, e, _ in uc.mem_regions() if vma.start <= s and e < vma.end)
+        below = [r for r in regions if r[1] <= lo]
+        above = [r for r in regions if r[0] >= hi]
+        gone = []
+        while True:
+            size = hi - lo
+            left = below[-1] if below and below[-1][1] == lo else None
+            right = above[0] if above and above[0][0] == hi else None
+            alike = [r for r in (left, right) if r and max(size, r[1] - r[0]) <= 2 * min(size, r[1] - r[0])]
+            if not alike:
+                break
+            pick = min(alike, key=lambda r: r[1] - r[0])
+            gone.append(pick)
+            if pick is left:
+                below.pop()
+                lo = pick[0]
+            else:
+                above.pop(0)
+                hi = pick[1]
+        for start, end in gone:
+            uc.mem_unmap(start, end - start)
+        uc.mem_map_ptr(lo, hi - lo, vma.prot, self.base + lo)
 
     def _remerge(self, lo, hi):
         """After a protection change of [lo, hi) (mirrored already): merge what now can be,
-        and give each merged VMA one Unicorn region again."""
-        for vma, _ in self._coalesce(lo, hi):
+        the changed pages joining the merged VMA's regions as new pages do."""
+        for vma in self._coalesce(lo, hi):
+            start, end = max(vma.start, lo), min(vma.end, hi)
             for uc in self.cpus:
-                uc.mem_unmap(vma.start, vma.end - vma.start)  # may span several regions
-                uc.mem_map_ptr(vma.start, vma.end - vma.start, vma.prot, self.base + vma.start)
+                uc.mem_unmap(start, end - start)  # may span several regions
+                self._join_regions(uc, vma, start, end)
 
     def _carve(self, start, end):
         """Split VMAs at the range's edges; return the VMAs now inside it."""
