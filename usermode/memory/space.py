@@ -11,6 +11,8 @@ The VMA list here is the single truth about what the guest has mapped and with
 which protection: every Unicorn instance (one per guest thread) mirrors it, and
 every guest pointer a syscall touches is checked against it (EFAULT) before the
 host dereferences it, so a bad guest pointer can never crash the emulator.
+Neighbouring mappings the kernel would merge (vma_merge) are one VMA here too, and
+a few Unicorn regions of like sizes (_join_regions), never one per growth.
 """
 import bisect
 import ctypes
