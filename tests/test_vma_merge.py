@@ -17,6 +17,7 @@ CHECKS = [
     "adjacent anonymous mappings are one line", "munmap of the middle splits it", "mapping the hole again joins them",
     "mprotect of the middle splits it in three", "mprotect back joins them", "mremap grown in place is one line",
     "and moves whole", "another protection, shared, a file: four lines",
+    "MAP_NORESERVE, MAP_GROWSDOWN: lines of their own",
 ]
 # qemu-user 7.2 names no [heap] and joins the break's pages to the program's bss; qemu-arm
 # cannot grow a mapping in place (its 32-bit reservation, as in test_memory.py).

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
     munmap(m, 8 * PAGE);
 
     /* what the kernel keeps apart */
-    char *k = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *k = mmap(NULL, 7 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     mmap(k + PAGE, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     mmap(k + 2 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     char path[4096];
@@ -102,6 +102,10 @@ int main(int argc, char **argv)
         return 3;
     mmap(k + 3 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
     CHECK(lines_over(k, k + 4 * PAGE, NULL, 0) == 4, "another protection, shared, a file: four lines");
+    mmap(k + 4 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    mmap(k + 5 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, -1, 0);
+    mmap(k + 6 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    CHECK(lines_over(k + 3 * PAGE, k + 7 * PAGE, NULL, 0) == 4, "MAP_NORESERVE, MAP_GROWSDOWN: lines of their own");
     close(fd);
     unlink(path);
     return 0;

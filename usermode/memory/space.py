@@ -24,6 +24,9 @@ from . import host, limits
 
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
+# mmap flags (the host's bits) the kernel keeps in the mapping (VM_NORESERVE, VM_LOCKED,
+# VM_GROWSDOWN): mappings that differ in them never merge
+KEPT_FLAGS = host.MAP_NORESERVE | host.MAP_LOCKED | host.MAP_GROWSDOWN
 
 
 def page_floor(x):
@@ -37,10 +40,10 @@ def page_ceil(x):
 class Vma:
     """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon)."""
 
-    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite", "lineage")
+    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite", "lineage", "flags")
 
     def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True,
-                 lineage=None):
+                 lineage=None, flags=0):
         self.start, self.end, self.prot, self.kind = start, end, prot, kind
         self.name, self.offset, self.fd_stat = name, offset, fd_stat
         self.maywrite = maywrite  # False: a shared mapping of a file opened read-only
@@ -48,12 +51,13 @@ class Vma:
         # existing mappings merge only when of one lineage (split apart earlier); a new
         # mapping (None) has none yet and takes its neighbour's.
         self.lineage = lineage
+        self.flags = flags  # of KEPT_FLAGS
 
     def split(self, at):
         """Cut at `at`; self keeps the lower part, the upper part is returned."""
         upper = Vma(at, self.end, self.prot, self.kind, self.name,
                     self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite,
-                    self.lineage)
+                    self.lineage, self.flags)
         self.end = at
         return upper
 
@@ -72,7 +76,7 @@ def mergeable(lower, upper):
     (the kernel merges those only for the same open file at following offsets, which
     this space does not record), nor do the program's own pieces (named by its path)."""
     return (lower.end == upper.start and lower.kind == "anon" == upper.kind
-            and lower.prot == upper.prot and lower.name == upper.name and lower.name in _MERGING_NAMES
+            and lower.prot == upper.prot and lower.flags == upper.flags and lower.name == upper.name and lower.name in _MERGING_NAMES
             and lower.fd_stat is None and upper.fd_stat is None and lower.maywrite == upper.maywrite
             and (lower.lineage is None or upper.lineage is None or lower.lineage is upper.lineage))
 
@@ -322,9 +326,11 @@ class AddressSpace:
             return top - length
         raise GuestError(errno.ENOMEM)
 
-    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True, host_map=None):
+    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True, host_map=None,
+            flags=0):
         """Map [addr, addr+length) (page aligned). With replace, existing mappings there go.
-        host_map(host address, length), when given, makes the host mapping (SysV shmat)."""
+        host_map(host address, length), when given, makes the host mapping (SysV shmat).
+        flags: the mmap flags of KEPT_FLAGS the mapping was asked with."""
         length = page_ceil(length)
         end = addr + length
         if addr < 0 or end > self.size or length <= 0:
@@ -357,7 +363,7 @@ class AddressSpace:
             maywrite = bool(prot & PROT_WRITE)
         else:
             maywrite = not (kind == "shared" and fd >= 0 and _access_mode(fd) == os.O_RDONLY)
-        self._insert(Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite))
+        self._insert(Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite, flags=flags & KEPT_FLAGS))
         self._publish(addr, end)
         return addr
 
@@ -425,7 +431,7 @@ class AddressSpace:
                 return old
             tail = self.find(old + old_size - 1)
             if tail.kind == "anon" and self.is_free(old + old_size, old + new_size):
-                self.map(old + old_size, new_size - old_size, tail.prot, name=tail.name)
+                self.map(old + old_size, new_size - old_size, tail.prot, name=tail.name, flags=tail.flags)
                 return old
             if not may_move:
                 raise GuestError(errno.ENOMEM)
@@ -465,11 +471,13 @@ class AddressSpace:
         pos = new
         for v in pieces:
             size = v.end - v.start
-            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite, v.lineage))
+            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite,
+                             v.lineage, v.flags))
             pos += size
         if new_size > old_size:
             self._insert(Vma(pos, new + new_size, prot, kind, name,
-                             offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite))
+                             offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite,
+                             flags=pieces[-1].flags))
         self._publish(new, new + new_size)
         return new
 
