@@ -273,6 +273,9 @@ class AddressSpace:
         replacement costs Unicorn a step per page (memory_unmap flushes the TLB a page at a
         time), so joining only regions of like sizes sends each page through O(log n)
         joins: the heap grown a page at a time is a few regions, not one per growth."""
+        if lo == vma.start and hi == vma.end:  # nothing of vma in uc besides: no regions to ask for
+            uc.mem_map_ptr(lo, hi - lo, vma.prot, self.base + lo)
+            return
         regions = sorted((s, e + 1) for s, e, _ in uc.mem_regions() if vma.start <= s and e < vma.end)
         below = [r for r in regions if r[1] <= lo]
         above = [r for r in regions if r[0] >= hi]
