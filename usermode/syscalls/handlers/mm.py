@@ -5,7 +5,7 @@ import os
 
 from ...errors import GuestError
 from ...memory import host
-from ...memory.space import PAGE, PROT_READ, PROT_WRITE, page_ceil
+from ...memory.space import KEPT_FLAGS, PAGE, PROT_READ, PROT_WRITE, page_ceil
 from ..argtypes import Enum, Flags, Int, Ptr, RetPtr, Size
 from ..registry import syscall
 from .hostcall import call
@@ -75,10 +75,10 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Int, 
         if addr + length > space.user_top:
             raise GuestError(errno.ENOMEM)
         start = space.map(addr, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name,
-                          replace=not flags & MAP_FIXED_NOREPLACE)
+                          replace=not flags & MAP_FIXED_NOREPLACE, flags=flags & KEPT_FLAGS)
     else:
         start = space.map(space.find_free(length, addr), length, prot & PROT_ALL, kind=vkind, fd=fd,
-                          offset=offset, name=name)
+                          offset=offset, name=name, flags=flags & KEPT_FLAGS)
     if flags & MAP_LOCKED:  # locked in RAM as mlock would, or no mapping (EAGAIN past RLIMIT_MEMLOCK)
         try:
             call("mlock", space.base + start, length)
