@@ -41,7 +41,9 @@ def e_entry(path):
 # x86 glibc's getauxval(AT_HWCAP) is glibc's own word, checked against the native run.
 HWCAP_MUST = {"aarch64": HWCAP_FP | HWCAP_ASIMD,
               # half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 (the default model: max)
-              "arm": sum(1 << bit for bit in (1, 2, 4, 6, 7, 12, 13, 15, 16))}
+              "arm": sum(1 << bit for bit in (1, 2, 4, 6, 7, 12, 13, 15, 16)),
+              # the 24Kf: MIPS16e only (bit 3); the 5KEf: none
+              "mipsel": 1 << 3, "mips": 1 << 3, "mips64el": 0}
 
 
 def sp_right(arch, sp_mod16, prog, *args):
