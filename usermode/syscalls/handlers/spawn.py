@@ -20,7 +20,7 @@ import sys
 
 from ... import exec_in_place
 from ...errors import GuestError
-from ...signals import numbers
+from ...signals import carry_over, numbers
 from ...signals.delivery import SigInfo
 from ..argtypes import DirFd, Flags, Int, Ptr
 from ..registry import syscall
@@ -246,7 +246,11 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
     try:
         if kind == "native":
             process.mem_limits.apply_to_host()  # the guest's RLIMIT_AS/DATA are the program's now
-            os.execve(host_path, argv or [host_path], envp)
+            carried = carry_over.to_host_kernel(t)  # its blocked pending signals (carry_over.py)
+            try:
+                os.execve(host_path, argv or [host_path], envp)
+            finally:  # reached only when the execve failed
+                carried.take_back()
         program = guest_path if process.paths.is_rootfs else host_path
         if exec_in_place.possible(t):  # no new interpreter: the runner loads it (exec_in_place.py)
             _check_size(process, argv, entries, t.abi.word_bytes)
