@@ -28,7 +28,7 @@ REQUIRED = {
     "GPR_IDS": "integer registers in the CPU state's array order (regfile.py)",
     "GPR_SLOT_BYTES": "width of one slot of that array (4 or 8)",
     # exceptions
-    "EXCEPTIONS": "intno -> (signal name, description)", "FAULT_PC_ADJUST": "bytes from the PC a fault "
+    "EXCEPTIONS": "intno -> (signal name, description[, si_code name])", "FAULT_PC_ADJUST": "bytes from the PC a fault "
     "reports back to the faulting instruction",
     # start-up
     "PLATFORM": "AT_PLATFORM string or None", "MINSIGSTKSZ": "AT_MINSIGSTKSZ or None",
@@ -73,6 +73,16 @@ DEFAULTS = {
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
+    # thread_hooks(thread) -> objects to keep alive: the arch's own Unicorn hooks on a
+    # new thread's CPU (aarch64: `ic ivau` drops translated code in every thread)
+    "thread_hooks": lambda thread: (),
+    # data_address(uc, insn) -> the address an exception's instruction accessed (a
+    # misaligned exclusive load's, for SIGBUS's si_addr), decoded from it; None: unknown
+    "data_address": lambda uc, insn: None,
+    # pc_misaligned(uc, pc) -> True where the kernel would have sent SIGBUS (BUS_ADRALN)
+    # for a jump to pc. Unicorn 2.1.4 (QEMU 5) does not check, and runs what it finds
+    # there, so a fault at such a PC is reported as that
+    "pc_misaligned": lambda uc, pc: False,
 }
 
 

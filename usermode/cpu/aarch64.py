@@ -43,7 +43,10 @@ CONVENTION = Convention(
     number=A.UC_ARM64_REG_X8, result=A.UC_ARM64_REG_X0, intno=2, insn_size=4,
     args=(A.UC_ARM64_REG_X0, A.UC_ARM64_REG_X1, A.UC_ARM64_REG_X2, A.UC_ARM64_REG_X3,
           A.UC_ARM64_REG_X4, A.UC_ARM64_REG_X5))
-EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint")}
+# and a misaligned exclusive or atomic access (alignment is the only data abort
+# Unicorn raises as an exception: its memory faults come as errors) as 4 (EXCP_DATA_ABORT)
+EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint"),
+              4: ("SIGBUS", "misaligned exclusive or atomic access", "BUS_ADRALN")}
 FAULT_PC_ADJUST = 0  # udf and brk leave the PC on the instruction
 PLATFORM = "aarch64"
 MINSIGSTKSZ = 5120  # arch/arm64: signal frame without SVE state, rounded as the kernel does
@@ -120,6 +123,45 @@ def hwcaps(uc):
         return caps
 
     return collect(_HWCAP_RULES) | HWCAP_CPUID, collect(_HWCAP2_RULES)
+
+
+# `ic ivau, Xt` (SYS #3, C7, C5, #1): the program rewrote code at Xt and makes the
+# instruction caches of every core see it. Each thread's Unicorn keeps its own
+# translations and notices only its own stores to code, so the line's translations
+# go in every thread (a store through another mapping of the same memory, or by
+# another thread, is seen then, as on the hardware).
+_IC_IVAU = {0: 7, 4: 5, 12: 3, 16: 1}  # uc_arm64_cp_reg: crn, crm, op1, op2
+_CP_REG_VAL = 24
+
+
+def thread_hooks(thread):
+    import ctypes
+    from .. import raw
+    line = 4 << (_id_reg(thread.uc, 3, 3, 0, 0, 1) & 0xF)  # CTR_EL0.IminLine: the smallest line, in words
+    drop = thread.space.drop_translations
+
+    def on_ic_ivau(handle, reg, cp_reg, user_data):
+        try:
+            start = ctypes.c_uint64.from_address(cp_reg + _CP_REG_VAL).value & ~(line - 1)
+            drop(start, start + line)
+        except BaseException as e:  # never let an exception vanish inside the C callback
+            thread.process.crash(e)
+            raw.emu_stop(handle)
+        return 0
+    return raw.InsnHookIf(thread.uc, A.UC_ARM64_INS_SYS, _IC_IVAU, raw.INSN_SYS_CALLBACK(on_ic_ivau))
+
+
+def data_address(uc, insn):
+    """An exclusive, acquire/release or atomic instruction's address: its base register
+    Rn (bits 9..5; 31 is the SP), with no offset."""
+    if len(insn) < 4:
+        return None
+    rn = (int.from_bytes(insn[:4], "little") >> 5) & 31
+    return uc.reg_read(REG_SP if rn == 31 else GPR_IDS[rn])
+
+
+def pc_misaligned(uc, pc):
+    return bool(pc & 3)
 
 
 def emulate_trapped(uc, insn):
@@ -255,4 +297,8 @@ TEST_C = {
     "ARCH_SYSCALL3(n, a, b, c)": "({ register long x8 __asm__(\"x8\") = (n); register long x0 __asm__(\"x0\") = (a); "
                                  "register long x1 __asm__(\"x1\") = (b); register long x2 __asm__(\"x2\") = (c); "
                                  "__asm__ volatile(\"svc #0\" : \"+r\"(x0) : \"r\"(x8), \"r\"(x1), \"r\"(x2) : \"memory\"); x0; })",
+    # code written at run time: mov w0, #n; ret
+    "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0x52800000u | ((n) << 5); (w)[1] = 0xd65f03c0u; } while (0)",
+    "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned long v_; __asm__ volatile(\"ldxr %0, [%1]\" : \"=r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
+    "ARCH_MISALIGNED_JUMP(p)": '__asm__ volatile("br %0" :: "r"(p))',
 }

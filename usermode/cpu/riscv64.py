@@ -1,8 +1,11 @@
 """RISC-V 64-bit (RV64GC, lp64d)."""
 from ..abi import Abi
+from ..errors import GuestError
 from ..signals import frames
 from ..structs import Layouts
+from ..syscalls.argtypes import Ptr
 from ..syscalls.convention import Convention
+from ..syscalls.registry import arch_syscall
 from ..uclib import constants
 
 R = constants("riscv_const")
@@ -45,7 +48,12 @@ CONVENTION = Convention(
     number=R.UC_RISCV_REG_A7, result=R.UC_RISCV_REG_A0, intno=8, insn_size=4,
     args=(R.UC_RISCV_REG_A0, R.UC_RISCV_REG_A1, R.UC_RISCV_REG_A2, R.UC_RISCV_REG_A3,
           R.UC_RISCV_REG_A4, R.UC_RISCV_REG_A5))
-EXCEPTIONS = {2: ("SIGILL", "illegal instruction"), 3: ("SIGTRAP", "breakpoint")}
+# Misaligned LR/SC and AMOs arrive as 4 (load address misaligned) and 6 (store/AMO
+# address misaligned); the kernel emulates misaligned plain loads and stores, which
+# Unicorn performs, but not these: SIGBUS.
+EXCEPTIONS = {2: ("SIGILL", "illegal instruction"), 3: ("SIGTRAP", "breakpoint"),
+              4: ("SIGBUS", "misaligned atomic load", "BUS_ADRALN"),
+              6: ("SIGBUS", "misaligned atomic store", "BUS_ADRALN")}
 FAULT_PC_ADJUST = 4
 PLATFORM = None  # the kernel sets no AT_PLATFORM on riscv
 MINSIGSTKSZ = None  # not in the auxv of the kernels glibc 2.36 targets
@@ -85,11 +93,41 @@ def emulate_trapped(uc, insn):
     return True
 
 
+def data_address(uc, insn):
+    """An LR, SC or AMO's address: rs1 (bits 19..15), with no offset."""
+    if len(insn) < 4:
+        return None
+    rs1 = (int.from_bytes(insn[:4], "little") >> 15) & 31
+    return uc.reg_read(GPR_IDS[rs1])
+
+
 def undecodable(insn):
     """Signal for an instruction Unicorn refused: ebreak/c.ebreak is a breakpoint."""
     if insn[:4] == b"\x73\x00\x10\x00" or insn[:2] == b"\x02\x90":
         return "SIGTRAP"
     return "SIGILL"
+
+
+# ---- private syscalls -----------------------------------------------------------------
+
+SYSCALLS = {}
+_FLUSH_ICACHE_LOCAL = 1  # SYS_RISCV_FLUSH_ICACHE_LOCAL, the only flag
+
+
+@arch_syscall(SYSCALLS, name="riscv_flush_icache")
+def riscv_flush_icache(t, start: Ptr, end: Ptr, flags: Ptr):
+    """Code was written: the kernel makes every hart's instruction cache see it (all
+    of it, whatever the range; LOCAL only tells that other threads need not). Each
+    thread's Unicorn keeps its own translations, which are the stale copy here:
+    those of the range go, everywhere, or all of them when no range is given."""
+    import errno
+    if flags & ~_FLUSH_ICACHE_LOCAL:
+        raise GuestError(errno.EINVAL)
+    if start < end:
+        t.space.drop_translations(start, end)
+    else:
+        for uc in t.space.cpus:
+            uc.ctl_flush_tb()
 
 
 # ---- signal frames (arch/riscv/kernel/signal.c) --------------------------------
@@ -182,4 +220,9 @@ TEST_C = {
     "ARCH_SYSCALL3(n, a, b, c)": "({ register long a7 __asm__(\"a7\") = (n); register long a0 __asm__(\"a0\") = (a); "
                                  "register long a1 __asm__(\"a1\") = (b); register long a2 __asm__(\"a2\") = (c); "
                                  "__asm__ volatile(\"ecall\" : \"+r\"(a0) : \"r\"(a7), \"r\"(a1), \"r\"(a2) : \"memory\"); a0; })",
+    # code written at run time: li a0, n; ret
+    "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0x00000513u | ((n) << 20); (w)[1] = 0x00008067u; } while (0)",
+    "ARCH_EXCLUSIVE_LOAD(p)": "({ long v_; __asm__ volatile(\"lr.w %0, (%1)\" : \"=r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
+    # no ARCH_MISALIGNED_JUMP: with the C extension every jump target is 2-aligned
+    # (jalr clears bit 0), so a program cannot make a misaligned PC
 }

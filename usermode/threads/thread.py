@@ -69,7 +69,7 @@ class GuestThread:
         # it is, whose faults reach the memory-fault hook with their address.
         self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
         self.uc.mem_unmap(0, 0x1000)
-        virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
+        self.virtual_tlb = virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         if process.async_stops:
@@ -121,11 +121,14 @@ class GuestThread:
                 if intno == syscall_intno:
                     on_syscall_exception()
                 else:
-                    signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
+                    signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
                     if signal == "SIGILL" and self._emulated(pc):
                         return
-                    self._stop_with(GuestFault(signal, pc, pc, what))
+                    address = pc
+                    if signal == "SIGBUS":  # a misaligned access: si_addr is the data's address
+                        address = arch.data_address(self.uc, self._instruction(pc))
+                    self._stop_with(GuestFault(signal, pc, address, what, code[0] if code else None))
             except BaseException as e:  # never let an exception vanish inside the C callback
                 self.process.crash(e)
                 raw.emu_stop(handle)
@@ -157,7 +160,7 @@ class GuestThread:
             if access == UC_MEM_FETCH:
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
                 return True
-            if vma is None or not vma.prot & _NEEDS.get(access, 0):
+            if vma is None or not vma.prot & _NEEDS.get(access, 0) or page >= vma.eof:
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
                 return False
             entry[1] = vma.prot & 7
@@ -178,6 +181,7 @@ class GuestThread:
                            raw.TLB_FILL_CALLBACK(on_tlb_fill)]
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
         raw.add_hook(self.uc, UC_HOOK_TLB_FILL, self._callbacks[3])
+        self._callbacks.append(arch.thread_hooks(self))
         # No memory-fault hook while running: Unicorn never marks a page dirty in its
         # TLB while any such hook covers it (cputlb.c, notdirty_write), so one on
         # every address sends every guest store down the slow path (sha512: 8x
@@ -191,13 +195,17 @@ class GuestThread:
         on_syscall()
         debug.syscall_stop("syscall_return", number)
 
+    def _instruction(self, pc):
+        """The (up to) 4 bytes at pc, b"" where unreadable."""
+        try:
+            return self.space.read(pc, 4)
+        except Exception:
+            return b""
+
     def _emulated(self, pc):
         """An instruction Unicorn refused that the kernel would let run (rdtime)."""
-        try:
-            insn = self.space.read(pc, 4)
-        except Exception:
-            return False
-        return self.arch.emulate_trapped(self.uc, insn)
+        insn = self._instruction(pc)
+        return bool(insn) and self.arch.emulate_trapped(self.uc, insn)
 
     # ---- registers -----------------------------------------------------------
 
@@ -337,21 +345,30 @@ class GuestThread:
                 what, code = _ACCESS[access]
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)
         self.refused = None
+        if err in _MEMORY_ERRORS and not self.virtual_tlb:
+            # the CPU's own TLB took the page in before Unicorn checked its rights: the
+            # entry would let the next access through
+            self.uc.ctl_flush_tlb()
         if self.fault is None and err in _MEMORY_ERRORS:
             self._fault_address(err)
             if self.fault is None:
                 return None
         fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode(), "SEGV_MAPERR")
         self.fault = None
+        if fault.signal == "SIGSEGV" and fault.address is not None:
+            verdict = self.space.explain_fault(fault.address)
+            if verdict == "retry":
+                return None
+            if verdict == "SIGBUS":
+                fault.signal, fault.code, fault.what = "SIGBUS", "BUS_ADRERR", "access past the end of a mapped file"
         if fault.pc is None:
             fault.pc = self.pc()
         fault.cs_mode = self.arch.cs_mode(self.uc)  # how the faulting instruction is decoded (Thumb)
         if err == UC_ERR_INSN_INVALID:  # ebreak on riscv lands here too
-            try:
-                insn = self.space.read(fault.pc, 4)
-            except Exception:
-                insn = b""
-            fault.signal = self.arch.undecodable(insn)
+            fault.signal = self.arch.undecodable(self._instruction(fault.pc))
             fault.what = "breakpoint" if fault.signal == "SIGTRAP" else "illegal instruction"
+            fault.address = fault.pc
+        if fault.signal != "SIGBUS" and self.arch.pc_misaligned(self.uc, fault.pc):
+            fault.signal, fault.code, fault.what = "SIGBUS", "BUS_ADRALN", "jump to a misaligned address"
             fault.address = fault.pc
         return fault

@@ -22,6 +22,7 @@ MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = host.MAP_SHARED, host.MAP_PRIVATE
 MAP_FIXED, MAP_ANONYMOUS = host.MAP_FIXED, host.MAP_ANONYMOUS
 MAP_FIXED_NOREPLACE = 0x100000
 MAP_LOCKED = HOST.MMAN["MAP_LOCKED"]  # the host's bit: flags arrive decoded
+MAP_GROWSDOWN = HOST.MMAN["MAP_GROWSDOWN"]
 MREMAP_MAYMOVE, MREMAP_FIXED = host.MREMAP_MAYMOVE, host.MREMAP_FIXED
 PROT_ALL = 7
 # advice that only tunes the kernel's paging: nothing for us to do, and nothing lost
@@ -74,10 +75,10 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, o
         if addr + length > space.size:
             raise GuestError(errno.ENOMEM)
         start = space.map(addr, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name,
-                          replace=not flags & MAP_FIXED_NOREPLACE)
+                          replace=not flags & MAP_FIXED_NOREPLACE, growsdown=bool(flags & MAP_GROWSDOWN))
     else:
         start = space.map(space.find_free(length, addr), length, prot & PROT_ALL, kind=vkind, fd=fd,
-                          offset=offset, name=name)
+                          offset=offset, name=name, growsdown=bool(flags & MAP_GROWSDOWN))
     if flags & MAP_LOCKED:  # locked in RAM as mlock would, or no mapping (EAGAIN past RLIMIT_MEMLOCK)
         try:
             call("mlock", space.base + start, length)
