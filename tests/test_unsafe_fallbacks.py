@@ -58,26 +58,3 @@ def test_uc_struct_fields_refused_when_their_neighbours_disagree(arch, monkeypat
     assert raw.set_memory_exit_checks(uc, False) is False
     assert raw.fault_address(uc, 0x10000) is None  # the caller finds the address the slow way
 
-
-@pytest.mark.parametrize("native", [True, False])
-def test_a_filtered_instruction_hook_calls_python_for_its_instructions_only(monkeypatch, native):
-    """aarch64's hook on SYS instructions (thread_hooks: `ic ivau`) passes `dc zva` and
-    `dc cvau` by without a Python call, natively and in the fallback alike."""
-    if not native:
-        monkeypatch.setattr(raw, "DISABLED", raw.DISABLED | {"native-hooks"})
-    from unicorn import arm64_const as A
-    module, uc = _fresh("aarch64")
-    code = b"".join(w.to_bytes(4, "little") for w in (0xd50b7520, 0xd50b7421, 0xd50b7b20, 0xd50b7522))
-    uc.mem_write(0x10000, code)
-    uc.reg_write(A.UC_ARM64_REG_X0, 0x1234)
-    uc.reg_write(A.UC_ARM64_REG_X1, 0x10800)
-    uc.reg_write(A.UC_ARM64_REG_X2, 0x5678)
-    seen = []
-
-    def on_ic(handle, reg, cp_reg, user_data):
-        seen.append((reg, ctypes.c_uint64.from_address(cp_reg + 24).value))
-        return 0
-    hook = raw.InsnHookIf(uc, A.UC_ARM64_INS_SYS, {0: 7, 4: 5, 12: 3, 16: 1}, raw.INSN_SYS_CALLBACK(on_ic))
-    assert (hook._page is not None) == native
-    uc.emu_start(0x10000, 0x10000 + len(code))
-    assert seen == [(A.UC_ARM64_REG_X0, 0x1234), (A.UC_ARM64_REG_X2, 0x5678)]

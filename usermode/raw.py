@@ -364,65 +364,6 @@ class InsnHook:
         self.intr = add_hook(uc, UC_HOOK_INTR, on_other)
 
 
-# ---- an instruction hook that calls Python only for some of its instructions ------
-# Unicorn's aarch64 hook on SYS instructions fires for every one of them, `dc zva`
-# too (glibc's memset zeroes with it, a line a time): a Python callback for each
-# made memset of a megabyte 25 ms slower. The arch wants one kind (`ic ivau`), told
-# by the fields of the uc_arm64_cp_reg the hook's third argument points to, so the
-# callback is x86-64 code comparing those fields and calling Python only when they
-# all match, else returning 0 (the instruction runs as usual):
-#
-#   cb(uc=rdi, reg=esi, cp_reg=rdx, user_data=rcx):
-#       cmp  dword [rdx+off], value     83 7a off value      for each field
-#       jne  skip                       75 rel8
-#       jmp  [rip+3]                    ff 25 03 00 00 00    -> the Python callback, same arguments
-#   skip:
-#       xor  eax, eax                   31 c0
-#       ret                             c3
-#       .quad callback
-
-INSN_SYS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, _void_p, ctypes.c_int, _void_p, _void_p)
-
-
-class InsnHookIf:
-    """A UC_HOOK_INSN for instruction insn_id whose callback (an INSN_SYS_CALLBACK)
-    runs only when the 32-bit fields of the structure its third argument points to
-    have the values `fields` gives ({byte offset: value}, values below 128)."""
-
-    def __init__(self, uc, insn_id, fields, callback):
-        from .memory import host
-        self._page = None
-        if "native-hooks" in DISABLED or not all(0 <= o < 128 and 0 <= v < 128 for o, v in fields.items()):
-            def filtered(handle, reg, struct, user_data):
-                for offset, value in fields.items():
-                    if ctypes.c_uint32.from_address(struct + offset).value != value:
-                        return 0
-                return callback(handle, reg, struct, user_data)
-            self._callbacks = (callback, INSN_SYS_CALLBACK(filtered))
-            address = ctypes.cast(self._callbacks[-1], _void_p).value
-        else:
-            self._callbacks = (callback,)
-            n = len(fields)
-            code = b"".join(bytes((0x83, 0x7A, offset, value, 0x75, 6 * (n - i)))
-                            for i, (offset, value) in enumerate(fields.items()))
-            code += bytes.fromhex("ff2503000000" "31c0" "c3") + ctypes.cast(callback, _void_p).value.to_bytes(8, "little")
-            self._page = address = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE,
-                                             host.MAP_PRIVATE | host.MAP_ANONYMOUS)
-            ctypes.memmove(address, code, len(code))
-            host.mprotect(address, 4096, host.PROT_READ | host.PROT_EXEC)
-        handle = ctypes.c_size_t()
-        err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_INSN, _void_p(address), None,
-                                ctypes.c_uint64(1), ctypes.c_uint64(0), ctypes.c_int(insn_id))
-        if err:
-            raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
-        self.handle = handle.value
-
-    def __del__(self):
-        from .memory import host
-        if self._page is not None:
-            host.munmap(self._page, 4096)
-
-
 # ---- a host signal handler that keeps the siginfo --------------------------------
 # CPython's own C handler only writes the signal's number to its wake-up fd, so
 # who sent a signal (si_pid, si_uid), a child's exit status (SIGCHLD's

@@ -34,7 +34,9 @@ REQUIRED = {
     "PLATFORM": "AT_PLATFORM string or None", "MINSIGSTKSZ": "AT_MINSIGSTKSZ or None",
     "prepare": "prepare(uc): switch on what the guest needs (FPU...), before anything runs",
     "hwcaps": "hwcaps(uc) -> (AT_HWCAP, AT_HWCAP2) as the kernel derives them for the model",
-    "emulate_trapped": "emulate_trapped(uc, insn) -> bool: an instruction the kernel lets user code run",
+    "emulate_trapped": "emulate_trapped(uc, insn) -> an instruction the kernel lets user code run (or "
+                       "carries out for it): False (SIGILL), True (done, the PC is past it), or "
+                       "finish(thread) to call at the thread's safe point, which moves the PC",
     "undecodable": "undecodable(insn) -> signal name for an instruction Unicorn refused",
     "cpuinfo": "cpuinfo(hwcap, hwcap2, ncpus) -> /proc/cpuinfo text",
     # signals (usermode/signals/frames.py)
@@ -73,9 +75,15 @@ DEFAULTS = {
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
-    # thread_hooks(thread) -> objects to keep alive: the arch's own Unicorn hooks on a
-    # new thread's CPU (aarch64: `ic ivau` drops translated code in every thread)
-    "thread_hooks": lambda thread: (),
+    # -cpu MODEL,FEATURE=on|off: name -> (what it is, None or why it cannot be on);
+    # configure(uc, {name: bool}) applies them after prepare() (a UserError: one line)
+    "CPU_FEATURES": {},
+    "configure": lambda uc, features: None,
+    # prctl options of the architecture: kernel name -> handler(t, arg2, arg3, arg4, arg5)
+    "PRCTLS": {},
+    # the bits of a data address the CPU uses, when it ignores some (aarch64's top byte:
+    # TBI, which the kernel turns on for every process); None: all
+    "ADDRESS_MASK": None,
     # data_address(uc, insn) -> the address an exception's instruction accessed (a
     # misaligned exclusive load's, for SIGBUS's si_addr), decoded from it; None: unknown
     "data_address": lambda uc, insn: None,

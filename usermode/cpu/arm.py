@@ -55,6 +55,7 @@ REG_PC, REG_SP, REG_TLS = A.UC_ARM_REG_PC, A.UC_ARM_REG_SP, A.UC_ARM_REG_C13_C0_
 GPR_IDS = tuple(A.UC_ARM_REG_R0 + i for i in range(13)) + (A.UC_ARM_REG_SP, A.UC_ARM_REG_LR)
 GPR_SLOT_BYTES = 4
 _CPSR_T = 1 << 5
+_CPSR_MODE, _CPSR_USR = 0x1F, 0x10
 
 
 def _svc_size(uc):
@@ -106,6 +107,11 @@ def prepare(uc):
     # VFP and NEON are off at reset: FPEXC.EN switches them on (CPACR needs no change:
     # measured, ARCHES.md)
     uc.reg_write(A.UC_ARM_REG_FPEXC, 0x40000000)
+    # A process runs in User mode, as under Linux: cp15 system registers, FPEXC and
+    # mode changes are privileged there (SIGILL, or ignored as the architecture says).
+    # Unicorn starts in Supervisor mode, where they all work. Before anything runs:
+    # the switch banks SP and LR.
+    uc.reg_write(A.UC_ARM_REG_CPSR, (uc.reg_read(A.UC_ARM_REG_CPSR) & ~_CPSR_MODE) | _CPSR_USR)
 
 
 def check_elf(elf):
@@ -426,4 +432,18 @@ TEST_C = {
     "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned long v_; __asm__ volatile(\"ldrex %0, [%1]\" : \"=r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
     # bx to an address with bit 1 set and bit 0 clear: ARM state at a halfword
     "ARCH_MISALIGNED_JUMP(p)": '__asm__ volatile("bx %0" :: "r"(p))',
+    # what User mode may run (tests/guest/privileged.c): T(name, the kernel's signal or 0, statement)
+    "ARCH_PRIVILEGED(T)": " ".join([
+        'T("mrc sctlr", SIGILL, __asm__ volatile("mrc p15, 0, %0, c1, c0, 0" : "=r"(v)));',
+        'T("mrc midr", SIGILL, __asm__ volatile("mrc p15, 0, %0, c0, c0, 0" : "=r"(v)));',
+        'T("mrc vbar", SIGILL, __asm__ volatile("mrc p15, 0, %0, c12, c0, 0" : "=r"(v)));',
+        'T("mcr tpidruro", SIGILL, __asm__ volatile("mcr p15, 0, %0, c13, c0, 3" :: "r"(v)));',
+        'T("vmrs fpexc", SIGILL, __asm__ volatile("vmrs %0, fpexc" : "=r"(v)));',
+        'T("mrc tpidruro", 0, __asm__ volatile("mrc p15, 0, %0, c13, c0, 3" : "=r"(v)));',
+        'T("vmrs fpscr", 0, __asm__ volatile("vmrs %0, fpscr" : "=r"(v)));',
+        # a mode change from User mode is ignored, not refused
+        'T("msr cpsr_c", 0, __asm__ volatile("msr cpsr_c, %0" :: "r"(0xd3)));',
+        'T("still in User mode", 0, ({ __asm__ volatile("mrs %0, cpsr" : "=r"(v)); if ((v & 0x1f) != 0x10) got = -1; }));',
+        'T("cpsid i", 0, __asm__ volatile("cpsid i"));',
+    ]),
 }

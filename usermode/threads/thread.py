@@ -58,6 +58,7 @@ class GuestThread:
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         self.uc.ctl_set_cpu_model(process.cpu_model)
         self.arch.prepare(self.uc)
+        self.arch.configure(self.uc, process.cpu_features)
         # Guest addresses are Unicorn's "physical" ones and page rights come from the
         # mappings: the CPU's own MMU has nothing to add. In its own mode the guest
         # CPU (M-mode riscv, aarch64 with the MMU off) marks every page executable,
@@ -123,8 +124,12 @@ class GuestThread:
                 else:
                     signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
-                    if signal == "SIGILL" and self._emulated(pc):
-                        return
+                    if signal == "SIGILL":
+                        done = self._emulated(pc)
+                        if done:
+                            if done is not True:  # the rest, the PC's move included, at the safe point
+                                self.defer(lambda: done(self))
+                            return
                     address = pc
                     if signal == "SIGBUS":  # a misaligned access: si_addr is the data's address
                         address = arch.data_address(self.uc, self._instruction(pc))
@@ -142,6 +147,7 @@ class GuestThread:
 
         find_vma = self.space.find
         growth = self.tlb_growth
+        untag = arch.ADDRESS_MASK
         emu_stop = raw.emu_stop
 
         def on_tlb_fill(handle, page, access, entry, user_data):
@@ -155,6 +161,8 @@ class GuestThread:
             growth.misses += 1
             if growth.misses == growth.budget:
                 emu_stop(handle)  # lands at the next block start, where the safe point flushes
+            if untag is not None:  # the address bits the CPU ignores (aarch64's top byte)
+                page &= untag
             vma = find_vma(page)
             entry[0] = page
             if access == UC_MEM_FETCH:
@@ -181,7 +189,6 @@ class GuestThread:
                            raw.TLB_FILL_CALLBACK(on_tlb_fill)]
         raw.add_hook(self.uc, UC_HOOK_INSN_INVALID, self._callbacks[2])
         raw.add_hook(self.uc, UC_HOOK_TLB_FILL, self._callbacks[3])
-        self._callbacks.append(arch.thread_hooks(self))
         # No memory-fault hook while running: Unicorn never marks a page dirty in its
         # TLB while any such hook covers it (cputlb.c, notdirty_write), so one on
         # every address sends every guest store down the slow path (sha512: 8x
@@ -205,7 +212,7 @@ class GuestThread:
     def _emulated(self, pc):
         """An instruction Unicorn refused that the kernel would let run (rdtime)."""
         insn = self._instruction(pc)
-        return bool(insn) and self.arch.emulate_trapped(self.uc, insn)
+        return insn and self.arch.emulate_trapped(self.uc, insn)
 
     # ---- registers -----------------------------------------------------------
 
@@ -355,6 +362,8 @@ class GuestThread:
                 return None
         fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode(), "SEGV_MAPERR")
         self.fault = None
+        if fault.address is not None and self.arch.ADDRESS_MASK is not None:
+            fault.address &= self.arch.ADDRESS_MASK  # si_addr without the tag, as the kernel's
         if fault.signal == "SIGSEGV" and fault.address is not None:
             verdict = self.space.explain_fault(fault.address)
             if verdict == "retry":
