@@ -17,7 +17,7 @@ from .hostcall import HOST_LAYOUTS, call as _call
 
 # name -> how the argument travels
 #   "none": no argument; "value": an int passed by value; "int_in"/"int_out"/"int_inout":
-#   a pointer to an int; ("in"|"out", layout name): a pointer to a struct; a callable:
+#   a pointer to an int; ("in"|"out"|"inout", layout name): a pointer to a struct; a callable:
 #   fn(t, fd, host_request, arg) does it all.
 REQUESTS = {}
 # requests that can wait (for output to drain, for a peer): run with the emulator lock released
@@ -137,9 +137,14 @@ def ioctl(t, fd: Fd, request: Request(), arg: IoctlArg):
             t.process.warn(f"ioctl {name}: {group} constants differ from the host's: returning EINVAL")
         raise GuestError(errno.EINVAL)
     guest, host = getattr(t.layouts, layout_name), getattr(HOST_LAYOUTS, layout_name)
-    if direction == "in":
+    if direction in ("in", "inout"):
+        if direction == "inout":
+            t.space.check(arg, guest.size, PROT_READ | PROT_WRITE)
         buf = ctypes.create_string_buffer(host.pack(**guest.unpack(t.space.read(arg, guest.size))), host.size)
-        return call("ioctl", fd, host_request, buf)
+        ret = call("ioctl", fd, host_request, buf)
+        if direction == "inout":
+            t.space.write(arg, guest.pack(**host.unpack(buf.raw)))
+        return ret
     t.space.check(arg, guest.size, PROT_WRITE)
     buf = ctypes.create_string_buffer(host.size)
     ret = call("ioctl", fd, host_request, buf)
