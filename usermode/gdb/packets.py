@@ -124,4 +124,6 @@ class Connection:
     def drop_after_fork(self):
         """In a fork's child: let go of the descriptor without ending the parent's session."""
         self.closed = True
-        os.close(self.sock.detach())
+        fd = self.sock.detach()  # -1 when already let go: a child's child (fork(-1 EBADF) before)
+        if fd >= 0:
+            os.close(fd)
