@@ -199,3 +199,25 @@ def test_native_handler_lets_a_real_fault_stay_fatal():
         "print('ok')\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.stdout == "ok\n", res.stderr
+
+
+def test_sigtimedwait_interrupted_by_a_handled_signal(arch):
+    """Found by tools/fuzz.py: sigtimedwait looped for ever when a signal it does not
+    wait for, but has a handler for, arrived (the kernel ends the wait with EINTR)."""
+    from conftest import build_native, run
+    native = run([build_native(arch, "sigwait_interrupted.c")], timeout=60)
+    ours = run_pyqemu(arch, build(arch, "sigwait_interrupted.c", "static"), timeout=60)
+    assert ours.returncode == native.returncode == 0, ours.stderr
+    assert ours.stdout == native.stdout
+
+
+def test_signal_frame_that_cannot_be_written(arch):
+    """Found by the syscall fuzzer: the kernel kills with SIGSEGV when it cannot write a
+    handler's frame, and so did pyqemu, but silently; now with the one line of a guest fault."""
+    res = run_pyqemu(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
+    assert res.returncode == -signal.SIGSEGV
+    assert res.stdout == b"sigaltstack: 0\n"
+    lines = res.stderr.decode().splitlines()
+    assert len(lines) == 1 and "guest SIGSEGV: cannot write the frame of SIGUSR1 on its alternate stack" in lines[0]
+    theirs = run_qemu(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
+    assert theirs.returncode == -signal.SIGSEGV

@@ -50,6 +50,8 @@ class HostIO:
         fd = self._own_proc_file(path)
         if fd is None:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # kept out of the guest's descriptor range while gdb holds it (ownfds.py)
+        fd = self.process.keep_fd(fd)
         self.files[fd] = True
         return f"F{fd:x}".encode()
 
@@ -75,6 +77,7 @@ class HostIO:
     def _close(self, args):
         fd = self._fd(args[0])
         del self.files[fd]
+        self.process.release_fd(fd)
         os.close(fd)
         return b"F0"
 
@@ -98,5 +101,6 @@ class HostIO:
 
     def close_all(self):
         for fd in list(self.files):
+            self.process.release_fd(fd)
             os.close(fd)
         self.files.clear()

@@ -19,7 +19,7 @@ import os
 import stat
 
 from ..errors import GuestError
-from . import host
+from . import host, limits
 
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
@@ -100,6 +100,7 @@ class AddressSpace:
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
         self.mmap_top = mmap_top  # top-down allocation starts below this
+        self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
 
     # ---- Unicorn mirrors -------------------------------------------------
 
@@ -175,6 +176,23 @@ class AddressSpace:
             i += 1
         return max(pos - addr, 0)
 
+    def total_mapped(self):
+        return sum(v.end - v.start for v in self.vmas)
+
+    def data_mapped(self):
+        return sum(v.end - v.start for v in self.vmas if limits.is_data(v.prot, v.kind, v.name))
+
+    def _charge(self, start, end, prot, kind, name):
+        """The guest's limits allow mapping [start, end) in place of what is there (ENOMEM)."""
+        if self.limits is None or not self.limits.active:
+            return
+        old = self.overlapping(start, end)
+        replaced = sum(min(v.end, end) - max(v.start, start) for v in old)
+        replaced_data = sum(min(v.end, end) - max(v.start, start) for v in old
+                            if limits.is_data(v.prot, v.kind, v.name))
+        data = (end - start) if limits.is_data(prot, kind, name) else 0
+        limits.check_growth(self, (end - start) - replaced, data - replaced_data)
+
     def check(self, addr, length, prot=PROT_READ):
         if length and self.accessible(addr, length, prot) < length:
             raise GuestError(errno.EFAULT)
@@ -249,7 +267,10 @@ class AddressSpace:
         if self.overlapping(addr, end):
             if not replace:
                 raise GuestError(errno.EEXIST)
+            self._charge(addr, end, prot, kind, name)
             self.unmap(addr, length)
+        else:
+            self._charge(addr, end, prot, kind, name)
         fd_stat = None
         eof, mapped_file = end, None
         haddr = self.base + addr
@@ -316,6 +337,12 @@ class AddressSpace:
             raise GuestError(errno.ENOMEM)
         if prot & PROT_WRITE and any(not v.maywrite for v in self.overlapping(addr, end)):
             raise GuestError(errno.EACCES)  # shared, of a file opened read-only
+        if self.limits is not None and self.limits.active and limits.is_data(prot, "anon", ""):
+            # pages becoming writable private data count against RLIMIT_DATA (mprotect's ENOMEM)
+            limits.check_growth(self, 0, sum(min(v.end, end) - max(v.start, addr)
+                                             for v in self.overlapping(addr, end)
+                                             if v.kind != "shared" and v.name != "[stack]"
+                                             and not v.prot & PROT_WRITE))
         for v in self._carve(addr, end):
             if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE) \
                     and v.eof > v.start:
@@ -350,11 +377,19 @@ class AddressSpace:
             if not may_move:
                 raise GuestError(errno.ENOMEM)
             new_addr = self.find_free(new_size)
-        elif self.overlapping(new_addr, new_addr + new_size):
-            self.unmap(new_addr, new_size)
+        else:
+            if new_size < old_size:  # shrinking while moving: the tail goes first (the kernel's mremap_to)
+                self.unmap(old + new_size, old_size - new_size)
+                old_size = new_size
+            if self.overlapping(new_addr, new_addr + new_size):
+                self.unmap(new_addr, new_size)
         return self._move(old, old_size, new_size, new_addr)
 
     def _move(self, old, old_size, new_size, new):
+        if new_size > old_size and self.limits is not None:
+            last = self.find(old + old_size - 1)
+            limits.check_growth(self, new_size - old_size,
+                                new_size - old_size if limits.is_data(last.prot, last.kind, last.name) else 0)
         pieces = self._carve(old, old + old_size)
         prot, kind, name, offset, fd_stat = pieces[0].prot, pieces[0].kind, pieces[0].name, pieces[0].offset, pieces[0].fd_stat
         for uc in self.cpus:

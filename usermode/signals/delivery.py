@@ -344,6 +344,10 @@ class SignalDelivery:
         try:
             arch.setup_frame(frame)
         except FrameFault:  # no room for the frame: the kernel kills with SIGSEGV
+            # (with the one line of a guest fault: else a run could not tell it from a crash of ours)
+            where = "alternate stack" if top != sp - arch.SIGNAL_REDZONE else "stack"
+            self.process.warn(f"guest SIGSEGV: cannot write the frame of {self.abi.signals.name(sig) or sig} "
+                              f"on its {where} below {top:#x}")
             self.process.die_of_signal(self.shared.number("SIGSEGV"))
         mask = self.blocked | action.mask
         if not action.flags & self.shared.const("SA_NODEFER"):
@@ -357,6 +361,7 @@ class SignalDelivery:
         altstack stays as it is: the kernel's restore fails while on it)."""
         try:
             mask = self.thread.arch.restore_frame(self.thread, rt)
-        except FrameFault:
+        except FrameFault:  # a frame it cannot read: the kernel's SIGSEGV, and our one line
+            self.process.warn("guest SIGSEGV: cannot read the signal frame at sigreturn")
             self.process.die_of_signal(self.shared.number("SIGSEGV"))
         self.set_blocked(mask)

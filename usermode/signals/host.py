@@ -135,13 +135,15 @@ class HostSignals:
         # The child takes the spare pipe made beforehand: a guest that has used up its
         # descriptors (LTP's fork09) must still be able to fork. Both then make a new
         # spare in the two numbers the old one frees.
-        if child:
-            os.dup2(self.spare[0], self.read_fd, inheritable=False)
-            os.dup2(self.spare[1], self.write_fd, inheritable=False)
-        self._renew_spare()
-        if child:
-            self._start_watcher()
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        try:
+            if child:
+                os.dup2(self.spare[0], self.read_fd, inheritable=False)
+                os.dup2(self.spare[1], self.write_fd, inheritable=False)
+            self._renew_spare()
+            if child:
+                self._start_watcher()
+        finally:  # whatever failed, the thread takes signals again
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
     def _renew_spare(self):
         numbers = self.spare

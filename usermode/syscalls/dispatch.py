@@ -415,7 +415,8 @@ def _internal_error(thread, name, exc):
                         "(returning ENOSYS; please report)")
     if thread.process.options.debug_items and "traceback" in thread.process.options.debug_items:
         import traceback
-        traceback.print_exc()
+        from .. import tell
+        tell.say(traceback.format_exc().rstrip("\n"))
     return -thread.abi.errno.to_guest(host_errno.ENOSYS)
 
 

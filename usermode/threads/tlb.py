@@ -120,3 +120,11 @@ class _Ticker:
                 switch = growth.thread.stop_switch
                 if switch is not None:
                     switch.arm()
+
+
+def forget(thread):
+    """A thread ended: the ticker lets it go (it kept the thread, and with it its Unicorn
+    instance, 3 MB and its code buffer's address space, for as long as the process ran)."""
+    growth = getattr(thread, "tlb_growth", None)
+    if isinstance(growth, TimedGrowth):
+        _Ticker.of(thread.process).remove(growth)

@@ -19,20 +19,21 @@ from .hostcall import HOST_ABI, HOST_LAYOUTS, call
 
 @syscall
 def dup(t, fd: Fd) -> Fd:
-    return call("dup", fd)  # not os.dup: that one makes the copy close-on-exec
+    return t.process.dup_fd(fd, call("dup", fd))  # not os.dup: that one makes the copy close-on-exec
 
 
 @syscall
 def dup3(t, oldfd: Fd, newfd: Fd, flags: OpenFlags) -> Fd:
     t.process.check_fd_owned(newfd)
-    return call("dup3", oldfd, newfd, flags)
+    return t.process.dup_fd(oldfd, call("dup3", oldfd, newfd, flags))
 
 
 @syscall
 def pipe2(t, fds: Ptr, flags: OpenFlags):
     t.space.check(fds, 8, PROT_WRITE)
-    r, w = os.pipe2(flags)  # os.pipe2 passes the flags as they are
-    t.space.write(fds, t.abi.pack("ii", r, w))
+    pair = (ctypes.c_int * 2)()
+    call("pipe2", pair, flags)  # the kernel's own check of the flags (os.pipe2 overflows on some)
+    t.space.write(fds, t.abi.pack("ii", pair[0], pair[1]))
 
 
 @syscall
@@ -78,6 +79,11 @@ def close_range(t, first: UInt, last: UInt, flags: Flags("FILE", "CLOSE_RANGE_",
         start = fd + 1
     if start <= last:
         call("close_range", start, last, flags)
+    if not flags & CLOSE_RANGE_CLOEXEC:  # closed: emulated files behind them too
+        t.process.forget_fds(first, last)
+
+
+CLOSE_RANGE_CLOEXEC = 4  # the same on every ABI (linux/close_range.h)
 
 
 # ---- fcntl -------------------------------------------------------------------
@@ -123,6 +129,8 @@ def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg, *, wide=False):
     name, host_cmd = entry
     if name in _WIDE_LOCKS and t.abi.bits == 32 and not wide:
         raise GuestError(errno.EINVAL)
+    if name in ("F_DUPFD", "F_DUPFD_CLOEXEC"):
+        return t.process.dup_fd(fd, call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF))
     if name in _INT_COMMANDS:
         return call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF if name != "F_SETOWN" else t.abi.signed(arg))
     special = t.process.special_fds.get(fd)

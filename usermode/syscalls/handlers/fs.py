@@ -11,7 +11,7 @@ import os
 
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
-from ... import procfs
+from ... import ownfds, procfs
 from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, Off64, OpenMode, OutBuf, Path, Ptr, Size, Uid, UInt,
                         at_follow_absent, at_nofollow, open_nofollow)
 from ..registry import syscall
@@ -69,7 +69,8 @@ def openat(t, dirfd: DirFd, path: Path(nofollow=("flags", open_nofollow)), flags
         if fd is not None:
             return fd
     with t.unlocked():  # opening a FIFO blocks until the other end opens
-        return call("openat", dirfd, path, flags, mode & 0o7777)
+        fd = call("openat", dirfd, path, flags, mode & 0o7777)
+    return ownfds.check_opened(t, fd)  # not one of the emulator's pipes, by a link to /proc/self/fd
 
 
 @syscall
@@ -96,7 +97,8 @@ def openat2(t, dirfd: DirFd, path: Path, how: Ptr, size: Size) -> Fd:
     host_flags = t.abi.flags("OPEN", "").to_host(flags)
     buf = ctypes.create_string_buffer(hostcall.HOST_ABI.pack("QQQ", host_flags, mode, resolve), 24)
     with t.unlocked():
-        return call("openat2", dirfd, path, buf, 24)
+        fd = call("openat2", dirfd, path, buf, 24)
+    return ownfds.check_opened(t, fd)
 
 
 def stat_at(dirfd, path, flags):
@@ -406,16 +408,9 @@ def ftruncate(t, fd: Fd, length: Long):
         call("ftruncate", fd, length)
 
 
-@syscall
-def truncate64(t, path: Path, length: Off64):
-    with t.unlocked():
-        call("truncate", path, length)
-
-
-@syscall
-def ftruncate64(t, fd: Fd, length: Off64):
-    with t.unlocked():
-        call("ftruncate", fd, length)
+# the 32-bit ABIs' calls with a 64-bit length (a register pair)
+syscall(truncate, name="truncate64", types={"length": Off64})
+syscall(ftruncate, name="ftruncate64", types={"length": Off64})
 
 
 FallocMode = Flags("FILE", "FALLOC_FL_", zero="0")

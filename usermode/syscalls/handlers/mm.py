@@ -6,7 +6,7 @@ import os
 from ...errors import GuestError
 from ...memory import host
 from ...memory.space import PAGE, PROT_READ, PROT_WRITE, page_ceil
-from ..argtypes import Enum, Fd, Flags, Ptr, RetPtr, Size
+from ..argtypes import Enum, Flags, Int, Ptr, RetPtr, Size
 from ..registry import syscall
 from .hostcall import call
 from .hosttypes import HOST
@@ -53,7 +53,8 @@ def brk(t, addr: Ptr) -> RetPtr:
 
 
 @syscall
-def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, offset: Size) -> RetPtr:
+def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Int, offset: Size) -> RetPtr:
+    # fd is an Int, not an Fd: with MAP_ANONYMOUS the kernel never looks at it (_fd_name checks it)
     space = t.space
     if length == 0 or offset & (PAGE - 1) or prot & ~PROT_ALL & 0xFFFF:
         raise GuestError(errno.EINVAL)
@@ -67,7 +68,7 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, o
     if flags & MAP_ANONYMOUS:
         vkind, fd, offset, name = ("shared" if shared else "anon"), -1, 0, ""
     else:
-        vkind, name = ("shared" if shared else "private"), _fd_name(fd)
+        vkind, name = ("shared" if shared else "private"), _fd_name(t, fd)
         if os.fstat(fd) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_PATH:
             raise GuestError(errno.EBADF)  # an O_PATH descriptor maps nothing (EBADF too when not open)
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
@@ -95,7 +96,7 @@ MMAP2_UNIT = 4096
 
 
 @syscall
-def mmap2(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, pgoff: Size) -> RetPtr:
+def mmap2(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Int, pgoff: Size) -> RetPtr:
     return mmap(t, addr, length, prot, flags, fd, pgoff * MMAP2_UNIT)
 
 
@@ -107,7 +108,11 @@ def old_mmap(t, args: Ptr) -> RetPtr:
     return mmap(t, addr, length, MmapProt.decoder(abi)(t, prot), MmapFlags.decoder(abi)(t, flags), fd, offset)
 
 
-def _fd_name(fd):
+def _fd_name(t, fd):
+    if fd in t.process.reserved_fds:  # the emulator's own: not the guest's (argtypes.Fd)
+        raise GuestError(errno.EBADF)
+    if fd in t.process.special_fds:  # signalfd, /proc/self/mem: the kernel has no mmap for them
+        raise GuestError(errno.ENODEV)
     try:
         return os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
@@ -143,6 +148,8 @@ def mremap(t, old: Ptr, old_size: Size, new_size: Size, flags: MremapFlags, new_
         _page_aligned(new_addr)
         if new_addr < old + page_ceil(old_size) and old < new_addr + page_ceil(new_size):
             raise GuestError(errno.EINVAL)  # the old and new ranges must not overlap
+        if new_size > t.space.size or new_addr > t.space.size - new_size:
+            raise GuestError(errno.EINVAL)  # beyond the address space
         return t.space.remap(old, old_size, new_size, True, new_addr)
     return t.space.remap(old, old_size, new_size, bool(flags & MREMAP_MAYMOVE))
 

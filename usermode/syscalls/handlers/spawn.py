@@ -14,6 +14,7 @@ and classified the same way. qemu-user needs binfmt_misc for this; we don't.
 import ctypes
 import errno
 import os
+import signal
 import re
 import struct
 import sys
@@ -38,7 +39,11 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     process.flush_logs()
     host = process.signals.host
     old_mask = host.block_for_fork()  # nothing arrives until the child has its own signal pipe
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN (RLIMIT_NPROC), ENOMEM: the thread takes signals again (it kept them
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # all blocked: found by the fuzzer)
+        raise
     if pid:
         host.after_fork(False, old_mask)
         if flags & c["CLONE_PARENT_SETTID"]:
@@ -150,11 +155,14 @@ def emulator_command(process, program, argv):
     items = sorted(set(opts.debug_items) - {"strace"})
     if items:
         cmd += ["-d", ",".join(items)]
-    if process.log is not sys.stderr:
+    if not process.log.to_stderr:
         os.set_inheritable(process.log.fileno(), True)
         cmd += ["--log-fd", str(process.log.fileno())]
     if opts.cpu:
         cmd += ["-cpu", opts.cpu]
+    guest_limits = process.mem_limits.as_option()
+    if guest_limits:
+        cmd += ["--guest-rlimits", guest_limits]
     cmd += ["-s", str(process.stack_size)]
     cmd += ["-0", os.fsdecode(argv[0]) if argv else os.fsdecode(program), "--", os.fsdecode(program)]
     return cmd + [os.fsdecode(a) for a in argv[1:]]
@@ -202,6 +210,7 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
     process.prepare_exec(t)
     try:
         if kind == "native":
+            process.mem_limits.apply_to_host()  # the guest's RLIMIT_AS/DATA are the program's now
             os.execve(host_path, argv or [host_path], envp)
         program = guest_path if process.paths.is_rootfs else host_path
         cmd = emulator_command(process, program, argv)

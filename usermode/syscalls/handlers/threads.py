@@ -11,6 +11,7 @@ import errno
 import threading
 
 from ...errors import GuestError
+from ...memory import limits
 from ...threads.futex import host_address
 from ..argtypes import Arg, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
@@ -131,6 +132,7 @@ def do_clone(t, flags, newsp, ptid, tls, ctid, pidfd_addr=None):
 def new_thread(t, flags, newsp, ptid, tls, ctid):
     c = t.abi.tables.PROC
     process, arch = t.process, t.arch
+    limits.check_thread_room(process)  # EAGAIN rather than Unicorn's exit when out of address space
     process.enable_async_stops()  # before the child's CPU exists, so it is born with its switch
     child = process.new_thread(parent=t)
     child.copy_cpu_from(t)
@@ -156,7 +158,11 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
             # no such thread, and its signal watcher would keep the process alive.
             process.exit_group(process.exit_status)
 
-    threading.Thread(target=host_main, name="pyqemu-guest", daemon=True).start()
+    try:
+        threading.Thread(target=host_main, name="pyqemu-guest", daemon=True).start()
+    except RuntimeError:  # "can't start new thread": no memory or no threads left, as clone's EAGAIN
+        process.space.detach(child.uc)
+        raise GuestError(errno.EAGAIN) from None
     started.wait()
     process.add_thread(child)
     tid = child.tid
