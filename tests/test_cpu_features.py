@@ -72,6 +72,7 @@ def test_id_registers_of_max_show_only_the_visible_fields():
 PAC_LINES = [
     "HWCAP_PACA: 1", "HWCAP_PACG: 1", "HWCAP_SVE: 0", "HWCAP2_MTE: 0", "HWCAP2_BTI: 0", "HWCAP2_SME: 0",
     "pacia signs: 1", "autia gives it back: 1", "xpaci strips it: 1", "another modifier fails: 1",
+    "the signature is bits 54:48 only: 1",
     "enabled keys: 15", "a thread shares the keys: 1", "a forked child keeps them: 1",
     "PR_PAC_RESET_KEYS: 0", "a new key signs otherwise: 1", "PR_PAC_SET_ENABLED_KEYS off: 0",
     "a disabled key leaves pointers alone: 1", "enabled keys: 14", "PR_PAC_SET_ENABLED_KEYS bad: Invalid argument",

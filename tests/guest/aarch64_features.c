@@ -76,6 +76,10 @@ int main(void)
         printf("autia gives it back: %d\n", autia(s, modifier) == pointer);
         printf("xpaci strips it: %d\n", xpaci(s) == pointer);
         printf("another modifier fails: %d\n", autia(s, modifier + 1) != pointer);
+        int in_field = 1;  /* TBI0 and a 48-bit VA: the PAC is bits 54:48 (Linux's NT_ARM_PAC_MASK) */
+        for (uint64_t m = 0; m < 64; m++)
+            in_field &= ((pacia(pointer, m) ^ pointer) & ~0x007f000000000000ull) == 0;
+        printf("the signature is bits 54:48 only: %d\n", in_field);
         printf("enabled keys: %ld\n", (long)prctl(PR_PAC_GET_ENABLED_KEYS, 0, 0, 0, 0));
         signed_in_main = s;
         pthread_t th;

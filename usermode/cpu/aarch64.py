@@ -58,6 +58,7 @@ _SCTLR_UMA, _SCTLR_DZE, _SCTLR_UCT, _SCTLR_NTWI, _SCTLR_NTWE, _SCTLR_UCI = 1 << 
 _CNTKCTL_EL0VCTEN = 1 << 1
 _SCTLR, _CNTKCTL = (1, 0, 3, 0, 0), (14, 1, 3, 0, 0)  # (crn, crm, op0, op1, op2)
 _HCR_EL2, _SCR_EL3 = (1, 1, 3, 4, 0), (1, 1, 3, 6, 0)
+_TCR, _TCR_T0SZ_48, _TCR_TBI0 = (2, 0, 3, 0, 2), 16, 1 << 37
 _SCR_NS, _SCR_RW, _SCR_API_APK = 1, 1 << 10, 3 << 16
 _HCR_RW, _HCR_API_APK = 1 << 31, 3 << 40
 # Top-byte-ignore: the kernel sets TCR_EL1.TBI0, so a load or store through a tagged
@@ -83,6 +84,10 @@ def prepare(uc):
     sctlr = (sctlr | _SCTLR_DZE | _SCTLR_UCT | _SCTLR_NTWE) & ~(_SCTLR_UMA | _SCTLR_NTWI | _SCTLR_UCI)
     uc.reg_write(A.UC_ARM64_REG_CP_REG, _SCTLR + (sctlr,))
     uc.reg_write(A.UC_ARM64_REG_CP_REG, _CNTKCTL + (_CNTKCTL_EL0VCTEN,))
+    # TCR_EL1 as Linux sets it for EL0: a 48-bit VA and TBI0. The MMU stays off, but the
+    # CPU reads both for pointer authentication: without TBI0 a PAC took the top byte too
+    # (QEMU's tests/tcg pauth-2: an address signed with pacda kept bits 63:56 changed).
+    uc.reg_write(A.UC_ARM64_REG_CP_REG, _TCR + (_TCR_T0SZ_48 | _TCR_TBI0,))
     # The levels above, as a machine running Linux sets them: non-secure, EL2 and EL1 in
     # AArch64 (NS, RW), and PAC instructions not trapped there (API, APK). Unicorn starts
     # secure, where HCR_EL2 reads as 0 and traps every PAC instruction to EL2.
