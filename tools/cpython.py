@@ -94,7 +94,8 @@ def main(argv=None):
         y = {n: pool.submit(run, pyqemu + test_args + [n], args.timeout, os.path.join(logs, "pyqemu", n + ".log"))
              for n in names}
         results = {n: {"qemu": saved[n] if n in saved else q[n].result(), "pyqemu": y[n].result()} for n in names}
-    saved.update({n: r["qemu"] for n, r in results.items()})
+    # a run killed from outside (SIGKILL: the OOM killer on a loaded machine) is not kept
+    saved.update({n: r["qemu"] for n, r in results.items() if r["qemu"] != "exit -9"})
     with open(saved_path, "w") as f:
         json.dump(saved, f, indent=1, sort_keys=True)
     regressions = sorted(n for n, r in results.items() if r["qemu"] == "pass" and r["pyqemu"] != "pass")
