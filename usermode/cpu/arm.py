@@ -56,6 +56,7 @@ GPR_IDS = tuple(A.UC_ARM_REG_R0 + i for i in range(13)) + (A.UC_ARM_REG_SP, A.UC
 GPR_SLOT_BYTES = 4
 _CPSR_T = 1 << 5
 _CPSR_MODE, _CPSR_USR = 0x1F, 0x10
+_CPSR_AIF = 0x1C0  # the asynchronous abort, IRQ and FIQ masks
 
 
 def _svc_size(uc):
@@ -110,8 +111,9 @@ def prepare(uc):
     # A process runs in User mode, as under Linux: cp15 system registers, FPEXC and
     # mode changes are privileged there (SIGILL, or ignored as the architecture says).
     # Unicorn starts in Supervisor mode, where they all work. Before anything runs:
-    # the switch banks SP and LR.
-    uc.reg_write(A.UC_ARM_REG_CPSR, (uc.reg_read(A.UC_ARM_REG_CPSR) & ~_CPSR_MODE) | _CPSR_USR)
+    # the switch banks SP and LR. The A, I and F masks are clear for a process, as the
+    # kernel leaves them (a signal frame's CPSR and gdb show them; reset set all three).
+    uc.reg_write(A.UC_ARM_REG_CPSR, (uc.reg_read(A.UC_ARM_REG_CPSR) & ~(_CPSR_MODE | _CPSR_AIF)) | _CPSR_USR)
 
 
 def check_elf(elf):
