@@ -190,6 +190,21 @@ def test_fork_with_gdb_attached_gives_each_child_zero(arch, session):
     assert status == 3
 
 
+def test_catch_fork_and_the_child_detached(arch, session):
+    """fork-events: gdb stops at a fork with `catch fork`, names the child, detaches it
+    (detach-on-fork) and goes on with the parent; the grandchild is no concern of gdb's."""
+    guest = session("forks")
+    out = gdb_batch(guest, "catch fork", "continue", "info threads", "continue")
+    match = re.search(r"Catchpoint 1 \(forked process (\d+)\)", out)
+    assert match and int(match.group(1)) not in (0, guest.proc.pid), out
+    assert f"[Detaching after fork from child process {match.group(1)}]" in out, out
+    assert out.count("forked process") == 1 and "exited with code 03" in out, out
+    stdout, _, status = guest.finish()
+    assert sorted(stdout.splitlines()[2:]) == ["child: fork gave a pid", "grandchild: fork gave 0",
+                                               "parent: fork gave a pid"], stdout
+    assert status == 3
+
+
 def test_kill(arch, session):
     guest = session()
     out = gdb_batch(guest, "break compute", "continue", "kill")

@@ -136,10 +136,14 @@ class GdbStub:
     def query(self, text):
         name, _, args = text.partition(":")
         if name == "qSupported":
-            self.multiprocess = "multiprocess+" in args.split(";")
+            features = args.split(";")
+            self.multiprocess = "multiprocess+" in features
+            # fork events need the multiprocess thread ids (the child is p<pid>.<tid>)
+            self.debugger.fork_events = self.multiprocess and "fork-events+" in features
             return (f"PacketSize={PACKET_SIZE:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;"
                     "qXfer:exec-file:read+;qXfer:threads:read+;QCatchSyscalls+;QPassSignals+;"
-                    "swbreak+;hwbreak+;vContSupported+" + (";multiprocess+" if self.multiprocess else "")).encode()
+                    "swbreak+;hwbreak+;vContSupported+" + (";multiprocess+" if self.multiprocess else "") +
+                    (";fork-events+" if self.debugger.fork_events else "")).encode()
         if name == "QStartNoAckMode":
             self.conn.send(b"OK")
             self.conn.acks = False
@@ -391,6 +395,8 @@ class GdbStub:
         return None  # the stop reply comes when the guest stops
 
     def detach(self, args, packet):
+        if args.startswith(";") and int(args[1:], 16) != os.getpid():
+            return b"OK"  # D;<pid> of a forked child (detach-on-fork): it already runs free
         self.conn.send(b"OK")
         self.gdb_gone()
         raise Disconnected()
