@@ -13,7 +13,7 @@ from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC
 from .. import raw
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
-from .lock import Unlocked
+from .lock import Unlocked, wakeup_preempt
 from .tlb import TimedGrowth, TlbGrowth
 
 UNTIL = 1  # an odd address: never a PC on any supported arch, so emulation runs on
@@ -290,6 +290,7 @@ class GuestThread:
         process = self.process
         lock = process.lock
         self.host_ident = threading.get_ident()
+        wakeup_preempt(self)  # a new thread runs soon, as a woken one
         lock.acquire()
         try:
             while True:
