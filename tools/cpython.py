@@ -12,9 +12,10 @@ in ROOT/../cpython-results-qemu.json and reused (--rerun-qemu).
 An outcome is regrtest's exit status: 0 passed (skipped tests and modules count
 as passed, as regrtest says SUCCESS), 3 passed but changed the environment
 (counted as passed), 2 failed, 4 no tests ran; 'timeout' when the run outlived
---timeout. Where qemu-user is not registered with binfmt_misc, tests that start
-a subprocess of sys.executable fail under it (a foreign ELF) and pass under
-pyqemu, which runs a guest's exec itself; they show as 'pyqemu only'.
+--timeout. Tests that start a subprocess of sys.executable need qemu-user
+registered with binfmt_misc (QEMU_LD_PREFIX is set to the root for it); without
+that they fail under qemu-user and pass under pyqemu, which runs a guest's exec
+itself: they show as 'pyqemu only'.
 The whole suite is ~440 modules and takes hours under both: --only picks some.
 Logs: ~/.cache/pyqemu/cpython-logs/{pyqemu,qemu}/MODULE.log.
 """
@@ -49,8 +50,10 @@ def modules(root, only):
     return names
 
 
-def run(cmd, timeout, log):
-    env = dict(os.environ, LANG="C.UTF-8", PYTHONHASHSEED="0")
+def run(cmd, timeout, log, root):
+    # QEMU_LD_PREFIX: a subprocess of sys.executable that binfmt_misc hands to qemu-user
+    # finds the root's libraries too (pyqemu runs a guest's exec itself, in the root)
+    env = dict(os.environ, LANG="C.UTF-8", PYTHONHASHSEED="0", QEMU_LD_PREFIX=root)
     env.pop("PYTHONPATH", None)
     try:
         proc = subprocess.run(["nice"] + cmd, capture_output=True, timeout=timeout, env=env,
@@ -89,9 +92,9 @@ def main(argv=None):
     qemu = ["qemu-aarch64", "-L", root, root + PYTHON]
     test_args = ["-m", "test", "-q", "--timeout", str(int(args.timeout) - 30)]
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        q = {n: pool.submit(run, qemu + test_args + [n], args.timeout, os.path.join(logs, "qemu", n + ".log"))
+        q = {n: pool.submit(run, qemu + test_args + [n], args.timeout, os.path.join(logs, "qemu", n + ".log"), root)
              for n in names if n not in saved}
-        y = {n: pool.submit(run, pyqemu + test_args + [n], args.timeout, os.path.join(logs, "pyqemu", n + ".log"))
+        y = {n: pool.submit(run, pyqemu + test_args + [n], args.timeout, os.path.join(logs, "pyqemu", n + ".log"), root)
              for n in names}
         results = {n: {"qemu": saved[n] if n in saved else q[n].result(), "pyqemu": y[n].result()} for n in names}
     # a run killed from outside (SIGKILL: the OOM killer on a loaded machine) is not kept
