@@ -4,7 +4,7 @@
 
 The root is made once by pyqemu-sysroot (python3 and libpython3.11-testsuite, the
 package holding Lib/test) in ~/.cache/pyqemu/cpython-arm64-bookworm, or given with
---root. Each test module runs on its own, `python3 -m test -q MODULE`, as
+--root. Each test module runs on its own, `python3 -m test -q -W MODULE` (-W: a failing test's output and traceback go to the log), as
 `pyqemu-aarch64 --rootfs ROOT /usr/bin/python3.11 ...` and as
 `qemu-aarch64 -L ROOT ROOT/usr/bin/python3.11 ...`; qemu-user's results are kept
 in ROOT/../cpython-results-qemu.json and reused (--rerun-qemu).
@@ -90,7 +90,7 @@ def main(argv=None):
             saved = json.load(f)
     pyqemu = [os.path.join(REPO, ".venv", "bin", "pyqemu-aarch64"), "--rootfs", root, PYTHON]
     qemu = ["qemu-aarch64", "-L", root, root + PYTHON]
-    test_args = ["-m", "test", "-q", "--timeout", str(int(args.timeout) - 30)]
+    test_args = ["-m", "test", "-q", "-W", "--timeout", str(int(args.timeout) - 30)]
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         q = {n: pool.submit(run, qemu + test_args + [n], args.timeout, os.path.join(logs, "qemu", n + ".log"), root)
              for n in names if n not in saved}
