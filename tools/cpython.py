@@ -5,8 +5,8 @@
 The root is made once by pyqemu-sysroot (python3 and libpython3.11-testsuite, the
 package holding Lib/test) in ~/.cache/pyqemu/cpython-arm64-bookworm, or given with
 --root. Each test module runs on its own, `python3 -m test -q -W MODULE` (-W: a
-failing test's output and traceback go to its log), as `pyqemu-aarch64 --rootfs ROOT /usr/bin/python3.11 ...` and as
-`qemu-aarch64 -L ROOT ROOT/usr/bin/python3.11 ...`; qemu-user's results are kept
+failing test's output and traceback go to its log), as
+`pyqemu-aarch64 --rootfs ROOT /usr/bin/python3.11 ...` and as `qemu-aarch64 -L ROOT ROOT/usr/bin/python3.11 ...`; qemu-user's results are kept
 in ROOT/../cpython-results-qemu.json and reused (--rerun-qemu).
 
 An outcome is regrtest's exit status: 0 passed (skipped tests and modules count
