@@ -6,8 +6,9 @@ The root is made once by pyqemu-sysroot (python3 and libpython3.11-testsuite, th
 package holding Lib/test) in ~/.cache/pyqemu/cpython-arm64-bookworm, or given with
 --root. Each test module runs on its own, `python3 -m test -q -W MODULE` (-W: a
 failing test's output and traceback go to its log), as
-`pyqemu-aarch64 --rootfs ROOT /usr/bin/python3.11 ...` and as `qemu-aarch64 -L ROOT ROOT/usr/bin/python3.11 ...`; qemu-user's results are kept
-in ROOT/../cpython-results-qemu.json and reused (--rerun-qemu).
+`pyqemu-aarch64 --rootfs ROOT /usr/bin/python3.11 ...` and as
+`qemu-aarch64 -L ROOT ROOT/usr/bin/python3.11 ...`; qemu-user's results are
+kept in ROOT/../cpython-results-qemu.json and reused (--rerun-qemu).
 
 An outcome is regrtest's exit status: 0 passed (skipped tests and modules count
 as passed, as regrtest says SUCCESS), 3 passed but changed the environment
