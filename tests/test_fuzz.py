@@ -7,6 +7,7 @@ import importlib.util
 import os
 
 from conftest import build, build_native, run, run_pyqemu
+from usermode import cpu
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,7 +28,13 @@ def test_what_the_fuzzer_found(arch):
     assert native.returncode == 0, native.stderr
     ours = run_pyqemu(arch, build(arch, "fuzz_found.c", "static"), timeout=60)
     assert ours.returncode == 0, ours.stderr
-    assert ours.stdout.decode().splitlines() == native.stdout.decode().splitlines()
+    expected = native.stdout.decode().splitlines()
+    module = cpu.get(arch)
+    if module.ABI.bits == 32 and (module.ADDRESS_SPACE_SIZE or module.TASK_SIZE) < (1 << 32) - 14 * 4096:
+        # mremap to 16 pages below 4 GiB: inside the native i386 run's user space, beyond
+        # a guest's whose user space ends lower (MIPS o32: 2 GiB), where the kernel says EINVAL
+        expected = [l.replace("beyond the address space: ok", "beyond the address space: EINVAL") for l in expected]
+    assert ours.stdout.decode().splitlines() == expected
     assert b"internal error" not in ours.stderr
 
 

@@ -55,10 +55,17 @@ def _default_set_thread_pointer(uc, thread, value):
     uc.reg_write(thread.arch.REG_TLS, value)
 
 
+def _default_copy_cpu(child, parent):
+    """clone: the child's CPU starts as a copy of its parent's."""
+    child.uc.context_restore(parent.uc.context_save())
+
+
 # Optional hooks and values: modules define them when they need to.
 DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
     "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
+    "BASE_PLATFORM": None,          # AT_BASE_PLATFORM string (the ISA level: MIPS' "mips32r2")
+    "ELF_FLAGS_MATCH": None,        # (mask, value) e_flags must have for binfmt_misc (MIPS o32: not n32)
     "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
@@ -72,6 +79,19 @@ DEFAULTS = {
     # executed and stopped after (ARM's yield, wfe): the thread just goes on
     "passed_hint": lambda uc, read: False,
     "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
+    # copy_cpu(child, parent): a new thread's CPU from its parent's (x86: its descriptor tables too)
+    "copy_cpu": _default_copy_cpu,
+    # syscall_entry(thread, on_syscall) -> what the syscall hook calls: what the syscall
+    # instruction itself does besides the call (x86-64's RCX and R11), around on_syscall
+    "syscall_entry": lambda thread, on_syscall: on_syscall,
+    # handle_fault(thread, fault) -> True when the kernel would have dealt with the CPU
+    # fault itself (x86-64's vsyscall page): the thread runs on; else it may make the
+    # fault the kernel's signal for it (si_code, si_addr, the PC a handler returns to)
+    "handle_fault": lambda thread, fault: False,
+    "extra_maps": lambda: [],       # /proc/self/maps lines of the kernel's own ([vsyscall])
+    # (start, end) of memory each CPU maps for itself outside the guest's range (x86's
+    # descriptor tables): the virtual TLB lets the CPU (and so the guest) reach it
+    "CPU_PRIVATE": None,
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
@@ -91,6 +111,15 @@ DEFAULTS = {
     # for a jump to pc. Unicorn 2.1.4 (QEMU 5) does not check, and runs what it finds
     # there, so a fault at such a PC is reported as that
     "pc_misaligned": lambda uc, pc: False,
+    "RLIM_INFINITY": None,          # struct rlimit's infinity where it is not all ones (MIPS o32's)
+    # tlb_mode(uc) -> "virtual", "cpu", or "cpu-exit-checks" (the CPU's TLB, whose faults are
+    # precise only with Unicorn's exit check after every access): default TLB_MODE
+    "tlb_mode": None,
+    "tlb_filled": None,             # tlb_filled(uc): after the virtual TLB's fill granted a load or store
+    # exception_fault(thread, intno) -> GuestFault for an exception other than the syscall
+    # (MIPS: the signal depends on the instruction; the PC needs care); None: EXCEPTIONS
+    "exception_fault": None,
+    "adjust_fault_pc": lambda uc, pc: pc,  # a memory fault's PC as the kernel reports it (MIPS delay slots)
 }
 
 
@@ -103,6 +132,8 @@ def _complete(module):
         if not hasattr(module, name):
             setattr(module, name, value)
     pc = module.REG_PC
+    if module.tlb_mode is None:
+        module.tlb_mode = lambda uc, mode=module.TLB_MODE: mode
     if module.resume_address is None:
         module.resume_address = lambda uc: uc.reg_read(pc)
     if module.set_resume_address is None:

@@ -100,9 +100,24 @@ class AddressSpace:
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
         self.mmap_top = mmap_top  # top-down allocation starts below this
+        # the end of the guest's own range (the kernel's TASK_SIZE): a reservation may reach
+        # above it for what the CPU or the kernel keeps there (x86's descriptor tables, ARM's kuser page)
+        self.user_top = size
         self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
+        self.marker = None  # procmem's page naming this range for other processes
 
     # ---- Unicorn mirrors -------------------------------------------------
+
+    def release(self):
+        """Give the whole range back to the host (execve in place): every mapping goes,
+        and nothing may touch this space any more."""
+        self.cpus = []
+        self.vmas, self._starts = [], []
+        self.mem = None  # a late use is an exception, never a touch of unmapped memory
+        host.munmap(self.base, self.size)
+        if self.marker is not None:  # the next program's space publishes its own
+            host.munmap(self.marker, PAGE)
+            self.marker = None
 
     def attach(self, uc):
         """A new CPU (thread) sees every current mapping."""
@@ -201,8 +216,10 @@ class AddressSpace:
 
     def view(self, addr, length, prot=PROT_READ):
         """A zero-copy memoryview of guest memory, after an EFAULT check."""
-        if length and self.accessible(addr, length, prot) < length:
-            raise GuestError(errno.EFAULT)
+        i = bisect.bisect_right(self._starts, addr) - 1  # the usual case, one mapping, inline
+        if i < 0 or addr + length > self.vmas[i].end or self.vmas[i].prot & prot != prot:
+            if length and self.accessible(addr, length, prot) < length:
+                raise GuestError(errno.EFAULT)
         return self.mem[addr:addr + length]
 
     def read(self, addr, length):
@@ -213,6 +230,14 @@ class AddressSpace:
 
     def cstring(self, addr, limit=4096):
         """The NUL-terminated bytes at addr; EFAULT if unreadable, ENAMETOOLONG past limit."""
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and addr < self.vmas[i].end and self.vmas[i].prot & PROT_READ:
+            # the usual string: short, in one mapping; one copy of at most 256 bytes and a find,
+            # where memchr through ctypes cost a microsecond
+            head = bytes(self.mem[addr:min(addr + 256, self.vmas[i].end, addr + limit + 1)])
+            end = head.find(0)
+            if end >= 0:
+                return head[:end]
         avail = self.accessible(addr, limit + 1, PROT_READ)
         if not avail:
             raise GuestError(errno.EFAULT)

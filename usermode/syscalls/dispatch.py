@@ -9,6 +9,7 @@ Errors come back as GuestError or OSError with a host errno and are translated
 to the guest's errno here, once.
 """
 import errno as host_errno
+import operator
 import os
 
 from .. import raw, regfile
@@ -45,6 +46,16 @@ _DECODING_STUBS = (
                                                                  u(t, r[D]), v(t, r[E])),
     lambda h, x, y, z, u, v, w, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), y(t, r[B]), z(t, r[C]),
                                                                  u(t, r[D]), v(t, r[E]), w(t, r[F])),
+)
+# The most common case of all: only the first argument decoded (a descriptor).
+_FIRST_DECODED_STUBS = (
+    None,
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A])),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C], r[D]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C], r[D], r[E]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C], r[D], r[E], r[F]),
 )
 _MASK64 = (1 << 64) - 1
 
@@ -117,6 +128,8 @@ class Binding:
         simple = all(w == 1 for w in widths) and nwords <= min(6, len(layout.arg_index))
         if simple and not wants_args:
             self.call = _fast_stub(decl, abi, layout.arg_index)
+        elif simple:
+            self.call = _whole_stub(decl, abi, layout.arg_index)
         else:
             self.call = _general_stub(decl, abi, raws)
 
@@ -127,8 +140,56 @@ def _fast_stub(decl, abi, arg_index):
     decoders = [p.type.decoder(abi) for p in decl.params]
     if not any(decoders):
         return _RAW_STUBS[len(decoders)](decl.fn, *arg_index)
+    if not any(decoders[1:]):
+        return _FIRST_DECODED_STUBS[len(decoders)](decl.fn, decoders[0], *arg_index)
     padded = [d or _identity for d in decoders] + [_identity] * (6 - len(decoders))
     return _DECODING_STUBS[len(decoders)](decl.fn, *padded, *arg_index)
+
+
+def _whole_stub(decl, abi, arg_index):
+    """Every argument in its own register, one of them decoded in the light of the
+    others (a path and its dirfd and flags): the raw words as one tuple (an
+    itemgetter on the register array), each decoder given it. No comprehension:
+    in Python 3.11 each one is a function made at every call, three of them a
+    third of a stat's cost."""
+    n = len(decl.params)
+    decoders = [p.type.args_decoder(abi) for p in decl.params]
+    regs = tuple(arg_index[:n])
+    get = operator.itemgetter(*regs) if n > 1 else (lambda r, i=regs[0]: (r[i],))
+    fn = decl.fn
+    x = decoders[0]
+    if n == 1:
+        return lambda t, r: fn(t, x(t, r[regs[0]], (r[regs[0]],)))
+    y = decoders[1]
+    if n == 2:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a))
+        return call
+    z = decoders[2]
+    if n == 3:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a))
+        return call
+    u = decoders[3]
+    if n == 4:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a), u(t, a[3], a))
+        return call
+    v = decoders[4]
+    if n == 5:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a), u(t, a[3], a), v(t, a[4], a))
+        return call
+    w = decoders[5]
+
+    def call(t, r):
+        a = get(r)
+        return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a), u(t, a[3], a), v(t, a[4], a), w(t, a[5], a))
+    return call
 
 
 def _general_stub(decl, abi, raws_of):
@@ -285,7 +346,8 @@ def make_syscall_entry(thread, table, strace_log=None):
     """The function the thread's syscall hook calls: run the handler on the
     registers in place, write the guest's return value."""
     layout = RegisterLayout(thread.arch)
-    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes)
+    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes,
+                          thread.abi.bits if thread.abi.bits < 8 * layout.slot_bytes else None)
     if view is not None:
         load = store = None
     else:
@@ -445,6 +507,12 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
         except Exception:  # arguments on an unreadable stack, an unbindable declaration
             binding, args = None, [r[i] for i in layout.arg_index]
         name = name or f"syscall_{index + table.base}"
+        shown = getattr(decl.fn, "trace_as", None) if binding is not None else None
+        if shown is not None:  # a multiplexer (socketcall): shown as the call it stands for
+            try:
+                name, decl, args = shown(thread, args) or (name, decl, args)
+            except Exception:
+                pass
         text = f"{os.getpid()} {name}({format_args(thread, decl if binding else None, args)})"
         if name in ("execve", "execveat"):  # a successful one never returns to be shown
             log.write(text + "\n")
@@ -461,6 +529,8 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
             return
         if store is not None:
             store()
+        if thread.process.exec_request is not None:
+            return  # an execve in place: like any that succeeds, it does not return to be shown
         log.write(f"{text} = {format_result(thread, decl, run.last[0])}\n")
         log.flush()
     return on_syscall

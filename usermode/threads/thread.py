@@ -46,6 +46,7 @@ class GuestFault:
     def __init__(self, signal, pc, address=None, what="", code=None):
         self.signal, self.pc, self.address, self.what, self.code = signal, pc, address, what, code
         self.cs_mode = None  # capstone's mode for the instruction, when not the arch's usual one
+        self.intno = None  # the CPU exception's number, when it was one
 
 
 class GuestThread:
@@ -65,6 +66,7 @@ class GuestThread:
         self.fault = None
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
+        self._unlocked = None  # see unlocked()
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
             self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
@@ -77,12 +79,15 @@ class GuestThread:
         # and Unicorn never lets a store to such a page take the fast path again
         # (cputlb.c, notdirty_write): sha512 ran 8 times slower than under qemu-user.
         # An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu" (ARM,
-        # MIPS); and a fault's exact address under it is only in Unicorn's private
-        # uc->invalid_addr (raw.fault_address): where that cannot be read, the CPU's TLB
-        # it is, whose faults reach the memory-fault hook with their address.
+        # MIPS without its hflags word: cpu/_mips.py); and a fault's exact address under
+        # it is only in Unicorn's private uc->invalid_addr (raw.fault_address): where that
+        # cannot be read, the CPU's TLB it is, whose faults reach the memory-fault hook
+        # with their address. tlb_mode(uc) may also say "cpu-exit-checks": the CPU's TLB,
+        # whose faults are precise only with the exit checks after loads and stores.
         self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
         self.uc.mem_unmap(0, 0x1000)
-        self.virtual_tlb = virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
+        tlb_mode = self.arch.tlb_mode(self.uc)
+        self.virtual_tlb = virtual = tlb_mode == "virtual" and raw.fault_address_readable(self.uc)
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         if process.async_stops:
@@ -93,7 +98,8 @@ class GuestThread:
         # it stops the thread from inside an access, which is exact only without
         # the exit checks after loads and stores (raw.py); where they stay on, the
         # TLB keeps its first size.
-        exact_stops = process.debugger is None and raw.set_memory_exit_checks(self.uc, False)
+        exact_stops = process.debugger is None and tlb_mode != "cpu-exit-checks" and \
+            raw.set_memory_exit_checks(self.uc, False)
         # (a CPU whose TLB misses reach no hook, Unicorn's own TLB, grows its TLB by time)
         self.tlb_growth = TlbGrowth(enabled=exact_stops) if virtual or not exact_stops else TimedGrowth(self)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
@@ -103,12 +109,15 @@ class GuestThread:
         self._install_hooks()
 
     def unlocked(self):
-        return Unlocked(self)
+        unlocked = self._unlocked  # one per thread: a blocking call inside another cannot happen
+        if unlocked is None:
+            unlocked = self._unlocked = Unlocked(self)
+        return unlocked
 
     def _install_hooks(self):
         arch = self.arch
-        on_syscall = make_syscall_entry(self, self.process.syscalls,
-                                        self.process.log if self.process.options.strace else None)
+        on_syscall = arch.syscall_entry(self, make_syscall_entry(
+            self, self.process.syscalls, self.process.log if self.process.options.strace else None))
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
 
@@ -133,6 +142,8 @@ class GuestThread:
             try:
                 if intno == syscall_intno:
                     on_syscall_exception()
+                elif arch.exception_fault is not None:
+                    self._stop_with(arch.exception_fault(self, intno))
                 else:
                     signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
@@ -145,7 +156,9 @@ class GuestThread:
                     address = pc
                     if signal == "SIGBUS":  # a misaligned access: si_addr is the data's address
                         address = arch.data_address(self.uc, self._instruction(pc))
-                    self._stop_with(GuestFault(signal, pc, address, what, code[0] if code else None))
+                    fault = GuestFault(signal, pc, address, what, code[0] if code else None)
+                    fault.intno = intno
+                    self._stop_with(fault)
             except BaseException as e:  # never let an exception vanish inside the C callback
                 self.process.crash(e)
                 raw.emu_stop(handle)
@@ -158,9 +171,12 @@ class GuestThread:
             return False
 
         find_vma = self.space.find
+        # memory each CPU has of its own, outside the guest's mappings (x86's descriptor tables)
+        private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         untag = arch.ADDRESS_MASK
         emu_stop = raw.emu_stop
+        tlb_filled, uc = arch.tlb_filled, self.uc
 
         def on_tlb_fill(handle, page, access, entry, user_data):
             # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
@@ -180,10 +196,15 @@ class GuestThread:
             if access == UC_MEM_FETCH:
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
                 return True
+            if vma is None and private_lo <= page < private_hi:
+                entry[1] = 3
+                return True
             if vma is None or not vma.prot & _NEEDS.get(access, 0) or page >= vma.eof:
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
                 return False
             entry[1] = vma.prot & 7
+            if tlb_filled is not None:
+                tlb_filled(uc)
             return True
 
         def on_insn_invalid(handle, user_data):
@@ -233,7 +254,7 @@ class GuestThread:
 
     def copy_cpu_from(self, other):
         """Every register of `other`, as clone gives them to the child."""
-        self.uc.context_restore(other.uc.context_save())
+        self.arch.copy_cpu(self, other)
 
     # ---- stopping ------------------------------------------------------------
 
@@ -326,6 +347,8 @@ class GuestThread:
                     fault = self._fault_from(err)
                     if fault is None:
                         continue  # the access works now (another thread mapped it): run on
+                    if self.arch.handle_fault(self, fault):
+                        continue  # the kernel's business (x86-64's vsyscall page): done
                     if self.debug is not None and not self.debug.report_fault(fault):
                         continue  # gdb cancelled the signal: the instruction runs again
                     if not self.signals.force_synchronous(fault):
@@ -388,7 +411,7 @@ class GuestThread:
             if verdict == "SIGBUS":
                 fault.signal, fault.code, fault.what = "SIGBUS", "BUS_ADRERR", "access past the end of a mapped file"
         if fault.pc is None:
-            fault.pc = self.pc()
+            fault.pc = self.arch.adjust_fault_pc(self.uc, self.pc())
         fault.cs_mode = self.arch.cs_mode(self.uc)  # how the faulting instruction is decoded (Thumb)
         if err == UC_ERR_INSN_INVALID:  # ebreak on riscv lands here too
             fault.signal = self.arch.undecodable(self._instruction(fault.pc))

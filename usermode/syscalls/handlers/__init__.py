@@ -4,3 +4,4 @@ from . import dirs, fds, tty  # noqa: F401
 from . import clock, info, net, poll  # noqa: F401
 from . import multiplex  # noqa: F401
 from . import creds, devices, fileops, inotify, ipc, memlock, mmsg, mqueue, pidfd, pipes, sched, system  # noqa: F401
+from . import oldcalls  # noqa: F401

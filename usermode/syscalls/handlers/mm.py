@@ -73,7 +73,7 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Int, 
             raise GuestError(errno.EBADF)  # an O_PATH descriptor maps nothing (EBADF too when not open)
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         _page_aligned(addr)
-        if addr + length > space.size:
+        if addr + length > space.user_top:
             raise GuestError(errno.ENOMEM)
         start = space.map(addr, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name,
                           replace=not flags & MAP_FIXED_NOREPLACE, growsdown=bool(flags & MAP_GROWSDOWN))
@@ -122,7 +122,7 @@ def _fd_name(t, fd):
 @syscall
 def munmap(t, addr: Ptr, length: Size):
     _page_aligned(addr)
-    if length == 0 or addr + length > t.space.size:
+    if length == 0 or addr + length > t.space.user_top:
         raise GuestError(errno.EINVAL)
     t.space.unmap(addr, length)
 
@@ -148,7 +148,7 @@ def mremap(t, old: Ptr, old_size: Size, new_size: Size, flags: MremapFlags, new_
         _page_aligned(new_addr)
         if new_addr < old + page_ceil(old_size) and old < new_addr + page_ceil(new_size):
             raise GuestError(errno.EINVAL)  # the old and new ranges must not overlap
-        if new_size > t.space.size or new_addr > t.space.size - new_size:
+        if new_size > t.space.user_top or new_addr > t.space.user_top - new_size:
             raise GuestError(errno.EINVAL)  # beyond the address space
         return t.space.remap(old, old_size, new_size, True, new_addr)
     return t.space.remap(old, old_size, new_size, bool(flags & MREMAP_MAYMOVE))
