@@ -112,6 +112,8 @@ WORKLOADS = [
     Workload("hello-dynamic", "startup", "hello.c", [], [], kind="startup", link="dynamic"),
     Workload("mutex", "threads", "mutex_pingpong.c", ["50000"], ["2000"], needs_threads=True,
              note="4 threads, mutex ring"),
+    Workload("thread-churn", "threads", "thread_churn.c", ["1000"], ["50"], needs_threads=True,
+             note="create+join beside a busy thread"),
     Workload("threads-compute", "threads", "threads_compute.c", ["150000000"], ["5000000"],
              targets=RATIO_2_5, needs_threads=True, note="4 threads"),
 ]

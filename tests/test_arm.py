@@ -18,6 +18,7 @@ ARM_KERNEL = [
     "__kuser_memory_barrier returns", "set_tls", "get_tls and TPIDRURO agree", "cacheflush drops the old translation",
     "cacheflush end before start fails", "plain handler from ARM code returns", "plain handler from Thumb code returns",
     "SA_SIGINFO handler from Thumb code returns", "SA_SIGINFO handler from ARM code returns",
+    "the frame's CPSR is User mode with A, I, F clear",
 ]
 
 

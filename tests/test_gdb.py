@@ -164,7 +164,7 @@ def test_breakpoint_in_second_thread(arch, session):
                  "", out, flags=re.S)
     out = re.sub(r"warning: GDB can't find the start of the function at 0x[0-9a-f]+\.\n", "", out)
     assert re.search(r"Thread 2 \"gdb_target-\S*\" hit Breakpoint 1, worker \(arg=0x[0-9a-f]+\)", out), out
-    threads = re.findall(r"^\*?\s+(\d)\s+Thread \d+ \"gdb_target", out, re.M)
+    threads = re.findall(r"^\*?\s+(\d)\s+Thread [\d.]+ \"gdb_target", out, re.M)
     assert threads == ["1", "2"], out
     assert re.search(r"^\*\s+2\s+Thread .* worker \(", out, re.M), out
 
@@ -183,9 +183,49 @@ def test_detach_lets_the_guest_run_on(arch, session):
     guest = session()
     out = gdb_batch(guest, "break compute", "continue", "detach")
     assert "Breakpoint 1, compute" in out, out
-    assert "(Remote target) detached]" in out, out
+    assert re.search(r"\(process %d\) detached\]" % guest.proc.pid, out), out  # multiprocess+: the real pid
     stdout, _, status = guest.finish()
     assert stdout == "compute 135 10\nwatched 136\n" and status == 3
+
+
+def test_info_proc_mappings_through_the_multiprocess_extensions(arch, session):
+    """gdb learns the real pid (multiprocess+) and reads the guest's own /proc/<pid>/maps."""
+    guest = session()
+    out = gdb_batch(guest, "break compute", "continue", "info proc mappings", "info threads", "continue")
+    match = re.search(r"process (\d+)\n", out)
+    assert match and int(match.group(1)) == guest.proc.pid, out
+    assert re.search(r"0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+r-xp\s+\S*gdb_target", out), out
+    assert re.search(r"rw-p\s+\[stack\]", out), out
+    assert f"Thread {guest.proc.pid}.{guest.proc.pid} " in out, out  # p<pid>.<tid> thread ids
+    assert "exited with code 03" in out
+    assert guest.finish()[2] == 3
+
+
+def test_fork_with_gdb_attached_gives_each_child_zero(arch, session):
+    """A child forked while gdb is attached runs free; its own child too (fork() gave it
+    -1 EBADF: the debugger connection was let go of twice)."""
+    guest = session("forks")
+    out = gdb_batch(guest, "continue")
+    assert "exited with code 03" in out, out
+    stdout, _, status = guest.finish()
+    assert sorted(stdout.splitlines()[2:]) == ["child: fork gave a pid", "grandchild: fork gave 0",
+                                               "parent: fork gave a pid"], stdout
+    assert status == 3
+
+
+def test_catch_fork_and_the_child_detached(arch, session):
+    """fork-events: gdb stops at a fork with `catch fork`, names the child, detaches it
+    (detach-on-fork) and goes on with the parent; the grandchild is no concern of gdb's."""
+    guest = session("forks")
+    out = gdb_batch(guest, "catch fork", "continue", "info threads", "continue")
+    match = re.search(r"Catchpoint 1 \(forked process (\d+)\)", out)
+    assert match and int(match.group(1)) not in (0, guest.proc.pid), out
+    assert f"[Detaching after fork from child process {match.group(1)}]" in out, out
+    assert out.count("forked process") == 1 and "exited with code 03" in out, out
+    stdout, _, status = guest.finish()
+    assert sorted(stdout.splitlines()[2:]) == ["child: fork gave a pid", "grandchild: fork gave 0",
+                                               "parent: fork gave a pid"], stdout
+    assert status == 3
 
 
 def test_kill(arch, session):
@@ -237,7 +277,7 @@ def test_interrupt_a_running_guest(arch, session):
         assert re.search(r"in main \(.*?\)\s+at \S*gdb_target.c:(%d|%d)" % (loop, loop + 1), text, re.S), text
         send("set var keep_spinning = 0")
         send("detach")
-        expect(r"Remote target\) detached")
+        expect(r"process %d\) detached" % guest.proc.pid)
         send("quit")
         gdb.wait(timeout=30)
     finally:

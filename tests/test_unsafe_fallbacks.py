@@ -20,7 +20,8 @@ def _both(arch, prog, *args, options=()):
     return normal, safe
 
 
-@pytest.mark.parametrize("source, args", [("files.c", ("{tmp}",)), ("threads.c", ()), ("signals.c", ())])
+@pytest.mark.parametrize("source, args", [("files.c", ("{tmp}",)), ("threads.c", ()), ("signals.c", ()),
+                                          ("code_memory.c", ("thread",)), ("code_memory.c", ("alias",))])
 def test_programs_run_the_same_without_the_shortcuts(arch, source, args, tmp_path):
     prog = build(arch, source, "static", ["-pthread"])
     normal, safe = _both(arch, prog, *[a.format(tmp=tmp_path) for a in args])
@@ -86,3 +87,4 @@ def test_uc_struct_fields_refused_when_their_neighbours_disagree(arch, monkeypat
     assert raw._no_exit_request_flag(uc) is None  # the bools are not where the shifted offset says
     assert raw.set_memory_exit_checks(uc, False) is False
     assert raw.fault_address(uc, 0x10000) is None  # the caller finds the address the slow way
+

@@ -49,6 +49,7 @@ class Options:
         self.rootfs = None
         self.stack_size = 8 << 20
         self.cpu = None
+        self.cpu_features = {}  # -cpu MODEL,FEATURE=on|off: name -> bool
         self.env_ops = []  # ("set", name, value) / ("unset", name, None), in the order given
         self.argv0 = None
         self.strace = False
@@ -65,6 +66,42 @@ class Options:
 
     def given_as(self, name):
         return self.origin.get(name, f"-{name}")
+
+
+_ON, _OFF = ("on", "true", "yes"), ("off", "false", "no")
+
+
+def parse_cpu(value):
+    """-cpu MODEL[,FEATURE=on|off|true|false][,+FEATURE][,-FEATURE]... as qemu spells it:
+    (model, {feature: bool})."""
+    model, *items = value.split(",")
+    features = {}
+    for item in items:
+        if item[:1] in "+-" and len(item) > 1 and "=" not in item:
+            features[item[1:]] = item[0] == "+"
+            continue
+        feature, eq, setting = item.partition("=")
+        if not feature:
+            raise UserError(f"-cpu {value}: empty feature")
+        if not eq:
+            setting = "on"
+        if setting.lower() not in _ON + _OFF:
+            raise UserError(f"-cpu {value}: '{item}': a feature is FEATURE=on or FEATURE=off")
+        features[feature] = setting.lower() in _ON
+    return model, features
+
+
+def check_cpu_features(arch, opts):
+    """The features -cpu asked for exist for this architecture and can be what was asked."""
+    for feature, on in opts.cpu_features.items():
+        known = arch.CPU_FEATURES.get(feature)
+        if known is None:
+            offered = ", ".join(sorted(arch.CPU_FEATURES)) or "none"
+            raise UserError(f"{opts.given_as('cpu')}: {arch.NAME} has no CPU feature '{feature}' that pyqemu can "
+                            f"change on Unicorn's CPUs (it can change: {offered}; -cpu help lists them)")
+        why_not = known[1] if on else None
+        if why_not:
+            raise UserError(f"{opts.given_as('cpu')}: {feature}=on: {why_not}")
 
 
 MIN_STACK = 64 << 10  # glibc's start-up alone needs several KiB; less is a guest crash, not a choice
@@ -99,9 +136,9 @@ def _apply(opts, name, value):
     elif name == "s":
         opts.stack_size = parse_size(value)
     elif name == "cpu":
-        if value == "help":
+        if value in ("help", "?"):
             opts.action = "cpu-help"
-        opts.cpu = value
+        opts.cpu, opts.cpu_features = parse_cpu(value)
     elif name == "E":
         for item in value.split(","):
             var, eq, val = item.partition("=")
@@ -298,6 +335,7 @@ def resolve(opts, arch_name):
     if opts.cpu and opts.cpu not in arch.CPU_MODELS:
         raise UserError(f"{opts.given_as('cpu')}: unknown CPU model '{opts.cpu}' for {arch.NAME} "
                         "(-cpu help lists them)")
+    check_cpu_features(arch, opts)
     if opts.sysroot is not None and not os.path.isdir(opts.sysroot):
         given = opts.given_as("L")
         raise UserError(f"sysroot '{opts.sysroot}' ({given}) is not a directory" if os.path.exists(opts.sysroot)
@@ -338,6 +376,10 @@ def main(argv=None, arch_name=None):
                 print(f"Available CPUs for {name}:")
                 for model in arch.CPU_MODELS:
                     print(f"  {model}" + ("  (default)" if model == arch.DEFAULT_CPU else ""))
+                if arch.CPU_FEATURES:
+                    print(f"Features for {name} (-cpu MODEL,FEATURE=on|off):")
+                    for feature, (what, why_not) in arch.CPU_FEATURES.items():
+                        print(f"  {feature:<8} {what}" + (f" (only =off: {why_not})" if why_not else ""))
             return 0
         return run(opts, arch_name)
     except UserError as e:

@@ -17,6 +17,8 @@ def describe_fault(process, fault):
     where = f"pc {fault.pc:#x}: {debug.disassemble_one(process, fault.pc, getattr(fault, 'cs_mode', None))}"
     if fault.address is not None and fault.signal == "SIGSEGV":
         return f"guest {fault.signal}: {fault.what} memory at {fault.address:#x}, {where}"
+    if fault.address is not None and fault.signal == "SIGBUS":
+        return f"guest {fault.signal}: {fault.what} at {fault.address:#x}, {where}"
     return f"guest {fault.signal}: {fault.what}, {where}"
 
 

@@ -49,6 +49,7 @@ class Process:
         self.log = tell.Log(log)  # -strace and -d output: the -D file, or stderr
         self.prog = options.prog_name
         self.cpu_model = arch.CPU_MODELS[options.cpu or arch.DEFAULT_CPU]
+        self.cpu_features = dict(getattr(options, "cpu_features", None) or {})  # -cpu MODEL,FEATURE=on|off
         self.lock = EmulatorLock()
         self.preempter = Preempter(self)
         self.running = None  # the thread executing guest code now, if any

@@ -182,6 +182,23 @@ def locate(handle, reg_ids, slot_bytes=8, value_bits=None):
             raw.reg_write(handle, reg, value)
 
 
+def state_word(handle, reg_ids, slot_bytes, offset, api_read, api_value):
+    """A c_uint64 over the CPU state's word `offset` bytes past the integer register
+    array, for a field Unicorn reads (api_read()) but cannot write (riscv's misa), or
+    None. Checked: the word holds api_value, the value the API reads now; the caller
+    checks again through the API after writing it."""
+    if DISABLED:
+        return None
+    view = locate(handle, reg_ids, slot_bytes)
+    if view is None:
+        return None
+    base = ctypes.addressof(ctypes.c_char.from_buffer(view.cast("B")))
+    word = ctypes.c_uint64.from_address(base + offset)
+    if word.value != api_value or api_read() != api_value:
+        return None
+    return word
+
+
 # ---- x86: the exception the CPU believes is still in flight ----------------------------
 # Unicorn never delivers an x86 exception (its INTR hook replaces the delivery), so
 # CPUX86State.old_exception, which QEMU clears once an exception has been delivered

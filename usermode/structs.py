@@ -483,6 +483,26 @@ SEMBUF = [("sem_num", "u16"), ("sem_op", "i16"), ("sem_flg", "i16")]
 MQ_ATTR = [("mq_flags", "long"), ("mq_maxmsg", "long"), ("mq_msgsize", "long"), ("mq_curmsgs", "long")] + \
     [(f"__pad{i}", "long", None) for i in range(4)]
 
+# <linux/loop.h>: fixed-width members only, the same on every ABI but for byte order
+LOOP_INFO64 = [("lo_device", "u64"), ("lo_inode", "u64"), ("lo_rdevice", "u64"), ("lo_offset", "u64"),
+               ("lo_sizelimit", "u64"), ("lo_number", "u32"), ("lo_encrypt_type", "u32"),
+               ("lo_encrypt_key_size", "u32"), ("lo_flags", "u32"), ("lo_file_name", ("bytes", 64)),
+               ("lo_crypt_name", ("bytes", 64)), ("lo_encrypt_key", ("bytes", 32)),
+               ("lo_init0", "u64", "lo_init[0]"), ("lo_init1", "u64", "lo_init[1]")]
+LOOP_CONFIG = [("fd", "u32"), ("block_size", "u32")] + \
+    [(f"info_{e[0]}", e[1], f"info.{e[2] if len(e) > 2 else e[0]}") for e in LOOP_INFO64] + \
+    [(f"__reserved{i}", "u64", f"__reserved[{i}]") for i in range(8)]
+# <net/if.h> struct ifreq: the interface name, then a union (sockaddr, short, int, struct
+# ifmap of two longs...) whose size follows the word size; one declaration per member used
+_IFREQ_SIZE = {"generic64": 40, "generic32": 32}
+IFREQ_ADDR = {f: [("ifr_name", ("bytes", 16)), ("sa_family", "u16", "ifr_addr.sa_family"),
+                  ("sa_data", ("bytes", 14), "ifr_addr.sa_data"), ("", ("fill", n))] for f, n in _IFREQ_SIZE.items()}
+IFREQ_INT = {f: [("ifr_name", ("bytes", 16)), ("ifr_ifindex", "i32"), ("", ("fill", n))]
+             for f, n in _IFREQ_SIZE.items()}
+IFREQ_SHORT = {f: [("ifr_name", ("bytes", 16)), ("ifr_flags", "i16"), ("", ("fill", n))]
+               for f, n in _IFREQ_SIZE.items()}
+IFCONF = [("ifc_len", "i32"), ("ifc_buf", "ptr", "ifc_ifcu.ifcu_buf")]
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timespec64": TIMESPEC64,
@@ -544,6 +564,12 @@ DECLARATIONS = {
     "shm_info": SHM_INFO,
     "sembuf": SEMBUF,
     "mq_attr": MQ_ATTR,
+    "loop_info64": LOOP_INFO64,
+    "loop_config": LOOP_CONFIG,
+    "ifreq_addr": IFREQ_ADDR,
+    "ifreq_int": IFREQ_INT,
+    "ifreq_short": IFREQ_SHORT,
+    "ifconf": IFCONF,
 }
 
 
@@ -578,6 +604,12 @@ C_TYPES = {
     "shminfo": ("struct shminfo", ["sys/shm.h"]),
     "shm_info": ("struct shm_info", ["sys/shm.h"]),
     "mq_attr": ("struct mq_attr", ["mqueue.h"]),
+    "loop_info64": ("struct loop_info64", ["linux/loop.h"]),
+    "loop_config": ("struct loop_config", ["linux/loop.h"]),
+    "ifreq_addr": ("struct ifreq", ["net/if.h"]),
+    "ifreq_int": ("struct ifreq", ["net/if.h"]),
+    "ifreq_short": ("struct ifreq", ["net/if.h"]),
+    "ifconf": ("struct ifconf", ["net/if.h"]),
     **{name: ("siginfo_t", ["signal.h"]) for name in
        ("siginfo_kill", "siginfo_chld", "siginfo_rt", "siginfo_timer", "siginfo_fault", "siginfo_poll")},
 }

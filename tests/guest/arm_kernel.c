@@ -25,6 +25,7 @@ typedef void (*kuser_barrier_t)(void);
 #define KUSER_VERSION (*(int *)0xffff0ffc)
 
 static volatile int got_sig, got_info_sig, info_code;
+static volatile unsigned long info_cpsr;
 
 static void plain_handler(int sig)
 {
@@ -33,7 +34,7 @@ static void plain_handler(int sig)
 
 static void info_handler(int sig, siginfo_t *si, void *ucv)
 {
-    (void)ucv;
+    info_cpsr = ((ucontext_t *)ucv)->uc_mcontext.arm_cpsr;
     got_info_sig = sig;
     info_code = si->si_code;
 }
@@ -104,5 +105,6 @@ int main(void)
     got_info_sig = 0;
     raise_in_arm_code(SIGUSR2);
     CHECK(got_info_sig == SIGUSR2, "SA_SIGINFO handler from ARM code returns");
+    CHECK((info_cpsr & 0x1DF) == 0x10, "the frame's CPSR is User mode with A, I, F clear");
     return 0;
 }

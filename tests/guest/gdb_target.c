@@ -1,10 +1,11 @@
 /* A program for tests/test_gdb.py to debug: every line the tests name is here.
- * argv[1] picks what it does after the common part: basic, thread, spin, segv. */
+ * argv[1] picks what it does after the common part: basic, thread, spin, forks, segv. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int watched;
@@ -48,6 +49,23 @@ int main(int argc, char **argv)
         while (keep_spinning)
             ;
         printf("stopped spinning\n");
+    } else if (strcmp(mode, "forks") == 0) {  /* a child and a grandchild, forked with gdb attached */
+        fflush(stdout);
+        pid_t child = fork();
+        if (child == 0) {
+            pid_t grandchild = fork();
+            if (grandchild == 0) {
+                printf("grandchild: fork gave 0\n");
+                fflush(stdout);
+                _exit(0);
+            }
+            printf("child: fork gave %s\n", grandchild > 0 ? "a pid" : "an error");
+            fflush(stdout);
+            waitpid(grandchild, NULL, 0);
+            _exit(0);
+        }
+        waitpid(child, NULL, 0);
+        printf("parent: fork gave %s\n", child > 0 ? "a pid" : "an error");
     } else if (strcmp(mode, "segv") == 0) {
         int *p = (int *)(long)(r - 135);
         *p = 1;

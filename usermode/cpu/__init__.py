@@ -28,13 +28,15 @@ REQUIRED = {
     "GPR_IDS": "integer registers in the CPU state's array order (regfile.py)",
     "GPR_SLOT_BYTES": "width of one slot of that array (4 or 8)",
     # exceptions
-    "EXCEPTIONS": "intno -> (signal name, description)", "FAULT_PC_ADJUST": "bytes from the PC a fault "
+    "EXCEPTIONS": "intno -> (signal name, description[, si_code name])", "FAULT_PC_ADJUST": "bytes from the PC a fault "
     "reports back to the faulting instruction",
     # start-up
     "PLATFORM": "AT_PLATFORM string or None", "MINSIGSTKSZ": "AT_MINSIGSTKSZ or None",
     "prepare": "prepare(uc): switch on what the guest needs (FPU...), before anything runs",
     "hwcaps": "hwcaps(uc) -> (AT_HWCAP, AT_HWCAP2) as the kernel derives them for the model",
-    "emulate_trapped": "emulate_trapped(uc, insn) -> bool: an instruction the kernel lets user code run",
+    "emulate_trapped": "emulate_trapped(uc, insn) -> an instruction the kernel lets user code run (or "
+                       "carries out for it): False (SIGILL), True (done, the PC is past it), or "
+                       "finish(thread) to call at the thread's safe point, which moves the PC",
     "undecodable": "undecodable(insn) -> signal name for an instruction Unicorn refused",
     "cpuinfo": "cpuinfo(hwcap, hwcap2, ncpus) -> /proc/cpuinfo text",
     # signals (usermode/signals/frames.py)
@@ -93,6 +95,22 @@ DEFAULTS = {
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
+    # -cpu MODEL,FEATURE=on|off: name -> (what it is, None or why it cannot be on);
+    # configure(uc, {name: bool}) applies them after prepare() (a UserError: one line)
+    "CPU_FEATURES": {},
+    "configure": lambda uc, features: None,
+    # prctl options of the architecture: kernel name -> handler(t, arg2, arg3, arg4, arg5)
+    "PRCTLS": {},
+    # the bits of a data address the CPU uses, when it ignores some (aarch64's top byte:
+    # TBI, which the kernel turns on for every process); None: all
+    "ADDRESS_MASK": None,
+    # data_address(uc, insn) -> the address an exception's instruction accessed (a
+    # misaligned exclusive load's, for SIGBUS's si_addr), decoded from it; None: unknown
+    "data_address": lambda uc, insn: None,
+    # pc_misaligned(uc, pc) -> True where the kernel would have sent SIGBUS (BUS_ADRALN)
+    # for a jump to pc. Unicorn 2.1.4 (QEMU 5) does not check, and runs what it finds
+    # there, so a fault at such a PC is reported as that
+    "pc_misaligned": lambda uc, pc: False,
     "RLIM_INFINITY": None,          # struct rlimit's infinity where it is not all ones (MIPS o32's)
     # tlb_mode(uc) -> "virtual", "cpu", or "cpu-exit-checks" (the CPU's TLB, whose faults are
     # precise only with Unicorn's exit check after every access): default TLB_MODE

@@ -53,6 +53,8 @@ REG_PC, REG_SP, REG_TLS = A.UC_ARM_REG_PC, A.UC_ARM_REG_SP, A.UC_ARM_REG_C13_C0_
 GPR_IDS = tuple(A.UC_ARM_REG_R0 + i for i in range(13)) + (A.UC_ARM_REG_SP, A.UC_ARM_REG_LR)
 GPR_SLOT_BYTES = 4
 _CPSR_T = 1 << 5
+_CPSR_MODE, _CPSR_USR = 0x1F, 0x10
+_CPSR_AIF = 0x1C0  # the asynchronous abort, IRQ and FIQ masks
 
 
 def _svc_size(uc):
@@ -66,7 +68,10 @@ CONVENTION = Convention(
     args=(A.UC_ARM_REG_R0, A.UC_ARM_REG_R1, A.UC_ARM_REG_R2, A.UC_ARM_REG_R3, A.UC_ARM_REG_R4,
           A.UC_ARM_REG_R5, A.UC_ARM_REG_R6))
 # EXCP_UDEF (an undefined instruction, udf), EXCP_BKPT (bkpt)
-EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint")}
+# EXCP_DATA_ABORT: the only data abort Unicorn raises as an exception is an alignment
+# fault (a misaligned ldrex/strex; its memory faults come as errors)
+EXCEPTIONS = {1: ("SIGILL", "illegal instruction"), 7: ("SIGTRAP", "breakpoint"),
+              4: ("SIGBUS", "misaligned exclusive access", "BUS_ADRALN")}
 FAULT_PC_ADJUST = 0
 PLATFORM = "v7l"
 MINSIGSTKSZ = None  # the arm kernel sets no AT_MINSIGSTKSZ
@@ -101,7 +106,14 @@ def prepare(uc):
     # VFP and NEON are off at reset: FPEXC.EN switches them on (CPACR needs no change:
     # measured, ARCHES.md)
     uc.reg_write(A.UC_ARM_REG_FPEXC, 0x40000000)
+    # (found in Supervisor mode, before the switch below)
     uc.arm_condexec = _locate_condexec(uc)
+    # A process runs in User mode, as under Linux: cp15 system registers, FPEXC and
+    # mode changes are privileged there (SIGILL, or ignored as the architecture says).
+    # Unicorn starts in Supervisor mode, where they all work. Before anything runs:
+    # the switch banks SP and LR. The A, I and F masks are clear for a process, as the
+    # kernel leaves them (a signal frame's CPSR and gdb show them; reset set all three).
+    uc.reg_write(A.UC_ARM_REG_CPSR, (uc.reg_read(A.UC_ARM_REG_CPSR) & ~(_CPSR_MODE | _CPSR_AIF)) | _CPSR_USR)
 
 
 # ---- what Unicorn keeps of the CPU beyond its API -------------------------------------
@@ -241,6 +253,28 @@ def undecodable(insn):
     return "SIGILL"
 
 
+def data_address(uc, insn):
+    """A load/store exclusive's address: Rn, bits 19..16 in ARM code; in Thumb-2 the
+    first halfword's low 4 bits, plus imm8 * 4 for LDREX/STREX (E84x/E85x)."""
+    if len(insn) < 4:
+        return None
+    if uc.reg_read(A.UC_ARM_REG_CPSR) & _CPSR_T:
+        first, second = ABI.unpack("HH", insn[:4])
+        offset = (second & 0xFF) * 4 if first & 0xFFE0 == 0xE840 else 0
+        return (_reg(uc, first & 0xF) + offset) & 0xFFFFFFFF
+    return _reg(uc, (ABI.unpack("I", insn[:4])[0] >> 16) & 0xF)
+
+
+def _reg(uc, n):
+    return uc.reg_read(A.UC_ARM_REG_R0 + n) if n < 13 else uc.reg_read((A.UC_ARM_REG_SP, A.UC_ARM_REG_LR,
+                                                                         A.UC_ARM_REG_PC)[n - 13])
+
+
+def pc_misaligned(uc, pc):
+    """ARM code is word-aligned, Thumb code halfword-aligned."""
+    return bool(pc & (1 if uc.reg_read(A.UC_ARM_REG_CPSR) & _CPSR_T else 3))
+
+
 # ---- the kuser helpers (arch/arm/kernel/entry-armv.S) ------------------------------
 # The kernel maps a page at 0xffff0000 whose last 160 bytes are small functions that
 # old or soft-float programs (Debian armel's glibc among them) call instead of
@@ -294,8 +328,7 @@ def cacheflush(t, start: Ptr, end: Ptr, flags: Ptr):
     import errno
     if end < start or flags:  # as the kernel's do_cache_op
         raise GuestError(errno.EINVAL)
-    for uc in t.space.cpus:
-        uc.ctl_remove_cache(start, end)
+    t.space.drop_translations(start, end)
 
 
 @arch_syscall(SYSCALLS, name="ARM_breakpoint")
@@ -434,4 +467,23 @@ TEST_C = {
     "ARCH_SYSCALL3(n, a, b, c)": "({ register long r7 __asm__(\"r7\") = (n); register long r0 __asm__(\"r0\") = (a); "
                                  "register long r1 __asm__(\"r1\") = (b); register long r2 __asm__(\"r2\") = (c); "
                                  "__asm__ volatile(\"svc #0\" : \"+r\"(r0) : \"r\"(r7), \"r\"(r1), \"r\"(r2) : \"memory\"); r0; })",
+    # code written at run time, in ARM state: mov r0, #n; bx lr
+    "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0xe3a00000u | (n); (w)[1] = 0xe12fff1eu; } while (0)",
+    "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned long v_; __asm__ volatile(\"ldrex %0, [%1]\" : \"=r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
+    # bx to an address with bit 1 set and bit 0 clear: ARM state at a halfword
+    "ARCH_MISALIGNED_JUMP(p)": '__asm__ volatile("bx %0" :: "r"(p))',
+    # what User mode may run (tests/guest/privileged.c): T(name, the kernel's signal or 0, statement)
+    "ARCH_PRIVILEGED(T)": " ".join([
+        'T("mrc sctlr", SIGILL, __asm__ volatile("mrc p15, 0, %0, c1, c0, 0" : "=r"(v)));',
+        'T("mrc midr", SIGILL, __asm__ volatile("mrc p15, 0, %0, c0, c0, 0" : "=r"(v)));',
+        'T("mrc vbar", SIGILL, __asm__ volatile("mrc p15, 0, %0, c12, c0, 0" : "=r"(v)));',
+        'T("mcr tpidruro", SIGILL, __asm__ volatile("mcr p15, 0, %0, c13, c0, 3" :: "r"(v)));',
+        'T("vmrs fpexc", SIGILL, __asm__ volatile("vmrs %0, fpexc" : "=r"(v)));',
+        'T("mrc tpidruro", 0, __asm__ volatile("mrc p15, 0, %0, c13, c0, 3" : "=r"(v)));',
+        'T("vmrs fpscr", 0, __asm__ volatile("vmrs %0, fpscr" : "=r"(v)));',
+        # a mode change from User mode is ignored, not refused
+        'T("msr cpsr_c", 0, __asm__ volatile("msr cpsr_c, %0" :: "r"(0xd3)));',
+        'T("still in User mode", 0, ({ __asm__ volatile("mrs %0, cpsr" : "=r"(v)); if ((v & 0x1f) != 0x10) got = -1; }));',
+        'T("cpsid i", 0, __asm__ volatile("cpsid i"));',
+    ]),
 }

@@ -1,8 +1,11 @@
 """RISC-V 64-bit (RV64GC, lp64d)."""
 from ..abi import Abi
+from ..errors import GuestError
 from ..signals import frames
 from ..structs import Layouts
+from ..syscalls.argtypes import Ptr
 from ..syscalls.convention import Convention
+from ..syscalls.registry import arch_syscall
 from ..uclib import constants
 
 R = constants("riscv_const")
@@ -27,7 +30,7 @@ CPU_MODELS = {
     "sifive-e51": R.UC_CPU_RISCV64_SIFIVE_E51,
     "sifive-u54": R.UC_CPU_RISCV64_SIFIVE_U54,
 }
-DEFAULT_CPU = "any"
+DEFAULT_CPU = "rv64"  # a Linux-capable hart: S-mode present (wfi from U-mode is illegal, as under Linux)
 CS_ARCH, CS_MODE = 15, 2 | 4  # capstone: CS_ARCH_RISCV, CS_MODE_RISCV64 | CS_MODE_RISCVC
 
 REG_PC, REG_SP, REG_TLS = R.UC_RISCV_REG_PC, R.UC_RISCV_REG_SP, R.UC_RISCV_REG_TP
@@ -45,20 +48,85 @@ CONVENTION = Convention(
     number=R.UC_RISCV_REG_A7, result=R.UC_RISCV_REG_A0, intno=8, insn_size=4,
     args=(R.UC_RISCV_REG_A0, R.UC_RISCV_REG_A1, R.UC_RISCV_REG_A2, R.UC_RISCV_REG_A3,
           R.UC_RISCV_REG_A4, R.UC_RISCV_REG_A5))
-EXCEPTIONS = {2: ("SIGILL", "illegal instruction"), 3: ("SIGTRAP", "breakpoint")}
+# Misaligned LR/SC and AMOs arrive as 4 (load address misaligned) and 6 (store/AMO
+# address misaligned); the kernel emulates misaligned plain loads and stores, which
+# Unicorn performs, but not these: SIGBUS.
+# A jump to a misaligned target (2-aligned without the C extension) is 0.
+EXCEPTIONS = {2: ("SIGILL", "illegal instruction"), 3: ("SIGTRAP", "breakpoint"),
+              0: ("SIGBUS", "jump to a misaligned address", "BUS_ADRALN"),
+              4: ("SIGBUS", "misaligned atomic load", "BUS_ADRALN"),
+              6: ("SIGBUS", "misaligned atomic store", "BUS_ADRALN")}
 FAULT_PC_ADJUST = 4
 PLATFORM = None  # the kernel sets no AT_PLATFORM on riscv
 MINSIGSTKSZ = None  # not in the auxv of the kernels glibc 2.36 targets
 
 
+_MSTATUS_TW = 1 << 21
+
+
 def prepare(uc):
     # FP instructions trap as illegal until mstatus.FS says the FPU is on.
-    uc.reg_write(R.UC_RISCV_REG_MSTATUS, uc.reg_read(R.UC_RISCV_REG_MSTATUS) | 0x6000)
+    # A process runs in U-mode, as under Linux: machine and supervisor CSRs and
+    # instructions (mret, sret, wfi) are illegal there (SIGILL). Unicorn starts in
+    # M-mode, where they all work. (ecall still arrives as intno 8.) On a model
+    # without S-mode, wfi from U-mode halts the CPU unless mstatus.TW says trap.
+    uc.reg_write(R.UC_RISCV_REG_MSTATUS, uc.reg_read(R.UC_RISCV_REG_MSTATUS) | 0x6000 | _MSTATUS_TW)
+    uc.reg_write(R.UC_RISCV_REG_PRIV, 0)
+
+
+# ---- -cpu rv64,LETTER=on|off --------------------------------------------------------
+# The single-letter extensions a model has can be turned off, as qemu's properties do
+# (c=false: compressed instructions are illegal). Unicorn ignores writes to misa
+# (QEMU 5's CPUs lack the MISA feature), so the field is written where the CPU state
+# keeps it: env->misa, 568 bytes past env->gpr in Unicorn 2.1.4 (gpr[32], fpr[32], then
+# pc, load_res, load_val, frm, badaddr, guest_phys_fault_addr, priv_ver, misa),
+# found and checked by regfile.state_word, and read back through the API.
+CPU_FEATURES = {letter: (f"the {what} extension: off, or on where the model has it", None)
+                for letter, what in (("m", "integer multiply"), ("a", "atomic"), ("f", "single-precision FP"),
+                                     ("d", "double-precision FP"), ("c", "compressed"))}
+_MISA_PAST_GPRS = 568
+
+
+def configure(uc, features):
+    from .. import regfile
+    from ..errors import UserError
+    misa = machine_csr(uc, R.UC_RISCV_REG_MISA)
+    lacking = [letter for letter, on in features.items() if on and not misa >> (ord(letter) - ord("a")) & 1]
+    if lacking:
+        raise UserError(f"-cpu: {','.join(f'{letter}=on' for letter in lacking)}: the model has no such extension "
+                        "(-cpu help lists the models; extensions can only be turned off)")
+    off = [letter for letter, on in features.items() if not on]
+    if "f" in off and "d" not in off:
+        off.append("d")  # D needs F
+    wanted = misa & ~sum(1 << (ord(letter) - ord("a")) for letter in off)
+    if wanted == misa:
+        return
+    word = regfile.state_word(uc._uch.value, GPR_IDS, GPR_SLOT_BYTES, _MISA_PAST_GPRS,
+                              lambda: machine_csr(uc, R.UC_RISCV_REG_MISA), misa)
+    if word is not None:
+        word.value = wanted
+        if machine_csr(uc, R.UC_RISCV_REG_MISA) == wanted:
+            uc.ctl_flush_tb()
+            return
+        word.value = misa
+    raise UserError(f"-cpu: {','.join(f'{letter}=off' for letter in off)}: this Unicorn's CPU state is not laid out "
+                    "as pyqemu knows it, so its extensions cannot be changed")
+
+
+def machine_csr(uc, reg):
+    """A machine-mode CSR: Unicorn reads CSRs with the CPU's own privilege checks,
+    which a U-mode CPU fails (a stale value comes back), so from M-mode for a moment."""
+    priv = uc.reg_read(R.UC_RISCV_REG_PRIV)
+    uc.reg_write(R.UC_RISCV_REG_PRIV, 3)
+    try:
+        return uc.reg_read(reg)
+    finally:
+        uc.reg_write(R.UC_RISCV_REG_PRIV, priv)
 
 
 def hwcaps(uc):
     """The kernel reports the single-letter extensions of misa (only IMAFDCV)."""
-    misa = uc.reg_read(R.UC_RISCV_REG_MISA)
+    misa = machine_csr(uc, R.UC_RISCV_REG_MISA)
     mask = sum(1 << (ord(c) - ord("A")) for c in "IMAFDCV")
     return misa & mask, 0
 
@@ -85,11 +153,56 @@ def emulate_trapped(uc, insn):
     return True
 
 
+def data_address(uc, insn):
+    """What a misaligned access or jump (SIGBUS) went for: a jump's or branch's target
+    (JAL, JALR, B*: si_addr is where it went), or an LR, SC or AMO's address (rs1)."""
+    if len(insn) < 4:
+        return None
+    word = int.from_bytes(insn[:4], "little")
+    opcode, rs1 = word & 0x7F, (word >> 15) & 31
+    pc = uc.reg_read(REG_PC) - FAULT_PC_ADJUST
+
+    def signed(value, bits):
+        return value - (1 << bits) if value >> (bits - 1) & 1 else value
+    if opcode == 0x6F:  # JAL: imm[20|10:1|11|19:12]
+        imm = (word >> 31) << 20 | ((word >> 21) & 0x3FF) << 1 | ((word >> 20) & 1) << 11 | ((word >> 12) & 0xFF) << 12
+        return (pc + signed(imm, 21)) & (1 << 64) - 1
+    if opcode == 0x63:  # B*: imm[12|10:5] ... imm[4:1|11]
+        imm = (word >> 31) << 12 | ((word >> 25) & 0x3F) << 5 | ((word >> 8) & 0xF) << 1 | ((word >> 7) & 1) << 11
+        return (pc + signed(imm, 13)) & (1 << 64) - 1
+    base = uc.reg_read(GPR_IDS[rs1]) if rs1 else 0
+    if opcode == 0x67:  # JALR
+        return (base + signed(word >> 20, 12)) & ((1 << 64) - 2)
+    return base
+
+
 def undecodable(insn):
     """Signal for an instruction Unicorn refused: ebreak/c.ebreak is a breakpoint."""
     if insn[:4] == b"\x73\x00\x10\x00" or insn[:2] == b"\x02\x90":
         return "SIGTRAP"
     return "SIGILL"
+
+
+# ---- private syscalls -----------------------------------------------------------------
+
+SYSCALLS = {}
+_FLUSH_ICACHE_LOCAL = 1  # SYS_RISCV_FLUSH_ICACHE_LOCAL, the only flag
+
+
+@arch_syscall(SYSCALLS, name="riscv_flush_icache")
+def riscv_flush_icache(t, start: Ptr, end: Ptr, flags: Ptr):
+    """Code was written: the kernel makes every hart's instruction cache see it (all
+    of it, whatever the range; LOCAL only tells that other threads need not). Each
+    thread's Unicorn keeps its own translations, which are the stale copy here:
+    those of the range go, everywhere, or all of them when no range is given."""
+    import errno
+    if flags & ~_FLUSH_ICACHE_LOCAL:
+        raise GuestError(errno.EINVAL)
+    if start < end:
+        t.space.drop_translations(start, end)
+    else:
+        for uc in t.space.cpus:
+            uc.ctl_flush_tb()
 
 
 # ---- signal frames (arch/riscv/kernel/signal.c) --------------------------------
@@ -182,4 +295,24 @@ TEST_C = {
     "ARCH_SYSCALL3(n, a, b, c)": "({ register long a7 __asm__(\"a7\") = (n); register long a0 __asm__(\"a0\") = (a); "
                                  "register long a1 __asm__(\"a1\") = (b); register long a2 __asm__(\"a2\") = (c); "
                                  "__asm__ volatile(\"ecall\" : \"+r\"(a0) : \"r\"(a7), \"r\"(a1), \"r\"(a2) : \"memory\"); a0; })",
+    # code written at run time: li a0, n; ret
+    "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0x00000513u | ((n) << 20); (w)[1] = 0x00008067u; } while (0)",
+    "ARCH_EXCLUSIVE_LOAD(p)": "({ long v_; __asm__ volatile(\"lr.w %0, (%1)\" : \"=r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
+    # no ARCH_MISALIGNED_JUMP: with the C extension every jump target is 2-aligned
+    # (jalr clears bit 0), so a program cannot make a misaligned PC
+    # what U-mode may run (tests/guest/privileged.c): T(name, the kernel's signal or 0, statement)
+    "ARCH_PRIVILEGED(T)": " ".join([
+        'T("csrr mstatus", SIGILL, __asm__ volatile("csrr %0, mstatus" : "=r"(v)));',
+        'T("csrr sstatus", SIGILL, __asm__ volatile("csrr %0, sstatus" : "=r"(v)));',
+        'T("csrr misa", SIGILL, __asm__ volatile("csrr %0, misa" : "=r"(v)));',
+        'T("csrw satp", SIGILL, __asm__ volatile("csrw satp, zero"));',
+        'T("wfi", SIGILL, __asm__ volatile("wfi"));',
+        'T("mret", SIGILL, __asm__ volatile("mret"));',
+        'T("sret", SIGILL, __asm__ volatile("sret"));',
+        'T("sfence.vma", SIGILL, __asm__ volatile("sfence.vma"));',
+        'T("rdtime", 0, __asm__ volatile("rdtime %0" : "=r"(v)));',
+        'T("rdcycle", 0, __asm__ volatile("rdcycle %0" : "=r"(v)));',
+        'T("frcsr", 0, __asm__ volatile("frcsr %0" : "=r"(v)));',
+        'T("fence.i", 0, __asm__ volatile("fence.i"));',
+    ]),
 }

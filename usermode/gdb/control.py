@@ -56,6 +56,7 @@ class Debugger:
         self.hooks_generation = 0  # bumped when breakpoints/watchpoints/guest code change
         self.catch_syscalls = None  # None: off; empty: every syscall; else their numbers
         self.pass_signals = set()  # guest signals delivered without telling gdb (QPassSignals)
+        self.fork_events = False  # gdb asked for fork events (qSupported fork-events+)
         self.detached = False
         self.wake_r, self.wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self.on_exit = None  # the stub's: called with ("W", status) or ("X", guest signal)
@@ -130,6 +131,14 @@ class Debugger:
                     continue
                 return td, event
         return None
+
+    def forked(self, thread, child):
+        """In the parent after a fork: with fork events, the forking thread stops and gdb
+        hears of the child ("[Detaching after fork from child process N]", catch fork).
+        The child has already let go of the session and runs free, as after gdb's
+        D;<child> (detach-on-fork, the default): following it is not possible here."""
+        if self.fork_events and not self.detached:
+            thread.debug.park(StopEvent(thread.process.signals.number("SIGTRAP"), f"fork:p{child:x}.{child:x};"))
 
     def forget_after_fork(self):
         """In a fork's child: the session stays the parent's; the child runs free."""

@@ -46,10 +46,27 @@ class HostIO:
     def _open(self, args):
         if int(args[1], 16) & _O_ACCMODE:
             return _error(errno.EROFS)
+        path = self._host_path(args[0])
+        fd = self._own_proc_file(path)
+        if fd is None:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         # kept out of the guest's descriptor range while gdb holds it (ownfds.py)
-        fd = self.process.keep_fd(os.open(self._host_path(args[0]), os.O_RDONLY | os.O_CLOEXEC))
+        fd = self.process.keep_fd(fd)
         self.files[fd] = True
         return f"F{fd:x}".encode()
+
+    def _own_proc_file(self, path):
+        """The guest's own /proc/<pid>/maps, auxv, cmdline... as the guest reads them
+        (procfs.py): gdb's `info proc mappings` opens /proc/<pid>/maps."""
+        from .. import procfs
+        from ..errors import GuestError
+        threads = self.process.threads
+        if not threads:
+            return None
+        try:
+            return procfs.open_file(threads[min(threads)], path, os.O_RDONLY | os.O_CLOEXEC)
+        except GuestError as e:
+            raise OSError(e.errno, os.strerror(e.errno)) from None
 
     def _fd(self, text):
         fd = int(text, 16)

@@ -125,6 +125,10 @@ class Connection:
 
     def drop_after_fork(self):
         """In a fork's child: let go of the descriptor without ending the parent's session."""
+        if self.closed:  # a child's child: its parent let go already (fork gave -1 EBADF)
+            return
         self.closed = True
         self._on_close()
-        os.close(self.sock.detach())
+        fd = self.sock.detach()
+        if fd >= 0:
+            os.close(fd)

@@ -30,10 +30,14 @@ class GdbStub:
         self.signals = SignalNumbers(process.abi)
         self.hostio = HostIO(process, PACKET_SIZE)
         self.halted = True  # attach() halted the guest before its first instruction
+        self.multiprocess = False
         self.g_thread = None  # Hg: whose registers g/p/m mean (a tid)
         self.c_thread = None  # Hc: who the legacy c/s resume
         self.last_stop = None
         self._last_actions = {}
+        # gdb's multiprocess extensions (qSupported): thread ids are p<pid>.<tid>, the exit
+        # reply names the process, and gdb knows the real pid (info proc mappings reads
+        # /proc/<pid>/maps through vFile)
         with open("/proc/self/comm", "rb") as f:
             self._host_default_name = f.read().rstrip(b"\n")  # what every host thread is called at first
         debugger.on_exit = self.process_ended
@@ -91,7 +95,7 @@ class GdbStub:
     def stop_reply(self, td, event):
         tid = td.thread.tid
         self.g_thread = self.c_thread = tid
-        self.last_stop = f"T{self.signals.to_gdb(event.signal):02x}{event.fields}thread:{tid:x};".encode()
+        self.last_stop = f"T{self.signals.to_gdb(event.signal):02x}{event.fields}thread:{self._id(tid)};".encode()
         return self.last_stop
 
     def gdb_gone(self):
@@ -109,7 +113,7 @@ class GdbStub:
         """From the exiting guest thread: W status, or X and the killing signal."""
         if kind == "X":
             value = self.signals.to_gdb(value)
-        self.conn.send(f"{kind}{value & 0xFF:02x}")
+        self.conn.send(f"{kind}{value & 0xFF:02x}" + (f";process:{os.getpid():x}" if self.multiprocess else ""))
         self.conn.close()
 
     # ---- packets ----------------------------------------------------------------
@@ -132,9 +136,14 @@ class GdbStub:
     def query(self, text):
         name, _, args = text.partition(":")
         if name == "qSupported":
+            features = args.split(";")
+            self.multiprocess = "multiprocess+" in features
+            # fork events need the multiprocess thread ids (the child is p<pid>.<tid>)
+            self.debugger.fork_events = self.multiprocess and "fork-events+" in features
             return (f"PacketSize={PACKET_SIZE:x};QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;"
                     "qXfer:exec-file:read+;qXfer:threads:read+;QCatchSyscalls+;QPassSignals+;"
-                    "swbreak+;hwbreak+;vContSupported+").encode()
+                    "swbreak+;hwbreak+;vContSupported+" + (";multiprocess+" if self.multiprocess else "") +
+                    (";fork-events+" if self.debugger.fork_events else "")).encode()
         if name == "QStartNoAckMode":
             self.conn.send(b"OK")
             self.conn.acks = False
@@ -142,13 +151,13 @@ class GdbStub:
         if name == "qXfer":
             return self.xfer(args)
         if name == "qC":
-            return f"QC{self._current().tid:x}".encode()
+            return f"QC{self._id(self._current().tid)}".encode()
         if name == "qfThreadInfo":
-            return ("m" + ",".join(f"{tid:x}" for tid in sorted(self.process.threads))).encode()
+            return ("m" + ",".join(self._id(tid) for tid in sorted(self.process.threads))).encode()
         if name == "qsThreadInfo":
             return b"l"
         if name.startswith("qThreadExtraInfo,"):
-            thread = self._thread(int(name.split(",")[1], 16))
+            thread = self._thread(self._tid(name.split(",")[1]))
             return self._thread_name(thread).encode().hex().encode() if thread else ERR_BAD
         if name == "qSymbol":
             return b"OK"
@@ -176,7 +185,7 @@ class GdbStub:
             data = os.fsencode(exe)
         elif obj == "threads":
             data = ("<threads>" + "".join(
-                f'<thread id="{tid:x}" name="{_xml_escape(self._thread_name(t))}"/>'
+                f'<thread id="{self._id(tid)}" name="{_xml_escape(self._thread_name(t))}"/>'
                 for tid, t in sorted(self.process.threads.items())) + "</threads>").encode()
         else:
             return b"E00"
@@ -199,7 +208,7 @@ class GdbStub:
             return self.resume_vcont(text[6:])
         if text.startswith("vFile:"):
             return self.hostio.handle(packet[6:])
-        if text.startswith("vKill"):
+        if text.startswith("vKill"):  # vKill;pid: ours is the only process
             self.conn.send(b"OK")
             self.kill()
         return b""
@@ -279,6 +288,20 @@ class GdbStub:
 
     # ---- threads -----------------------------------------------------------------
 
+    def _id(self, tid):
+        """A thread as gdb names it: p<pid>.<tid> with the multiprocess extensions."""
+        return f"p{os.getpid():x}.{tid:x}" if self.multiprocess else f"{tid:x}"
+
+    @staticmethod
+    def _tid(text):
+        """The thread of a gdb thread-id: <tid>, p<pid>.<tid> or p<pid> (any of its threads:
+        0); -1 is all."""
+        if text.startswith("p"):
+            _, _, text = text[1:].partition(".")
+            if not text:
+                return 0
+        return int(text, 16)
+
     def _thread(self, tid):
         if tid in (None, 0, -1):
             return None
@@ -303,7 +326,7 @@ class GdbStub:
         return name.decode("utf-8", "replace")
 
     def set_thread(self, args, packet):
-        op, tid = args[0], int(args[1:], 16)
+        op, tid = args[0], self._tid(args[1:])
         if tid not in (0, -1) and tid not in self.process.threads:
             return ERR_BAD
         if op == "g":
@@ -313,11 +336,11 @@ class GdbStub:
         return b"OK"
 
     def thread_alive(self, args, packet):
-        return b"OK" if int(args, 16) in self.process.threads else ERR_BAD
+        return b"OK" if self._tid(args) in self.process.threads else ERR_BAD
 
     def why_stopped(self, args, packet):
         if self.last_stop is None:  # before the first instruction: the main thread, trapped
-            self.last_stop = f"T05thread:{self._first_thread().tid:x};".encode()
+            self.last_stop = f"T05thread:{self._id(self._first_thread().tid)};".encode()
         return self.last_stop
 
     # ---- running -----------------------------------------------------------------
@@ -346,7 +369,8 @@ class GdbStub:
             what = {"c": "continue", "C": "continue", "s": "step", "S": "step", "t": "stop"}.get(kind)
             if what is None:
                 return ERR_BAD
-            rules.append((what, self.signals.to_guest(sig) if sig else 0, int(tid, 16) if tid else -1))
+            tid = self._tid(tid) if tid else -1
+            rules.append((what, self.signals.to_guest(sig) if sig else 0, -1 if tid == 0 else tid))
         chosen = {}
         for t in self.debugger.threads():
             for what, sig, tid in rules:
@@ -371,6 +395,8 @@ class GdbStub:
         return None  # the stop reply comes when the guest stops
 
     def detach(self, args, packet):
+        if args.startswith(";") and int(args[1:], 16) != os.getpid():
+            return b"OK"  # D;<pid> of a forked child (detach-on-fork): it already runs free
         self.conn.send(b"OK")
         self.gdb_gone()
         raise Disconnected()

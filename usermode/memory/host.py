@@ -90,6 +90,20 @@ def mapping_starts(lo, hi):
     return starts
 
 
+_iovec = ctypes.c_void_p * 2  # struct iovec: base, length
+_libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong,
+                                   ctypes.c_ulong]
+_libc.process_vm_readv.restype = ctypes.c_ssize_t
+
+
+def readable(addr):
+    """Whether the byte at host address addr can be read, without a signal if not (a
+    file page past the file's end): the kernel's copy from it fails instead."""
+    cell = ctypes.c_char()
+    local, remote = _iovec(ctypes.addressof(cell), 1), _iovec(addr, 1)
+    return _libc.process_vm_readv(os.getpid(), local, 1, remote, 1, 0) == 1
+
+
 def memchr(addr, byte, length):
     """Host address of the first `byte` in [addr, addr+length), or None."""
     return _libc.memchr(addr, byte, length)

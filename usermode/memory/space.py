@@ -18,6 +18,7 @@ import bisect
 import ctypes
 import errno
 import os
+import stat
 
 from ..errors import GuestError
 from . import host, limits
@@ -27,6 +28,7 @@ PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn'
 # mmap flags (the host's bits) the kernel keeps in the mapping (VM_NORESERVE, VM_LOCKED,
 # VM_GROWSDOWN): mappings that differ in them never merge
 KEPT_FLAGS = host.MAP_NORESERVE | host.MAP_LOCKED | host.MAP_GROWSDOWN
+STACK_GUARD_GAP = 256 * PAGE  # the kernel's stack_guard_gap: a grows-down mapping stays this far above the next
 
 
 def page_floor(x):
@@ -37,13 +39,33 @@ def page_ceil(x):
     return (x + PAGE - 1) & ~(PAGE - 1)
 
 
-class Vma:
-    """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon)."""
+class MappedFile:
+    """The file behind a mapping that reaches past the file's end: a descriptor of our
+    own, so the pages there can become the file's when it grows. Closed with the
+    last mapping that refers to it."""
 
-    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite", "lineage", "flags")
+    __slots__ = ("fd",)
+
+    def __init__(self, fd):
+        self.fd = os.dup(fd)
+
+    def size(self):
+        return os.fstat(self.fd).st_size
+
+    def __del__(self):
+        os.close(self.fd)
+
+
+class Vma:
+    """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon).
+    `eof`: where the file's pages end (page-rounded); from there to `end` an access
+    is SIGBUS, as the kernel's (`end` for anything else). `file` is set only then."""
+
+    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite", "lineage", "flags",
+                 "eof", "file")
 
     def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True,
-                 lineage=None, flags=0):
+                 lineage=None, flags=0, eof=None, file=None):
         self.start, self.end, self.prot, self.kind = start, end, prot, kind
         self.name, self.offset, self.fd_stat = name, offset, fd_stat
         self.maywrite = maywrite  # False: a shared mapping of a file opened read-only
@@ -52,14 +74,27 @@ class Vma:
         # mapping (None) has none yet and takes its neighbour's.
         self.lineage = lineage
         self.flags = flags  # of KEPT_FLAGS
+        self.eof = end if eof is None else eof
+        self.file = file
+
+    @property
+    def growsdown(self):
+        """MAP_GROWSDOWN: a fault just below extends it."""
+        return bool(self.flags & host.MAP_GROWSDOWN)
 
     def split(self, at):
         """Cut at `at`; self keeps the lower part, the upper part is returned."""
         upper = Vma(at, self.end, self.prot, self.kind, self.name,
                     self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite,
-                    self.lineage, self.flags)
+                    self.lineage, self.flags, max(self.eof, at), self.file)
         self.end = at
+        self.eof = min(self.eof, at)
         return upper
+
+    def moved(self, to):
+        """The same mapping at another address (mremap)."""
+        return Vma(to, to + self.end - self.start, self.prot, self.kind, self.name, self.offset, self.fd_stat,
+                   self.maywrite, self.lineage, self.flags, to + self.eof - self.start, self.file)
 
     def __repr__(self):
         return f"Vma({self.start:#x}-{self.end:#x} prot={self.prot} {self.kind} {self.name!r})"
@@ -117,11 +152,28 @@ class AddressSpace:
     def attach(self, uc):
         """A new CPU (thread) sees every current mapping."""
         for v in self.vmas:
-            uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)
+            self._mirror(uc, v)
         self.cpus.append(uc)
 
     def detach(self, uc):
         self.cpus.remove(uc)
+
+    def _mirror(self, uc, v):
+        """Map v into one Unicorn instance: its pages past a file's end without rights,
+        so an access there faults (and becomes SIGBUS, explain_fault)."""
+        if v.eof > v.start:
+            uc.mem_map_ptr(v.start, v.eof - v.start, v.prot, self.base + v.start)
+        if v.eof < v.end:
+            uc.mem_map_ptr(v.eof, v.end - v.eof, 0, self.base + v.eof)
+
+    def drop_translations(self, start, end):
+        """Code in [start, end) was rewritten or changed rights: every CPU forgets what it
+        translated of it (each Unicorn instance keeps its own translations, and sees
+        only its own stores to code). Range by mapping: each is one block of Unicorn's RAM."""
+        for v in self.overlapping(start, end):
+            lo, hi = max(v.start, start), min(v.end, end)
+            for uc in self.cpus:
+                uc.ctl_remove_cache(lo, hi)
 
     # ---- queries -----------------------------------------------------------
 
@@ -161,11 +213,13 @@ class AddressSpace:
             v = vmas[i]
             if v.start > pos or (v.prot & prot) != prot:
                 break
-            pos = v.end
+            pos = v.eof if prot else v.end  # past a file's end: mapped, but the kernel's copy faults
             if pos >= end:
                 return length
+            if pos < v.end:
+                break
             i += 1
-        return pos - addr
+        return max(pos - addr, 0)
 
     def total_mapped(self):
         return sum(v.end - v.start for v in self.vmas)
@@ -250,6 +304,7 @@ class AddressSpace:
             if not merged or merged[-1] is not lower:
                 merged.append(lower)
             lower.end = upper.end
+            lower.eof = upper.eof  # anonymous: both end where they end
             if lower.lineage is None:
                 lower.lineage = upper.lineage
             del self.vmas[i + 1]
@@ -268,7 +323,10 @@ class AddressSpace:
                 v.lineage = object()
             start, end = max(v.start, lo), min(v.end, hi)
             for uc in self.cpus:
-                self._join_regions(uc, v, start, end)
+                if v.eof < v.end:  # a file mapping past its file's end (never merged): its own regions
+                    self._mirror(uc, v)
+                else:
+                    self._join_regions(uc, v, start, end)
 
     def _join_regions(self, uc, vma, lo, hi):
         """Mirror vma's new pages [lo, hi) in uc as one region with the neighbouring regions
@@ -349,6 +407,7 @@ class AddressSpace:
         else:
             self._charge(addr, end, prot, kind, name)
         fd_stat = None
+        eof, mapped_file = end, None
         haddr = self.base + addr
         try:
             if host_map is not None:
@@ -361,7 +420,9 @@ class AddressSpace:
                           host.MAP_SHARED | host.MAP_ANONYMOUS | host.MAP_FIXED)
             else:
                 fd_stat = os.fstat(fd)
-                self._map_file(haddr, length, prot, kind, fd, offset, fd_stat.st_size)
+                in_file = self._map_file(haddr, length, prot, kind, fd, offset, fd_stat.st_size)
+                if in_file < length and stat.S_ISREG(fd_stat.st_mode):
+                    eof, mapped_file = addr + in_file, MappedFile(fd)
         except OSError:
             host.release(haddr, length)
             raise
@@ -369,14 +430,16 @@ class AddressSpace:
             maywrite = bool(prot & PROT_WRITE)
         else:
             maywrite = not (kind == "shared" and fd >= 0 and _access_mode(fd) == os.O_RDONLY)
-        self._insert(Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite, flags=flags & KEPT_FLAGS))
+        self._insert(Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite, flags=flags & KEPT_FLAGS,
+                         eof=eof, file=mapped_file))
         self._publish(addr, end)
         return addr
 
     @staticmethod
     def _map_file(haddr, length, prot, kind, fd, offset, file_size):
-        # Pages wholly past the end of the file would raise SIGBUS in the host:
-        # they are anonymous zero pages here instead.
+        """The host mapping; returns how many bytes of it are the file's. Pages wholly
+        past the end of the file would raise SIGBUS in the host: they are anonymous
+        zero pages here, which the guest cannot reach (Vma.eof)."""
         in_file = min(length, max(0, page_ceil(file_size - offset))) if file_size > offset else 0
         if kind == "shared":
             hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
@@ -389,6 +452,7 @@ class AddressSpace:
         if in_file < length:
             host.mmap(haddr + in_file, length - in_file, host.PROT_READ | host.PROT_WRITE,
                       host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_FIXED)
+        return in_file
 
     def unmap(self, addr, length):
         end = addr + page_ceil(length)
@@ -414,14 +478,20 @@ class AddressSpace:
                                              if v.kind != "shared" and v.name != "[stack]"
                                              and not v.prot & PROT_WRITE))
         for v in self._carve(addr, end):
-            if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE):
+            if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE) \
+                    and v.eof > v.start:
                 hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
-                host.mprotect(self.base + v.start, v.end - v.start, hprot)  # EACCES on a read-only fd
-            v.prot = prot
+                host.mprotect(self.base + v.start, v.eof - v.start, hprot)  # EACCES on a read-only fd
+            old, v.prot = v.prot, prot
             for uc in self.cpus:
-                uc.mem_protect(v.start, v.end - v.start, prot)
-                if prot & PROT_EXEC:  # the host may have written new code here
+                # code made executable may be new (written by the host), code made
+                # non-executable must fault at once: either way its translations go
+                if (old | prot) & PROT_EXEC:
                     uc.ctl_remove_cache(v.start, v.end)
+                if v.eof > v.start:
+                    uc.mem_protect(v.start, v.eof - v.start, prot)
+                if old & ~prot:  # rights taken away: no TLB entry may keep them
+                    uc.ctl_flush_tlb()
         self._remerge(addr, end)
 
     def remap(self, old, old_size, new_size, may_move, new_addr=None):
@@ -476,14 +546,20 @@ class AddressSpace:
         # the pages keep their contents; each old piece keeps its protection
         pos = new
         for v in pieces:
-            size = v.end - v.start
-            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite,
-                             v.lineage, v.flags))
-            pos += size
+            self._insert(v.moved(pos))
+            pos += v.end - v.start
         if new_size > old_size:
-            self._insert(Vma(pos, new + new_size, prot, kind, name,
-                             offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite,
-                             flags=pieces[-1].flags))
+            last = pieces[-1]
+            grown = Vma(pos, new + new_size, prot, kind, name, offset + old_size if kind != "anon" else 0,
+                        fd_stat, last.maywrite, flags=last.flags, file=last.file)
+            if fd_stat is not None and last.eof < last.end:
+                grown.eof = pos  # the file ended before: so does this part (until it grows)
+            elif fd_stat is not None:
+                grown.eof = pos + self._file_part(self.base + pos, grown.end - pos)
+            if grown.eof < grown.end:  # the host's pages there would raise SIGBUS in the emulator
+                host.mmap(self.base + grown.eof, grown.end - grown.eof, host.PROT_READ | host.PROT_WRITE,
+                          host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_FIXED)
+            self._insert(grown)
         self._publish(new, new + new_size)
         return new
 
@@ -501,6 +577,74 @@ class AddressSpace:
         edges = [old] + host.mapping_starts(old, old + size) + [old + size]
         for lo, hi in zip(edges, edges[1:]):
             host.mremap_fixed(lo, hi - lo, hi - lo + (grow if hi == old + size else 0), new + (lo - old))
+
+    @staticmethod
+    def _file_part(haddr, length):
+        """How many bytes from haddr of a host file mapping the file covers (the rest
+        would raise SIGBUS): found page by page, by a copy that fails instead."""
+        for at in range(0, length, PAGE):
+            if not host.readable(haddr + at):
+                return at
+        return length
+
+    # ---- faults the kernel resolves, or turns into SIGBUS --------------------
+
+    def explain_fault(self, address):
+        """A guest access to `address` faulted: "retry" when it works now (a grows-down
+        mapping grew to it, the file behind the mapping grew), "SIGBUS" where the kernel
+        sends that (a page past the end of a mapping's file), None for SIGSEGV."""
+        i = self._index(address)
+        if i >= 0:
+            v = self.vmas[i]
+            if address < v.eof:
+                return None
+            return "retry" if self._file_grew(v, address) else "SIGBUS"
+        i = bisect.bisect_right(self._starts, address)  # the mapping above the address
+        if i < len(self.vmas) and self.vmas[i].growsdown and self._grow_down(i, address):
+            return "retry"
+        return None
+
+    def _file_grew(self, v, address):
+        """The file behind v now reaches `address`: its pages replace the anonymous ones."""
+        if v.file is None:
+            return False
+        try:
+            size = v.file.size()
+        except OSError:
+            return False
+        eof = min(v.end, v.start + page_ceil(size - v.offset)) if size > v.offset else v.start
+        if eof <= address:
+            return False
+        at = v.eof
+        if v.kind == "shared":
+            hprot, flags = host.PROT_READ | (host.PROT_WRITE if v.prot & PROT_WRITE else 0), host.MAP_SHARED
+        else:
+            hprot, flags = host.PROT_READ | host.PROT_WRITE, host.MAP_PRIVATE
+        host.mmap(self.base + at, eof - at, hprot, flags | host.MAP_FIXED, v.file.fd, v.offset + at - v.start)
+        v.eof = eof
+        for uc in self.cpus:
+            uc.mem_protect(at, eof - at, v.prot)
+        return True
+
+    def _grow_down(self, i, address):
+        """Extend the grows-down mapping vmas[i] down to address's page, as the kernel's
+        expand_downwards: not within STACK_GUARD_GAP of an accessible mapping below, and
+        not past RLIMIT_STACK."""
+        import resource
+        v = self.vmas[i]
+        start = page_floor(address)
+        below = self.vmas[i - 1] if i else None
+        if start < PAGE * 16 or (below is not None and below.prot and start - below.end < STACK_GUARD_GAP):
+            return False
+        limit = resource.getrlimit(resource.RLIMIT_STACK)[0]
+        if limit != resource.RLIM_INFINITY and v.end - start > limit:
+            return False
+        host.mmap(self.base + start, v.start - start, host.PROT_READ | host.PROT_WRITE,
+                  host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_NORESERVE | host.MAP_FIXED)
+        for uc in self.cpus:
+            uc.mem_map_ptr(start, v.start - start, v.prot, self.base + start)
+        v.start = self._starts[i] = start
+        return True
 
     def discard(self, addr, length):
         """MADV_DONTNEED: private pages read back as zero (or as the file) again."""

@@ -13,7 +13,7 @@ from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC
 from .. import raw
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
-from .lock import Unlocked
+from .lock import Unlocked, wakeup_preempt
 from .tlb import TimedGrowth, TlbGrowth
 
 UNTIL = 1  # an odd address: never a PC on any supported arch, so emulation runs on
@@ -72,6 +72,7 @@ class GuestThread:
             self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
         self.uc.ctl_set_cpu_model(process.cpu_model)
         self.arch.prepare(self.uc)
+        self.arch.configure(self.uc, process.cpu_features)
         # Guest addresses are Unicorn's "physical" ones and page rights come from the
         # mappings: the CPU's own MMU has nothing to add. In its own mode the guest
         # CPU (M-mode riscv, aarch64 with the MMU off) marks every page executable,
@@ -86,7 +87,7 @@ class GuestThread:
         self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
         self.uc.mem_unmap(0, 0x1000)
         tlb_mode = self.arch.tlb_mode(self.uc)
-        virtual = tlb_mode == "virtual" and raw.fault_address_readable(self.uc)
+        self.virtual_tlb = virtual = tlb_mode == "virtual" and raw.fault_address_readable(self.uc)
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         if process.async_stops:
@@ -145,11 +146,18 @@ class GuestThread:
                 elif arch.exception_fault is not None:
                     self._stop_with(arch.exception_fault(self, intno))
                 else:
-                    signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
+                    signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
-                    if signal == "SIGILL" and self._emulated(pc):
-                        return
-                    fault = GuestFault(signal, pc, pc, what)
+                    if signal == "SIGILL":
+                        done = self._emulated(pc)
+                        if done:
+                            if done is not True:  # the rest, the PC's move included, at the safe point
+                                self.defer(lambda: done(self))
+                            return
+                    address = pc
+                    if signal == "SIGBUS":  # a misaligned access: si_addr is the data's address
+                        address = arch.data_address(self.uc, self._instruction(pc))
+                    fault = GuestFault(signal, pc, address, what, code[0] if code else None)
                     fault.intno = intno
                     self._stop_with(fault)
             except BaseException as e:  # never let an exception vanish inside the C callback
@@ -167,6 +175,7 @@ class GuestThread:
         # memory each CPU has of its own, outside the guest's mappings (x86's descriptor tables)
         private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
+        untag = arch.ADDRESS_MASK
         emu_stop = raw.emu_stop
         tlb_filled, uc = arch.tlb_filled, self.uc
 
@@ -181,6 +190,8 @@ class GuestThread:
             growth.misses += 1
             if growth.misses == growth.budget:
                 emu_stop(handle)  # lands at the next block start, where the safe point flushes
+            if untag is not None:  # the address bits the CPU ignores (aarch64's top byte)
+                page &= untag
             vma = find_vma(page)
             entry[0] = page
             if access == UC_MEM_FETCH:
@@ -189,7 +200,7 @@ class GuestThread:
             if vma is None and private_lo <= page < private_hi:
                 entry[1] = 3
                 return True
-            if vma is None or not vma.prot & _NEEDS.get(access, 0):
+            if vma is None or not vma.prot & _NEEDS.get(access, 0) or page >= vma.eof:
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
                 return False
             entry[1] = vma.prot & 7
@@ -225,13 +236,17 @@ class GuestThread:
         on_syscall()
         debug.syscall_stop("syscall_return", number)
 
+    def _instruction(self, pc):
+        """The (up to) 4 bytes at pc, b"" where unreadable."""
+        try:
+            return self.space.read(pc, 4)
+        except Exception:
+            return b""
+
     def _emulated(self, pc):
         """An instruction Unicorn refused that the kernel would let run (rdtime)."""
-        try:
-            insn = self.space.read(pc, 4)
-        except Exception:
-            return False
-        return self.arch.emulate_trapped(self.uc, insn)
+        insn = self._instruction(pc)
+        return insn and self.arch.emulate_trapped(self.uc, insn)
 
     # ---- registers -----------------------------------------------------------
 
@@ -297,6 +312,7 @@ class GuestThread:
         process = self.process
         lock = process.lock
         self.host_ident = threading.get_ident()
+        wakeup_preempt(self)  # a new thread runs soon, as a woken one
         lock.acquire()
         try:
             while True:
@@ -377,21 +393,32 @@ class GuestThread:
                 what, code = _ACCESS[access]
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)
         self.refused = None
+        if err in _MEMORY_ERRORS and not self.virtual_tlb:
+            # the CPU's own TLB took the page in before Unicorn checked its rights: the
+            # entry would let the next access through
+            self.uc.ctl_flush_tlb()
         if self.fault is None and err in _MEMORY_ERRORS:
             self._fault_address(err)
             if self.fault is None:
                 return None
         fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode(), "SEGV_MAPERR")
         self.fault = None
+        if fault.address is not None and self.arch.ADDRESS_MASK is not None:
+            fault.address &= self.arch.ADDRESS_MASK  # si_addr without the tag, as the kernel's
+        if fault.signal == "SIGSEGV" and fault.address is not None:
+            verdict = self.space.explain_fault(fault.address)
+            if verdict == "retry":
+                return None
+            if verdict == "SIGBUS":
+                fault.signal, fault.code, fault.what = "SIGBUS", "BUS_ADRERR", "access past the end of a mapped file"
         if fault.pc is None:
             fault.pc = self.arch.adjust_fault_pc(self.uc, self.pc())
         fault.cs_mode = self.arch.cs_mode(self.uc)  # how the faulting instruction is decoded (Thumb)
         if err == UC_ERR_INSN_INVALID:  # ebreak on riscv lands here too
-            try:
-                insn = self.space.read(fault.pc, 4)
-            except Exception:
-                insn = b""
-            fault.signal = self.arch.undecodable(insn)
+            fault.signal = self.arch.undecodable(self._instruction(fault.pc))
             fault.what = "breakpoint" if fault.signal == "SIGTRAP" else "illegal instruction"
+            fault.address = fault.pc
+        if fault.signal != "SIGBUS" and self.arch.pc_misaligned(self.uc, fault.pc):
+            fault.signal, fault.code, fault.what = "SIGBUS", "BUS_ADRALN", "jump to a misaligned address"
             fault.address = fault.pc
         return fault

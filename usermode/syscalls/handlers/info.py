@@ -81,6 +81,14 @@ def _prctl_names(abi):
     return cache["prctl"]
 
 
+def _arch_prctl_names(abi, own):
+    cache = abi.__dict__.setdefault("_info_cache", {})
+    if "arch_prctl" not in cache:
+        table = abi.tables.PROC
+        cache["arch_prctl"] = {table[n]: n for n in own if n in table}
+    return cache["arch_prctl"]
+
+
 def _thread_name(t):
     name = getattr(t, "comm", None)
     if name is None:
@@ -91,6 +99,11 @@ def _thread_name(t):
 
 @syscall
 def prctl(t, option: Int, arg2: Arg, arg3: Arg, arg4: Arg, arg5: Arg):
+    own = t.arch.PRCTLS  # the architecture's own options (aarch64's PAC, SVE...)
+    if own:
+        names = _arch_prctl_names(t.abi, own)
+        if option in names:
+            return own[names[option]](t, arg2, arg3, arg4, arg5)
     name = _prctl_names(t.abi).get(option)
     if name is None:
         key = f"prctl {option}"

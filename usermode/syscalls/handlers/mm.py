@@ -22,6 +22,7 @@ MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = host.MAP_SHARED, host.MAP_PRIVATE
 MAP_FIXED, MAP_ANONYMOUS = host.MAP_FIXED, host.MAP_ANONYMOUS
 MAP_FIXED_NOREPLACE = 0x100000
 MAP_LOCKED = HOST.MMAN["MAP_LOCKED"]  # the host's bit: flags arrive decoded
+MAP_GROWSDOWN = HOST.MMAN["MAP_GROWSDOWN"]
 MREMAP_MAYMOVE, MREMAP_FIXED = host.MREMAP_MAYMOVE, host.MREMAP_FIXED
 PROT_ALL = 7
 # advice that only tunes the kernel's paging: nothing for us to do, and nothing lost

@@ -48,6 +48,8 @@ def fork(t, flags, newsp, ptid, tls, ctid):
         host.after_fork(False, old_mask)
         if flags & c["CLONE_PARENT_SETTID"]:
             t.space.write(ptid, t.abi.pack("i", pid))
+        if process.debugger is not None:
+            process.debugger.forked(t, pid)
         return pid
     process.after_fork_child(t)
     host.after_fork(True, old_mask)

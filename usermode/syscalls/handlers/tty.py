@@ -18,7 +18,7 @@ from .hostcall import HOST_LAYOUTS, call as _call
 
 # name -> how the argument travels
 #   "none": no argument; "value": an int passed by value; "int_in"/"int_out"/"int_inout":
-#   a pointer to an int; ("in"|"out", layout name): a pointer to a struct; a callable:
+#   a pointer to an int; ("in"|"out"|"inout", layout name): a pointer to a struct; a callable:
 #   fn(t, fd, host_request, arg) does it all.
 REQUESTS = {}
 # requests that can wait (for output to drain, for a peer): run with the emulator lock released
@@ -132,12 +132,21 @@ def ioctl(t, fd: Fd, request: Request(), arg: IoctlArg):
     group = _CONTENT_GROUPS.get(layout_name)
     translate = group is not None and not _same_constants(t.abi, group)  # MIPS' termios (termios.py)
     guest, host = getattr(t.layouts, layout_name), getattr(HOST_LAYOUTS, layout_name)
-    if direction == "in":
+    if direction in ("in", "inout"):
+        if direction == "inout":
+            t.space.check(arg, guest.size, PROT_READ | PROT_WRITE)
         values = guest.unpack(t.space.read(arg, guest.size))
         if translate:
             values = termios.to_host(t.abi, values, len(host.unpack(bytes(host.size))["c_cc"]))
         buf = ctypes.create_string_buffer(host.pack(**values), host.size)
-        return call("ioctl", fd, host_request, buf)
+        ret = call("ioctl", fd, host_request, buf)
+        if direction == "in":
+            return ret
+        values = host.unpack(buf.raw)
+        if translate:
+            values = termios.to_guest(t.abi, values, len(guest.unpack(bytes(guest.size))["c_cc"]))
+        t.space.write(arg, guest.pack(**values))
+        return ret
     t.space.check(arg, guest.size, PROT_WRITE)
     buf = ctypes.create_string_buffer(host.size)
     ret = call("ioctl", fd, host_request, buf)
