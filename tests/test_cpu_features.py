@@ -4,23 +4,35 @@ pointer authentication with the PR_PAC_* prctls, top-byte-ignore, SVE/SME/MTE/BT
 refused as a kernel without them does, and -cpu MODEL,FEATURE=on|off."""
 import pytest
 
-from conftest import ARCHES, build, have_qemu, run_pyqemu, run_qemu
+from conftest import ARCHES, build, have_qemu, run_pyqemu, run_qemu, run_reference, runs_natively
 from usermode import cpu
 
 # qemu-user answers otherwise, and the kernel as we do: qemu-arm lets User mode read MIDR.
 QEMU_DIFFERS = {("arm", "mrc midr")}
+# What Unicorn cannot make fault as the kernel does; not run under pyqemu (README "Not yet"):
+# x86's in/out are not checked against the I/O privilege level at CPL 3 (they run);
+# Unicorn's MIPS runs in kernel mode (coprocessor 0 usable): user mode would also need
+# CP0 HWREna, which it offers no way to set, for glibc's rdhwr of the thread pointer.
+_X86_IO = {"inb", "outb"}
+_MIPS_CP0 = {"mfc0 status", "mtc0 status", "di", "eret", "wait", "tlbwi", "cache"}
+UNICORN_CANNOT = {"x86_64": _X86_IO, "i386": _X86_IO, "mipsel": _MIPS_CP0, "mips": _MIPS_CP0,
+                  "mips64el": _MIPS_CP0}
 
 
 @pytest.mark.parametrize("arch", [a for a in sorted(ARCHES) if "ARCH_PRIVILEGED(T)" in cpu.get(a).TEST_C])
 def test_privileged_instructions_fault_as_in_user_mode(arch):
     prog = build(arch, "privileged.c", "static")
-    res = run_pyqemu(arch, prog)
+    cannot = sorted(UNICORN_CANNOT.get(arch, ()))
+    res = run_pyqemu(arch, prog, *cannot)
     lines = res.stdout.decode().splitlines()
-    assert res.returncode == 0 and lines and all(line.endswith(": ok") for line in lines), res.stdout.decode()
-    if have_qemu(arch):
-        theirs = run_qemu(arch, prog).stdout.decode().splitlines()
+    ran = [line for line in lines if not line.endswith(": not run")]
+    assert res.returncode == 0 and ran and all(line.endswith(": ok") for line in ran), res.stdout.decode()
+    assert len(lines) - len(ran) == len(cannot)
+    if runs_natively(arch) or have_qemu(arch):
+        theirs = run_reference(arch, prog).stdout.decode().splitlines()
         keep = lambda out: [line for line in out if (arch, line.split(":")[0]) not in QEMU_DIFFERS]
-        assert keep(theirs) == keep(lines)
+        assert all(line.endswith(": ok") for line in keep(theirs)), theirs  # the facts hold there
+        assert [line for line in keep(theirs) if line.split(":")[0] not in cannot] == keep(ran)
 
 
 def test_every_architecture_says_what_user_mode_may_run():

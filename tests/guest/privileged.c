@@ -1,6 +1,8 @@
 /* Instructions a user-mode process may and may not run, from the cpu module's
  * ARCH_PRIVILEGED(T) fact: T(name, expected signal (0: runs), statement) for each.
- * Prints "name: ok" when the kernel's answer came, else what happened. */
+ * Prints "name: ok" when the kernel's answer came, else what happened; the names given
+ * as arguments are not run ("name: not run"): an emulator's known gaps, where running
+ * the instruction would not fault but do what only the kernel may. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +10,16 @@
 
 static sigjmp_buf back;
 static volatile int got;
+static int n_skip;
+static char **skip;
+
+static int skipped(const char *name)
+{
+    for (int i = 0; i < n_skip; i++)
+        if (!strcmp(skip[i], name))
+            return 1;
+    return 0;
+}
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -17,6 +29,10 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 
 #define T(name, expected, stmt) do {                                                  \
         got = 0;                                                                      \
+        if (skipped(name)) {                                                          \
+            printf("%s: not run\n", name);                                            \
+            break;                                                                    \
+        }                                                                             \
         if (!sigsetjmp(back, 1)) {                                                    \
             stmt;                                                                     \
         }                                                                             \
@@ -26,8 +42,10 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
             printf("%s: signal %d, the kernel's is %d\n", name, got, (int)(expected)); \
     } while (0)
 
-int main(void)
+int main(int argc, char **argv)
 {
+    n_skip = argc - 1;
+    skip = argv + 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_signal;

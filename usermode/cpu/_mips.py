@@ -735,7 +735,27 @@ TEST_C = {
                                  "register long a3 __asm__(\"$7\"); "
                                  "__asm__ volatile(\"syscall\" : \"+r\"(v0), \"=r\"(a3) : \"r\"(a0), \"r\"(a1), \"r\"(a2) "
                                  ": \"memory\", \"$1\", \"$3\", \"$8\", \"$9\", \"$10\", \"$11\", \"$12\", \"$13\", "
-                                 "\"$14\", \"$15\", \"$24\", \"$25\", \"hi\", \"lo\"); a3 ? -v0 : v0; })",
+                                 "\"$14\", \"$15\", \"$24\", \"$25\", \"hi\", \"lo\"); a3 ? -v0 : v0; })",    # code written at run time: jr $ra, with addiu $v0, $zero, n in its delay slot
+    "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0x03e00008u; (w)[1] = 0x24020000u | (n); } while (0)",
+    "ARCH_EXCLUSIVE_LOAD(p)": "({ long v_; __asm__ volatile(\"ll %0, 0(%1)\" : \"=r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
+    # jr to an address 2 bytes in (bit 0 clear: still the MIPS ISA): an address error on fetch
+    "ARCH_MISALIGNED_JUMP(p)": '__asm__ volatile("jr %0\\n nop" :: "r"(p))',
+    # what User mode may run (tests/guest/privileged.c): T(name, the kernel's signal or 0, statement);
+    # coprocessor 0 is unusable there (SIGILL); rdhwr reads what the kernel enables in HWREna
+    "ARCH_PRIVILEGED(T)": " ".join([
+        'T("mfc0 status", SIGILL, __asm__ volatile("mfc0 %0, $12" : "=r"(v)));',
+        'T("mtc0 status", SIGILL, __asm__ volatile("mtc0 $0, $12"));',
+        'T("di", SIGILL, __asm__ volatile("di"));',
+        'T("eret", SIGILL, __asm__ volatile("eret"));',
+        'T("wait", SIGILL, __asm__ volatile("wait"));',
+        'T("tlbwi", SIGILL, __asm__ volatile("tlbwi"));',
+        'T("cache", SIGILL, __asm__ volatile("cache 0x14, 0(%0)" :: "r"(&v)));',
+        'T("rdhwr ulr", 0, __asm__ volatile("rdhwr %0, $29" : "=r"(v)));',
+        'T("rdhwr synci_step", 0, __asm__ volatile("rdhwr %0, $1" : "=r"(v)));',
+        'T("rdhwr cc", 0, __asm__ volatile("rdhwr %0, $2" : "=r"(v)));',
+        'T("synci", 0, __asm__ volatile("synci 0(%0)" :: "r"(&v)));',
+        'T("sync", 0, __asm__ volatile("sync"));',
+    ]),
 }
 
 

@@ -303,5 +303,6 @@ TEST_C = {
                           "} while (0)",
     "ARCH_SYSCALL3(n, a, b, c)": "({ long r_; __asm__ volatile(\"int $0x80\" : \"=a\"(r_) : \"a\"(n), \"b\"(a), \"c\"(b), "
                                  "\"d\"(c) : \"memory\"); r_; })",
+    **x86_64.X86_CODE_FACTS,
 }
 TEST_C_CODE = x86_64.TEST_C_CODE

@@ -395,6 +395,33 @@ GDB_FEATURES = [
 ]
 
 # ---- facts for the test programs (tests/conftest.py writes them as C macros) ----
+# Facts shared with i386 (tests/guest/code_memory.c, privileged.c).
+X86_CODE_FACTS = {
+    # code written at run time: mov $n, %eax; ret (the I-cache is coherent: no flush needed)
+    "ARCH_CODE_RETURN(w, n)": "do { unsigned char *b_ = (unsigned char *)(w); b_[0] = 0xb8; b_[1] = (n); "
+                              "b_[2] = b_[3] = b_[4] = 0; b_[5] = 0xc3; } while (0)",
+    # a locked read-modify-write: no alignment fault (a split lock), whatever the address
+    "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned int v_ = 0; __asm__ volatile(\"lock xaddl %0, (%1)\" : \"+r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
+    # what CPL 3 may run (tests/guest/privileged.c): T(name, the kernel's signal or 0, statement);
+    # a #GP in user mode is SIGSEGV
+    "ARCH_PRIVILEGED(T)": " ".join([
+        'T("hlt", SIGSEGV, __asm__ volatile("hlt"));',
+        'T("cli", SIGSEGV, __asm__ volatile("cli"));',
+        'T("sti", SIGSEGV, __asm__ volatile("sti"));',
+        'T("mov %cr0", SIGSEGV, __asm__ volatile("mov %%cr0, %0" : "=r"(v)));',
+        'T("lgdt", SIGSEGV, __asm__ volatile("lgdt (%0)" :: "r"(&v)));',
+        'T("invd", SIGSEGV, __asm__ volatile("invd"));',
+        'T("wrmsr", SIGSEGV, __asm__ volatile("wrmsr" :: "c"(0), "a"(0), "d"(0)));',
+        'T("rdmsr", SIGSEGV, __asm__ volatile("rdmsr" :: "c"(0x10) : "eax", "edx"));',
+        'T("inb", SIGSEGV, __asm__ volatile("inb $0x80, %%al" ::: "eax"));',
+        'T("outb", SIGSEGV, __asm__ volatile("outb %%al, $0x80" :: "a"(0)));',
+        'T("rdtsc", 0, __asm__ volatile("rdtsc" ::: "eax", "edx"));',
+        'T("cpuid", 0, __asm__ volatile("cpuid" :: "a"(0) : "ebx", "ecx", "edx"));',
+        'T("sgdt", 0, __asm__ volatile("sgdt %0" : "=m"(*(char (*)[16])&v)));',
+        'T("pushf; popf", 0, __asm__ volatile("pushf; popf"));',
+    ]),
+}
+
 TEST_C = {
     "ARCH_ILLEGAL": '__asm__ volatile("ud2")',
     "ARCH_BREAKPOINT": '__asm__ volatile("int3")',
@@ -408,6 +435,7 @@ TEST_C = {
                           "} while (0)",
     "ARCH_SYSCALL3(n, a, b, c)": "({ long r_; __asm__ volatile(\"syscall\" : \"=a\"(r_) : \"a\"(n), \"D\"(a), \"S\"(b), "
                                  "\"d\"(c) : \"rcx\", \"r11\", \"memory\"); r_; })",
+    **X86_CODE_FACTS,
 }
 
 # A length decoder for the instructions test programs fault on (loads, stores, calls
