@@ -321,6 +321,8 @@ def exception_fault(thread, intno):
     elif intno == EXCP_FPE:
         cause = uc.reg_read(FCSR)
         code = next((name for bit, name in _FPE_CAUSES if cause & bit), "FPE_FLTUNK")
+    elif intno == EXCP_ADEL and pc & 3:  # the fetch itself: BadVAddr is the PC (qemu-user's si_addr)
+        what, code = "jump to a misaligned address", "BUS_ADRALN"
     elif intno in (EXCP_ADEL, EXCP_ADES):
         base, offset = (insn >> 21) & 31, insn & 0xFFFF
         address = (uc.reg_read(R[base]) + offset - ((offset & 0x8000) << 1)) & abi.word_mask

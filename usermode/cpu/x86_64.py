@@ -401,6 +401,7 @@ X86_CODE_FACTS = {
     "ARCH_CODE_RETURN(w, n)": "do { unsigned char *b_ = (unsigned char *)(w); b_[0] = 0xb8; b_[1] = (n); "
                               "b_[2] = b_[3] = b_[4] = 0; b_[5] = 0xc3; } while (0)",
     # a locked read-modify-write: no alignment fault (a split lock), whatever the address
+    "ARCH_EXCLUSIVE_MAY_SPLIT": "1",
     "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned int v_ = 0; __asm__ volatile(\"lock xaddl %0, (%1)\" : \"+r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
     # what CPL 3 may run (tests/guest/privileged.c): T(name, the kernel's signal or 0, statement);
     # a #GP in user mode is SIGSEGV
