@@ -54,12 +54,23 @@ QEMU_WRONG = {"alias": "*", "growsdown": "*", "bus-eof": {"arm", "mipsel", "mips
               "misaligned-pc": {"mipsel", "mips", "mips64el"}}
 
 
+# Not yet (README): x86's I-cache is coherent, so its programs do no cache maintenance
+# when they rewrite code, and each thread's Unicorn instance notices only its own
+# stores through the same mapping: code rewritten by another thread or through another
+# mapping keeps running in its old form.
+NOT_YET = {("alias", "x86_64"), ("alias", "i386"), ("thread", "x86_64"), ("thread", "i386")}
+_NOT_YET_WHY = "x86: code rewritten by another thread or mapping is not seen (no cache maintenance to hear of)"
+
+
 def _checks():
     for what in sorted(EXPECTED):
         for arch in sorted(ARCHES):
             if what == "misaligned-pc" and "ARCH_MISALIGNED_JUMP(p)" not in cpu.get(arch).TEST_C:
                 continue  # riscv64: with the C extension no jump target is misaligned (its TEST_C says so)
-            yield what, arch
+            if (what, arch) in NOT_YET:
+                yield pytest.param(what, arch, marks=pytest.mark.xfail(strict=True, reason=_NOT_YET_WHY))
+            else:
+                yield what, arch
 
 
 @pytest.mark.parametrize("what,arch", list(_checks()))
