@@ -347,7 +347,8 @@ def test_section_headers_do_not_matter(arch, tmp_path):
 # ---- programs for another machine or class ---------------------------------
 
 # pyelftools-free names, as the loader's messages say them
-MACHINE_WORDS = {"riscv64": "RISC-V", "aarch64": "aarch64", "arm": "ARM"}
+MACHINE_WORDS = {"riscv64": "RISC-V", "aarch64": "aarch64", "arm": "ARM", "ppc": "PowerPC", "ppc64": "PowerPC 64",
+                 "s390x": "s390", "m68k": "m68k"}
 
 
 def other_arch(arch):
@@ -361,7 +362,13 @@ def test_other_arch(arch):
     other = other_arch(arch)
     elf = Elf(open(build(other, "hello.c", "static"), "rb").read())
     line = bad(arch, build(other, "hello.c", "static"), f"{elf.bits}-bit", MACHINE_WORDS.get(other, other))
-    assert f"runs {usermode_cpu(arch).ELF_CLASS}-bit {arch} programs" in line
+    assert f"runs {runs(arch)} programs" in line
+
+
+def runs(arch):
+    """How the refusal names what pyqemu-<arch> runs: "32-bit arm", "32-bit big-endian ppc"."""
+    a = usermode_cpu(arch)
+    return f"{a.ELF_CLASS}-bit {'' if a.ABI.endian == 'little' else 'big-endian '}{arch}"
 
 
 def usermode_cpu(arch):
@@ -419,11 +426,10 @@ def test_interpreter_for_another_arch(arch, tmp_path):
     interp_off, ph = [(o, p) for o, p in phdrs(data) if p[TYPE] == 3][0]
     wanted = data[ph[OFF]:ph[OFF] + ph[FILESZ]].split(b"\0")[0].decode()
     (root / os.path.dirname(wanted).lstrip("/")).mkdir(parents=True)
-    host_other = [os.path.join(other, "lib", n) for n in os.listdir(os.path.join(other, "lib"))
-                  if n.startswith("ld-linux")][0]
+    host_other = os.path.join(other, "lib", os.path.basename(usermode_cpu(other_arch(arch)).INTERPRETERS[0]))
     shutil.copy(host_other, str(root) + wanted)
     line = bad(arch, build(arch, "hello.c", "dynamic"), "interpreter", options=["-L", str(root)])
-    assert f"runs {usermode_cpu(arch).ELF_CLASS}-bit {arch}" in line
+    assert f"runs {runs(arch)}" in line
 
 
 # ---- the interpreter ---------------------------------------------------------
@@ -432,7 +438,7 @@ def test_interpreter_for_another_arch(arch, tmp_path):
 def test_interpreter_missing_in_sysroot(arch, tmp_path):
     line = bad(arch, build(arch, "hello.c", "dynamic"), "interpreter", "not found", "-L",
                options=["-L", str(tmp_path)])
-    assert "/lib/ld-linux-" in line and str(tmp_path) in line
+    assert any(ld in line for ld in usermode_cpu(arch).INTERPRETERS) and str(tmp_path) in line
 
 
 @interp

@@ -1,5 +1,7 @@
 """File, directory and descriptor syscalls on both architectures, static and
 dynamic, against qemu-user and against the lines a correct kernel prints."""
+import signal
+
 import pytest
 
 from conftest import ARCHES, assert_same_as_qemu, build, run_pyqemu
@@ -128,13 +130,23 @@ TTY_EXPECTED = [
 ]
 
 
+# glibc's ioctl() on PowerPC does TCGETS itself, through tcgetattr (its struct termios
+# is not the kernel's): a bad pointer is its own SIGSEGV, never the kernel's EFAULT
+TERMIOS_IN_LIBC = {"ppc", "ppc64"}
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_terminal_ioctls_on_a_pty(arch, mode):
     prog = build(arch, "files_tty.c", mode)
     res = assert_same_as_qemu(arch, prog, options=_options(arch, mode))
-    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    expected = TTY_EXPECTED
+    if arch in TERMIOS_IN_LIBC:  # the bad pointer faults in glibc, as natively: the last two lines never come
+        assert res.returncode == -signal.SIGSEGV, res.stderr.decode()[-2000:]
+        expected = TTY_EXPECTED[:-2]
+    else:
+        assert res.returncode == 0, res.stderr.decode()[-2000:]
     lines = res.stdout.decode().splitlines()
-    missing = [line for line in TTY_EXPECTED if line not in lines]
+    missing = [line for line in expected if line not in lines]
     assert not missing, f"missing {missing} in {lines}"
 
 

@@ -15,7 +15,8 @@ from conftest import ARCHES, build, pyqemu_command
 
 GDB = "gdb-multiarch"
 SOURCE = "gdb_target.c"
-FP_REGISTER = {"riscv64": "fa0", "aarch64": "d0", "arm": "d0"}  # where fscale(4.0) gets its argument
+FP_REGISTER = {"riscv64": "fa0", "aarch64": "d0", "arm": "d0", "ppc": "f1", "ppc64": "f1", "s390x": "f0",
+               "m68k": "fp0"}  # where fscale(4.0) gets its argument
 # the architectures gdb 13 has a syscall table for (riscv has none: "catch syscall" is refused by gdb)
 GDB_SYSCALL_TABLES = {"aarch64", "arm", "x86_64", "i386", "mips", "mipsel", "mips64el", "ppc", "ppc64", "s390x"}
 
@@ -104,7 +105,8 @@ def test_break_in_function_backtrace_print_finish(arch, session):
 
 def test_backtrace_has_symbols_from_the_sysroot_libc(arch, session):
     guest = session()
-    out = gdb_batch(guest, "break printf", "continue", "bt", "info sharedlibrary")
+    # pending: a program without a printf@plt symbol (PowerPC's secure PLT) has no printf before libc loads
+    out = gdb_batch(guest, "set breakpoint pending on", "break printf", "continue", "bt", "info sharedlibrary")
     assert re.search(r"#0 .* in printf \(\) from target:/lib/.*libc\.so\.6", out), out
     assert re.search(r"#1 .* in main \(.*\) at .*gdb_target.c:%d" % line_of('printf("compute'), out), out
     assert re.search(r"Yes.*target:/lib/.*libc\.so\.6", out), out

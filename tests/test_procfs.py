@@ -29,7 +29,9 @@ def test_cpuinfo_describes_guest(arch, tmp_path):
     assert res.returncode == 0
     import subprocess
     cat = {"aarch64": "Features\t: fp asimd", "riscv64": "isa\t\t: rv64imafdc",
-           "arm": "Features\t: half thumb fastmult vfp edsp neon vfpv3 tls vfpv4"}[arch]
+           "arm": "Features\t: half thumb fastmult vfp edsp neon vfpv3 tls vfpv4", "ppc": "cpu\t\t: 750",
+           "ppc64": "cpu\t\t: POWER10", "s390x": "features\t: esan3 zarch stfle msa ldisp eimm",
+           "m68k": "CPU:\t\t68030"}[arch]
     # read /proc/cpuinfo through a guest program that prints it: the hello-style cat below
     out = run_pyqemu(arch, build(arch, "catfile.c", "static"), "/proc/cpuinfo")
     assert out.returncode == 0 and cat.encode() in out.stdout

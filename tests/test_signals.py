@@ -104,3 +104,18 @@ def test_restart_sigchld_timers_shared_futex_stop_continue(arch, mode):
     res = run_pyqemu(arch, prog, options=options, timeout=120)
     assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in SIGNAL2_CHECKS], res.stderr.decode()[-2000:]
     assert res.returncode == 0
+
+
+UCONTEXT_CHECKS = ["setcontext resumes getcontext", "coroutine ran", "the mask comes back with the context"]
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_getcontext_makecontext_swapcontext(arch, mode):
+    """Coroutines and the signal mask of a context (PowerPC: its kernel's swapcontext call)."""
+    prog = build(arch, "ucontext.c", mode)
+    options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
+    res = run_pyqemu(arch, prog, options=options)
+    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in UCONTEXT_CHECKS]
+    if have_qemu(arch):
+        assert run_qemu(arch, prog, options=options).stdout == res.stdout

@@ -48,7 +48,7 @@ def test_in_asm_log_disassembles_guest_code(arch, tmp_path):
     assert res.returncode == 42
     text = log.read_text()
     assert text.startswith("IN:\n")
-    mnemonic = "ecall" if arch == "riscv64" else "svc"
+    mnemonic = {"riscv64": "ecall", "ppc": "sc", "ppc64": "sc", "m68k": "trap"}.get(arch, "svc")
     assert re.search(rf"^0x[0-9a-f]{{16}}:\s+[0-9a-f]+\s+{mnemonic}\b", text, re.M)
 
 

@@ -199,6 +199,28 @@ STAT64_LEGACY = [
     ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"), ("st_ino", "u64"),
 ]
 
+# PowerPC's own (arch/powerpc/include/uapi/asm/stat.h): ppc32's struct stat (a 16-bit
+# st_nlink after a 32-bit st_mode) and its stat64 (64-bit st_dev and st_ino, a 16-bit
+# pad after st_rdev, 32-bit times)
+STAT_PPC32 = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_mode", "u32"), ("st_nlink", "u16"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "ulong"), ("st_size", "long"),
+    ("st_blksize", "ulong"), ("st_blocks", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "ulong", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "ulong", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+STAT64_PPC = [
+    ("st_dev", "u64"), ("st_ino", "u64"), ("st_mode", "u32"), ("st_nlink", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u64"), ("__pad2", "u16", None),
+    ("st_size", "i64"), ("st_blksize", "i32"), ("st_blocks", "i64"),
+    ("st_atime", "i32", "st_atime"), ("st_atime_nsec", "u32", "st_atime_nsec"),
+    ("st_mtime", "i32", "st_mtime"), ("st_mtime_nsec", "u32", "st_mtime_nsec"),
+    ("st_ctime", "i32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"),
+    ("__unused4", "u32", None), ("__unused5", "u32", None),
+]
+
 STATX_TIMESTAMP = None  # statx is the same on every ABI: fixed-size fields only
 STATX = [
     ("stx_mask", "u32"), ("stx_blksize", "u32"), ("stx_attributes", "u64"),
@@ -245,6 +267,8 @@ TERMIOS = [
     ("c_iflag", "u32"), ("c_oflag", "u32"), ("c_cflag", "u32"), ("c_lflag", "u32"),
     ("c_line", "u8"), ("c_cc", ("bytes", 19)),
 ]
+# PowerPC's (asm/termbits.h): the control characters before c_line, and the speeds
+TERMIOS_PPC = TERMIOS[:4] + [("c_cc", ("bytes", 19)), ("c_line", "u8"), ("c_ispeed", "u32"), ("c_ospeed", "u32")]
 WINSIZE = [("ws_row", "u16"), ("ws_col", "u16"), ("ws_xpixel", "u16"), ("ws_ypixel", "u16")]
 
 # struct linux_dirent64 as getdents64 writes it (glibc's dirent64 with its 256-byte name)
@@ -305,19 +329,20 @@ DECLARATIONS = {
     "itimerspec64": ITIMERSPEC64,
     "sigaction": SIGACTION,
     # the 32-bit ABIs' old one (a one-word mask); 64-bit ABIs have none
-    "old_sigaction": {"generic32": OLD_SIGACTION},
+    # (the same on PowerPC, whose uapi header names it struct old_sigaction: C_TYPES)
+    "old_sigaction": {"generic32": OLD_SIGACTION, "ppc": OLD_SIGACTION},
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
-    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32},
-    "stat64": {"legacy": STAT64_LEGACY},
+    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "ppc32": STAT_PPC32},
+    "stat64": {"legacy": STAT64_LEGACY, "ppc": STAT64_PPC},
     "statx": STATX,
     "flock": FLOCK,
     "flock64": FLOCK64,
     "f_owner_ex": F_OWNER_EX,
     "statfs": STATFS,
     "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4)},
-    "termios": TERMIOS,
+    "termios": {"generic": TERMIOS, "ppc": TERMIOS_PPC},
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
     "pollfd": POLLFD,
@@ -339,7 +364,9 @@ DECLARATIONS = {
 # `struct <name>` from the usual glibc headers.
 C_TYPES = {
     "old_sigaction": ("struct sigaction", ["asm/signal.h"]),
+    ("old_sigaction", "ppc"): ("struct old_sigaction", ["asm/signal.h"]),
     ("stat", "legacy32"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "ppc32"): ("struct stat", ["asm/stat.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),
     "statfs64": ("struct statfs64", ["asm/statfs.h"]),
     "flock64": ("struct flock64", ["fcntl.h"]),

@@ -64,7 +64,9 @@ int main(int argc, char **argv)
           "MADV_DONTNEED zeroes");
 
     /* mremap: grow (moving), contents kept; shrink */
-    unsigned char *r = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* three pages of our own, the third made a blocker: a MAP_FIXED after a two-page
+     * mapping would replace whatever lies there (mipsel: ld.so's first allocation) */
+    unsigned char *r = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     memset(r, 9, 2 * PAGE);
     mmap(r + 2 * PAGE, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);  /* block growth in place */
     unsigned char *r2 = mremap(r, 2 * PAGE, 64 * PAGE, MREMAP_MAYMOVE);

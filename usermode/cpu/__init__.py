@@ -72,6 +72,13 @@ DEFAULTS = {
     "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
+    # exception_fault(thread, intno) -> GuestFault for an exception other than the syscall
+    # (MIPS: the signal depends on the instruction; the PC needs care), or None when the
+    # kernel emulates the instruction and the thread goes on (PowerPC's mfpvr); None: EXCEPTIONS
+    "exception_fault": None,
+    # extra_auxv(uc) -> [(AT_ name, value)] the arch's kernel puts before the generic
+    # entries (PowerPC's AT_IGNOREPPC and cache line sizes)
+    "extra_auxv": lambda uc: (),
 }
 
 

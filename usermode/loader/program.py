@@ -18,16 +18,21 @@ MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC 64", 22: "s39
                  43: "SPARC v9", 62: "x86-64", 183: "aarch64", 243: "RISC-V", 258: "LoongArch"}
 
 
-def describe(elf):
+def describe(elf, expected_little=True):
+    """"64-bit RISC-V", "32-bit big-endian PowerPC": the byte order is named when it is
+    not the one expected (little-endian, or the running arch's)."""
     name = MACHINE_NAMES.get(elf.machine_id, f"machine {elf.machine_id}")
-    return f"{elf.elf_class}-bit {'' if elf.little_endian else 'big-endian '}{name}"
+    order = "" if elf.little_endian == expected_little else ("little-endian " if elf.little_endian else "big-endian ")
+    if not elf.little_endian and not order:
+        order = "big-endian "
+    return f"{elf.elf_class}-bit {order}{name}"
 
 
 def check_arch(elf, arch, what, prog):
     if elf.machine_id == arch.ELF_MACHINE and elf.elf_class == arch.ELF_CLASS and \
             elf.little_endian == (arch.ABI.endian == "little"):
         return
-    raise UserError(f"{what} '{elf.path}' is a {describe(elf)} ELF; {prog} runs "
+    raise UserError(f"{what} '{elf.path}' is a {describe(elf, arch.ABI.endian == 'little')} ELF; {prog} runs "
                     f"{arch.ELF_CLASS}-bit {'' if arch.ABI.endian == 'little' else 'big-endian '}"
                     f"{arch.NAME} programs")
 
@@ -113,7 +118,7 @@ def start(process, path, argv, envp):
     hwcap, hwcap2 = arch.hwcaps(thread.uc)
     at = arch.ABI.tables.AUXV
     uid, euid, gid, egid = os.getuid(), os.geteuid(), os.getgid(), os.getegid()
-    auxv = [
+    auxv = [(at[name], value) for name, value in arch.extra_auxv(thread.uc)] + [
         (at["AT_PHDR"], main.phdr), (at["AT_PHENT"], main.phent), (at["AT_PHNUM"], main.phnum),
         (at["AT_PAGESZ"], PAGE), (at["AT_BASE"], interp_base), (at["AT_FLAGS"], 0),
         (at["AT_ENTRY"], main.entry), (at["AT_UID"], uid), (at["AT_EUID"], euid),

@@ -272,8 +272,8 @@ class SignalDelivery:
         action = self.shared.actions[sig]
         if action.handler in (SIG_DFL, SIG_IGN) or self.blocked & numbers.bit(sig):
             return False
-        code = {"SIGSEGV": fault.code or "SEGV_MAPERR", "SIGILL": "ILL_ILLOPC",
-                "SIGTRAP": "TRAP_BRKPT", "SIGBUS": "BUS_ADRERR"}.get(fault.signal)
+        code = fault.code or {"SIGSEGV": "SEGV_MAPERR", "SIGILL": "ILL_ILLOPC",
+                              "SIGTRAP": "TRAP_BRKPT", "SIGBUS": "BUS_ADRERR"}.get(fault.signal)
         info = SigInfo(sig, self.shared.const(code) if code else 0, addr=fault.address or 0)
         self._run_handler(sig, info, action, pc=fault.pc)
         return True

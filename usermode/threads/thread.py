@@ -117,6 +117,10 @@ class GuestThread:
             try:
                 if intno == syscall_intno:
                     on_syscall_exception()
+                elif arch.exception_fault is not None:
+                    fault = arch.exception_fault(self, intno)
+                    if fault is not None:  # None: the kernel would have emulated it, done
+                        self._stop_with(fault)
                 else:
                     signal, what = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST

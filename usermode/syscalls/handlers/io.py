@@ -27,6 +27,9 @@ def read(t, fd: Fd, buf: OutBuf, count: Size):
 
 @syscall
 def write(t, fd: Fd, buf: InBuf("count"), count: Size):
+    special = t.process.special_fds.get(fd)
+    if special is not None and hasattr(special, "write"):
+        return special.write(t, buf, count)
     addr = guest_address(t, buf, count, PROT_READ)
     with t.unlocked():
         return call("write", fd, addr, count)

@@ -109,6 +109,8 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
     child.uc.reg_write(arch.CONVENTION.result, 0)
     if arch.CONVENTION.flag_register is not None:
         child.uc.reg_write(arch.CONVENTION.flag_register, 0)  # MIPS' a3: success
+    if arch.CONVENTION.error == "hook":
+        arch.CONVENTION.error_hook(child.uc, False)  # PowerPC's CR0.SO: success
     if newsp:
         child.uc.reg_write(arch.REG_SP, newsp)
     if flags & c["CLONE_SETTLS"]:

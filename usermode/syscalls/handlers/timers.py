@@ -22,6 +22,7 @@ from ...signals import numbers
 from ...signals.frames import unpack_sigset
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size
 from ..registry import syscall
+from .counters import counter_fd
 from .hostcall import call
 from .hosttypes import kernel_nsec
 
@@ -140,7 +141,7 @@ def timer_delete(t, timerid: Int):
 
 @syscall
 def timerfd_create(t, clock: Int, flags: TfdFlags) -> Fd:
-    return call("timerfd_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), flags)
+    return counter_fd(t, call("timerfd_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), flags))
 
 
 @syscall(twins={"timerfd_settime64": {"layout": "itimerspec64"}})
