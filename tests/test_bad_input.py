@@ -486,7 +486,7 @@ def prog(arch):
     (["-s", "0"], ["-s", "invalid size"]),
     (["-s", ""], ["-s", "invalid size"]),
     (["-s", "99999999999999999999G"], ["-s", "invalid size"]),
-    (["-s", "900G"], ["-s", "too large"]),
+    (["-s", "90000G"], ["-s", "too large"]),  # more than a third of every guest address space
     (["-s", "1"], ["stack", "-s"]),
     (["-cpu", "pentium"], ["unknown CPU model", "pentium", "-cpu help"]),
     (["-d", "bogus"], ["-d", "unknown log item", "bogus", "-d help"]),

@@ -44,7 +44,7 @@ GROUPS = {
     "NSIG": (["signal.h"], r"^__SIGRTMAX$"),
     # socketcall's and ipc's call numbers, for the ABIs that multiplex through them
     "MULTIPLEX": (["linux/net.h", "linux/ipc.h"],
-                  r"^(SYS_[A-Z_]+|SEMOP|SEMGET|SEMCTL|SEMTIMEDOP|MSGSND|MSGRCV|MSGGET|MSGCTL|SHMAT|SHMDT|"
+                  r"^(SYS_[A-Z0-9_]+|SEMOP|SEMGET|SEMCTL|SEMTIMEDOP|MSGSND|MSGRCV|MSGGET|MSGCTL|SHMAT|SHMDT|"
                   r"SHMGET|SHMCTL|IPC_64)$"),
     "FILE": (["fcntl.h", "sys/stat.h", "unistd.h", "linux/fs.h", "linux/falloc.h", "dirent.h"],
              r"^(O|F|FD|AT|S_I[FRWX]\w*|SEEK|RENAME|FALLOC_FL|STATX|UTIME|[RWXF]_OK|DT|CLOSE_RANGE)(_\w+)?$"),

@@ -221,6 +221,18 @@ STAT64_PPC = [
     ("__unused4", "u32", None), ("__unused5", "u32", None),
 ]
 
+# s390x's (arch/s390/include/uapi/asm/stat.h, statfs.h): st_nlink before st_mode, the
+# sizes after the times; statfs with 32-bit type, size and name length
+STAT_S390X = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_nlink", "ulong"), ("st_mode", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("__pad1", "u32", None), ("st_rdev", "ulong"),
+    ("st_size", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "ulong", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "ulong", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("st_blksize", "ulong"), ("st_blocks", "long"), ("__unused", ("array", "ulong", 3), None),
+]
+
 STATX_TIMESTAMP = None  # statx is the same on every ABI: fixed-size fields only
 STATX = [
     ("stx_mask", "u32"), ("stx_blksize", "u32"), ("stx_attributes", "u64"),
@@ -249,6 +261,15 @@ STATFS = [
     ("f_namelen", "long"), ("f_frsize", "long"), ("f_flags", "long"),
     ("f_spare0", "long", "f_spare[0]"), ("f_spare1", "long", "f_spare[1]"),
     ("f_spare2", "long", "f_spare[2]"), ("f_spare3", "long", "f_spare[3]"),
+]
+
+STATFS_S390X = [
+    ("f_type", "u32"), ("f_bsize", "u32"), ("f_blocks", "ulong"), ("f_bfree", "ulong"),
+    ("f_bavail", "ulong"), ("f_files", "ulong"), ("f_ffree", "ulong"),
+    ("f_fsid0", "i32", "f_fsid.__val[0]"), ("f_fsid1", "i32", "f_fsid.__val[1]"),
+    ("f_namelen", "u32"), ("f_frsize", "u32"), ("f_flags", "u32"),
+    ("f_spare0", "u32", "f_spare[0]"), ("f_spare1", "u32", "f_spare[1]"),
+    ("f_spare2", "u32", "f_spare[2]"), ("f_spare3", "u32", "f_spare[3]"),
 ]
 
 # struct statfs64 (asm-generic): __statfs_word fields, 64-bit counts
@@ -334,14 +355,16 @@ DECLARATIONS = {
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
-    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "ppc32": STAT_PPC32},
+    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "ppc32": STAT_PPC32, "s390x": STAT_S390X},
     "stat64": {"legacy": STAT64_LEGACY, "ppc": STAT64_PPC},
     "statx": STATX,
     "flock": FLOCK,
     "flock64": FLOCK64,
     "f_owner_ex": F_OWNER_EX,
-    "statfs": STATFS,
-    "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4)},
+    "statfs": {"generic": STATFS, "s390x": STATFS_S390X},
+    "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4),
+                 "s390x": [(n, "u64" if t == "ulong" else t, *[m.replace("__val", "val") for m in rest])
+                           for n, t, *rest in STATFS_S390X]},
     "termios": {"generic": TERMIOS, "ppc": TERMIOS_PPC},
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
@@ -367,6 +390,7 @@ C_TYPES = {
     ("old_sigaction", "ppc"): ("struct old_sigaction", ["asm/signal.h"]),
     ("stat", "legacy32"): ("struct stat", ["asm/stat.h"]),
     ("stat", "ppc32"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "s390x"): ("struct stat", ["asm/stat.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),
     "statfs64": ("struct statfs64", ["asm/statfs.h"]),
     "flock64": ("struct flock64", ["fcntl.h"]),

@@ -57,7 +57,13 @@ def _default_set_thread_pointer(uc, thread, value):
 DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
     "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
-    "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's)
+    "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's);
+                                    # "virtual-only": never the CPU's, even without exact fault addresses
+    # the virtual TLB's fill hook may stop the CPU (to grow the TLB at the safe point): a
+    # stop from inside an access, exact where the CPU redoes nothing of it; False: the TLB
+    # grows at syscalls instead (s390x)
+    "TLB_STOPS_IN_FILL": True,
+    "FAULT_ADDRESS_MASK": None,     # what of a fault's address si_addr keeps (s390x: the page)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
     "start_mappings": lambda space: None,  # fixed mappings every process has (ARM's kuser helpers)

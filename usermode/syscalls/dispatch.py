@@ -63,6 +63,8 @@ class RegisterLayout:
         self.reg_ids = arch.GPR_IDS
         self.slot_bytes = arch.GPR_SLOT_BYTES
         self.nr_index = index[conv.number]
+        self.number_hook = conv.number_hook  # the number from the instruction (s390x), else None
+        self.pc_index = index.get(arch.REG_PC)  # the PC, where the register array holds it (m68k)
         self.arg_index = tuple(index[reg] for reg in conv.args)
         self.result_index = index[conv.result]
         self.flag_index = index[conv.flag_register] if conv.flag_register is not None else None
@@ -253,10 +255,10 @@ class SyscallTable:
     def _first_call(self, layout):
         """Every entry starts as this: it makes the syscall's real call, puts it in
         the table and runs it."""
-        nr_index, base = layout.nr_index, self.base
+        nr_index, base, hook = layout.nr_index, self.base, layout.number_hook
 
         def first_call(t, r):
-            index = r[nr_index] - base
+            index = (r[nr_index] if hook is None else hook(t, r)) - base
             calls = self._calls[layout.key]
             calls[index] = call = self._make_call(index, layout)
             return call(t, r)
@@ -296,15 +298,37 @@ def make_syscall_entry(thread, table, strace_log=None):
         view, load, store = shadow.view, shadow.load, shadow.store
     run = _make_runner(thread, table, layout, view)
     if strace_log is not None:
-        return _make_tracing_entry(thread, table, layout, view, run, load, store, strace_log)
-    if load is None:
-        return run
+        entry = _make_tracing_entry(thread, table, layout, view, run, load, store, strace_log)
+    elif load is None:
+        entry = run
+    else:
+        def entry():
+            load()
+            if run():
+                store()
+    entry.step_pc = _pc_step(thread, layout, view if load is None else None)
+    return entry
 
-    def on_syscall_shadowed():
-        load()
-        if run():
-            store()
-    return on_syscall_shadowed
+
+def _pc_step(thread, layout, view):
+    """step(): the PC past the syscall instruction, for conventions with advance_pc (the
+    caller runs it first). Where the register array holds the PC (m68k) it moves there,
+    as Unicorn's own exception code moves other arches' PCs; else through uc_reg_write,
+    which also ends the current translation block (Unicorn resumes at once, from the new PC)."""
+    advance = layout.conv.advance_pc
+    if not advance:
+        return None
+    if view is not None and layout.pc_index is not None:
+        index, mask = layout.pc_index, (1 << 8 * layout.slot_bytes) - 1
+
+        def step():
+            view[index] = (view[index] + advance) & mask
+        return step
+    handle, reg, reg_read, reg_write = thread.handle, thread.arch.REG_PC, raw.reg_read, raw.reg_write
+
+    def step():
+        reg_write(handle, reg, reg_read(handle, reg) + advance)
+    return step
 
 
 def _make_runner(thread, table, layout, r):
@@ -312,13 +336,13 @@ def _make_runner(thread, table, layout, r):
     calls = table.calls_for(layout)
     ncalls = len(calls)
     errno_to_guest = table.abi.errno.to_guest
-    nr_index, base = layout.nr_index, table.base
+    nr_index, base, hook = layout.nr_index, table.base, layout.number_hook
     store = _result_store(thread, table.abi, layout, r)
     outlier = table.outlier_call
     last = [0]  # the last result as the guest's C function returns it, for -strace
 
     def on_syscall():
-        nr = r[nr_index] - base
+        nr = (r[nr_index] if hook is None else hook(thread, r)) - base
         try:
             ret = calls[nr](thread, r) if 0 <= nr < ncalls else outlier(nr, layout)(thread, r)
         except GuestError as e:
@@ -433,7 +457,8 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
     def on_syscall():
         if load is not None:
             load()
-        index = r[layout.nr_index] - table.base
+        hook = layout.number_hook
+        index = (r[layout.nr_index] if hook is None else hook(thread, r)) - table.base
         name, decl = table.entry(index)
         try:
             binding = table.binding(index, layout)
@@ -441,6 +466,12 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
         except Exception:  # arguments on an unreadable stack, an unbindable declaration
             binding, args = None, [r[i] for i in layout.arg_index]
         name = name or f"syscall_{index + table.base}"
+        shown = getattr(decl.fn, "trace_as", None) if binding is not None else None
+        if shown is not None:  # a multiplexer (socketcall): shown as the call it stands for
+            try:
+                name, decl, args = shown(thread, args) or (name, decl, args)
+            except Exception:
+                pass
         text = f"{os.getpid()} {name}({format_args(thread, decl if binding else None, args)})"
         if name in ("execve", "execveat"):  # a successful one never returns to be shown
             log.write(text + "\n")

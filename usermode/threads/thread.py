@@ -69,7 +69,9 @@ class GuestThread:
         # it is, whose faults reach the memory-fault hook with their address.
         self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
         self.uc.mem_unmap(0, 0x1000)
-        virtual = self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc)
+        # ("virtual-only": an arch whose own TLB reports faults as CPU exceptions, s390x)
+        virtual = self.arch.TLB_MODE == "virtual-only" or \
+            (self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc))
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         if process.async_stops:
@@ -100,9 +102,17 @@ class GuestThread:
         signals = self.signals
 
         handle = self.handle
+        step_pc = on_syscall.step_pc  # the PC past the call, where the CPU leaves it on it
+
+        growth_at_syscalls = not arch.TLB_STOPS_IN_FILL
+        uc = self.uc
 
         def on_syscall_exception():
             try:
+                if growth_at_syscalls:
+                    self.tlb_growth.flush_if_due(uc)  # no guest code runs during this hook
+                if step_pc is not None:
+                    step_pc()
                 if self.debug is None:
                     on_syscall()
                 else:
@@ -140,7 +150,9 @@ class GuestThread:
 
         find_vma = self.space.find
         growth = self.tlb_growth
-        emu_stop = raw.emu_stop
+        # where a stop from inside an access is not exact (s390x), the fill hook only
+        # counts and the TLB grows at the next syscall instead (on_syscall_exception)
+        emu_stop = raw.emu_stop if arch.TLB_STOPS_IN_FILL else (lambda handle: None)
 
         def on_tlb_fill(handle, page, access, entry, user_data):
             # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
@@ -187,7 +199,7 @@ class GuestThread:
     def _debugged_syscall(self, on_syscall):
         """A syscall under gdb: catch syscall stops before and after it."""
         debug = self.debug
-        number = self.uc.reg_read(self.arch.CONVENTION.number)
+        number = self.arch.CONVENTION.number_of(self)
         debug.syscall_stop("syscall_entry", number)
         on_syscall()
         debug.syscall_stop("syscall_return", number)
@@ -324,6 +336,9 @@ class GuestThread:
             what, code = _ACCESS[access]
             self.fault = GuestFault("SIGSEGV", pc, pc, what, code)
             return
+        self._rerun_with_fault_hook()
+
+    def _rerun_with_fault_hook(self):
         hook = raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         try:
             raw.emu_start(self.handle, self.arch.resume_address(self.uc), UNTIL, 0, 1)
@@ -334,7 +349,13 @@ class GuestThread:
         if self.fault is None and self.refused is not None:
             page, access = self.refused
             address = raw.fault_address(self.uc, page)
-            if address is not None:  # else the instruction runs once more to tell (below)
+            if address is None:
+                # the instruction runs once more to tell the address; the kind of fault is
+                # the refusal's (Unicorn calls every refused access unmapped, and with its
+                # exit checks on, s390x's an unhandled exception)
+                self._rerun_with_fault_hook()
+                address = self.fault.address if self.fault is not None else page
+            if address is not None:
                 what, code = _ACCESS[access]
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)
         self.refused = None

@@ -44,3 +44,18 @@ def socketcall(t, call: Int, args: Ptr):
     _name, count, fn = entry
     words = list(t.abi.unpack(f"{count}W", t.space.read(args, t.abi.size(f"{count}W"))))
     return fn(t, words)
+
+
+def _trace_socketcall(t, raw):
+    """-strace shows socketcall(SYS_SOCKET, args) as the socket(...) it stands for
+    (the name, declaration and argument words of the direct call), as strace does."""
+    call, args = raw
+    entry = _callers(t.abi, SOCKETCALLS, "socketcall").get(call & 0xFFFFFFFF)
+    if entry is None:
+        return None
+    name, count, _fn = entry
+    words = list(t.abi.unpack(f"{count}W", t.space.read(args, t.abi.size(f"{count}W"))))
+    return name, lookup(name, t.abi), words
+
+
+socketcall.trace_as = _trace_socketcall

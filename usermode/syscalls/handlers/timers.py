@@ -211,9 +211,11 @@ class SignalFd:
         # struct signalfd_siginfo: fixed-size fields, the same on every ABI
         # signo errno code pid uid fd tid band overrun trapno status int ptr utime stime addr
         value = info.value or 0
+        # ssi_int is the sigval's int member: its first four bytes (a 64-bit big-endian
+        # guest's high half)
+        as_int = t.abi.unpack("i", t.abi.pack("W", value & t.abi.word_mask))[0]
         head = t.abi.pack("IiiIIiIIIIiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, 0,
-                          info.tid or 0, 0, info.overrun, 0, info.status or 0,
-                          (value & 0xFFFFFFFF) - (1 << 32) if value & 0x80000000 else value & 0xFFFFFFFF,
+                          info.tid or 0, 0, info.overrun, 0, info.status or 0, as_int,
                           value, 0, 0, info.addr or 0)
         return head + bytes(SIGNALFD_SIGINFO_SIZE - len(head))
 
