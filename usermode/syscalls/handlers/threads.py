@@ -44,7 +44,7 @@ def _const(t, name):
 
 # ---- clone ----------------------------------------------------------------------
 
-# The order of most ABIs (riscv, aarch64, arm, mips, ppc, m68k: the kernel's
+# The order of most ABIs (riscv, aarch64, arm, mips, ppc: the kernel's
 # CONFIG_CLONE_BACKWARDS), and the two others, chosen by the ABI's quirk.
 @syscall
 def clone(t, flags: CloneFlags, newsp: Ptr, ptid: Ptr, tls: Ptr, ctid: Ptr):
@@ -129,10 +129,12 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
     started.wait()
     process.add_thread(child)
     tid = child.tid
-    if flags & c["CLONE_PARENT_SETTID"]:
-        t.space.write(ptid, t.abi.pack("i", tid))
-    if flags & c["CLONE_CHILD_SETTID"]:
-        t.space.write(ctid, t.abi.pack("i", tid))
+    for flag, address in (("CLONE_PARENT_SETTID", ptid), ("CLONE_CHILD_SETTID", ctid)):
+        if flags & c[flag]:
+            try:
+                t.space.write(address, t.abi.pack("i", tid))
+            except GuestError:
+                pass  # as the kernel: the thread exists, the store is best effort
     return tid
 
 
