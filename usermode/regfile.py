@@ -139,3 +139,13 @@ def locate(handle, reg_ids, slot_bytes=8):
     finally:
         for reg, value in zip(reg_ids, saved):
             raw.reg_write(handle, reg, value)
+
+
+def beside(view, offset, size):
+    """`size` bytes of the CPU state at `offset` from the start of a register array
+    locate() found: fields Unicorn's API does not expose (m68k's FPU registers). Only
+    the array itself was verified here: the caller checks those fields (m68k_fpu.py
+    runs instructions on them) and falls back without them."""
+    if view is None or DISABLED:
+        return None
+    return (ctypes.c_ubyte * size).from_address(ctypes.addressof(view.obj) + offset)

@@ -53,6 +53,11 @@ def _default_set_thread_pointer(uc, thread, value):
     uc.reg_write(thread.arch.REG_TLS, value)
 
 
+def _default_copy_cpu(child, parent):
+    """clone: the child's CPU starts as a copy of its parent's."""
+    child.uc.context_restore(parent.uc.context_save())
+
+
 # Optional hooks and values: modules define them when they need to.
 DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
@@ -66,6 +71,12 @@ DEFAULTS = {
     "FAULT_ADDRESS_MASK": None,     # what of a fault's address si_addr keeps (s390x: the page)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
+    # copy_cpu(child, parent): a new thread's CPU from its parent's (m68k: its thread pointer too)
+    "copy_cpu": _default_copy_cpu,
+    # inline_syscall(thread) -> (number, ctypes.c_uint32 cell) or None: a call the syscall
+    # hook answers in machine code with the cell's value, when the register array holds
+    # the number, the result and the PC (m68k's get_thread_area, made on every TLS access)
+    "inline_syscall": None,
     "start_mappings": lambda space: None,  # fixed mappings every process has (ARM's kuser helpers)
     "initial_registers": lambda uc, entry, sp: None,  # what the kernel sets besides PC and SP
     "resume_address": None,         # resume_address(uc) -> what emu_start must get (ARM: pc|Thumb)

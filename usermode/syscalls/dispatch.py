@@ -307,7 +307,18 @@ def make_syscall_entry(thread, table, strace_log=None):
             if run():
                 store()
     entry.step_pc = _pc_step(thread, layout, view if load is None else None)
+    entry.inline_slots = _inline_slots(layout, view) if load is None and strace_log is None else None
     return entry
+
+
+def _inline_slots(layout, view):
+    """(number, result, PC) slot addresses in the CPU state, for raw.IntrHook's inline
+    answer: only where the register array holds all three (m68k) in 32-bit slots."""
+    if layout.pc_index is None or layout.slot_bytes != 4 or not layout.conv.advance_pc:
+        return None
+    import ctypes
+    base = ctypes.addressof(view.obj)
+    return tuple(base + 4 * i for i in (layout.nr_index, layout.result_index, layout.pc_index))
 
 
 def _pc_step(thread, layout, view):

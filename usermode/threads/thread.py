@@ -6,6 +6,7 @@ delivers pending signals, yields the emulator lock at the end of a time slice,
 and turns CPU faults into the kernel's synchronous signals. Anything that
 needs the thread there (a signal, the preempter, exit) calls emu_stop.
 """
+import ctypes
 import threading
 
 from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_CPU, UC_TLB_VIRTUAL, Uc
@@ -182,7 +183,7 @@ class GuestThread:
         # keep the ctypes callbacks alive as long as the thread
         if entry_kind == "intr":
             entry_hook = raw.IntrHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
-                                      raw.INTR_CALLBACK(on_interrupt))
+                                      raw.INTR_CALLBACK(on_interrupt), inline=self._inline_answer(on_syscall))
         else:  # an instruction hook (x86-64's syscall); other exceptions still come as interrupts
             entry_hook = raw.InsnHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
                                       raw.INTR_CALLBACK(on_interrupt))
@@ -195,6 +196,17 @@ class GuestThread:
         # TLB while any such hook covers it (cputlb.c, notdirty_write), so one on
         # every address sends every guest store down the slow path (sha512: 8x
         # qemu-user's time). A fault's address is found afterwards: _fault_address.
+
+    def _inline_answer(self, on_syscall):
+        """raw.IntrHook's inline answer for the arch's inline_syscall, where it can be
+        given: the register slots known, no debugger or -strace to see every call."""
+        slots = on_syscall.inline_slots
+        if self.arch.inline_syscall is None or slots is None or self.process.debugger is not None:
+            return None
+        number, cell = self.arch.inline_syscall(self)
+        number_slot, result_slot, pc_slot = slots
+        return (number_slot, number + self.arch.CONVENTION.number_base, result_slot, ctypes.addressof(cell), pc_slot,
+                self.arch.CONVENTION.advance_pc)
 
     def _debugged_syscall(self, on_syscall):
         """A syscall under gdb: catch syscall stops before and after it."""
@@ -219,7 +231,7 @@ class GuestThread:
 
     def copy_cpu_from(self, other):
         """Every register of `other`, as clone gives them to the child."""
-        self.uc.context_restore(other.uc.context_save())
+        self.arch.copy_cpu(self, other)
 
     # ---- stopping ------------------------------------------------------------
 
