@@ -300,8 +300,8 @@ CORRUPTIONS = {
 }
 
 
-def corrupt(arch, name, tmp_path, mode="dynamic"):
-    data = bytearray(open(build(arch, "hello.c", mode), "rb").read())
+def corrupt(arch, name, tmp_path, mode="dynamic", flags=()):
+    data = bytearray(open(build(arch, "hello.c", mode, flags), "rb").read())
     words = CORRUPTIONS[name][1]
     words = words(Elf(data)) if callable(words) else words
     CORRUPTIONS[name][0](data)
@@ -314,7 +314,9 @@ def corrupt(arch, name, tmp_path, mode="dynamic"):
 @pytest.mark.parametrize("name", sorted(CORRUPTIONS))
 def test_corrupt_program_headers(arch, tmp_path, name):
     mode = "dynamic" if "PT_INTERP" in name or name == "p_align absurd" else "static"
-    path, words = corrupt(arch, name, tmp_path, mode)
+    # a PIE's p_align places it (an ET_EXEC's is ignored, as by the kernel): m68k's gcc needs asking
+    flags = ("-fPIE", "-pie") if name == "p_align absurd" else ()
+    path, words = corrupt(arch, name, tmp_path, mode, flags)
     bad(arch, path, "corrupt", *words)
 
 
@@ -486,7 +488,7 @@ def prog(arch):
     (["-s", "0"], ["-s", "invalid size"]),
     (["-s", ""], ["-s", "invalid size"]),
     (["-s", "99999999999999999999G"], ["-s", "invalid size"]),
-    (["-s", "90000G"], ["-s", "too large"]),  # more than a third of every guest address space
+    (["-s", "90000G"], ["-s", "larger than any guest address space"]),
     (["-s", "1"], ["stack", "-s"]),
     (["-cpu", "pentium"], ["unknown CPU model", "pentium", "-cpu help"]),
     (["-d", "bogus"], ["-d", "unknown log item", "bogus", "-d help"]),

@@ -221,6 +221,26 @@ STAT64_PPC = [
     ("__unused4", "u32", None), ("__unused5", "u32", None),
 ]
 
+# m68k's (arch/m68k/include/uapi/asm/stat.h): a 16-bit st_dev and ids in struct stat,
+# stat64's pads of two bytes (the ABI aligns to 2)
+STAT_M68K = [
+    ("st_dev", "u16"), ("__pad1", "u16", None), ("st_ino", "ulong"), ("st_mode", "u16"),
+    ("st_nlink", "u16"), ("st_uid", "u16"), ("st_gid", "u16"), ("st_rdev", "u16"),
+    ("__pad2", "u16", None), ("st_size", "ulong"), ("st_blksize", "ulong"), ("st_blocks", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("__unused1", "ulong", None),
+    ("st_mtime", "ulong", "st_mtime"), ("__unused2", "ulong", None),
+    ("st_ctime", "ulong", "st_ctime"), ("__unused3", "ulong", None),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+STAT64_M68K = [
+    ("st_dev", "u64"), ("__pad1", ("bytes", 2), None), ("__st_ino", "u32"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u64"),
+    ("__pad3", ("bytes", 2), None), ("st_size", "i64"), ("st_blksize", "u32"), ("st_blocks", "u64"),
+    ("st_atime", "u32", "st_atime"), ("st_atime_nsec", "u32", "st_atime_nsec"),
+    ("st_mtime", "u32", "st_mtime"), ("st_mtime_nsec", "u32", "st_mtime_nsec"),
+    ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"), ("st_ino", "u64"),
+]
+
 # s390x's (arch/s390/include/uapi/asm/stat.h, statfs.h): st_nlink before st_mode, the
 # sizes after the times; statfs with 32-bit type, size and name length
 STAT_S390X = [
@@ -355,8 +375,9 @@ DECLARATIONS = {
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
-    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "ppc32": STAT_PPC32, "s390x": STAT_S390X},
-    "stat64": {"legacy": STAT64_LEGACY, "ppc": STAT64_PPC},
+    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "ppc32": STAT_PPC32, "s390x": STAT_S390X,
+             "m68k": STAT_M68K},
+    "stat64": {"legacy": STAT64_LEGACY, "ppc": STAT64_PPC, "m68k": STAT64_M68K},
     "statx": STATX,
     "flock": FLOCK,
     "flock64": FLOCK64,
@@ -391,6 +412,7 @@ C_TYPES = {
     ("stat", "legacy32"): ("struct stat", ["asm/stat.h"]),
     ("stat", "ppc32"): ("struct stat", ["asm/stat.h"]),
     ("stat", "s390x"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "m68k"): ("struct stat", ["asm/stat.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),
     "statfs64": ("struct statfs64", ["asm/statfs.h"]),
     "flock64": ("struct flock64", ["fcntl.h"]),
