@@ -117,6 +117,32 @@ def build(arch, source, mode="static", flags=(), output=None):
     return out
 
 
+def build_host(source, flags=(), bits=64):
+    """Compile tests/guest/<source> for this host (bits=32: as an i386 program, which it
+    runs too): the real kernel's answers, to compare with."""
+    cc = (shutil.which("gcc") or shutil.which("cc")) if bits == 64 else shutil.which("i686-linux-gnu-gcc")
+    if cc is None:
+        pytest.fail("no host C compiler for this: apt-get install gcc gcc-i686-linux-gnu")
+    src = os.path.join(GUEST, source)
+    with open(src, "rb") as f:
+        key = hashlib.sha256(f.read() + repr(("host", bits, tuple(flags))).encode()).hexdigest()[:16]
+    os.makedirs(BUILD, exist_ok=True)
+    out = os.path.join(BUILD, f"{os.path.splitext(source)[0]}-host{bits}-{key}")
+    if not os.path.exists(out):
+        extra = [] if bits == 64 else ["-static"]
+        res = subprocess.run([cc, "-O2", "-Wall", "-o", f"{out}.{os.getpid()}.tmp", src] + extra + list(flags),
+                             capture_output=True, text=True)
+        if res.returncode:
+            pytest.fail(f"building {source} for the host failed:\n{res.stderr}")
+        os.rename(f"{out}.{os.getpid()}.tmp", out)
+    return out
+
+
+def build_native(arch, source, flags=()):
+    """build_host with the guest's word size: the native reference for arch."""
+    return build_host(source, flags, bits=cpu.get(arch).ELF_CLASS)
+
+
 def run(cmd, timeout=120, **kw):
     kw.setdefault("capture_output", True)
     return subprocess.run(cmd, timeout=timeout, **kw)

@@ -6,6 +6,7 @@ and program headers with struct, so each case breaks exactly one thing.
 """
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -43,6 +44,13 @@ def assert_one_line(res, *words):
     for w in words:
         assert w.lower() in line.lower(), f"{w!r} not in {line!r}"
     return line
+
+
+def write_program(path, data):
+    """A program file as a user would run it: executable (execve's EACCES otherwise)."""
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o755)
 
 
 def bad(arch, program, *words, options=(), env=None):
@@ -90,14 +98,14 @@ def test_fifo_does_not_block(arch, tmp_path):
 ])
 def test_not_elf(arch, tmp_path, content, words):
     p = tmp_path / "prog"
-    p.write_bytes(content)
+    write_program(p, content)
     p.chmod(0o755)
     bad(arch, str(p), "prog", *words)
 
 
 def test_name_with_newline_stays_one_line(arch, tmp_path):
     p = tmp_path / "two\nlines"
-    p.write_bytes(b"text")
+    write_program(p, b"text")
     bad(arch, str(p), "not an ELF")
 
 
@@ -177,7 +185,7 @@ def test_truncated_elf(arch, tmp_path, mode, where):
     data = open(build(arch, "hello.c", mode), "rb").read()
     length, words = cut_points(data)[where]
     p = tmp_path / "cut"
-    p.write_bytes(data[:length])
+    write_program(p, data[:length])
     bad(arch, str(p), "cut", *words)
 
 
@@ -306,7 +314,7 @@ def corrupt(arch, name, tmp_path, mode="dynamic", flags=()):
     words = words(Elf(data)) if callable(words) else words
     CORRUPTIONS[name][0](data)
     p = tmp_path / "corrupt"
-    p.write_bytes(bytes(data))
+    write_program(p, bytes(data))
     p.chmod(0o755)
     return str(p), words
 
@@ -341,7 +349,7 @@ def test_section_headers_do_not_matter(arch, tmp_path):
     off = elf.at["e_shentsize"][0]
     struct.pack_into(elf.e + "HHH", data, off, 7, 0xFFFF, 0xFFF0)  # e_shentsize, e_shnum, e_shstrndx
     p = tmp_path / "noshdr"
-    p.write_bytes(bytes(data))
+    write_program(p, bytes(data))
     res = run_cmd([str(p)], arch)
     assert res.returncode == 42, res.stderr
 
@@ -455,7 +463,7 @@ def test_interpreter_path_nonexistent(arch, tmp_path):
     data = bytearray(open(build(arch, "hello.c", "dynamic"), "rb").read())
     interp_nonexistent(data)
     p = tmp_path / "prog"
-    p.write_bytes(bytes(data))
+    write_program(p, bytes(data))
     bad(arch, str(p), "/nonexistent/ld-x.so.1", "not found", "-L")
 
 
@@ -647,8 +655,7 @@ def test_fuzz_headers(arch, tmp_path):
     paths = []
     for i, mutant in enumerate(fuzz_mutants(data, FUZZ_SEED + sorted(ARCHES).index(arch), FUZZ_RUNS)):
         paths.append(str(tmp_path / f"m{i}"))
-        with open(paths[-1], "wb") as f:
-            f.write(mutant)
+        write_program(paths[-1], mutant)
     for i, status, err, timed_out in run_forked_many(paths, arch, timeout=5,
                                                      parallel=max(2, min(8, os.cpu_count() or 1))):
         try:
@@ -660,3 +667,83 @@ def test_fuzz_headers(arch, tmp_path):
         outcomes[kind] = outcomes.get(kind, 0) + 1
     assert outcomes.get("error", 0) > FUZZ_RUNS // 4, outcomes
     assert time.monotonic() - started < 60, outcomes
+
+
+# ---- permissions, interpreters that are no files, E2BIG ------------------------------
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o000])
+def test_not_executable(arch, tmp_path, mode):
+    """execve's EACCES, even for root when no x bit is set at all (was: ran anyway)."""
+    prog = tmp_path / "prog"
+    shutil.copy(build(arch, "hello.c", "static"), prog)
+    os.chmod(prog, mode)
+    res = run_cmd([str(prog)], arch)
+    assert_one_line(res, str(prog), "permission denied", "not executable", f"{mode:03o}")
+    assert res.returncode == 126  # the shell's status for a program it may not execute
+    assert_one_line(run_cmd([str(prog)], None), "permission denied")
+
+
+def test_execute_only_runs(arch, tmp_path):
+    prog = tmp_path / "prog"
+    shutil.copy(build(arch, "hello.c", "static"), prog)
+    os.chmod(prog, 0o111)
+    res = run_cmd([str(prog)], arch)
+    if os.geteuid() == 0:  # root reads it: it runs as natively
+        assert res.returncode == 42, res.stderr
+    else:
+        assert_one_line(res, "cannot open", "permission denied")
+
+
+def test_program_handed_over_open_needs_no_permission(arch, tmp_path):
+    """binfmt_misc's flag O (the launcher's --execfd): the kernel checked execute
+    permission and opened the file; pyqemu reads it from the descriptor."""
+    prog = tmp_path / "prog"
+    shutil.copy(build(arch, "hello.c", "static"), prog)
+    fd = os.open(prog, os.O_RDONLY)
+    os.chmod(prog, 0o100)  # execute-only now; open already
+    try:
+        res = run_cmd(["--execfd", str(fd), str(prog)], arch, pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    assert res.returncode == 42, res.stderr
+
+
+def _with_interp(arch, tmp_path, value):
+    data = bytearray(open(build(arch, "hello.c", "dynamic"), "rb").read())
+    off, ph = [(o, p) for o, p in phdrs(data) if p[TYPE] == 3][0]
+    data[ph[OFF]:ph[OFF] + len(value) + 1] = value + b"\0"
+    ph[FILESZ] = ph[MEMSZ] = len(value) + 1
+    set_ph(data, off, ph)
+    p = tmp_path / "prog"
+    write_program(p, bytes(data))
+    os.chmod(p, 0o755)
+    return str(p)
+
+
+@pytest.mark.parametrize("target,words", [
+    ("directory", ["is a directory", "not an elf interpreter"]),
+    ("/etc/passwd", ["/etc/passwd", "not an elf file"]),
+    ("/dev/null", ["/dev/null", "not a regular file"]),
+])
+def test_interpreter_that_is_no_program(arch, tmp_path, target, words):
+    """PT_INTERP naming a directory said "not found"."""
+    value = str(tmp_path).encode() if target == "directory" else target.encode()
+    bad(arch, _with_interp(arch, tmp_path, value), "interpreter", *words)
+
+
+def test_interpreter_directory_in_sysroot(arch, tmp_path):
+    root = tmp_path / "root"
+    (root / "lib" / "ld.so.1").mkdir(parents=True)
+    bad(arch, _with_interp(arch, tmp_path, b"/lib/ld.so.1"), "interpreter", "is a directory",
+        options=["-L", str(root)])
+
+
+def test_arguments_too_large(arch):
+    """The kernel's rule: strings and pointers within a quarter of the stack (-s), at least 128 KiB."""
+    env = {f"V{i}": "z" * 1000 for i in range(150)}
+    line = bad(arch, build(arch, "hello.c", "static"), "e2big", "a quarter of the 262144-byte stack",
+               "environment strings", "131072", options=["-s", "256k"], env=env)
+    assert re.search(r"take 1[5-9][0-9]{4} bytes", line)  # the sizes, in bytes
+    ok = run_cmd([build(arch, "hello.c", "static")], arch, env=env)  # the default 8 MiB stack: 2 MiB
+    assert ok.returncode == 42, ok.stderr

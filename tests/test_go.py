@@ -26,14 +26,14 @@ def go_env(arch):
     return registry.facts(arch)["GO_ENV"]
 
 
-def build_go(arch):
+def build_go(arch, package="goprog"):
     if shutil.which("go") is None:
         pytest.fail("go is missing: ./dev installs golang-go")
-    out = os.path.join(BUILD, f"goprog-{arch}")
+    out = os.path.join(BUILD, f"{package}-{arch}")
     env = dict(os.environ, CGO_ENABLED="0", GOOS="linux", **go_env(arch),
                GOCACHE=os.path.join(BUILD, "gocache"), GOPATH=os.path.join(BUILD, "gopath"),
                GOFLAGS="-mod=mod", GO111MODULE="on")
-    res = subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(GUEST, "goprog"),
+    res = subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(GUEST, package),
                          env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return out
@@ -48,3 +48,15 @@ def test_go_runtime(arch):
     if have_qemu(arch):
         theirs = run_qemu(arch, prog, env=dict(os.environ, GOMAXPROCS="4"), timeout=300)
         assert theirs.stdout == res.stdout and theirs.returncode == 3
+
+
+def test_go_exec_of_a_missing_program_returns_the_error(arch):
+    """os/exec forks with CLONE_VM|CLONE_VFORK from whichever thread runs the goroutine;
+    the child's execve fails and it leaves with exit(): that must end the child process
+    (it hung: its signal watcher kept it alive), and the parent gets the error."""
+    prog = build_go(arch, "goexec")
+    res = run_pyqemu(arch, prog, env=dict(os.environ, GOMAXPROCS="4"), timeout=300)
+    assert res.stdout.decode().splitlines() == [
+        "missing program, 20 times: fork/exec /nonexistent/program: no such file or directory 0",
+        'itself: "child ran\\n" <nil>'], res.stderr.decode()[-3000:]
+    assert res.returncode == 0

@@ -42,3 +42,25 @@ def test_cpuinfo_describes_guest(arch, tmp_path):
         return
     assert subprocess.run(["grep", "-c", "processor", "/proc/cpuinfo"], capture_output=True).stdout.strip() == \
         str(out.stdout.count(per_cpu)).encode()
+
+
+def test_smaps_counts_a_guest_mapping(arch):
+    """LTP's mlock05 reads Rss and Locked of its mapping from /proc/self/smaps."""
+    from conftest import build, run_pyqemu
+    res = run_pyqemu(arch, build(arch, "smaps.c", "static"))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.decode().split("\n")[:3] == ["Size: 12", "Rss: 12", "Locked: 12"]
+
+
+def test_smaps_numa_maps_and_mem_are_the_guests(arch):
+    """smaps, smaps_rollup and numa_maps list the guest's mappings (its maps lines, exact
+    Rss); /proc/self/mem and /proc/CHILD/mem read and write guest memory at guest
+    addresses (EIO where nothing is mapped, forced writes into read-only code, patched
+    code runs). Before, all of them were the host's: Python's mappings and memory."""
+    from conftest import build_native, run
+    native = run([build_native(arch, "procmem.c", ["-no-pie"])], timeout=60)
+    assert native.returncode == 0, native.stderr
+    res = run_pyqemu(arch, build(arch, "procmem.c", "static"), timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.decode().splitlines() == native.stdout.decode().splitlines()
+    assert b"numa_maps: region line 1" in res.stdout or b"numa_maps: absent" in native.stdout

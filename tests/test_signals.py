@@ -5,6 +5,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 
 import pytest
 
@@ -139,3 +140,119 @@ def test_getcontext_makecontext_swapcontext(arch, mode):
     assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in UCONTEXT_CHECKS]
     if have_qemu(arch):
         assert run_qemu(arch, prog, options=options).stdout == res.stdout
+
+
+SIGNAL_ORIGIN_CHECKS = [
+    "heartbeat to the parent after fork", "SIGCHLD: si_pid and CLD_EXITED", "SIGCHLD: si_status is the exit code",
+    "SIGCHLD: CLD_KILLED with the signal", "kill from another process: si_pid, si_uid, SI_USER",
+    "sigqueue from another process: si_value, si_pid, SI_QUEUE",
+    "sigwaitinfo: a sigqueue from another process keeps si_value and si_pid", "POSIX timer: SI_TIMER and si_value",
+    "sigwaitinfo in a thread: kill to the process while this one runs",
+    "sigwaitinfo in a thread: kill from another process while this one runs",
+    "signalfd: signals from another process, blocked, default action",
+    "SIGILL from another process: the guest's handler", "SIGILL, SIGSEGV from another process: ignored",
+    "kill(0): the whole process group, the caller too", "kill to a just-forked child runs its inherited handler",
+    "SIGTERM to a just-forked child kills it",
+]
+
+
+@pytest.mark.parametrize("host_signals", ["siginfo", "wakeup"])
+def test_signals_from_outside_keep_their_siginfo(arch, host_signals):
+    """The native handler keeps the host's siginfo; CPython's wake-up fd (the fallback,
+    forced here) keeps only the signal number, so the siginfo checks are for the first."""
+    prog = build(arch, "signal_origin.c", "static", ["-pthread"])
+    env = dict(os.environ, PYQEMU_HOST_SIGNALS="wakeup") if host_signals == "wakeup" else None
+    res = run_pyqemu(arch, prog, timeout=120, env=env)
+    lines = res.stdout.decode().splitlines()
+    if host_signals == "wakeup":
+        needs_info = ("SIGCHLD", "kill from", "sigqueue from", "POSIX timer", "signalfd", "SIGILL from")
+        lines = [l for l in lines if not l.startswith(needs_info)]
+        expected = [c for c in SIGNAL_ORIGIN_CHECKS if not c.startswith(needs_info)]
+    else:
+        expected = SIGNAL_ORIGIN_CHECKS
+    assert lines == [f"{c}: ok" for c in expected], res.stderr.decode()[-2000:]
+    assert res.returncode == 0
+    if have_qemu(arch) and host_signals == "siginfo":
+        # qemu-user 7.2 dies of a SIGILL another process sends, whatever the guest's handler
+        differs = "SIGILL from another process: the guest's handler"
+        theirs = [l for l in run_qemu(arch, prog, timeout=120).stdout.decode().splitlines()
+                  if not l.startswith(differs)]
+        assert theirs == [l for l in lines if not l.startswith(differs)]
+
+
+def test_kill_minus_one_reaches_every_other_process(arch):
+    """In a pid namespace of its own: kill(-1) reaches every process the caller may signal."""
+    prog = build(arch, "signal_origin.c", "static", ["-pthread"])
+    ns = ["unshare", "--pid", "--fork", "--mount-proc", "--"]
+    if subprocess.run(ns + ["true"], capture_output=True).returncode != 0:
+        pytest.skip("no pid namespaces here (unshare --pid fails)")
+    res = subprocess.run(ns + pyqemu_command(arch) + [prog, "minus1"], capture_output=True, timeout=60)
+    assert res.stdout == b"kill(-1): every other process, not the caller: ok\n", res.stderr.decode()[-2000:]
+    if have_qemu(arch):
+        theirs = subprocess.run(ns + [f"qemu-{arch}", prog, "minus1"], capture_output=True, timeout=60)
+        assert theirs.stdout == res.stdout
+
+
+@pytest.mark.parametrize("limit", [0, 1 << 20])
+def test_abort_dumps_core_as_the_limit_allows(arch, tmp_path, limit):
+    """A core-dumping signal: the wait status says "core dumped" exactly when the guest's
+    RLIMIT_CORE lets the kernel write one (LTP's abort01 and waitpid01 check it)."""
+    import resource
+    prog = build(arch, "abort.c", "static")
+
+    def set_limit():
+        resource.setrlimit(resource.RLIMIT_CORE, (limit, limit))
+    proc = subprocess.Popen(pyqemu_command(arch) + [prog], cwd=tmp_path, preexec_fn=set_limit,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status = os.waitpid(proc.pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT
+    assert bool(os.WCOREDUMP(status)) == bool(limit)
+    if limit:
+        assert (tmp_path / "core").stat().st_size < 1 << 20  # headers and notes, none of our memory
+
+
+def test_native_handler_lets_a_real_fault_stay_fatal():
+    """raw.SiginfoPipeHandler's sent_only entry: a signal with a sender is recorded; one the
+    kernel raised itself (si_code > 0, a real fault of the emulator) puts SIG_DFL back."""
+    code = (
+        "import ctypes, os, signal\n"
+        "from usermode import raw\n"
+        "r, w = os.pipe()\n"
+        "h = raw.SiginfoPipeHandler.create(w)\n"
+        "assert h is not None\n"
+        "signal.signal(signal.SIGUSR1, lambda *a: None)\n"
+        "call = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(h.sent_only)\n"
+        "before = h.count.value\n"
+        "sent = ctypes.create_string_buffer(128)\n"
+        "call(signal.SIGUSR1, ctypes.addressof(sent), None)\n"
+        "assert len(os.read(r, 1024)) == 128 and h.count.value == before + 1\n"
+        "fault = ctypes.create_string_buffer((1).to_bytes(4, 'little').rjust(12, bytes(1)), 128)\n"
+        "call(signal.SIGUSR1, ctypes.addressof(fault), None)\n"
+        "act = ctypes.create_string_buffer(152)\n"
+        "ctypes.CDLL(None).sigaction(signal.SIGUSR1, None, act)\n"
+        "assert h.count.value == before + 1 and act.raw[:8] == bytes(8)\n"
+        "print('ok')\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.stdout == "ok\n", res.stderr
+
+
+def test_sigtimedwait_interrupted_by_a_handled_signal(arch):
+    """Found by tools/fuzz.py: sigtimedwait looped for ever when a signal it does not
+    wait for, but has a handler for, arrived (the kernel ends the wait with EINTR)."""
+    from conftest import build_native, run
+    native = run([build_native(arch, "sigwait_interrupted.c")], timeout=60)
+    ours = run_pyqemu(arch, build(arch, "sigwait_interrupted.c", "static"), timeout=60)
+    assert ours.returncode == native.returncode == 0, ours.stderr
+    assert ours.stdout == native.stdout
+
+
+def test_signal_frame_that_cannot_be_written(arch):
+    """Found by the syscall fuzzer: the kernel kills with SIGSEGV when it cannot write a
+    handler's frame, and so did pyqemu, but silently; now with the one line of a guest fault."""
+    res = run_pyqemu(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
+    assert res.returncode == -signal.SIGSEGV
+    assert res.stdout == b"sigaltstack: 0\n"
+    lines = res.stderr.decode().splitlines()
+    assert len(lines) == 1 and "guest SIGSEGV: cannot write the frame of SIGUSR1 on its alternate stack" in lines[0]
+    theirs = run_qemu(arch, build(arch, "altstack_readonly.c", "static"), timeout=60)
+    assert theirs.returncode == -signal.SIGSEGV

@@ -56,6 +56,7 @@ class Options:
         self.logfile = None
         self.gdb = None  # -g: where the gdbstub listens
         self.log_fd = None  # --log-fd, internal (see syscalls/handlers/spawn.py)
+        self.guest_rlimits = None  # --guest-rlimits, internal: an exec'ing guest's RLIMIT_AS/DATA
         self.exec_fd = None  # --execfd, internal: the program, already open (binfmt_misc flag O, see binfmt/)
         self.program = None
         self.args = []
@@ -141,6 +142,13 @@ def _parse_fd(text, option):
     return fd
 
 
+def _parse_rlimits(text, option):
+    words = text.split(",")
+    if len(words) != 4 or not all(w == "inf" or w.isdigit() for w in words):
+        raise UserError(f"--{option} '{text}': expected four limits (numbers or inf)")
+    return text
+
+
 def parse(argv, prog_name, environ=os.environ):
     opts = Options(prog_name)
     for name, env, arg, _ in OPTIONS:
@@ -159,6 +167,10 @@ def parse(argv, prog_name, environ=os.environ):
         if not word.startswith("-") or word == "-":
             break
         name = word.lstrip("-")
+        if name == "guest-rlimits" and i + 1 < len(argv):  # internal: the exec'ing guest's limits
+            opts.guest_rlimits = _parse_rlimits(argv[i + 1], name)
+            i += 2
+            continue
         if name == "log-fd" and i + 1 < len(argv):  # internal: an exec'd guest inherits its parent's log
             opts.log_fd = _parse_fd(argv[i + 1], name)
             i += 2
@@ -225,7 +237,7 @@ def detect_arch(path):
                             f"(it runs: {', '.join(cpu.ARCH_NAMES)})")
         found.append(arch)
 
-    ElfFile(path, check=check).close()
+    ElfFile(path, check=check, executable=True).close()
     return found[0]
 
 

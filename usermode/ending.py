@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from . import debuglog as debug
+from . import debuglog as debug, tell
 
 INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE
 
@@ -21,22 +21,26 @@ def describe_fault(process, fault):
 
 
 def fatal_fault(process, fault):
-    """A fault the guest does not handle: one line, then death by its signal."""
-    sys.stderr.write(f"{process.prog}: {describe_fault(process, fault)}\n")
-    process.tell_debugger("X", process.signals.number(fault.signal))
-    process.flush_logs()
-    die_by_signal(getattr(signal, fault.signal))
+    """A fault the guest does not handle: one line (if stderr takes it), then death by its signal."""
+    try:
+        tell.say(f"{process.prog}: {describe_fault(process, fault)}")
+        process.tell_debugger("X", process.signals.number(fault.signal))
+        process.flush_logs()
+    finally:
+        die_by_signal(getattr(signal, fault.signal))
 
 
 def internal_error(process, exc):
     """A bug of ours inside guest execution: one line (and the traceback with -d traceback)."""
-    if "traceback" in process.options.debug_items:
-        import traceback
-        traceback.print_exception(exc)
-    sys.stderr.write(f"{process.prog}: internal error: {type(exc).__name__}: {exc} "
-                     "(please report; -d traceback shows where)\n")
-    process.flush_logs()
-    os._exit(INTERNAL_ERROR_STATUS)
+    try:
+        if "traceback" in process.options.debug_items:
+            import traceback
+            tell.say("".join(traceback.format_exception(exc)).rstrip("\n"))
+        tell.say(f"{process.prog}: internal error: {type(exc).__name__}: {exc} "
+                 "(please report; -d traceback shows where)")
+        process.flush_logs()
+    finally:
+        os._exit(INTERNAL_ERROR_STATUS)
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -44,12 +48,20 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def die_by_signal(signum):
     """Leave the way the guest would have: killed by the same (host) signal, from any thread."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    tell.flush(sys.stdout)
+    tell.flush(sys.stderr)
+    # A core-dumping signal dumps core where the guest's RLIMIT_CORE (the host's: prlimit is
+    # the host's own) allows, so the parent's wait status says "core dumped" as the kernel
+    # would. The file is the emulator's, not a guest core (not written yet), so it is kept
+    # to headers and notes: no memory of ours in it.
     try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the host's core would be ours, not the guest's
-    except (ValueError, OSError):
-        pass
+        with open("/proc/self/coredump_filter", "w") as f:
+            f.write("0")
+    except OSError:
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no filter: rather no core than ours
+        except (ValueError, OSError):
+            pass
     _libc.signal(signum, ctypes.c_void_p(0))  # SIG_DFL; signal.signal works in the main thread only
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
     signal.pthread_kill(threading.get_ident(), signum)

@@ -186,8 +186,3 @@ class PathResolver:
 
     def guest_cwd(self):
         return self.guest_name(os.getcwdb())
-
-    def interpreter(self, interp):
-        """Rootfs mode: the host path of a program's interpreter, or None if absent."""
-        path = self.resolve(interp)
-        return path if os.path.isfile(path) else None

@@ -1,12 +1,13 @@
 """The emulated process: address space, program break, paths, threads, log."""
 import errno
+import gc
 import os
 import sys
 import threading
 
-from . import raw
-from . import ending
+from . import ending, procmem, raw, tell
 from .errors import GuestError
+from .memory import limits
 from .memory.space import AddressSpace
 from .paths import PathResolver
 from .structs import Layouts
@@ -17,6 +18,16 @@ from .threads.preempt import Preempter
 from .threads.thread import GuestThread
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
+MIN_GUEST_ROOM = 64 << 20
+COLLECT_EVERY = 8  # thread ends between two collections of their leftovers  # beyond its stack, the least guest range worth starting with
+
+
+def _is_open(fd):
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 class Process:
@@ -24,7 +35,7 @@ class Process:
         self.arch = arch
         self.abi = arch.ABI
         self.options = options
-        self.log = log or sys.stderr
+        self.log = tell.Log(log)  # -strace and -d output: the -D file, or stderr
         self.prog = options.prog_name
         self.cpu_model = arch.CPU_MODELS[options.cpu or arch.DEFAULT_CPU]
         self.lock = EmulatorLock()
@@ -38,16 +49,27 @@ class Process:
         self.signals = ProcessSignals(self)
         self.trampolines = {}  # name -> address of the [vdso] page's sigreturn code (cpu TRAMPOLINES)
         self.all_exited = threading.Event()
-        self.stack_top = arch.TASK_SIZE - (1 << 20)
         self.stack_size = options.stack_size
-        mmap_top = self.stack_top - self.stack_size - STACK_GAP
-        self.space = AddressSpace(arch.ADDRESS_SPACE_SIZE or arch.TASK_SIZE, mmap_top)
+        # the guest's range: its reservation, or what an address-space limit (ulimit -v) leaves
+        # (an arch whose reservation must reach above TASK_SIZE, ARM's kuser page, needs it whole)
+        size, self.tcg_buffer_size = limits.guest_range(arch.ADDRESS_SPACE_SIZE or arch.TASK_SIZE,
+                                                        self.stack_size + MIN_GUEST_ROOM,
+                                                        whole=bool(arch.ADDRESS_SPACE_SIZE))
+        self.stack_top = min(arch.TASK_SIZE, size) - (1 << 20)
+        mmap_top = self.stack_top - self.stack_size - min(STACK_GAP, size // 8)
+        self.space = AddressSpace(size, mmap_top)
+        # the guest's RLIMIT_AS and RLIMIT_DATA: the host's, or what the guest that exec'd us had
+        self.mem_limits = self.space.limits = limits.GuestLimits(getattr(options, "guest_rlimits", None))
+        procmem.publish(self.space)  # other pyqemu processes find our guest memory (/proc/PID/mem)
         self.syscalls = SyscallTable(arch)
         self.layouts = Layouts(self.abi)
         self.special_fds = {}  # fd -> object whose read() the guest's read uses (signalfd)
-        self.reserved_fds = set()  # the emulator's own descriptors (-D log): not the guest's
+        # the emulator's own descriptors (wake-up pipe, -D log, gdb): not the guest's (ownfds.py)
+        self.reserved_fds = set()
+        self.reserved_ids = {}  # (st_dev, st_ino) of those that are pipes or sockets -> fd
         self.warned = set()
         self.threads = {}
+        self.threads_ended = 0
         self.exit_status = 0
         self.sysroot = None
         self.paths = PathResolver()  # guest paths <-> host paths (-L, --rootfs): usermode/paths.py
@@ -83,10 +105,17 @@ class Process:
 
     def thread_finished(self, thread):
         """A thread left its run loop: clear its tid for joiners, release its robust futexes."""
-        from .threads import futex
+        from .threads import futex, tlb
         futex.thread_exit_cleanup(thread)
+        tlb.forget(thread)
         self.threads.pop(thread.tid, None)
         self.space.detach(thread.uc)
+        # An ended thread's Unicorn instance (3 MB, and its code buffer's address
+        # space: 1 GiB by default) goes when its reference cycles are collected:
+        # collect every few thread ends so that thread churn stays bounded.
+        self.threads_ended += 1
+        if self.threads_ended % COLLECT_EVERY == 0:
+            gc.collect()
         if not self.threads:
             self.all_exited.set()
 
@@ -96,11 +125,8 @@ class Process:
         return self.exit_status
 
     def flush_logs(self):
-        for stream in (self.log, sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        for stream in (self.log, sys.stdout, sys.stderr):  # None when started closed
+            tell.flush(stream)
 
     def after_fork_child(self, thread):
         """In a fork's child: the forking thread is the only one, with the lock."""
@@ -116,7 +142,6 @@ class Process:
             self.signals.shared.clear()
             thread.signals.pending.clear()
         thread.signals.pending_flag = False
-        self.signals.host.restart_after_fork()
         if self.debugger is not None:
             self.debugger.forget_after_fork()
 
@@ -128,19 +153,31 @@ class Process:
         self.signals.host.prepare_exec([h for h in hosts if h is not None])
 
     def exec_failed(self, thread):
+        self.mem_limits.restore_host()
+        if not self.log.to_stderr:  # made inheritable for the new emulator (--log-fd): ours again
+            try:
+                os.set_inheritable(self.log.fileno(), False)
+            except OSError:
+                pass
         thread.signals.set_blocked(thread.signals.blocked)
 
     def exit_group(self, status):
-        """exit_group from any thread: the kernel ends every thread at once; so do we."""
-        self.tell_debugger("W", status)
-        self.flush_logs()
-        os._exit(status & 0xFF)
+        """exit_group from any thread: the kernel ends every thread at once; so do we,
+        whatever happens on the way (a report that cannot be written, a gdb gone)."""
+        try:
+            self.tell_debugger("W", status)
+            self.flush_logs()
+        finally:
+            os._exit(status & 0xFF)
 
     def die_of_signal(self, guest_sig):
         """Default action of a fatal signal: the emulator dies of the same signal."""
         from .signals import numbers
-        self.tell_debugger("X", guest_sig)
-        self.flush_logs()
+        try:
+            self.tell_debugger("X", guest_sig)
+            self.flush_logs()
+        except Exception:
+            pass  # the guest's death is not ours to lose
         host = numbers.to_host(self.abi, guest_sig)
         if host is None:
             os._exit(128 + guest_sig)  # no host twin (see signals/numbers.py): the closest status
@@ -158,19 +195,63 @@ class Process:
         import resource
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         floor = max(64, min(soft if soft > 0 else 1024, 1024) - 64)
-        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
-        os.close(fd)
+        if soft == resource.RLIM_INFINITY or soft > floor:
+            high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+        else:  # a small `ulimit -n`: the highest free numbers under it
+            high = next((n for n in range(soft - 1, fd, -1) if not _is_open(n)), fd)
+            if high != fd:
+                os.dup2(fd, high, inheritable=False)
+        if high != fd:
+            os.close(fd)
+        else:
+            os.set_inheritable(fd, False)
         self.reserved_fds.add(high)
+        from .ownfds import identity
+        ident = identity(high)
+        if ident is not None:
+            self.reserved_ids[ident] = high
         return high
 
+    def release_fd(self, fd):
+        """One of our descriptors is about to be closed: the number is the guest's again."""
+        self.reserved_fds.discard(fd)
+        for ident, owner in list(self.reserved_ids.items()):
+            if owner == fd:
+                del self.reserved_ids[ident]
+
     def forget_fd(self, fd):
-        """The guest closed fd: an emulated descriptor (signalfd) behind it goes too,
-        and the directory cookies a 32-bit guest had for it."""
+        """The guest closed fd: an emulated descriptor (signalfd, /proc/self/mem) behind it
+        goes too, unless a duplicate of fd still refers to it, and the directory cookies a
+        32-bit guest had for it."""
         if self.__dict__.get("dir_positions") is not None:
             self.dir_positions.forget(fd)
         special = self.special_fds.pop(fd, None)
-        if special is not None and special in self.signals.watchers:
+        if special is None or any(other is special for other in self.special_fds.values()):
+            return
+        if special in self.signals.watchers:
             self.signals.watchers.remove(special)
+            from .signals import numbers
+            for sig in numbers.members(special.mask):
+                self.signals.refresh_host_disposition(sig)
+        if hasattr(special, "close"):
+            special.close()
+
+    def forget_fds(self, first, last):
+        """close_range(first, last): every emulated descriptor in the range."""
+        cookies = self.__dict__.get("dir_positions")
+        known = set(self.special_fds) | (set(cookies.by_fd) if cookies is not None else set())
+        for fd in [fd for fd in known if first <= fd <= last]:
+            self.forget_fd(fd)
+
+    def dup_fd(self, old, new):
+        """new is now a duplicate of old (dup, dup3, F_DUPFD): an emulated file that
+        shares its position between duplicates (/proc/self/mem) is behind both."""
+        if new in self.special_fds:
+            self.forget_fd(new)  # dup3 closed what new was
+        special = self.special_fds.get(old)
+        if special is not None and getattr(special, "shares_on_dup", False):
+            self.special_fds[new] = special
+        return new
 
     def check_fd_owned(self, fd):
         """The guest may not close or replace the emulator's own descriptors."""
@@ -191,8 +272,7 @@ class Process:
     # ---- messages ----------------------------------------------------------
 
     def warn(self, message):
-        sys.stderr.write(f"{self.prog}: {message}\n")
-        sys.stderr.flush()
+        tell.say(f"{self.prog}: {message}")
 
     def debug_note(self, message):
         """A line of -d output shown whatever the items (facts about the set-up)."""

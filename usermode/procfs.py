@@ -15,6 +15,7 @@ guest's path resolved to (so a link into /proc inside a --rootfs is seen too).
 import errno
 import os
 
+from . import procmem, procsmaps
 from .errors import GuestError
 from .memory.space import PROT_EXEC, PROT_READ, PROT_WRITE
 from .syscalls.handlers.hostcall import call
@@ -22,7 +23,7 @@ from .syscalls.handlers.hostcall import call
 AT_FDCWD = -100
 
 
-def _owner(t, path):
+def owner(t, path):
     """(entry name below the pid or tid directory, tid or None), or None when
     the path is not the guest's own process. Global entries come back with
     tid None and a name starting with "/" (b"/cpuinfo")."""
@@ -56,8 +57,24 @@ def comm(process):
     return os.path.basename(os.fsencode(name))[:15]
 
 
+def thread_comm(process, tid):
+    """A thread's comm (PR_SET_NAME changes it); without a tid, the main thread's."""
+    thread = process.threads.get(tid if tid is not None else os.getpid())
+    name = getattr(thread, "comm", None)
+    return name if name is not None else comm(process)
+
+
 def _maps(t, tid):
-    process = t.process
+    return "".join(line + "\n" for _, line in maps_lines(t.process)).encode()
+
+
+def guest_file_name(process, vma):
+    """The name /proc/self/maps gives a file mapping: the guest's path for it."""
+    return os.fsdecode(process.paths.guest_name(os.fsencode(os.path.abspath(vma.name))))
+
+
+def maps_lines(process):
+    """(vma, its /proc/self/maps line) for every guest mapping, in address order."""
     paths = process.paths
     lines = []
     stats = {}
@@ -81,8 +98,8 @@ def _maps(t, tid):
                 ("x" if v.prot & PROT_EXEC else "-") + ("s" if v.kind == "shared" else "p")
         offset = v.offset if v.kind != "anon" else 0
         head = f"{v.start:08x}-{v.end:08x} {perms} {offset:08x} {os.major(dev):02x}:{os.minor(dev):02x} {inode}"
-        lines.append(f"{head:<72} {name}".rstrip() if name else head + " ")
-    return "".join(line + "\n" for line in lines).encode()
+        lines.append((v, f"{head:<72} {name}".rstrip() if name else head + " "))
+    return lines
 
 
 def _auxv(t, tid):
@@ -131,19 +148,19 @@ def _stat(t, tid):
                      (29, 0), (30, 0)):
         if len(fields) > k - 3:
             fields[k - 3] = str(value).encode()
-    return pid_part + b"(" + comm(process) + b") " + b" ".join(fields)
+    return pid_part + b"(" + thread_comm(process, tid) + b") " + b" ".join(fields)
 
 
 def _status(t, tid):
     lines = _host_entry(t, tid, "status").split(b"\n")
     for i, line in enumerate(lines):
         if line.startswith(b"Name:"):
-            lines[i] = b"Name:\t" + comm(t.process)
+            lines[i] = b"Name:\t" + thread_comm(t.process, tid)
     return b"\n".join(lines)
 
 
 def _comm(t, tid):
-    return comm(t.process) + b"\n"
+    return thread_comm(t.process, tid) + b"\n"
 
 
 def _cpuinfo(t, tid):
@@ -155,7 +172,8 @@ def _cpuinfo(t, tid):
 
 
 FILES = {b"maps": _maps, b"auxv": _auxv, b"cmdline": _cmdline, b"environ": _environ,
-         b"stat": _stat, b"status": _status, b"comm": _comm}
+         b"stat": _stat, b"status": _status, b"comm": _comm,
+         b"smaps": procsmaps.smaps, b"smaps_rollup": procsmaps.smaps_rollup, b"numa_maps": procsmaps.numa_maps}
 GLOBAL_FILES = {b"/cpuinfo": _cpuinfo}
 
 
@@ -179,14 +197,17 @@ def _serve(data, host_flags):
 
 def open_file(t, path, host_flags):
     """A descriptor for the guest's own /proc entry at host path `path`, or None (the host's)."""
-    owner = _owner(t, path)
-    if owner is None:
-        return None
-    name, tid = owner
+    found = owner(t, path)
+    if found is None:
+        pid = _other_mem(path)  # /proc/PID/mem of another pyqemu process: its guest memory
+        return procmem.open_mem(t, pid, host_flags) if pid is not None else None
+    name, tid = found
     make = GLOBAL_FILES.get(name) if name[:1] == b"/" else FILES.get(name)
     if make is None:
         if name == b"exe":
             return call("openat", AT_FDCWD, os.fsencode(t.process.exe), host_flags, 0)
+        if name == b"mem":  # guest memory at guest addresses, never the emulator's
+            return procmem.open_mem(t, None, host_flags)
         return None
     if host_flags & os.O_ACCMODE != os.O_RDONLY:
         if name == b"comm":
@@ -197,12 +218,21 @@ def open_file(t, path, host_flags):
     return _serve(make(t, tid), host_flags)
 
 
+def _other_mem(path):
+    """The pid in /proc/PID/mem or /proc/PID/task/TID/mem, else None."""
+    parts = os.path.normpath(path).split(b"/")[2:]
+    if parts and parts[-1] == b"mem" and parts[0].isdigit() and (
+            len(parts) == 2 or (len(parts) == 4 and parts[1] == b"task" and parts[2].isdigit())):
+        return int(parts[0])
+    return None
+
+
 def readlink(t, path):
     """The target of a /proc link in the guest's names, or None to ask the host."""
-    owner = _owner(t, path)
+    found = owner(t, path)
     paths = t.process.paths
-    if owner is not None:
-        name, _ = owner
+    if found is not None:
+        name, _ = found
         if name == b"exe":
             return paths.guest_name(os.fsencode(t.process.exe))
         if name == b"root" and paths.is_rootfs:

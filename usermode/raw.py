@@ -404,3 +404,107 @@ class InsnHook:
             raise RuntimeError(f"uc_hook_add: {strerror(err).decode()}")
         self.handle = handle.value
         self.intr = add_hook(uc, UC_HOOK_INTR, on_other)
+
+
+# ---- a host signal handler that keeps the siginfo --------------------------------
+# CPython's own C handler only writes the signal's number to its wake-up fd, so
+# who sent a signal (si_pid, si_uid), a child's exit status (SIGCHLD's
+# si_status) and a sigqueue's or timer's si_value were lost. This SA_SIGINFO
+# handler writes the whole 128-byte siginfo_t to a pipe instead (one write of
+# less than PIPE_BUF: atomic, so records never interleave), then counts it in a
+# word beside the fd, so a thread coming back from a syscall can tell cheaply
+# that one arrived meanwhile (the kernel delivers it on the way out). It touches
+# no errno (a raw syscall) and no memory but its two words, so it is
+# async-signal-safe. The words live in a data page beside the code, so a fork's
+# child can point the fd at a pipe of its own. x86-64 only, like the rest of
+# this module.
+#
+#   handler(sig=edi, info=rsi, ucontext=rdx):
+#       mov  edi, [rip+4090]        8b 3d fa 0f 00 00      -> the fd, first word of the next page
+#       mov  edx, 128               ba 80 00 00 00
+#       mov  eax, 1  (write)        b8 01 00 00 00
+#       syscall                     0f 05
+#       lock inc dword [rip+4075]   f0 ff 05 eb 0f 00 00   -> the count, second word
+#       ret                         c3
+#   quiet (KICK: only interrupts a blocking call):
+#       ret                         c3                     at offset 32
+#   sent_only (SIGSEGV, SIGILL, ... : a guest handler for the ones another process sends;
+#   a real fault of the emulator's own must stay fatal), at offset 48:
+#       cmp  dword [rsi+8], 0       83 7e 08 00            si_code > 0: the kernel's own
+#       jg   fault                  7f 1a
+#       (the handler above, 26 bytes)
+#   fault:                                                  back to SIG_DFL, and return: the
+#       lea  rsi, [rip+...]         48 8d 35 disp32         instruction faults again, fatally
+#       xor  edx, edx               31 d2
+#       mov  r10d, 8                41 ba 08 00 00 00
+#       mov  eax, 13 (rt_sigaction) b8 0d 00 00 00
+#       syscall                     0f 05
+#       ret                         c3
+#   with a zeroed kernel struct sigaction (SIG_DFL) at the data page's offset 64.
+
+SIGINFO_BYTES = 128
+
+
+class SiginfoPipeHandler:
+    """Host addresses of the two handlers: `address` (writes siginfo to the fd set
+    with set_fd) and `quiet` (does nothing). create() checks it works, or None."""
+
+    CODE = bytes.fromhex("8b3dfa0f0000" "ba80000000" "b801000000" "0f05" "f0ff05eb0f0000" "c3")
+    QUIET_AT = 32
+    SENT_ONLY_AT = 48
+    DFL_AT = 4096 + 64  # a kernel struct sigaction of zeroes: SIG_DFL
+
+    def __init__(self):
+        from .memory import host
+        self._page = page = host.mmap(None, 8192, host.PROT_READ | host.PROT_WRITE,
+                                      host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+        ctypes.memmove(page, self.CODE, len(self.CODE))
+        ctypes.memmove(page + self.QUIET_AT, b"\xc3", 1)
+        at = self.SENT_ONLY_AT
+        body = bytes.fromhex("837e0800" "7f1a")
+        # the record-writing handler again, its rip-relative offsets moved by where it now sits
+        main = bytearray(self.CODE)
+        shift = at + len(body)
+        main[2:6] = (4096 - (shift + 6)).to_bytes(4, "little", signed=True)
+        main[21:25] = (4100 - (shift + 25)).to_bytes(4, "little", signed=True)
+        fault_at = shift + len(main)
+        fault = (bytes.fromhex("488d35") + (self.DFL_AT - (fault_at + 7)).to_bytes(4, "little", signed=True)
+                 + bytes.fromhex("31d2" "41ba08000000" "b80d000000" "0f05" "c3"))
+        ctypes.memmove(page + at, body + bytes(main) + fault, len(body) + len(main) + len(fault))
+        self.sent_only = page + at
+        host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+        self._fd = ctypes.c_int.from_address(page + 4096)
+        self.count = ctypes.c_uint.from_address(page + 4100)  # records written so far
+        self.address = page
+        self.quiet = page + self.QUIET_AT
+
+    def set_fd(self, fd):
+        self._fd.value = fd
+
+    @classmethod
+    def create(cls, fd):
+        """The handler writing to fd, after calling it once on a test record through a
+        scratch pipe; None on a host it does not fit (the caller falls back)."""
+        import os
+        import platform
+        if platform.machine() not in ("x86_64", "AMD64"):
+            return None
+        try:
+            handler = cls()
+            r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                handler.set_fd(w)
+                record = bytes(range(SIGINFO_BYTES))
+                buf = ctypes.create_string_buffer(record, SIGINFO_BYTES)
+                ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(handler.address)(
+                    10, ctypes.addressof(buf), None)
+                ok = os.read(r, 4 * SIGINFO_BYTES) == record and handler.count.value == 1
+            finally:
+                os.close(r)
+                os.close(w)
+        except (OSError, ValueError):
+            return None
+        if not ok:
+            return None
+        handler.set_fd(fd)
+        return handler

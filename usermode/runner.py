@@ -2,7 +2,7 @@
 import os
 import signal
 
-from . import debuglog as debug
+from . import debuglog as debug, tell
 from .loader import program
 from .process import Process
 
@@ -17,7 +17,7 @@ def run_program(arch, opts, argv, envp, log):
     if log is not None:
         fd = os.dup(log.fileno())
         log.close()
-        process.log = os.fdopen(process.keep_fd(fd), "w", buffering=1)
+        process.log = tell.Log(os.fdopen(process.keep_fd(fd), "w", buffering=1))
     process.signals.install_host()
     listener = None
     if opts.gdb is not None:

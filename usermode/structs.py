@@ -1,7 +1,10 @@
 """Struct layouts declared once over a tiny type vocabulary, packed per ABI.
 
 A layout is a list of (name, type) or (name, type, c_member) where type is one
-of the scalar names below or ("bytes", n). Offsets follow the C rules for the
+of the scalar names below, ("bytes", n), or one of two markers that take no
+field: ("align", scalar) pads to that scalar's alignment (where C aligns a
+union), ("fill", n) pads the struct to n bytes (a fixed-size struct such as
+siginfo_t declared by the member of its union that one case uses). Offsets follow the C rules for the
 ABI's word size; `c_member` (default: name) is the member path used by the
 test that checks every layout against the cross compiler's offsetof/sizeof.
 """
@@ -41,6 +44,10 @@ def _field(abi, typ):
     return code, size, abi.align(size)
 
 
+def _alignment(abi, typ):
+    return _field(abi, typ)[2]
+
+
 class Layout:
     """A struct's packed form for one ABI: size, offsets, pack and unpack."""
 
@@ -56,6 +63,12 @@ class Layout:
         self.byte_fields = []  # ("bytes", n) members: b"" unless given
         for entry in fields:
             fname, typ = entry[0], entry[1]
+            if isinstance(typ, tuple) and typ[0] in ("align", "fill"):
+                target = (offset + -offset % _alignment(abi, typ[1])) if typ[0] == "align" else typ[1]
+                if target > offset:
+                    fmt.append(f"{target - offset}x")
+                    offset = target
+                continue
             self.c_members[fname] = entry[2] if len(entry) > 2 else fname
             code, size, align = _field(abi, typ)
             if isinstance(typ, tuple) and typ[0] == "array":
@@ -325,6 +338,8 @@ MSGHDR = [
     ("msg_name", "ptr"), ("msg_namelen", "u32"), ("msg_iov", "ptr"), ("msg_iovlen", "ulong"),
     ("msg_control", "ptr"), ("msg_controllen", "ulong"), ("msg_flags", "i32"),
 ]
+# struct mmsghdr (sendmmsg, recvmmsg): a msghdr, then the length sent or received
+MMSGHDR = [(n, typ, f"msg_hdr.{n}") for n, typ in MSGHDR] + [("_hdr_end", ("align", "ptr")), ("msg_len", "u32")]
 CMSGHDR = [("cmsg_len", "ulong"), ("cmsg_level", "i32"), ("cmsg_type", "i32")]
 LINGER = [("l_onoff", "i32"), ("l_linger", "i32")]
 UCRED = [("pid", "i32"), ("uid", "u32"), ("gid", "u32")]
@@ -363,6 +378,98 @@ STACK_T = {
     "mips": [("ss_sp", "ptr"), ("ss_size", "ulong"), ("ss_flags", "i32")],
 }
 
+# siginfo_t, one declaration per member of its union that a case fills (signals/hostinfo.py
+# reads the host's); the union is aligned as its widest member, a pointer
+_SIGINFO_HEAD = [("si_signo", "i32"), ("si_errno", "i32"), ("si_code", "i32"), ("_union", ("align", "ptr"))]
+_SIGINFO_END = [("_end", ("fill", 128))]
+SIGINFO_KILL = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32")] + _SIGINFO_END
+SIGINFO_CHLD = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"), ("si_status", "i32"),
+                                ("si_utime", "long"), ("si_stime", "long")] + _SIGINFO_END
+SIGINFO_RT = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"),
+                              ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
+SIGINFO_TIMER = _SIGINFO_HEAD + [("si_timerid", "i32"), ("si_overrun", "i32"),
+                                 ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
+SIGINFO_FAULT = _SIGINFO_HEAD + [("si_addr", "ptr")] + _SIGINFO_END
+SIGINFO_POLL = _SIGINFO_HEAD + [("si_band", "long"), ("si_fd", "i32")] + _SIGINFO_END
+
+# credentials and scheduling (handlers/creds.py, sched.py): fixed-size fields, repacked for byte order
+CAP_HEADER = [("version", "u32"), ("pid", "i32")]
+CAP_DATA = [("effective", "u32"), ("permitted", "u32"), ("inheritable", "u32")]
+SCHED_PARAM = [("sched_priority", "i32")]
+SCHED_ATTR = [
+    ("size", "u32"), ("sched_policy", "u32"), ("sched_flags", "u64"), ("sched_nice", "i32"),
+    ("sched_priority", "u32"), ("sched_runtime", "u64"), ("sched_deadline", "u64"), ("sched_period", "u64"),
+    ("sched_util_min", "u32"), ("sched_util_max", "u32"),
+]
+
+# struct timex (adjtimex, clock_adjtime): longs, ints, a timeval, eleven spare ints
+TIMEX = [
+    ("modes", "u32"), ("offset", "long"), ("freq", "long"), ("maxerror", "long"), ("esterror", "long"),
+    ("status", "i32"), ("constant", "long"), ("precision", "long"), ("tolerance", "long"),
+    ("time_sec", "long", "time.tv_sec"), ("time_usec", "long", "time.tv_usec"), ("tick", "long"),
+    ("ppsfreq", "long"), ("jitter", "long"), ("shift", "i32"), ("stabil", "long"), ("jitcnt", "long"),
+    ("calcnt", "long"), ("errcnt", "long"), ("stbcnt", "long"), ("tai", "i32"),
+] + [(f"__spare{i}", "i32", None) for i in range(11)]
+
+# struct __kernel_timex (clock_adjtime64 of 32-bit ABIs): every long a long long, and
+# explicit padding after the ints that precede one, so it is one layout everywhere
+TIMEX64 = []
+for _entry in TIMEX:
+    TIMEX64.append((_entry[0], "i64", *_entry[2:]) if _entry[1] == "long" else _entry)
+    if _entry[0] in ("modes", "status", "shift"):
+        TIMEX64.append((f"__pad_{_entry[0]}", "i32", None))
+
+# SysV IPC (handlers/ipc.py), the kernel's 64-bit forms (ipc64_perm, msqid64_ds, ...) that
+# glibc's structs follow on 64-bit ABIs; 32-bit ABIs split each time into two words.
+# ipc_perm's mode is a u32 here; x86-64's kernel has a u16 and two bytes of padding, which
+# on the (little-endian) host are the same bytes while the padding stays zero.
+def _ipc_perm(prefix):
+    return [("key", "i32", f"{prefix}.__key"), ("uid", "u32", f"{prefix}.uid"), ("gid", "u32", f"{prefix}.gid"),
+            ("cuid", "u32", f"{prefix}.cuid"), ("cgid", "u32", f"{prefix}.cgid"), ("mode", "u32", f"{prefix}.mode"),
+            ("seq", "u16", f"{prefix}.__seq"), ("__pad2", "u16", None), ("__unused1", "ulong", None),
+            ("__unused2", "ulong", None)]
+
+
+def _ipc_times(names, bits):
+    """The times of a 64-bit ABI's *id64_ds are longs; a 32-bit ABI's kernel gives each
+    a second word with its high half (split and joined by handlers/ipc.py)."""
+    if bits == 64:
+        return [(n, "long") for n in names]
+    return [f for n in names for f in ((n, "ulong"), (f"{n}_high", "ulong", f"__{n}_high"))]
+
+
+def _ipc_flavours(perm, times, before, after):
+    return {f"generic{bits}": _ipc_perm(perm) + before + _ipc_times(times, bits) + after for bits in (32, 64)}
+
+
+MSQID_DS = _ipc_flavours("msg_perm", ("msg_stime", "msg_rtime", "msg_ctime"), [], [
+    ("msg_cbytes", "ulong", "__msg_cbytes"), ("msg_qnum", "ulong"), ("msg_qbytes", "ulong"),
+    ("msg_lspid", "i32"), ("msg_lrpid", "i32"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+])
+SEMID_DS = _ipc_flavours("sem_perm", ("sem_otime", "sem_ctime"), [], [
+    ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+])
+SHMID_DS = _ipc_flavours("shm_perm", ("shm_atime", "shm_dtime", "shm_ctime"), [("shm_segsz", "ulong")], [
+    ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+])
+# the host's (x86-64's) semid64_ds keeps a spare word after each time, unlike asm-generic's
+HOST_X86_64_SEMID_DS = _ipc_perm("sem_perm") + [
+    ("sem_otime", "long"), ("__unused1", "ulong", None), ("sem_ctime", "long"), ("__unused2", "ulong", None),
+    ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+]
+MSGINFO = [(n, "i32") for n in ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni", "msgssz", "msgtql")] + \
+    [("msgseg", "u16")]
+SEMINFO = [(n, "i32") for n in ("semmap", "semmni", "semmns", "semmnu", "semmsl", "semopm", "semume", "semusz",
+                                "semvmx", "semaem")]
+SHMINFO = [(n, "ulong") for n in ("shmmax", "shmmin", "shmmni", "shmseg", "shmall")] + \
+    [(f"__unused{i}", "ulong", None) for i in range(1, 5)]
+SHM_INFO = [("used_ids", "i32")] + [(n, "ulong") for n in ("shm_tot", "shm_rss", "shm_swp", "swap_attempts",
+                                                           "swap_successes")]
+SEMBUF = [("sem_num", "u16"), ("sem_op", "i16"), ("sem_flg", "i16")]
+MQ_ATTR = [("mq_flags", "long"), ("mq_maxmsg", "long"), ("mq_msgsize", "long"), ("mq_curmsgs", "long")] + \
+    [(f"__pad{i}", "long", None) for i in range(4)]
+
 DECLARATIONS = {
     "timespec": TIMESPEC,
     "timespec64": TIMESPEC64,
@@ -393,6 +500,7 @@ DECLARATIONS = {
     "epoll_event": EPOLL_EVENT,
     "msghdr": MSGHDR,
     "cmsghdr": CMSGHDR,
+    "mmsghdr": MMSGHDR,
     "linger": LINGER,
     "ucred": UCRED,
     "timezone": TIMEZONE,
@@ -401,6 +509,27 @@ DECLARATIONS = {
     # char _f[20 - 2 * sizeof(long) - sizeof(int)]: nothing with 64-bit longs
     "sysinfo": {"generic64": SYSINFO, "generic32": SYSINFO + [("_f", ("bytes", 8), None)]},
     "rusage": RUSAGE,
+    "siginfo_kill": SIGINFO_KILL,
+    "siginfo_chld": SIGINFO_CHLD,
+    "siginfo_rt": SIGINFO_RT,
+    "siginfo_timer": SIGINFO_TIMER,
+    "siginfo_fault": SIGINFO_FAULT,
+    "siginfo_poll": SIGINFO_POLL,
+    "cap_header": CAP_HEADER,
+    "cap_data": CAP_DATA,
+    "sched_param": SCHED_PARAM,
+    "sched_attr": SCHED_ATTR,
+    "timex": TIMEX,
+    "timex64": TIMEX64,
+    "msqid_ds": MSQID_DS,
+    "semid_ds": SEMID_DS,
+    "shmid_ds": SHMID_DS,
+    "msginfo": MSGINFO,
+    "seminfo": SEMINFO,
+    "shminfo": SHMINFO,
+    "shm_info": SHM_INFO,
+    "sembuf": SEMBUF,
+    "mq_attr": MQ_ATTR,
 }
 
 
@@ -423,6 +552,22 @@ C_TYPES = {
     "winsize": ("struct winsize", ["sys/ioctl.h"]),
     "statfs": ("struct statfs", ["sys/vfs.h"]),
     "dirent64": ("struct dirent64", ["dirent.h"]),
+    "cap_header": ("struct __user_cap_header_struct", ["linux/capability.h"]),
+    "cap_data": ("struct __user_cap_data_struct", ["linux/capability.h"]),
+    "sched_attr": ("struct sched_attr", ["linux/sched/types.h"]),
+    "timex": ("struct timex", ["sys/timex.h"]),
+    "timex64": ("struct __kernel_timex", ["linux/timex.h"]),
+    "msqid_ds": ("struct msqid_ds", ["sys/msg.h"]),
+    "msginfo": ("struct msginfo", ["sys/msg.h"]),
+    "semid_ds": ("struct semid_ds", ["sys/sem.h"]),
+    "seminfo": ("struct seminfo", ["sys/sem.h"]),
+    "sembuf": ("struct sembuf", ["sys/sem.h"]),
+    "shmid_ds": ("struct shmid_ds", ["sys/shm.h"]),
+    "shminfo": ("struct shminfo", ["sys/shm.h"]),
+    "shm_info": ("struct shm_info", ["sys/shm.h"]),
+    "mq_attr": ("struct mq_attr", ["mqueue.h"]),
+    **{name: ("siginfo_t", ["signal.h"]) for name in
+       ("siginfo_kill", "siginfo_chld", "siginfo_rt", "siginfo_timer", "siginfo_fault", "siginfo_poll")},
 }
 
 

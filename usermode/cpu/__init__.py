@@ -96,6 +96,7 @@ DEFAULTS = {
     # extra_auxv(uc) -> [(AT_ name, value)] the arch's kernel puts before the generic
     # entries (PowerPC's AT_IGNOREPPC and cache line sizes)
     "extra_auxv": lambda uc: (),
+    "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
 }
 
 

@@ -73,6 +73,7 @@ FAULT_PC_ADJUST = 0
 PLATFORM = "v7l"
 MINSIGSTKSZ = None  # the arm kernel sets no AT_MINSIGSTKSZ
 STACK_ALIGN = 8  # AAPCS
+SHMLBA = 4 * 4096  # arch/arm: 4 pages, for VIPT caches (qemu-arm forces the same)
 
 
 def platform(uc):

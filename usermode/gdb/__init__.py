@@ -6,9 +6,9 @@
 import os
 import socket
 import stat
-import sys
 import threading
 
+from .. import tell
 from ..errors import UserError
 from .control import Debugger
 from .packets import Connection
@@ -66,13 +66,15 @@ def attach(process, listener):
     process.enable_async_stops()  # gdb's interrupt stops a running thread from outside
     for thread in process.threads.values():
         debugger.attach_thread(thread)
-    sys.stderr.write(f"{process.prog}: waiting for gdb on {describe(listener)}\n")
-    sys.stderr.flush()
+    tell.say(f"{process.prog}: waiting for gdb on {describe(listener)}")
     sock, _ = listener.accept()
     listener.close()
+    # the connection is the emulator's, not the guest's: out of its descriptor range (ownfds.py)
+    fd = process.keep_fd(sock.detach())
+    sock = socket.socket(fileno=fd)
     if sock.family != socket.AF_UNIX:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    conn = Connection(sock)
+    conn = Connection(sock, on_close=lambda: process.release_fd(fd))
     debugger.conn = conn
     stub = GdbStub(process, debugger, conn)
     debugger.halt()

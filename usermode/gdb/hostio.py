@@ -46,7 +46,8 @@ class HostIO:
     def _open(self, args):
         if int(args[1], 16) & _O_ACCMODE:
             return _error(errno.EROFS)
-        fd = os.open(self._host_path(args[0]), os.O_RDONLY | os.O_CLOEXEC)
+        # kept out of the guest's descriptor range while gdb holds it (ownfds.py)
+        fd = self.process.keep_fd(os.open(self._host_path(args[0]), os.O_RDONLY | os.O_CLOEXEC))
         self.files[fd] = True
         return f"F{fd:x}".encode()
 
@@ -59,6 +60,7 @@ class HostIO:
     def _close(self, args):
         fd = self._fd(args[0])
         del self.files[fd]
+        self.process.release_fd(fd)
         os.close(fd)
         return b"F0"
 
@@ -82,5 +84,6 @@ class HostIO:
 
     def close_all(self):
         for fd in list(self.files):
+            self.process.release_fd(fd)
             os.close(fd)
         self.files.clear()

@@ -44,8 +44,9 @@ class Connection:
     """One gdb on one socket. Packets are read by the stub's thread only; replies
     may also be sent by a guest thread (the exit status), hence the send lock."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, on_close=None):
         self.sock = sock
+        self._on_close = on_close or (lambda: None)  # the descriptor stops being the emulator's
         self.acks = True  # until QStartNoAckMode
         self._buffer = bytearray()
         self._send_lock = threading.Lock()
@@ -119,9 +120,11 @@ class Connection:
                 self.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            self._on_close()
             self.sock.close()
 
     def drop_after_fork(self):
         """In a fork's child: let go of the descriptor without ending the parent's session."""
         self.closed = True
+        self._on_close()
         os.close(self.sock.detach())

@@ -41,6 +41,8 @@ class GdbStub:
     # ---- the loop ---------------------------------------------------------------
 
     def serve(self):
+        from ..signals.host import block_all_here
+        block_all_here()  # host signals are for guest threads
         try:
             while True:
                 if self.halted:

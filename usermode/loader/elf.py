@@ -56,10 +56,11 @@ class ElfFile:
     `check(elf)`, if given, runs as soon as the identity (elf_class,
     little_endian, machine_id) is known, before the rest is validated."""
 
-    def __init__(self, path, what="program", check=None, fd=None):
+    def __init__(self, path, what="program", check=None, fd=None, executable=False):
         """`fd`, if given, is the file already open (binfmt_misc's flag O hands the
         program over so, execute-only or not, it need not be opened by name); it is
-        closed with the ElfFile."""
+        closed with the ElfFile. `executable`: refuse a file the user may not execute,
+        as execve does (EACCES), unless the kernel handed it over already open."""
         self.path = path
         self.what = what
         self.where = f"{what} '{path}'"
@@ -69,6 +70,11 @@ class ElfFile:
                 raise IsADirectoryError
             if not stat.S_ISREG(st.st_mode):
                 raise UserError(f"{self.where}: not a regular file")
+            # execve's permission check: root too needs an x bit somewhere (os.access says
+            # so for root exactly when the kernel would)
+            if executable and fd is None and not os.access(path, os.X_OK, effective_ids=True):
+                raise UserError(f"{self.where}: permission denied: not executable "
+                                f"(mode {stat.S_IMODE(st.st_mode):03o}; chmod +x to run it)", status=126)
             self.file = open(path if fd is None else fd, "rb")
         except FileNotFoundError:
             raise UserError(f"{self.where}: no such file") from None

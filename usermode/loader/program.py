@@ -55,6 +55,30 @@ def program_sysroot(path, arch):
     return None
 
 
+MAX_ARG_STRLEN = 32 * 4096  # the kernel's limit on one argument or environment string
+ARG_MIN = 32 * 4096  # the kernel's floor for the whole (ARG_MAX)
+ARG_CAP = 6 << 20  # and its ceiling: 3/4 of _STK_LIM
+
+
+def check_exec_size(argv, envp, stack_size, word_bytes):
+    """execve's E2BIG rule (fs/exec.c), with -s's stack size as the stack limit: the
+    strings and their pointers must fit a quarter of the stack (at least 128 KiB, at
+    most 6 MiB), and no string may be longer than 128 KiB."""
+    for kind, strings in (("argument", argv), ("environment string", envp)):
+        for i, s in enumerate(strings):
+            if len(s) + 1 > MAX_ARG_STRLEN:
+                raise UserError(f"{kind} {i} is {len(s) + 1} bytes: longer than the kernel's limit of "
+                                f"{MAX_ARG_STRLEN} bytes for one string (E2BIG)")
+    limit = max(min(stack_size // 4, ARG_CAP), ARG_MIN)
+    pointers = (max(len(argv), 1) + len(envp)) * word_bytes
+    strings = sum(len(s) + 1 for s in argv) + sum(len(s) + 1 for s in envp)
+    if pointers + strings > limit:
+        raise UserError(f"arguments and environment too large (E2BIG): {len(argv)} arguments and "
+                        f"{len(envp)} environment strings take {strings} bytes and {pointers} of pointers, "
+                        f"over the kernel's limit of {limit} bytes (a quarter of the {stack_size}-byte "
+                        f"stack, at least {ARG_MIN}, at most {ARG_CAP}; -s sets the stack size)")
+
+
 def inherited_mask(abi):
     """The guest's initial blocked mask: the host thread's, which execve kept."""
     mask = 0
@@ -68,7 +92,8 @@ def inherited_mask(abi):
 def start(process, path, argv, envp):
     """Load `path` into process and return its main thread, registers set."""
     arch, space, options = process.arch, process.space, process.options
-    elf = ElfFile(path, check=lambda e: check_arch(e, arch, "program", process.prog), fd=options.exec_fd)
+    elf = ElfFile(path, check=lambda e: check_arch(e, arch, "program", process.prog), fd=options.exec_fd,
+                  executable=True)
     check_abi(elf, arch, "program")
     process.exe = os.path.abspath(path)
     # the name the guest knows it by (AT_EXECFN, comm): under --rootfs, inside the root
@@ -79,7 +104,7 @@ def start(process, path, argv, envp):
     stack_base = process.stack_top - process.stack_size
     space.map(stack_base, process.stack_size, PROT_READ | PROT_WRITE, name="[stack]")
 
-    main = image.load(space, elf, base_hint=(arch.TASK_SIZE // 3 * 2))
+    main = image.load(space, elf, base_hint=(space.size // 3 * 2))
     entry = main.entry
     interp_base = 0
     if elf.interp:
@@ -132,6 +157,7 @@ def start(process, path, argv, envp):
     if arch.MINSIGSTKSZ:
         auxv.append((at["AT_MINSIGSTKSZ"], arch.MINSIGSTKSZ))
 
+    check_exec_size(argv, envp, process.stack_size, arch.ABI.word_bytes)
     stack = InitialStack(arch.ABI, process.stack_top)
     sp, blob, process.auxv = stack.build(
         argv, envp, auxv, execfn=process.exe_guest,

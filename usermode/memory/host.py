@@ -20,6 +20,7 @@ _libc.memchr.restype = ctypes.c_void_p
 _libc.memchr.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
 _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 _libc.memmove.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+_libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
 
 MAP_FAILED = ctypes.c_void_p(-1).value
 
@@ -93,3 +94,17 @@ def reserve(length):
 def release(addr, length):
     """Give pages back to the reservation (inaccessible, no memory)."""
     mmap(addr, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED)
+
+
+def resident_pages(addr, length):
+    """How many pages of [addr, addr+length) (page aligned) are in memory: mincore."""
+    total = 0
+    chunk = 1 << 30  # a byte per page: at most 256 KiB of vector at a time
+    for off in range(0, length, chunk):
+        size = min(chunk, length - off)
+        pages = (size + 4095) // 4096
+        vec = ctypes.create_string_buffer(pages)
+        if _libc.mincore(addr + off, size, vec) != 0:
+            _fail()
+        total += pages - vec.raw.count(0)
+    return total

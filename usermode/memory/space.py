@@ -18,7 +18,7 @@ import errno
 import os
 
 from ..errors import GuestError
-from . import host
+from . import host, limits
 
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
@@ -35,21 +35,27 @@ def page_ceil(x):
 class Vma:
     """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon)."""
 
-    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat")
+    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite")
 
-    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None):
+    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True):
         self.start, self.end, self.prot, self.kind = start, end, prot, kind
         self.name, self.offset, self.fd_stat = name, offset, fd_stat
+        self.maywrite = maywrite  # False: a shared mapping of a file opened read-only
 
     def split(self, at):
         """Cut at `at`; self keeps the lower part, the upper part is returned."""
         upper = Vma(at, self.end, self.prot, self.kind, self.name,
-                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat)
+                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite)
         self.end = at
         return upper
 
     def __repr__(self):
         return f"Vma({self.start:#x}-{self.end:#x} prot={self.prot} {self.kind} {self.name!r})"
+
+
+def _access_mode(fd):
+    import fcntl
+    return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
 
 
 class AddressSpace:
@@ -61,6 +67,7 @@ class AddressSpace:
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
         self.mmap_top = mmap_top  # top-down allocation starts below this
+        self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
 
     # ---- Unicorn mirrors -------------------------------------------------
 
@@ -116,6 +123,23 @@ class AddressSpace:
                 return length
             i += 1
         return pos - addr
+
+    def total_mapped(self):
+        return sum(v.end - v.start for v in self.vmas)
+
+    def data_mapped(self):
+        return sum(v.end - v.start for v in self.vmas if limits.is_data(v.prot, v.kind, v.name))
+
+    def _charge(self, start, end, prot, kind, name):
+        """The guest's limits allow mapping [start, end) in place of what is there (ENOMEM)."""
+        if self.limits is None or not self.limits.active:
+            return
+        old = self.overlapping(start, end)
+        replaced = sum(min(v.end, end) - max(v.start, start) for v in old)
+        replaced_data = sum(min(v.end, end) - max(v.start, start) for v in old
+                            if limits.is_data(v.prot, v.kind, v.name))
+        data = (end - start) if limits.is_data(prot, kind, name) else 0
+        limits.check_growth(self, (end - start) - replaced, data - replaced_data)
 
     def check(self, addr, length, prot=PROT_READ):
         if length and self.accessible(addr, length, prot) < length:
@@ -180,8 +204,9 @@ class AddressSpace:
             return top - length
         raise GuestError(errno.ENOMEM)
 
-    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True):
-        """Map [addr, addr+length) (page aligned). With replace, existing mappings there go."""
+    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True, host_map=None):
+        """Map [addr, addr+length) (page aligned). With replace, existing mappings there go.
+        host_map(host address, length), when given, makes the host mapping (SysV shmat)."""
         length = page_ceil(length)
         end = addr + length
         if addr < 0 or end > self.size or length <= 0:
@@ -189,11 +214,16 @@ class AddressSpace:
         if self.overlapping(addr, end):
             if not replace:
                 raise GuestError(errno.EEXIST)
+            self._charge(addr, end, prot, kind, name)
             self.unmap(addr, length)
+        else:
+            self._charge(addr, end, prot, kind, name)
         fd_stat = None
         haddr = self.base + addr
         try:
-            if kind == "anon":
+            if host_map is not None:
+                host_map(haddr, length)
+            elif kind == "anon":
                 host.mmap(haddr, length, host.PROT_READ | host.PROT_WRITE,
                           host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_NORESERVE | host.MAP_FIXED)
             elif kind == "shared" and fd < 0:
@@ -205,7 +235,11 @@ class AddressSpace:
         except OSError:
             host.release(haddr, length)
             raise
-        vma = Vma(addr, end, prot, kind, name, offset, fd_stat)
+        if host_map is not None:  # a SysV segment: writable unless attached SHM_RDONLY
+            maywrite = bool(prot & PROT_WRITE)
+        else:
+            maywrite = not (kind == "shared" and fd >= 0 and _access_mode(fd) == os.O_RDONLY)
+        vma = Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite)
         self._insert(vma)
         for uc in self.cpus:
             uc.mem_map_ptr(addr, length, prot, haddr)
@@ -243,6 +277,14 @@ class AddressSpace:
         # the kernel wants the whole range mapped
         if self.accessible(addr, end - addr, 0) < end - addr:
             raise GuestError(errno.ENOMEM)
+        if prot & PROT_WRITE and any(not v.maywrite for v in self.overlapping(addr, end)):
+            raise GuestError(errno.EACCES)  # shared, of a file opened read-only
+        if self.limits is not None and self.limits.active and limits.is_data(prot, "anon", ""):
+            # pages becoming writable private data count against RLIMIT_DATA (mprotect's ENOMEM)
+            limits.check_growth(self, 0, sum(min(v.end, end) - max(v.start, addr)
+                                             for v in self.overlapping(addr, end)
+                                             if v.kind != "shared" and v.name != "[stack]"
+                                             and not v.prot & PROT_WRITE))
         for v in self._carve(addr, end):
             if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE):
                 hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
@@ -271,11 +313,19 @@ class AddressSpace:
             if not may_move:
                 raise GuestError(errno.ENOMEM)
             new_addr = self.find_free(new_size)
-        elif self.overlapping(new_addr, new_addr + new_size):
-            self.unmap(new_addr, new_size)
+        else:
+            if new_size < old_size:  # shrinking while moving: the tail goes first (the kernel's mremap_to)
+                self.unmap(old + new_size, old_size - new_size)
+                old_size = new_size
+            if self.overlapping(new_addr, new_addr + new_size):
+                self.unmap(new_addr, new_size)
         return self._move(old, old_size, new_size, new_addr)
 
     def _move(self, old, old_size, new_size, new):
+        if new_size > old_size and self.limits is not None:
+            last = self.find(old + old_size - 1)
+            limits.check_growth(self, new_size - old_size,
+                                new_size - old_size if limits.is_data(last.prot, last.kind, last.name) else 0)
         pieces = self._carve(old, old + old_size)
         prot, kind, name, offset, fd_stat = pieces[0].prot, pieces[0].kind, pieces[0].name, pieces[0].offset, pieces[0].fd_stat
         for uc in self.cpus:
@@ -300,11 +350,11 @@ class AddressSpace:
         pos = new
         for v in pieces:
             size = v.end - v.start
-            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat))
+            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite))
             pos += size
         if new_size > old_size:
             self._insert(Vma(pos, new + new_size, prot, kind, name,
-                             offset + old_size if kind != "anon" else 0, fd_stat))
+                             offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite))
         for uc in self.cpus:
             for v in self.overlapping(new, new + new_size):
                 uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)

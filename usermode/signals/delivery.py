@@ -20,6 +20,7 @@ from .frames import SIGINFO_SIZE, FrameContext, FrameFault
 from .host import HostSignals
 
 SIG_DFL, SIG_IGN = 0, 1
+DELAYTIMER_MAX = 0x7FFFFFFF  # a timer's overrun count saturates there
 
 
 class Action:
@@ -32,12 +33,14 @@ class Action:
 class SigInfo:
     """A siginfo_t by field name; packed for the guest ABI on delivery."""
 
-    __slots__ = ("signo", "code", "errno", "pid", "uid", "addr", "status", "value", "tid", "overrun")
+    __slots__ = ("signo", "code", "errno", "pid", "uid", "addr", "status", "value", "tid", "overrun",
+                 "band", "fd")
 
     def __init__(self, signo, code=0, pid=0, uid=0, addr=None, status=None, value=None,
-                 tid=None, overrun=0, errno=0):
+                 tid=None, overrun=0, errno=0, band=None, fd=0):
         self.signo, self.code, self.errno, self.pid, self.uid = signo, code, errno, pid, uid
         self.addr, self.status, self.value, self.tid, self.overrun = addr, status, value, tid, overrun
+        self.band, self.fd = band, fd  # SIGIO and F_SETSIG signals: si_band, si_fd
 
     def pack(self, abi):
         """siginfo_t as the guest's kernel fills it: three ints (MIPS swaps code and
@@ -51,6 +54,9 @@ class SigInfo:
         body = bytearray(SIGINFO_SIZE - union_at)
         if self.addr is not None:  # SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE
             body[0:wb] = abi.pack("W", self.addr & abi.word_mask)
+        elif self.band is not None:  # SIGIO: si_band (a long), si_fd
+            body[0:wb] = abi.pack("W", self.band & abi.word_mask)
+            body[wb:wb + 4] = abi.pack("i", self.fd)
         elif self.tid is not None:  # POSIX timers
             body[0:8] = abi.pack("ii", self.tid, self.overrun)
             at = _align(8, abi.align(wb))
@@ -116,13 +122,25 @@ class ProcessSignals:
         self.actions[sig] = action
         if action.handler not in (SIG_DFL, SIG_IGN) and sig not in self.synchronous:
             self.process.enable_async_stops()  # it may arrive while guest code runs
-        host = numbers.to_host(self.abi, sig)
-        if host is not None:
-            kind = "default" if action.handler == SIG_DFL else "ignore" if action.handler == SIG_IGN else "catch"
-            self.host.set_disposition(host, kind)
+        self.refresh_host_disposition(sig)
         if action.handler == SIG_IGN or (action.handler == SIG_DFL and
                                          numbers.default_action(self.abi, sig) == "ignore"):
             self.discard(sig)  # POSIX: setting SIG_IGN discards what is pending
+
+    def refresh_host_disposition(self, sig):
+        """The host catches sig when the guest has a handler for it, and also when a
+        signalfd watches it: then it reaches our queues even while every guest thread
+        blocks it (and a default action still happens, at delivery)."""
+        host = numbers.to_host(self.abi, sig)
+        if host is None:
+            return
+        handler = self.actions[sig].handler
+        watched = any(w.mask & numbers.bit(sig) for w in self.watchers)
+        if handler not in (SIG_DFL, SIG_IGN) or (watched and handler != SIG_IGN):
+            kind = "catch"
+        else:
+            kind = "default" if handler == SIG_DFL else "ignore"
+        self.host.set_disposition(host, kind)
 
     def reset_for_exec(self):
         """Caught signals go back to their default; ignored ones stay ignored."""
@@ -140,11 +158,16 @@ class ProcessSignals:
         """Queue `sig` for the process (thread None) or one thread, and wake who can take it."""
         if not 1 <= sig <= self.abi.nsig:
             return
-        if self.ignored(sig) and not (thread is not None and thread.signals.blocked & numbers.bit(sig)):
-            return  # an ignored signal is dropped at once, unless blocked (then it waits)
+        if self.ignored(sig) and not self._held(sig, thread):
+            return  # an ignored signal is dropped at once, unless blocked or awaited (then it waits)
         info = info or SigInfo(sig, self.const("SI_KERNEL") if origin == "host" else 0)
         with self.mutex:
             queue = thread.signals.pending if thread is not None else self.shared
+            if info.tid is not None and info.code == self.const("SI_TIMER"):
+                for s, queued in queue:  # a timer never queues twice: its pending signal counts overruns
+                    if s == sig and queued.tid == info.tid and queued.code == info.code:
+                        queued.overrun = min(queued.overrun + 1 + info.overrun, DELAYTIMER_MAX)
+                        return
             if sig < 32 and any(s == sig for s, _ in queue):
                 return  # standard signals do not queue twice
             queue.append((sig, info))
@@ -157,8 +180,19 @@ class ProcessSignals:
             if target.host_ident != current:
                 self.host.kick(target)
 
+    def _held(self, sig, thread):
+        """Whether the kernel would keep an ignored sig: the target (for the process,
+        its main thread) blocks it or waits for it in sigwaitinfo."""
+        if thread is None:
+            thread = self.process.threads.get(os.getpid())
+        return thread is not None and bool((thread.signals.blocked | thread.signals.waiting_for)
+                                           & numbers.bit(sig))
+
     def _pick_thread(self, sig):
         threads = list(self.process.threads.values())
+        for t in threads:  # a thread in sigwaitinfo for it takes it first, as the kernel's wants_signal
+            if t.signals.waiting_for & numbers.bit(sig):
+                return t
         for t in threads:
             if not t.signals.blocked & numbers.bit(sig):
                 return t
@@ -195,14 +229,18 @@ class SignalDelivery:
         self.pending_flag = False
         self.altstack = (0, self.shared.const("SS_DISABLE"), 0)  # ss_sp, ss_flags, ss_size
         self.saved_mask = None  # rt_sigsuspend: the mask the handler's sigreturn restores
+        self.waiting_for = 0  # rt_sigtimedwait's set while the thread waits in it
 
     # ---- masks -------------------------------------------------------------------
 
     def set_blocked(self, mask):
         never = numbers.bit(self.shared.number("SIGKILL")) | numbers.bit(self.shared.number("SIGSTOP"))
+        unblocked = self.blocked & ~mask
         self.blocked = mask & ~never & ((1 << self.abi.nsig) - 1)
         hosts = [numbers.to_host(self.abi, g) for g in numbers.members(self.blocked)]
         HostSignals.set_thread_mask([h for h in hosts if h is not None])
+        if unblocked:  # what the host kept pending ran its handler just now: queue it before returning
+            self.shared.host.drain()
         if self.deliverable():
             self.pending_flag = True
 
@@ -272,8 +310,8 @@ class SignalDelivery:
         action = self.shared.actions[sig]
         if action.handler in (SIG_DFL, SIG_IGN) or self.blocked & numbers.bit(sig):
             return False
-        code = fault.code or {"SIGSEGV": "SEGV_MAPERR", "SIGILL": "ILL_ILLOPC",
-                              "SIGTRAP": "TRAP_BRKPT", "SIGBUS": "BUS_ADRERR"}.get(fault.signal)
+        code = {"SIGSEGV": fault.code or "SEGV_MAPERR", "SIGILL": fault.code or "ILL_ILLOPC",
+                "SIGTRAP": fault.code or "TRAP_BRKPT", "SIGBUS": fault.code or "BUS_ADRERR"}.get(fault.signal, fault.code)
         address = fault.address or 0
         if fault.signal in ("SIGSEGV", "SIGBUS") and self.thread.arch.FAULT_ADDRESS_MASK is not None:
             address &= self.thread.arch.FAULT_ADDRESS_MASK  # s390x: only the page is known
@@ -310,19 +348,24 @@ class SignalDelivery:
         try:
             arch.setup_frame(frame)
         except FrameFault:  # no room for the frame: the kernel kills with SIGSEGV
+            # (with the one line of a guest fault: else a run could not tell it from a crash of ours)
+            where = "alternate stack" if top != sp - arch.SIGNAL_REDZONE else "stack"
+            self.process.warn(f"guest SIGSEGV: cannot write the frame of {self.abi.signals.name(sig) or sig} "
+                              f"on its {where} below {top:#x}")
             self.process.die_of_signal(self.shared.number("SIGSEGV"))
         mask = self.blocked | action.mask
         if not action.flags & self.shared.const("SA_NODEFER"):
             mask |= numbers.bit(sig)
         self.set_blocked(mask)
-        if action.flags & self.shared.const("SA_RESETHAND"):
-            self.shared.set_action(sig, Action())
+        if action.flags & self.shared.const("SA_RESETHAND"):  # the kernel resets the handler alone
+            self.shared.set_action(sig, Action(SIG_DFL, action.flags, action.restorer, action.mask))
 
     def sigreturn(self, rt=True):
         """sigreturn/rt_sigreturn: registers and mask back from the frame at sp (the
         altstack stays as it is: the kernel's restore fails while on it)."""
         try:
             mask = self.thread.arch.restore_frame(self.thread, rt)
-        except FrameFault:
+        except FrameFault:  # a frame it cannot read: the kernel's SIGSEGV, and our one line
+            self.process.warn("guest SIGSEGV: cannot read the signal frame at sigreturn")
             self.process.die_of_signal(self.shared.number("SIGSEGV"))
         self.set_blocked(mask)

@@ -61,6 +61,19 @@ class UInt(Arg):
         return str(raw & 0xFFFFFFFF)
 
 
+class Uid(UInt):
+    """A uid or gid argument; on the ABIs that kept the 16-bit calls (chown, setuid...
+    beside chown32, setuid32), `Uid(16)`, whose -1 (0xffff) means "unchanged"."""
+
+    def __init__(self, bits=32):
+        self.bits = bits
+
+    def decoder(self, abi):
+        if self.bits == 16:
+            return lambda t, raw: 0xFFFFFFFF if raw & 0xFFFF == 0xFFFF else raw & 0xFFFF
+        return lambda t, raw: raw & 0xFFFFFFFF
+
+
 class Long(Arg):
     """A C long (signed word)."""
 
@@ -126,10 +139,29 @@ class Size(Arg):
 
 
 class Fd(Int):
-    pass
+    """A descriptor the guest passes. The emulator's own (process.reserved_fds: its
+    signal wake-up pipe, the -D log, gdb's connection) do not exist for the guest:
+    EBADF, whatever the call, checked here once for every handler."""
+
+    def decoder(self, abi):
+        def decode(t, raw):
+            raw &= 0xFFFFFFFF
+            fd = raw - 0x100000000 if raw & 0x80000000 else raw
+            if fd in t.process.reserved_fds:
+                raise _ebadf()
+            return fd
+        return decode
+
+
+def _ebadf():
+    from ..errors import GuestError
+    return GuestError(host_errno.EBADF)
 
 
 class DirFd(Int):
+    """A directory descriptor for a path argument: checked with the path (Path), since
+    the kernel looks at it only for a relative path."""
+
     def show(self, t, raw, args):
         value = super().show(t, raw, args)
         return "AT_FDCWD" if value == "-100" else value
@@ -198,13 +230,21 @@ class Path(CStr):
         def decode(t, raw, raws):
             if not raw:
                 if optional:
+                    if di is not None and to_int(t, raws[di]) in t.process.reserved_fds:
+                        raise _ebadf()  # NULL path: the call acts on dirfd itself
                     return None
                 from ..errors import GuestError
                 raise GuestError(host_errno.EFAULT)
             path = t.space.cstring(raw)
             dirfd = to_int(t, raws[di]) if di is not None else -100
+            if path[:1] != b"/" and dirfd in t.process.reserved_fds:
+                raise _ebadf()  # the emulator's own descriptor (Fd)
             nf = test(raws[fi]) if test is not None else nofollow
-            return t.process.paths.to_host(path, dirfd, nf)
+            host = t.process.paths.to_host(path, dirfd, nf)
+            if host[:5] in (b"/proc", b"/dev/"):
+                from ..ownfds import hide_path
+                hide_path(t, host)  # /proc/self/fd/N of the emulator's own descriptors: ENOENT
+            return host
         return decode
 
 

@@ -413,7 +413,8 @@ NO_RESTART = frozenset(("nanosleep", "clock_nanosleep", "ppoll", "pselect6", "ep
                         "rt_sigsuspend", "rt_sigtimedwait", "io_getevents", "semtimedop", "recvmmsg",
                         "clock_nanosleep_time64", "ppoll_time64", "pselect6_time64", "rt_sigtimedwait_time64",
                         "io_pgetevents", "io_pgetevents_time64", "semtimedop_time64", "recvmmsg_time64",
-                        "select", "_newselect", "poll", "pause", "sigsuspend", "epoll_wait"))
+                        "select", "_newselect", "poll", "pause", "sigsuspend", "epoll_wait",
+                        "semop", "msgrcv", "msgsnd"))  # signal(7): never restarted, SA_RESTART or not
 
 
 def _interrupted(thread, table, nr, layout, r):
@@ -437,9 +438,11 @@ def _interrupted(thread, table, nr, layout, r):
             return -table.abi.errno.to_guest(host_errno.EINTR)
         try:
             return table.call(nr, layout)(thread, r)  # the argument registers are still as the guest set them
+        except GuestError as e:  # the call again, failing otherwise (a futex value that changed)
+            return -table.abi.errno.to_guest(e.errno)
         except OSError as e:
             if e.errno != host_errno.EINTR:
-                raise
+                return -table.abi.errno.to_guest(e.errno or host_errno.EIO)
 
 
 def _internal_error(thread, name, exc):
@@ -447,7 +450,8 @@ def _internal_error(thread, name, exc):
                         "(returning ENOSYS; please report)")
     if thread.process.options.debug_items and "traceback" in thread.process.options.debug_items:
         import traceback
-        traceback.print_exc()
+        from .. import tell
+        tell.say(traceback.format_exc().rstrip("\n"))
     return -thread.abi.errno.to_guest(host_errno.ENOSYS)
 
 

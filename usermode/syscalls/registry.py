@@ -68,10 +68,11 @@ def _signature(fn):
     return [(n, notes.get(n)) for n in names], notes.get("return")
 
 
-def declare(fn, name=None, when=None, bound=None):
-    """A Declaration for fn (not registered)."""
+def declare(fn, name=None, when=None, bound=None, types=None):
+    """A Declaration for fn (not registered); `types` overrides some arguments'
+    annotations by name (the 16-bit uid calls: the 32-bit handler, Uid(16) arguments)."""
     params_notes, ret_note = _signature(fn)
-    params = [Param(n, _arg_type(note)) for n, note in params_notes]
+    params = [Param(n, _arg_type((types or {}).get(n, note))) for n, note in params_notes]
     names = [(p.name, type(p.type)) for p in params]
     for i, p in enumerate(params):
         if hasattr(p.type, "bind"):  # types that refer to other arguments (Path: its dirfd, its flags)
@@ -90,10 +91,10 @@ def _add(decl):
     variants.sort(key=lambda v: v.when is None)  # the conditional ones are tried first
 
 
-def syscall(fn=None, *, name=None, when=None, twins=None, bound=None):
+def syscall(fn=None, *, name=None, when=None, twins=None, bound=None, types=None):
     """Register a handler; its annotations declare the arguments' types."""
     def register(fn):
-        _add(declare(fn, name, when, bound))
+        _add(declare(fn, name, when, bound, types))
         for twin, twin_bound in (twins or {}).items():
             _add(declare(fn, twin, when, {**(bound or {}), **twin_bound}))
         return fn

@@ -19,6 +19,8 @@ class Preempter:
             self.thread.start()
 
     def _tick(self):
+        from ..signals.host import block_all_here
+        block_all_here()  # host signals are for guest threads
         process = self.process
         while True:
             time.sleep(SLICE)

@@ -31,6 +31,16 @@ _NEEDS = {16: 1, 17: 2, 18: 4}  # uc_mem_type READ, WRITE, FETCH -> the page rig
 _REFUSED_ACCESS = {16: (19, 23), 17: (20, 22), 18: (21, 24)}  # -> (unmapped, protected) types
 
 
+def _fault_at_until(space, pc):
+    """The fault of a jump to UNTIL (a call through a pointer holding 1): its page is
+    unmapped (a fetch fault, as qemu-user reports it), or the address is misaligned."""
+    vma = space.find(pc)
+    if vma is None or not vma.prot & 4:
+        return GuestFault("SIGSEGV", pc, pc, "fetch from unmapped" if vma is None else "fetch from protected",
+                          "SEGV_MAPERR" if vma is None else "SEGV_ACCERR")
+    return GuestFault("SIGBUS", pc, pc, "misaligned instruction address", "BUS_ADRALN")
+
+
 class GuestFault:
     """A synchronous CPU exception: the signal the kernel would send, and why."""
 
@@ -57,6 +67,8 @@ class GuestThread:
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
+        if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
+            self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
         self.uc.ctl_set_cpu_model(process.cpu_model)
         self.arch.prepare(self.uc)
         # Guest addresses are Unicorn's "physical" ones and page rights come from the
@@ -107,6 +119,7 @@ class GuestThread:
 
         growth_at_syscalls = not arch.TLB_STOPS_IN_FILL
         uc = self.uc
+        host_signals = self.process.signals.host
 
         def on_syscall_exception():
             try:
@@ -118,6 +131,8 @@ class GuestThread:
                     on_syscall()
                 else:
                     self._debugged_syscall(on_syscall)
+                if host_signals.arrived():  # one came during the call: the kernel delivers it on the way out
+                    host_signals.drain()
                 if signals.pending_flag:  # deliver at the run loop, before the next instruction
                     raw.emu_stop(handle)
             except BaseException as e:  # never let an exception vanish inside the C callback
@@ -308,7 +323,11 @@ class GuestThread:
                     # before this point is being honoured now
                 process.running = self
                 pc = self.arch.resume_address(self.uc)
-                err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
+                if pc == UNTIL:  # the guest jumped there: emu_start would return at once, for ever
+                    self.fault = _fault_at_until(self.space, self.pc())
+                    err = 0
+                else:
+                    err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
                 process.running = None
                 if self.exiting:
                     return

@@ -107,6 +107,8 @@ class _Ticker:
             self.growths.discard(growth)
 
     def _tick(self):
+        from ..signals.host import block_all_here
+        block_all_here()  # host signals are for guest threads
         while True:
             time.sleep(TimedGrowth.TICK)
             with self.lock:
@@ -118,3 +120,11 @@ class _Ticker:
                 switch = growth.thread.stop_switch
                 if switch is not None:
                     switch.arm()
+
+
+def forget(thread):
+    """A thread ended: the ticker lets it go (it kept the thread, and with it its Unicorn
+    instance, 3 MB and its code buffer's address space, for as long as the process ran)."""
+    growth = getattr(thread, "tlb_growth", None)
+    if isinstance(growth, TimedGrowth):
+        _Ticker.of(thread.process).remove(growth)

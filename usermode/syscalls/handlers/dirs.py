@@ -9,6 +9,7 @@ from ...memory.space import PROT_WRITE
 from ..argtypes import Fd, OutBuf, Path, Size, UInt
 from ..registry import syscall
 from . import hostcall
+from ... import ownfds
 
 
 MAX_RW_COUNT = 0x7FFFF000  # the kernel's; getdents takes an unsigned int
@@ -63,8 +64,15 @@ def getdents64(t, fd: Fd, dirp: OutBuf, count: UInt):
     count = min(count, MAX_RW_COUNT)
     if hostcall.same_layout(t, "dirent64") and t.abi.bits == 64:
         buf = hostcall.guest_buffer(t, dirp, count, PROT_WRITE)
-        with t.unlocked():  # a directory on a slow file system
-            return hostcall.call("getdents64", fd, buf, count)
+        while True:
+            with t.unlocked():  # a directory on a slow file system
+                n = hostcall.call("getdents64", fd, buf, count)
+            if not n or not t.process.reserved_fds:
+                return n
+            # a listing of /proc/self/fd leaves out the emulator's own descriptors
+            kept = ownfds.filter_dirents(t, fd, t.space.mem[dirp:dirp + n], n)
+            if kept:
+                return kept
     return _converted(t, fd, dirp, count, _dirent64_record)  # another byte order: field by field
 
 
@@ -108,9 +116,15 @@ def _converted(t, fd, dirp, count, record):
     guest (its records are never longer than the host's, so what the host read fits)."""
     t.space.check(dirp, count, PROT_WRITE)
     host = ctypes.create_string_buffer(count)
-    with t.unlocked():
-        n = hostcall.call("getdents64", fd, host, count)
-    records = _host_records(host.raw[:n])
+    while True:
+        with t.unlocked():
+            n = hostcall.call("getdents64", fd, host, count)
+        records = list(_host_records(host.raw[:n]))
+        if n and t.process.reserved_fds:  # not the emulator's own descriptors (/proc/self/fd)
+            records = ownfds.drop_entries(t, fd, records)
+            if not records:
+                continue
+        break
     if t.abi.bits == 32:
         cookies = positions(t.process)
         records = [(ino, cookies.cookie(fd, off), dtype, name) for ino, off, dtype, name in records]
@@ -137,4 +151,4 @@ def chdir(t, path: Path):
 
 @syscall
 def fchdir(t, fd: Fd):
-    os.fchdir(fd)
+    hostcall.call("fchdir", fd)  # the raw call: a negative fd is the kernel's EBADF

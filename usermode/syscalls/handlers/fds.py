@@ -19,20 +19,21 @@ from .hostcall import HOST_ABI, HOST_LAYOUTS, call
 
 @syscall
 def dup(t, fd: Fd) -> Fd:
-    return call("dup", fd)  # not os.dup: that one makes the copy close-on-exec
+    return t.process.dup_fd(fd, call("dup", fd))  # not os.dup: that one makes the copy close-on-exec
 
 
 @syscall
 def dup3(t, oldfd: Fd, newfd: Fd, flags: OpenFlags) -> Fd:
     t.process.check_fd_owned(newfd)
-    return call("dup3", oldfd, newfd, flags)
+    return t.process.dup_fd(oldfd, call("dup3", oldfd, newfd, flags))
 
 
 @syscall
 def pipe2(t, fds: Ptr, flags: OpenFlags):
     t.space.check(fds, 8, PROT_WRITE)
-    r, w = os.pipe2(flags)  # os.pipe2 passes the flags as they are
-    t.space.write(fds, t.abi.pack("ii", r, w))
+    pair = (ctypes.c_int * 2)()
+    call("pipe2", pair, flags)  # the kernel's own check of the flags (os.pipe2 overflows on some)
+    t.space.write(fds, t.abi.pack("ii", pair[0], pair[1]))
 
 
 @syscall
@@ -54,7 +55,7 @@ def sync_file_range(t, fd: Fd, offset: Off64, nbytes: Off64, flags: UInt):
         call("sync_file_range", fd, offset, nbytes, flags)
 
 
-@syscall
+@syscall(twins={"arm_sync_file_range": {}})
 def sync_file_range2(t, fd: Fd, flags: UInt, offset: Off64, nbytes: Off64):
     """ARM's and PowerPC's order: flags second, so the 64-bit values sit in aligned pairs."""
     sync_file_range(t, fd, offset, nbytes, flags)
@@ -78,6 +79,11 @@ def close_range(t, first: UInt, last: UInt, flags: Flags("FILE", "CLOSE_RANGE_",
         start = fd + 1
     if start <= last:
         call("close_range", start, last, flags)
+    if not flags & CLOSE_RANGE_CLOEXEC:  # closed: emulated files behind them too
+        t.process.forget_fds(first, last)
+
+
+CLOSE_RANGE_CLOEXEC = 4  # the same on every ABI (linux/close_range.h)
 
 
 # ---- fcntl -------------------------------------------------------------------
@@ -123,12 +129,23 @@ def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg, *, wide=False):
     name, host_cmd = entry
     if name in _WIDE_LOCKS and t.abi.bits == 32 and not wide:
         raise GuestError(errno.EINVAL)
+    if name in ("F_DUPFD", "F_DUPFD_CLOEXEC"):
+        return t.process.dup_fd(fd, call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF))
     if name in _INT_COMMANDS:
         return call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF if name != "F_SETOWN" else t.abi.signed(arg))
+    special = t.process.special_fds.get(fd)
     if name == "F_GETFL":
-        return t.abi.flags("OPEN", "").to_guest(call("fcntl", fd, host_cmd, 0))
+        flags = t.abi.flags("OPEN", "").to_guest(call("fcntl", fd, host_cmd, 0))
+        if hasattr(special, "nonblocking"):  # an emulated descriptor: its host one is always non-blocking
+            nonblock = t.abi.tables.OPEN["O_NONBLOCK"]
+            flags = flags | nonblock if special.nonblocking else flags & ~nonblock
+        return flags
     if name == "F_SETFL":
-        return call("fcntl", fd, host_cmd, t.abi.flags("OPEN", "").to_host(arg & 0xFFFFFFFF))
+        host_flags = t.abi.flags("OPEN", "").to_host(arg & 0xFFFFFFFF)
+        if hasattr(special, "nonblocking"):
+            special.nonblocking = bool(host_flags & os.O_NONBLOCK)
+            host_flags |= os.O_NONBLOCK
+        return call("fcntl", fd, host_cmd, host_flags)
     if name == "F_SETSIG":
         return call("fcntl", fd, host_cmd, t.abi.signals.to_host(arg & 0xFFFFFFFF) if arg else 0)
     if name == "F_GETSIG":
@@ -183,13 +200,13 @@ def flock(t, fd: Fd, operation: LockOp):
 @syscall
 def fsync(t, fd: Fd):
     with t.unlocked():
-        os.fsync(fd)
+        call("fsync", fd)  # the raw call: a negative fd is the kernel's EBADF
 
 
 @syscall
 def fdatasync(t, fd: Fd):
     with t.unlocked():
-        os.fdatasync(fd)
+        call("fdatasync", fd)
 
 
 @syscall

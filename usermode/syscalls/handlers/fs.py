@@ -11,8 +11,8 @@ import os
 
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
-from ... import procfs
-from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, Off64, OpenMode, OutBuf, Path, Ptr, Size, UInt,
+from ... import ownfds, procfs
+from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, Off64, OpenMode, OutBuf, Path, Ptr, Size, Uid, UInt,
                         at_follow_absent, at_nofollow, open_nofollow)
 from ..registry import syscall
 from . import hostcall
@@ -24,6 +24,24 @@ AT_FDCWD = -100
 # O_DIRECT and O_LARGEFILE are other bits than x86-64's.
 OpenFlags = Flags("OPEN", "", fields=[("O_ACCMODE", "O_RDONLY", "O_WRONLY", "O_RDWR")])
 AtFlags = Flags("FILE", "AT_", zero="0")
+
+
+class KnownAtFlags(Flags):
+    """AT_* flags of which a call knows only `allowed`: any other bit is EINVAL, as the kernel says."""
+
+    def __init__(self, *allowed):
+        super().__init__("FILE", "AT_", zero="0")
+        self.allowed = allowed
+
+    def decoder(self, abi):
+        known = sum(abi.tables.FILE[n] for n in self.allowed)
+        inner = super().decoder(abi)
+
+        def decode(t, raw):
+            if raw & 0xFFFFFFFF & ~known:
+                raise GuestError(errno.EINVAL)
+            return inner(t, raw)
+        return decode
 RenameFlags = Flags("FILE", "RENAME_", zero="0")
 AccessMode = Int  # R_OK|W_OK|X_OK: the same bits on every ABI
 AT_EMPTY_PATH = 0x1000
@@ -51,7 +69,8 @@ def openat(t, dirfd: DirFd, path: Path(nofollow=("flags", open_nofollow)), flags
         if fd is not None:
             return fd
     with t.unlocked():  # opening a FIFO blocks until the other end opens
-        return call("openat", dirfd, path, flags, mode & 0o7777)
+        fd = call("openat", dirfd, path, flags, mode & 0o7777)
+    return ownfds.check_opened(t, fd)  # not one of the emulator's pipes, by a link to /proc/self/fd
 
 
 @syscall
@@ -78,7 +97,8 @@ def openat2(t, dirfd: DirFd, path: Path, how: Ptr, size: Size) -> Fd:
     host_flags = t.abi.flags("OPEN", "").to_host(flags)
     buf = ctypes.create_string_buffer(hostcall.HOST_ABI.pack("QQQ", host_flags, mode, resolve), 24)
     with t.unlocked():
-        return call("openat2", dirfd, path, buf, 24)
+        fd = call("openat2", dirfd, path, buf, 24)
+    return ownfds.check_opened(t, fd)
 
 
 def stat_at(dirfd, path, flags):
@@ -116,7 +136,8 @@ def pack_stat(t, st, layout="stat"):
 
 
 @syscall(twins={"fstatat64": {"layout": "stat64"}})
-def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf, flags: AtFlags, *, layout="stat"):
+def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf,
+               flags: KnownAtFlags("AT_SYMLINK_NOFOLLOW", "AT_NO_AUTOMOUNT", "AT_EMPTY_PATH"), *, layout="stat"):
     t.space.check(buf, getattr(t.layouts, layout).size, PROT_WRITE)
     t.space.write(buf, pack_stat(t, stat_at(dirfd, path, flags), layout))
 
@@ -286,19 +307,6 @@ def fchmod(t, fd: Fd, mode: Mode):
     call("fchmod", fd, mode)
 
 
-class Uid(UInt):
-    """A uid or gid argument; on the ABIs that kept the 16-bit calls (chown, setuid...
-    beside chown32, setuid32), `Uid(16)`, whose -1 (0xffff) means "unchanged"."""
-
-    def __init__(self, bits=32):
-        self.bits = bits
-
-    def decoder(self, abi):
-        if self.bits == 16:
-            return lambda t, raw: 0xFFFFFFFF if raw & 0xFFFF == 0xFFFF else raw & 0xFFFF
-        return lambda t, raw: raw & 0xFFFFFFFF
-
-
 @syscall(twins={"fchownat32": {}})
 def fchownat(t, dirfd: DirFd, path: AtPath, owner: Uid, group: Uid, flags: AtFlags):
     call("fchownat", dirfd, path, owner, group, flags)
@@ -400,16 +408,9 @@ def ftruncate(t, fd: Fd, length: Long):
         call("ftruncate", fd, length)
 
 
-@syscall
-def truncate64(t, path: Path, length: Off64):
-    with t.unlocked():
-        call("truncate", path, length)
-
-
-@syscall
-def ftruncate64(t, fd: Fd, length: Off64):
-    with t.unlocked():
-        call("ftruncate", fd, length)
+# the 32-bit ABIs' calls with a 64-bit length (a register pair)
+syscall(truncate, name="truncate64", types={"length": Off64})
+syscall(ftruncate, name="ftruncate64", types={"length": Off64})
 
 
 FallocMode = Flags("FILE", "FALLOC_FL_", zero="0")

@@ -65,7 +65,8 @@ _PRCTL_PASS = (
     "PR_SET_TIMERSLACK", "PR_GET_TIMERSLACK", "PR_GET_KEEPCAPS", "PR_SET_KEEPCAPS",
     "PR_SET_CHILD_SUBREAPER", "PR_CAPBSET_READ", "PR_GET_THP_DISABLE", "PR_SET_THP_DISABLE",
     "PR_GET_SECUREBITS", "PR_GET_SECCOMP", "PR_MCE_KILL_GET", "PR_GET_IO_FLUSHER",
-    "PR_CAP_AMBIENT",
+    "PR_CAP_AMBIENT", "PR_CAPBSET_DROP", "PR_SET_SECUREBITS", "PR_GET_TIMING", "PR_SET_TIMING",
+    "PR_MCE_KILL", "PR_SET_IO_FLUSHER",
 )
 # Options with a guest pointer or a translated value: handled below.
 _PRCTL_OWN = ("PR_SET_NAME", "PR_GET_NAME", "PR_SET_PDEATHSIG", "PR_GET_PDEATHSIG",
@@ -134,14 +135,30 @@ def prctl(t, option: Int, arg2: Arg, arg3: Arg, arg4: Arg, arg5: Arg):
 
 # ---- scheduler ---------------------------------------------------------------
 
+_CPUMASK_ROOM = 4096  # bytes: 32768 CPUs, four times the kernel's largest NR_CPUS
+
+
+def _cpumask_size():
+    """The host kernel's cpumask_size(): what sched_getaffinity fills, at most."""
+    global _CPUMASK_SIZE
+    if _CPUMASK_SIZE is None:
+        _CPUMASK_SIZE = call("sched_getaffinity", 0, _CPUMASK_ROOM, ctypes.create_string_buffer(_CPUMASK_ROOM))
+    return _CPUMASK_SIZE
+
+
+_CPUMASK_SIZE = None
+
+
 @syscall
 def sched_getaffinity(t, pid: Int, size: UInt, mask: Ptr):
+    # size is the kernel's unsigned int; only the bytes the host fills (cpumask_size)
+    # are copied, however large the guest says its buffer is
     wb = t.abi.word_bytes
     if size % wb:
         raise GuestError(errno.EINVAL)
-    hsize = (size + 7) // 8 * 8
+    hsize = min((size + 7) // 8 * 8, _cpumask_size())
     host = ctypes.create_string_buffer(max(hsize, 8))
-    got = call("sched_getaffinity", pid, hsize, host)
+    got = call("sched_getaffinity", pid, hsize, host)  # EINVAL when size is too small for the CPUs
     got = min(got, size)
     value = int.from_bytes(host.raw[:got], "little")
     t.space.write(mask, bits_to_guest(t.abi, value, got))
@@ -150,8 +167,10 @@ def sched_getaffinity(t, pid: Int, size: UInt, mask: Ptr):
 
 @syscall
 def sched_setaffinity(t, pid: Int, size: UInt, mask: Ptr):
+    # the kernel reads min(size, cpumask_size) bytes (a shorter mask is zero-extended)
+    size = min(size, _cpumask_size())
     value = bits_from_guest(t.abi, t.space.read(mask, size))
-    host = host_bits(value, 8 * size)
+    host = host_bits(value, 8 * _cpumask_size())
     call("sched_setaffinity", pid, len(host), host)
 
 
@@ -185,6 +204,8 @@ def setpriority(t, which: Which, who: Int, prio: Int):
 
 # ---- credentials -------------------------------------------------------------
 
+NGROUPS_MAX = 65536  # the kernel's
+
 # The id calls come in two widths where an ABI kept the 16-bit ones (the uid16 quirk:
 # arm, i386, m68k): getgroups and getgroups32... The plain names are the 16-bit ones
 # there; elsewhere they are 32-bit like the *32 twins. A 16-bit call reports an id it
@@ -200,6 +221,7 @@ def _id16(value, bits):
 def getgroups(t, size: Int, groups: Ptr, *, bits=32):
     if size < 0:
         raise GuestError(errno.EINVAL)
+    size = min(size, NGROUPS_MAX)  # no process has more: a larger buffer is never filled
     host = (ctypes.c_uint32 * max(size, 1))()
     n = call("getgroups", size, host if size else None)
     if size and n:
@@ -209,7 +231,7 @@ def getgroups(t, size: Int, groups: Ptr, *, bits=32):
 
 @syscall(twins={"setgroups32": {}})
 def setgroups(t, size: Int, groups: Ptr, *, bits=32):
-    if size < 0:
+    if size < 0 or size > NGROUPS_MAX:
         raise GuestError(errno.EINVAL)
     code = _ID_CODE[bits]
     values = t.abi.unpack(f"{size}{code}", t.space.read(groups, t.abi.size(f"{size}{code}"))) if size else ()

@@ -8,7 +8,7 @@ from ...memory.space import PROT_READ, PROT_WRITE
 from ..argtypes import Enum, Fd, InBuf, Int, Long, Off64, OutBuf, Ptr, Size, SplitOff, UInt
 from ..registry import syscall
 from .hostcall import call, guest_address
-from .hosttypes import host_iovecs
+from .hosttypes import IOV_MAX, host_iovecs
 
 
 # Raw host calls on host addresses of (checked) guest buffers: zero copies, and
@@ -37,6 +37,9 @@ def write(t, fd: Fd, buf: InBuf("count"), count: Size):
 
 @syscall
 def pread64(t, fd: Fd, buf: OutBuf, count: Size, offset: Off64):
+    special = _positional(t, fd)
+    if special is not None:
+        return special.pread(t, buf, count, offset)
     addr = guest_address(t, buf, count, PROT_WRITE)
     with t.unlocked():
         return call("pread64", fd, addr, count, offset)
@@ -44,6 +47,9 @@ def pread64(t, fd: Fd, buf: OutBuf, count: Size, offset: Off64):
 
 @syscall
 def pwrite64(t, fd: Fd, buf: InBuf("count"), count: Size, offset: Off64):
+    special = _positional(t, fd)
+    if special is not None:
+        return special.pwrite(t, buf, count, offset)
     addr = guest_address(t, buf, count, PROT_READ)
     with t.unlocked():
         return call("pwrite64", fd, addr, count, offset)
@@ -51,6 +57,9 @@ def pwrite64(t, fd: Fd, buf: InBuf("count"), count: Size, offset: Off64):
 
 @syscall
 def readv(t, fd: Fd, iov: Ptr, iovcnt: Int):
+    special = _positional(t, fd)
+    if special is not None:
+        return special.vector(t, guest_iovecs(t, iov, iovcnt), None, write=False)
     vec = host_iovecs(t, iov, iovcnt, PROT_WRITE)
     with t.unlocked():
         return call("readv", fd, vec, iovcnt)
@@ -58,6 +67,9 @@ def readv(t, fd: Fd, iov: Ptr, iovcnt: Int):
 
 @syscall
 def writev(t, fd: Fd, iov: Ptr, iovcnt: Int):
+    special = _positional(t, fd)
+    if special is not None:
+        return special.vector(t, guest_iovecs(t, iov, iovcnt), None, write=True)
     vec = host_iovecs(t, iov, iovcnt, PROT_READ)
     with t.unlocked():
         return call("writev", fd, vec, iovcnt)
@@ -65,6 +77,9 @@ def writev(t, fd: Fd, iov: Ptr, iovcnt: Int):
 
 @syscall
 def preadv(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: SplitOff):
+    special = _positional(t, fd)
+    if special is not None:
+        return special.vector(t, guest_iovecs(t, iov, iovcnt), offset, write=False)
     vec = host_iovecs(t, iov, iovcnt, PROT_WRITE)
     with t.unlocked():
         return call("preadv", fd, vec, iovcnt, offset, 0)
@@ -72,6 +87,9 @@ def preadv(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: SplitOff):
 
 @syscall
 def pwritev(t, fd: Fd, iov: Ptr, iovcnt: Int, offset: SplitOff):
+    special = _positional(t, fd)
+    if special is not None:
+        return special.vector(t, guest_iovecs(t, iov, iovcnt), offset, write=True)
     vec = host_iovecs(t, iov, iovcnt, PROT_READ)
     with t.unlocked():
         return call("pwritev", fd, vec, iovcnt, offset, 0)
@@ -82,6 +100,9 @@ Whence = Enum("FILE", "SEEK_")
 
 def _seek(t, fd, offset, whence):
     """lseek, with a 32-bit guest's directory cookies (dirs.DirectoryPositions) translated."""
+    special = _positional(t, fd)
+    if special is not None:  # /proc/self/mem: its own position
+        return special.lseek(t, offset, whence)
     cookies = t.process.__dict__.get("dir_positions")
     if cookies is None:
         return os.lseek(fd, offset, whence)
@@ -106,6 +127,27 @@ def _llseek(t, fd: Fd, offset_high: UInt, offset_low: UInt, result: Ptr, whence:
     offset = (offset_high << 32) | offset_low
     position = _seek(t, fd, offset - (1 << 64) if offset >> 63 else offset, whence)
     t.space.write(result, t.abi.pack("q", position))
+
+
+def _positional(t, fd):
+    """The emulated file behind fd (/proc/self/mem) if it has positions, else None."""
+    special = t.process.special_fds
+    if special and fd in special and hasattr(special[fd], "pread"):
+        return special[fd]
+    return None
+
+
+def guest_iovecs(t, iov, count):
+    """The guest's iovec array as [(guest address, length)], for emulated files."""
+    if count < 0 or count > IOV_MAX:
+        raise GuestError(errno.EINVAL)
+    layout = t.layouts.iovec
+    data = t.space.read(iov, count * layout.size)
+    out = []
+    for i in range(count):
+        v = layout.unpack(data[i * layout.size:])
+        out.append((v["iov_base"], v["iov_len"]))
+    return out
 
 
 @syscall

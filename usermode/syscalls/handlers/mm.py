@@ -1,12 +1,15 @@
 """Memory: brk, mmap, munmap, mprotect, mremap, madvise, msync."""
 import errno
+import fcntl
 import os
 
 from ...errors import GuestError
 from ...memory import host
 from ...memory.space import PAGE, PROT_READ, PROT_WRITE, page_ceil
-from ..argtypes import Enum, Fd, Flags, Ptr, RetPtr, Size
+from ..argtypes import Enum, Flags, Int, Ptr, RetPtr, Size
 from ..registry import syscall
+from .hostcall import call
+from .hosttypes import HOST
 
 MmapProt = Flags("MMAN", "PROT_", zero="PROT_NONE")
 MmapFlags = Flags("MMAN", "MAP_", fields=[("MAP_TYPE", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE")])
@@ -18,6 +21,7 @@ MAP_TYPE = 0xF
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = host.MAP_SHARED, host.MAP_PRIVATE, 3
 MAP_FIXED, MAP_ANONYMOUS = host.MAP_FIXED, host.MAP_ANONYMOUS
 MAP_FIXED_NOREPLACE = 0x100000
+MAP_LOCKED = HOST.MMAN["MAP_LOCKED"]  # the host's bit: flags arrive decoded
 MREMAP_MAYMOVE, MREMAP_FIXED = host.MREMAP_MAYMOVE, host.MREMAP_FIXED
 PROT_ALL = 7
 # advice that only tunes the kernel's paging: nothing for us to do, and nothing lost
@@ -48,7 +52,8 @@ def brk(t, addr: Ptr) -> RetPtr:
 
 
 @syscall
-def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, offset: Size) -> RetPtr:
+def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Int, offset: Size) -> RetPtr:
+    # fd is an Int, not an Fd: with MAP_ANONYMOUS the kernel never looks at it (_fd_name checks it)
     space = t.space
     if length == 0 or offset & (PAGE - 1) or prot & ~PROT_ALL & 0xFFFF:
         raise GuestError(errno.EINVAL)
@@ -62,15 +67,25 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, o
     if flags & MAP_ANONYMOUS:
         vkind, fd, offset, name = ("shared" if shared else "anon"), -1, 0, ""
     else:
-        vkind, name = ("shared" if shared else "private"), _fd_name(fd)
+        vkind, name = ("shared" if shared else "private"), _fd_name(t, fd)
+        if os.fstat(fd) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_PATH:
+            raise GuestError(errno.EBADF)  # an O_PATH descriptor maps nothing (EBADF too when not open)
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         _page_aligned(addr)
         if addr + length > space.size:
             raise GuestError(errno.ENOMEM)
-        return space.map(addr, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name,
-                         replace=not flags & MAP_FIXED_NOREPLACE)
-    start = space.find_free(length, addr)
-    return space.map(start, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name)
+        start = space.map(addr, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name,
+                          replace=not flags & MAP_FIXED_NOREPLACE)
+    else:
+        start = space.map(space.find_free(length, addr), length, prot & PROT_ALL, kind=vkind, fd=fd,
+                          offset=offset, name=name)
+    if flags & MAP_LOCKED:  # locked in RAM as mlock would, or no mapping (EAGAIN past RLIMIT_MEMLOCK)
+        try:
+            call("mlock", space.base + start, length)
+        except OSError:
+            space.unmap(start, length)
+            raise GuestError(errno.EAGAIN) from None
+    return start
 
 
 # mmap2: the offset in 4096-byte units whatever the page size (the 32-bit ABIs'
@@ -80,7 +95,7 @@ MMAP2_UNIT = 4096
 
 
 @syscall
-def mmap2(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Fd, pgoff: Size) -> RetPtr:
+def mmap2(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Int, pgoff: Size) -> RetPtr:
     return mmap(t, addr, length, prot, flags, fd, pgoff * MMAP2_UNIT)
 
 
@@ -92,7 +107,11 @@ def old_mmap(t, args: Ptr) -> RetPtr:
     return mmap(t, addr, length, MmapProt.decoder(abi)(t, prot), MmapFlags.decoder(abi)(t, flags), fd, offset)
 
 
-def _fd_name(fd):
+def _fd_name(t, fd):
+    if fd in t.process.reserved_fds:  # the emulator's own: not the guest's (argtypes.Fd)
+        raise GuestError(errno.EBADF)
+    if fd in t.process.special_fds:  # signalfd, /proc/self/mem: the kernel has no mmap for them
+        raise GuestError(errno.ENODEV)
     try:
         return os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
@@ -126,6 +145,10 @@ def mremap(t, old: Ptr, old_size: Size, new_size: Size, flags: MremapFlags, new_
         raise GuestError(errno.EINVAL)
     if flags & MREMAP_FIXED:
         _page_aligned(new_addr)
+        if new_addr < old + page_ceil(old_size) and old < new_addr + page_ceil(new_size):
+            raise GuestError(errno.EINVAL)  # the old and new ranges must not overlap
+        if new_size > t.space.size or new_addr > t.space.size - new_size:
+            raise GuestError(errno.EINVAL)  # beyond the address space
         return t.space.remap(old, old_size, new_size, True, new_addr)
     return t.space.remap(old, old_size, new_size, bool(flags & MREMAP_MAYMOVE))
 
@@ -144,4 +167,8 @@ def madvise(t, addr: Ptr, length: Size, advice: Advice):
 @syscall
 def msync(t, addr: Ptr, length: Size, flags: MsyncFlags):
     _page_aligned(addr)
+    m = t.abi.tables.MMAN  # host bits here, the same names: the kernel's checks on them
+    if flags & ~(m["MS_ASYNC"] | m["MS_INVALIDATE"] | m["MS_SYNC"]) or \
+            (flags & m["MS_ASYNC"] and flags & m["MS_SYNC"]):
+        raise GuestError(errno.EINVAL)
     t.space.sync(addr, length, flags)

@@ -6,7 +6,7 @@ arguments decoded exactly as the direct call's are."""
 import errno
 
 from ...errors import GuestError
-from ..argtypes import Int, Ptr
+from ..argtypes import Arg, Int, Ptr, UInt
 from ..registry import lookup, syscall
 
 # socketcall's call numbers (linux/net.h SYS_*) -> the direct call and its argument count
@@ -59,3 +59,47 @@ def _trace_socketcall(t, raw):
 
 
 socketcall.trace_as = _trace_socketcall
+
+
+# ipc's call numbers (linux/ipc.h) -> the direct call; the words each takes are
+# ipc's own arguments rearranged as the kernel's ksys_ipc rearranges them
+IPCCALLS = {
+    "SEMOP": ("semtimedop", 4), "SEMTIMEDOP": ("semtimedop", 4), "SEMGET": ("semget", 3),
+    "SEMCTL": ("semctl", 4), "MSGSND": ("msgsnd", 4), "MSGRCV": ("msgrcv", 5),
+    "MSGGET": ("msgget", 2), "MSGCTL": ("msgctl", 3), "SHMAT": ("shmat", 3),
+    "SHMDT": ("shmdt", 1), "SHMGET": ("shmget", 3), "SHMCTL": ("shmctl", 3),
+}
+
+
+@syscall
+def ipc(t, call: UInt, first: Arg, second: Arg, third: Arg, ptr: Ptr, fifth: Arg):
+    version, number = call >> 16, call & 0xFFFF
+    entry = _callers(t.abi, IPCCALLS, "ipc").get(number)
+    if entry is None:
+        raise GuestError(errno.ENOSYS)  # as ksys_ipc for a call it does not know
+    name, _, fn = entry
+    abi = t.abi
+    if name == "semtimedop":
+        timeout = fifth if number == abi.tables.MULTIPLEX["SEMTIMEDOP"] else 0
+        return fn(t, [first, ptr, second, timeout])
+    if name == "semctl":
+        if not ptr:
+            raise GuestError(errno.EINVAL)
+        arg = abi.unpack("W", t.space.read(ptr, abi.word_bytes))[0]  # union semun, by reference here
+        return fn(t, [first, second, third, arg])
+    if name == "msgrcv":
+        if version == 0:  # struct ipc_kludge { void *msgp; long msgtyp; }
+            if not ptr:
+                raise GuestError(errno.EINVAL)
+            ptr, fifth = abi.unpack("WW", t.space.read(ptr, abi.size("WW")))
+        return fn(t, [first, ptr, second, fifth, third])
+    if name == "shmat":
+        if version == 1:
+            raise GuestError(errno.EINVAL)  # the iBCS2 entry point, which Linux refuses
+        address = fn(t, [first, ptr, second])
+        t.space.write(third, abi.pack("W", address))  # the address comes back through *third
+        return 0
+    words = {"semget": [first, second, third], "msgsnd": [first, ptr, second, third],
+             "msgget": [first, second], "msgctl": [first, second, ptr], "shmdt": [ptr],
+             "shmget": [first, second, third], "shmctl": [first, second, ptr]}[name]
+    return fn(t, words)

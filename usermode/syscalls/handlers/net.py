@@ -339,6 +339,10 @@ def _control_to_host(t, control, controllen):
             level = HOST.SOCKET["SOL_SOCKET"]
             payload = _payload(abi, kind, payload, to_host=True)
             kind = _scm_types(abi).to_host(kind)
+            if kind == HOST.SOCKET["SCM_RIGHTS"]:
+                sent = struct.unpack_from(f"<{len(payload) // 4}i", payload)
+                if not t.process.reserved_fds.isdisjoint(sent):
+                    raise GuestError(errno.EBADF)  # the emulator's own descriptors are not the guest's to pass
         out += hlay.pack(cmsg_len=hlay.size + len(payload), cmsg_level=level, cmsg_type=kind) + payload
         out += bytes(_cmsg_align(len(out), halign) - len(out))
         pos += _cmsg_align(clen, galign)
@@ -532,6 +536,10 @@ def _sockopt_table(abi):
 def _sockopt(t, level, optname):
     entry = _sockopt_table(t.abi).get(level)
     option = entry[1].get(optname) if entry else None
+    if option is None and t.abi.endian == HOST_ABI.endian and not entry:
+        # a level we have no table for: its numbers are the same on every asm-generic ABI,
+        # so the host says what it makes of it (EOPNOTSUPP, ENOPROTOOPT, or the option)
+        return level, optname, _RAW
     if option is None or (option[1] == _RAW and t.abi.endian != HOST_ABI.endian):
         key = f"sockopt {level}/{optname}"
         if key not in t.process.warned:

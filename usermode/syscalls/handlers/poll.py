@@ -17,11 +17,13 @@ from ...translate import FlagMap
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
 from .counters import counter_fd
+from .sigmask import temporary_mask
 from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, Timespec, address, bits_from_guest,
                       bits_to_guest, call, host_bits, host_sigset, read_timespec,
                       write_back_timespec)
 
 INT_MAX = (1 << 31) - 1
+EPOLL_BATCH = 1024
 
 
 def _named_flags(abi, key, keep):
@@ -57,10 +59,11 @@ class HostPollfd(ctypes.Structure):
 def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, tsl="timespec"):
     ts = read_timespec(t, tsp, tsl)
     mask = host_sigset(t, sigmask, sigsetsize)
-    try:
-        return _poll_fds(t, fds, nfds, ts, mask)
-    finally:
-        write_back_timespec(t, tsp, ts, tsl)
+    with temporary_mask(t, sigmask, sigsetsize):
+        try:
+            return _poll_fds(t, fds, nfds, ts, mask)
+        finally:
+            write_back_timespec(t, tsp, ts, tsl)
 
 
 def _poll_fds(t, fds, nfds, ts, mask):
@@ -74,18 +77,27 @@ def _poll_fds(t, fds, nfds, ts, mask):
 
 def _ppoll(t, fds, nfds, ts, mask, view, layout):
     evmap = poll_events(t.abi)
-    if evmap.identity and layout.struct.format == "<ihh":
+    reserved = t.process.reserved_fds
+    if evmap.identity and layout.struct.format == "<ihh" and reserved.isdisjoint(view.cast("i")[::2]):
         # the guest's array is the host's, byte for byte: the kernel works on it in place
         with t.unlocked():
             return call("ppoll", t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
     host = (HostPollfd * nfds)()
     unpack = layout.struct.unpack_from
+    hidden = []  # entries naming the emulator's own descriptors: POLLNVAL, as a closed one
     for i in range(nfds):
         fd, events, _ = unpack(view, i * layout.size)
+        if fd in reserved:
+            hidden.append(i)
+            fd = -1  # the host skips it
         host[i].fd = fd
         host[i].events = _short(evmap.to_host(events & 0xFFFF))
+    now = Timespec(0, 0) if hidden else ts  # POLLNVAL is ready at once: no wait
     with t.unlocked():
-        n = call("ppoll", host, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
+        n = call("ppoll", host, nfds, address(now), address(mask), HOST_SIGSET_BYTES)
+    for i in hidden:
+        host[i].revents = HOST.POLL["POLLNVAL"]
+    n += len(hidden)
     pack = layout.struct.pack_into
     for i in range(nfds):
         fd, events, _ = unpack(view, i * layout.size)
@@ -104,14 +116,16 @@ def pselect6(t, nfds: Int, readfds: Ptr, writefds: Ptr, exceptfds: Ptr, tsp: Ptr
     abi = t.abi
     ts = read_timespec(t, tsp, tsl)
     mask = None
+    ss = ss_len = 0
     if sig:
         # struct { const sigset_t *ss; size_t ss_len; } in guest words
         ss, ss_len = abi.unpack("WW", t.space.read(sig, abi.size("WW")))
         mask = host_sigset(t, ss, ss_len)
-    try:
-        return _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask)
-    finally:
-        write_back_timespec(t, tsp, ts, tsl)
+    with temporary_mask(t, ss, ss_len):
+        try:
+            return _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask)
+        finally:
+            write_back_timespec(t, tsp, ts, tsl)
 
 
 def _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask):
@@ -123,10 +137,14 @@ def _pselect(t, nfds, readfds, writefds, exceptfds, ts, mask):
     abi = t.abi
     glen = (nfds + abi.bits - 1) // abi.bits * abi.word_bytes
     sets = []
+    own = sum(1 << fd for fd in t.process.reserved_fds if fd < nfds)  # the emulator's: EBADF
     for addr in (readfds, writefds, exceptfds):
         if addr:
             t.space.check(addr, glen, PROT_READ | PROT_WRITE)
-            sets.append((addr, host_bits(bits_from_guest(abi, t.space.read(addr, glen)), nfds)))
+            bits = bits_from_guest(abi, t.space.read(addr, glen))
+            if bits & own:
+                raise GuestError(errno.EBADF)
+            sets.append((addr, host_bits(bits, nfds)))
         else:
             sets.append((0, None))
     mask_arg = None if mask is None else (ctypes.c_ulong * 2)(address(mask) or 0, HOST_SIGSET_BYTES)
@@ -171,8 +189,11 @@ def _epoll_wait(t, epfd, events, maxevents, timeout_arg, sigmask, sigsetsize, na
         raise GuestError(errno.EINVAL)
     view = t.space.view(events, maxevents * layout.size, PROT_WRITE)
     mask = host_sigset(t, sigmask, sigsetsize)
+    # the host fills at most this many per call (the rest stay ready for the next),
+    # so a huge maxevents costs no huge host array
+    maxevents = min(maxevents, EPOLL_BATCH)
     host = (HostEpollEvent * maxevents)()
-    with t.unlocked():
+    with temporary_mask(t, sigmask, sigsetsize), t.unlocked():
         n = call(name, epfd, host, maxevents, timeout_arg, address(mask), HOST_SIGSET_BYTES)
     evmap = epoll_events(t.abi)
     for i in range(n):

@@ -1,4 +1,5 @@
 """Process and thread identity, exit, limits, and the calls glibc makes at start-up."""
+import ctypes
 import errno
 import os
 import resource
@@ -7,6 +8,7 @@ from ...errors import GuestError
 from ..argtypes import Enum, Int, Ptr
 from ..registry import syscall
 from .fs import OVERFLOW_ID
+from .hostcall import call
 
 RLIM_INFINITY_GUEST = (1 << 64) - 1  # struct rlimit64 is two u64 on every ABI
 
@@ -87,26 +89,55 @@ def rseq(t, rseq: Ptr, length: Int, flags: Int, sig: Int):
 
 
 Resource = Enum("RESOURCE", "RLIMIT_")
+_EMULATED = {resource.RLIMIT_AS: "RLIMIT_AS", resource.RLIMIT_DATA: "RLIMIT_DATA"}
+
+
+def _limits_now(t, host_res):
+    """This process's (soft, hard) of a resource as unsigned 64-bit values
+    (RLIM_INFINITY_GUEST for none): the guest's own for RLIMIT_AS and RLIMIT_DATA."""
+    emulated = _EMULATED.get(host_res)
+    if emulated is not None:
+        return tuple(RLIM_INFINITY_GUEST if v == resource.RLIM_INFINITY else v
+                     for v in t.process.mem_limits.get(emulated))
+    old = (ctypes.c_uint64 * 2)()
+    call("prlimit64", 0, host_res, None, old)
+    return tuple(old)
+
+
+def _set_limits(t, host_res, soft, hard):
+    emulated = _EMULATED.get(host_res)
+    if emulated is not None:
+        # the guest's address-space and data limits are its own (memory/limits.py): on
+        # the host they would limit the emulator
+        t.process.mem_limits.set(emulated, *(resource.RLIM_INFINITY if v == RLIM_INFINITY_GUEST else v
+                                             for v in (soft, hard)))
+    else:
+        # the host's own call: any 64-bit value, the kernel's checks and errors
+        call("prlimit64", 0, host_res, (ctypes.c_uint64 * 2)(soft, hard), None)
 
 
 @syscall
 def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
-    if pid not in (0, os.getpid()):
-        raise GuestError(errno.EPERM)
-    host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    # struct rlimit64 is two u64s on every ABI, RLIM64_INFINITY all ones: the host's own
+    # call with the values as they are, so the kernel judges the pid (ESRCH, EPERM) and
+    # them; this process's RLIMIT_AS and RLIMIT_DATA are the guest's own (_limits_now)
+    try:
+        host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    except (KeyError, ValueError):
+        raise GuestError(errno.EINVAL) from None
+    values = t.abi.unpack("QQ", t.space.read(new, 16)) if new else None
     if old:
         t.space.check(old, 16, 2)
-    limits = None
-    if new:
-        cur, mx = t.abi.unpack("QQ", t.space.read(new, 16))
-        limits = tuple(resource.RLIM_INFINITY if v == RLIM_INFINITY_GUEST else v for v in (cur, mx))
-    try:
-        previous = resource.prlimit(0, host_res, limits) if limits else resource.getrlimit(host_res)
-    except ValueError:
-        raise GuestError(errno.EINVAL) from None
+    if host_res in _EMULATED and pid in (0, os.getpid()):
+        previous = _limits_now(t, host_res)
+        if values:
+            _set_limits(t, host_res, *values)
+    else:
+        hold = (ctypes.c_uint64 * 2)()
+        call("prlimit64", pid, host_res, (ctypes.c_uint64 * 2)(*values) if values else None, hold)
+        previous = tuple(hold)
     if old:
-        t.space.write(old, t.abi.pack("QQ", *[RLIM_INFINITY_GUEST if v == resource.RLIM_INFINITY else v
-                                               for v in previous]))
+        t.space.write(old, t.abi.pack("QQ", *previous))
 
 
 def _rlimit_to_guest(layout, value):
@@ -120,11 +151,11 @@ def _rlimit_to_guest(layout, value):
 def getrlimit(t, res: Resource, old: Ptr):
     layout = t.layouts.rlimit
     t.space.check(old, layout.size, 2)
-    host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
     try:
-        cur, mx = resource.getrlimit(host_res)
-    except ValueError:
+        host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    except (KeyError, ValueError):
         raise GuestError(errno.EINVAL) from None
+    cur, mx = _limits_now(t, host_res)
     t.space.write(old, layout.pack(rlim_cur=_rlimit_to_guest(layout, cur), rlim_max=_rlimit_to_guest(layout, mx)))
 
 
@@ -133,12 +164,12 @@ def setrlimit(t, res: Resource, new: Ptr):
     layout = t.layouts.rlimit
     values = layout.unpack(t.space.read(new, layout.size))
     top = layout.limits["rlim_cur"][1]
-    limits = tuple(resource.RLIM_INFINITY if values[f] == top else values[f] for f in ("rlim_cur", "rlim_max"))
-    host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    soft, hard = (RLIM_INFINITY_GUEST if values[f] == top else values[f] for f in ("rlim_cur", "rlim_max"))
     try:
-        resource.setrlimit(host_res, limits)
-    except ValueError:
+        host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)
+    except (KeyError, ValueError):
         raise GuestError(errno.EINVAL) from None
+    _set_limits(t, host_res, soft, hard)
 
 
 @syscall

@@ -12,12 +12,12 @@ import os
 import time
 
 from ...errors import GuestError
-from ...signals import numbers
+from ...signals import hostinfo, numbers
 from ...signals.delivery import Action, SigInfo
 from ...signals.frames import pack_sigset, unpack_sigset
 from ..argtypes import Arg, Int, Ptr, Size
 from ..registry import KEEP_REGISTERS, syscall
-from .hostcall import call
+from .hostcall import HOST_ABI, call
 from .hosttypes import HOST_SIGSET_BYTES, Timespec, read_timespec
 
 
@@ -179,9 +179,32 @@ def _host_set(t, guest_mask, with_kick=False):
 @syscall
 def rt_sigsuspend(t, uset: Ptr, sigsetsize: Size):
     _sigset_size(t, sigsetsize)
+    _suspend(t, _read_set(t, uset))
+
+
+@syscall
+def sigsuspend(t, unused1: Int, unused2: Int, mask: Arg):
+    """The old call of arm and i386 (the kernel's OLD_SIGSUSPEND3): one long of mask,
+    which is the whole new mask (signals past the word's are unblocked)."""
+    _suspend(t, mask)
+
+
+@syscall(name="sigsuspend", when="sigsuspend1")
+def sigsuspend1(t, mask: Arg):
+    _suspend(t, mask)
+
+
+@syscall
+def pause(t):
+    _suspend(t, t.signals.blocked)
+
+
+def _suspend(t, mask):
+    """Wait with `mask` blocked until a signal is delivered; EINTR, and the handler's
+    sigreturn puts the mask from before back."""
     sigs = t.signals
     saved = sigs.blocked
-    sigs.set_blocked(_read_set(t, uset))
+    sigs.set_blocked(mask)
     while not sigs.deliverable():
         host_mask = _host_set(t, sigs.blocked)
         try:
@@ -202,6 +225,14 @@ def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size, *, ts=
     wanted = _read_set(t, uset)
     ts = read_timespec(t, uts, ts)
     deadline = None if ts is None else time.monotonic() + ts.tv_sec + ts.tv_nsec / 1e9
+    sigs.waiting_for = wanted  # a signal for the process comes to this thread first (post)
+    try:
+        return _timedwait(t, sigs, wanted, uinfo, deadline)
+    finally:
+        sigs.waiting_for = 0
+
+
+def _timedwait(t, sigs, wanted, uinfo, deadline):
     while True:
         taken = _take_from(sigs, wanted)
         if taken is not None:
@@ -209,12 +240,13 @@ def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size, *, ts=
             if uinfo:
                 t.space.write(uinfo, info.pack(t.abi))
             return sig
+        other = sigs.deliverable_action()  # a signal it does not wait for, with a handler: EINTR
+        if other is not None and not sigs.shared.ignored(other[0]):
+            raise GuestError(errno.EINTR)
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        if remaining == 0.0:
-            raise GuestError(errno.EAGAIN)
         host_info = ctypes.create_string_buffer(128)
         wait = None if remaining is None else Timespec(int(remaining), int((remaining % 1) * 1e9))
-        try:
+        try:  # also with no time left: a signal the host holds pending (blocked everywhere) counts
             with t.unlocked():
                 host = call("rt_sigtimedwait", _host_set(t, wanted, with_kick=True), host_info,
                             None if wait is None else ctypes.byref(wait), HOST_SIGSET_BYTES)
@@ -222,12 +254,20 @@ def rt_sigtimedwait(t, uset: Ptr, uinfo: Ptr, uts: Ptr, sigsetsize: Size, *, ts=
             if e.errno not in (errno.EINTR, errno.EAGAIN):
                 raise
             sigs.shared.host.drain()
+            if remaining == 0.0 and e.errno == errno.EAGAIN:
+                taken = _take_from(sigs, wanted)
+                if taken is None:
+                    raise GuestError(errno.EAGAIN) from None
+                if uinfo:
+                    t.space.write(uinfo, taken[1].pack(t.abi))
+                return taken[0]
             continue
-        guest = numbers.to_guest(t.abi, host)
-        if host == numbers.KICK or guest is None:
+        if host == numbers.KICK:
             continue
-        info = SigInfo.unpack(t.abi, host_info.raw)
-        info.signo = guest
+        converted = hostinfo.to_guest(t.abi, host_info.raw)
+        if converted is None:
+            continue
+        guest, info = converted
         if uinfo:
             t.space.write(uinfo, info.pack(t.abi))
         return guest
@@ -294,6 +334,20 @@ def _user_info(sig, code=0):
     return SigInfo(sig, code, pid=os.getpid(), uid=os.getuid())
 
 
+def _room_for(t, sig, code):
+    """A real-time signal sent with a siginfo the kernel must allocate (any code but
+    SI_USER) fails with EAGAIN once RLIMIT_SIGPENDING signals are queued."""
+    if sig < 32 or code == 0:
+        return
+    import resource
+    limit = resource.getrlimit(resource.RLIMIT_SIGPENDING)[0]
+    shared = t.process.signals
+    with shared.mutex:
+        queued = len(shared.shared) + sum(len(th.signals.pending) for th in list(t.process.threads.values()))
+    if limit != resource.RLIM_INFINITY and queued >= limit:
+        raise GuestError(errno.EAGAIN)
+
+
 @syscall
 def kill(t, pid: Int, sig: GuestSignal):
     if sig and not 1 <= sig <= t.abi.nsig:
@@ -314,6 +368,7 @@ def tgkill(t, tgid: Int, tid: Int, sig: GuestSignal):
         if target is None:
             raise GuestError(errno.ESRCH)
         if sig:
+            _room_for(t, sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"])
             t.process.signals.post(sig, _user_info(sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"]), thread=target)
         return
     call("tgkill", tgid, tid, _host_signal(t, sig) if sig else 0)
@@ -328,6 +383,7 @@ def tkill(t, tid: Int, sig: GuestSignal):
         call("tkill", tid, _host_signal(t, sig) if sig else 0)
         return
     if sig:
+        _room_for(t, sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"])
         t.process.signals.post(sig, _user_info(sig, t.abi.tables.SIGNAL_FLAGS["SI_TKILL"]), thread=target)
 
 
@@ -339,15 +395,22 @@ def _queued_info(t, sig, uinfo):
     return info
 
 
+def _host_info(t, sig, info):
+    """A queued siginfo for another process: in the host's layout, with the host's
+    signal number (its negative si_code travels as the guest gave it, as the kernel's)."""
+    host = SigInfo(_host_signal(t, sig), info.code, pid=info.pid, uid=info.uid, value=info.value)
+    return ctypes.create_string_buffer(host.pack(HOST_ABI), 128)
+
+
 @syscall
 def rt_sigqueueinfo(t, pid: Int, sig: GuestSignal, uinfo: Ptr):
     _check_sig(t, sig)
     info = _queued_info(t, sig, uinfo)
     if pid == os.getpid():
+        _room_for(t, sig, info.code)
         t.process.signals.post(sig, info)
         return
-    host = ctypes.create_string_buffer(info.pack(t.abi), 128)
-    call("rt_sigqueueinfo", pid, _host_signal(t, sig), host)
+    call("rt_sigqueueinfo", pid, _host_signal(t, sig), _host_info(t, sig, info))
 
 
 @syscall
@@ -358,8 +421,8 @@ def rt_tgsigqueueinfo(t, tgid: Int, tid: Int, sig: GuestSignal, uinfo: Ptr):
         target = t.process.threads.get(tid)
         if target is None:
             raise GuestError(errno.ESRCH)
+        _room_for(t, sig, info.code)
         t.process.signals.post(sig, info, thread=target)
         return
-    host = ctypes.create_string_buffer(info.pack(t.abi), 128)
-    call("rt_tgsigqueueinfo", tgid, tid, _host_signal(t, sig), host)
+    call("rt_tgsigqueueinfo", tgid, tid, _host_signal(t, sig), _host_info(t, sig, info))
 

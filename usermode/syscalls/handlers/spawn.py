@@ -14,6 +14,8 @@ and classified the same way. qemu-user needs binfmt_misc for this; we don't.
 import ctypes
 import errno
 import os
+import signal
+import re
 import struct
 import sys
 
@@ -35,12 +37,20 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     process, arch = t.process, t.arch
     c = t.abi.tables.PROC
     process.flush_logs()
-    pid = os.fork()
+    host = process.signals.host
+    old_mask = host.block_for_fork()  # nothing arrives until the child has its own signal pipe
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN (RLIMIT_NPROC), ENOMEM: the thread takes signals again (it kept them
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # all blocked: found by the fuzzer)
+        raise
     if pid:
+        host.after_fork(False, old_mask)
         if flags & c["CLONE_PARENT_SETTID"]:
             _put_tid(t, ptid, pid)
         return pid
     process.after_fork_child(t)
+    host.after_fork(True, old_mask)
     if newsp:
         t.uc.reg_write(arch.REG_SP, newsp)
     if flags & c["CLONE_SETTLS"]:
@@ -145,8 +155,8 @@ def emulator_command(process, program, argv):
     --rootfs) in a new emulator with this one's options."""
     opts = process.options
     cmd = [sys.executable, "-I", "-m", "usermode"]
-    if getattr(opts, "rootfs", None):
-        cmd += ["--rootfs", opts.rootfs]
+    if process.paths.is_rootfs:  # the root now, which chroot may have moved
+        cmd += ["--rootfs", os.fsdecode(process.paths.root)]
     elif process.sysroot:
         cmd += ["-L", process.sysroot]
     if opts.strace:
@@ -154,26 +164,64 @@ def emulator_command(process, program, argv):
     items = sorted(set(opts.debug_items) - {"strace"})
     if items:
         cmd += ["-d", ",".join(items)]
-    if process.log is not sys.stderr:
+    if not process.log.to_stderr:
         os.set_inheritable(process.log.fileno(), True)
         cmd += ["--log-fd", str(process.log.fileno())]
     if opts.cpu:
         cmd += ["-cpu", opts.cpu]
+    guest_limits = process.mem_limits.as_option()
+    if guest_limits:
+        cmd += ["--guest-rlimits", guest_limits]
     cmd += ["-s", str(process.stack_size)]
     cmd += ["-0", os.fsdecode(argv[0]) if argv else os.fsdecode(program), "--", os.fsdecode(program)]
     return cmd + [os.fsdecode(a) for a in argv[1:]]
+
+
+_OWN_PROC = re.compile(rb"^/proc/(self|thread-self|\d+)(?:/task/\d+)?/(exe|fd/(\d+))/*$")
+
+
+def _own_file(t, guest_path):
+    """execve of /proc/self/exe or /proc/self/fd/N (fexecve, execveat with AT_EMPTY_PATH)
+    means a file of this process, not of the emulator's host process and not a
+    path inside --rootfs: the guest name of that file for the new emulator, or None.
+    A descriptor whose file has no name (deleted, a memfd) is handed on open: the new
+    emulator gets a /proc/self/fd path of a descriptor it inherits."""
+    m = _OWN_PROC.match(guest_path)
+    if m is None or (m.group(1).isdigit() and int(m.group(1)) != os.getpid()):
+        return None
+    process = t.process
+    paths = process.paths
+    if m.group(2) == b"exe":
+        return paths.guest_name(os.fsencode(process.exe))
+    fd = int(m.group(3))
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        st = os.fstat(fd)
+    except OSError:
+        raise GuestError(errno.ENOENT) from None
+    if not target.endswith(" (deleted)") and os.path.isfile(target) and os.path.samestat(os.stat(target), st):
+        name = paths.to_guest(os.fsencode(target))
+        if name is not None:
+            return name
+    if (st.st_mode & 0o170000) != 0o100000:
+        raise GuestError(errno.EACCES)
+    keep = os.dup(fd)
+    os.set_inheritable(keep, True)
+    return f"/proc/self/fd/{keep}".encode()
 
 
 def do_execve(t, guest_path, argv_addr, envp_addr):
     process = t.process
     argv = _strings(t, argv_addr)
     envp = _environment(_strings(t, envp_addr))
+    guest_path = _own_file(t, guest_path) or guest_path
     kind, host_path, guest_path, argv = resolve_program(t, guest_path, argv)
     process.prepare_exec(t)
     try:
         if kind == "native":
+            process.mem_limits.apply_to_host()  # the guest's RLIMIT_AS/DATA are the program's now
             os.execve(host_path, argv or [host_path], envp)
-        program = guest_path if getattr(process.options, "rootfs", None) else host_path
+        program = guest_path if process.paths.is_rootfs else host_path
         cmd = emulator_command(process, program, argv)
         os.execve(sys.executable, cmd, envp)
     except OSError:

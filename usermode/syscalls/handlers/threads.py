@@ -11,11 +11,12 @@ import errno
 import threading
 
 from ...errors import GuestError
+from ...memory import limits
 from ...threads.futex import host_address
 from ..argtypes import Arg, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
 from .hostcall import call
-from .hosttypes import address, read_timespec
+from .hosttypes import PROT_WRITE, address, read_timespec
 
 CloneFlags = Flags("PROC", "CLONE_", translate=False)
 
@@ -48,31 +49,45 @@ def _const(t, name):
 # CONFIG_CLONE_BACKWARDS), and the two others, chosen by the ABI's quirk.
 @syscall
 def clone(t, flags: CloneFlags, newsp: Ptr, ptid: Ptr, tls: Ptr, ctid: Ptr):
-    return do_clone(t, flags & 0xFFFFFFFF, newsp, ptid, tls, ctid)
+    return _clone(t, flags, newsp, ptid, tls, ctid)
 
 
 @syscall(name="clone", when="clone_tls_last")
 def clone_tls_last(t, flags: CloneFlags, newsp: Ptr, ptid: Ptr, ctid: Ptr, tls: Ptr):
-    return do_clone(t, flags & 0xFFFFFFFF, newsp, ptid, tls, ctid)
+    return _clone(t, flags, newsp, ptid, tls, ctid)
 
 
 @syscall(name="clone", when="clone_backwards2")
 def clone_backwards2(t, newsp: Ptr, flags: CloneFlags, ptid: Ptr, ctid: Ptr, tls: Ptr):
-    return do_clone(t, flags & 0xFFFFFFFF, newsp, ptid, tls, ctid)
+    return _clone(t, flags, newsp, ptid, tls, ctid)
+
+
+def _clone(t, flags, newsp, ptid, tls, ctid):
+    flags &= 0xFFFFFFFF
+    if flags & t.abi.tables.PROC["CLONE_PIDFD"] and flags & t.abi.tables.PROC["CLONE_PARENT_SETTID"]:
+        raise GuestError(errno.EINVAL)  # clone() puts the pidfd where the parent's tid would go
+    return do_clone(t, flags, newsp, ptid, tls, ctid, ptid)
+
+
+CLONE_ARGS_SIZE = 88  # struct clone_args up to cgroup (CLONE_ARGS_SIZE_VER2)
 
 
 @syscall
 def clone3(t, args: Ptr, size: Size):
-    if size < 64 or size > 4096:
+    if size < 64:
         raise GuestError(errno.EINVAL)
+    if size > 4096:
+        raise GuestError(errno.E2BIG)
     fields = t.abi.unpack("8Q", t.space.read(args, 64))
     flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls = fields
-    if size > 64 and any(t.space.read(args + 64, min(size, 88) - 64)):
+    if size > CLONE_ARGS_SIZE and any(t.space.read(args + CLONE_ARGS_SIZE, size - CLONE_ARGS_SIZE)):
+        raise GuestError(errno.E2BIG)  # fields this kernel does not know, not zero: as the kernel
+    if size > 64 and any(t.space.read(args + 64, min(size, 80) - 64)):
         raise GuestError(errno.EINVAL)  # set_tid: choosing pids is not for us
-    if flags & _const(t, "CLONE_PIDFD"):
-        raise GuestError(errno.EINVAL)
+    if exit_signal & ~0xFF or (stack == 0) != (stack_size == 0):
+        raise GuestError(errno.EINVAL)  # CSIGNAL; a stack is an address and a size, or neither
     sp = stack + stack_size if stack else 0
-    return do_clone(t, flags | (exit_signal & 0xFF), sp, parent_tid, tls, child_tid)
+    return do_clone(t, flags | exit_signal, sp, parent_tid, tls, child_tid, pidfd)
 
 
 @syscall
@@ -86,8 +101,19 @@ def vfork(t):
     return do_clone(t, c["CLONE_VM"] | c["CLONE_VFORK"] | t.abi.tables.SIGNALS["SIGCHLD"], 0, 0, 0, 0)
 
 
-def do_clone(t, flags, newsp, ptid, tls, ctid):
+def do_clone(t, flags, newsp, ptid, tls, ctid, pidfd_addr=None):
     c = t.abi.tables.PROC
+    # copy_process's checks on the combination, in its order
+    if flags & c["CLONE_FS"] and flags & (c["CLONE_NEWNS"] | c["CLONE_NEWUSER"]):
+        raise GuestError(errno.EINVAL)
+    if flags & c["CLONE_THREAD"] and not flags & c["CLONE_SIGHAND"]:
+        raise GuestError(errno.EINVAL)
+    if flags & c["CLONE_SIGHAND"] and not flags & c["CLONE_VM"]:
+        raise GuestError(errno.EINVAL)
+    if flags & c["CLONE_PIDFD"]:
+        if flags & c["CLONE_THREAD"] or pidfd_addr is None:
+            raise GuestError(errno.EINVAL)  # clone() would put it in ptid: not done here
+        t.space.check(pidfd_addr, 4, PROT_WRITE)
     if flags & c["CLONE_THREAD"]:
         if not flags & c["CLONE_VM"] or not flags & c["CLONE_SIGHAND"]:
             raise GuestError(errno.EINVAL)
@@ -97,12 +123,16 @@ def do_clone(t, flags, newsp, ptid, tls, ctid):
                        "supported: returning ENOSYS")
         raise GuestError(errno.ENOSYS)
     from .spawn import fork
-    return fork(t, flags, newsp, ptid, tls, ctid)
+    pid = fork(t, flags, newsp, ptid, tls, ctid)
+    if pid and flags & c["CLONE_PIDFD"]:  # the parent: a descriptor for the child
+        t.space.write(pidfd_addr, t.abi.pack("i", call("pidfd_open", pid, 0)))
+    return pid
 
 
 def new_thread(t, flags, newsp, ptid, tls, ctid):
     c = t.abi.tables.PROC
     process, arch = t.process, t.arch
+    limits.check_thread_room(process)  # EAGAIN rather than Unicorn's exit when out of address space
     process.enable_async_stops()  # before the child's CPU exists, so it is born with its switch
     child = process.new_thread(parent=t)
     child.copy_cpu_from(t)
@@ -124,8 +154,17 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
         child.signals.set_blocked(child.signals.blocked)
         started.set()
         child.run()
+        if not process.threads:
+            # the last guest thread ended with exit(): the process ends with its status.
+            # The runner's main thread would see it, but a fork made on this thread has
+            # no such thread, and its signal watcher would keep the process alive.
+            process.exit_group(process.exit_status)
 
-    threading.Thread(target=host_main, name="pyqemu-guest", daemon=True).start()
+    try:
+        threading.Thread(target=host_main, name="pyqemu-guest", daemon=True).start()
+    except RuntimeError:  # "can't start new thread": no memory or no threads left, as clone's EAGAIN
+        process.space.detach(child.uc)
+        raise GuestError(errno.EAGAIN) from None
     started.wait()
     process.add_thread(child)
     tid = child.tid
@@ -182,4 +221,12 @@ def membarrier(t, cmd: Int, flags: UInt, cpu_id: Int):
         return sum(v for k, v in m.items() if k != "MEMBARRIER_CMD_QUERY")
     if cmd not in m.values():
         raise GuestError(errno.EINVAL)
+    # the private commands need the process to have registered for them first (EPERM);
+    # registration belongs to the address space, so a fork's child starts without it
+    registered = t.process.__dict__.setdefault("membarrier_registered", set())
+    name = next(k for k, v in m.items() if v == cmd)
+    if name.startswith("MEMBARRIER_CMD_REGISTER_"):
+        registered.add(name.replace("REGISTER_", ""))
+    elif name.startswith("MEMBARRIER_CMD_PRIVATE_EXPEDITED") and name not in registered:
+        raise GuestError(errno.EPERM)
     return 0

@@ -20,7 +20,7 @@ from ...errors import GuestError
 from ...memory.space import PROT_WRITE
 from ...signals import numbers
 from ...signals.frames import unpack_sigset
-from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size
+from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
 from .counters import counter_fd
 from .hostcall import call
@@ -29,7 +29,6 @@ from .hosttypes import kernel_nsec
 Which = Enum("TIME", "ITIMER_")
 TimerFlags = Flags("TIME", "TIMER_", translate=False)
 TfdFlags = Flags("TIME", "TFD_")
-SfdFlags = Flags("POLL", "SFD_")
 
 
 # itimerval and itimerspec are both two pairs of longs (itimerspec64: of 64-bit
@@ -73,7 +72,9 @@ def _settime(t, name, args, new, old, layout="itimerspec"):
 
 def _gettime(t, name, arg, cur, layout="itimerspec"):
     out = _host_longs([0] * 4)
-    call(name, arg, out)
+    call(name, arg, out)  # first: a bad timer or descriptor is EINVAL or EBADF, before the copy
+    if not cur:
+        raise GuestError(errno.EFAULT)  # the kernel's copy_to_user of the result fails
     _write_timer(t, cur, list(out), layout)
 
 
@@ -162,18 +163,20 @@ SIGNALFD_SIGINFO_SIZE = 128
 class SignalFd:
     """A guest signalfd: readiness through a host eventfd, contents from our queues."""
 
-    def __init__(self, process, fd, mask, nonblocking):
-        self.process, self.fd, self.mask, self.nonblocking = process, fd, mask, nonblocking
+    def __init__(self, process, fd, mask):
+        self.process, self.fd, self.mask = process, fd, mask
 
     def refresh(self):
-        """Make the eventfd readable exactly when a matching signal is pending."""
+        """Make the eventfd readable exactly when a matching signal is pending. The
+        guest may have made it blocking (fcntl F_SETFL): drain it only when readable."""
         ready = self._pending()
         try:
-            os.eventfd_read(self.fd)  # drain (the fd itself is non-blocking)
-        except BlockingIOError:
-            pass
-        if ready:
-            os.eventfd_write(self.fd, 1)
+            if select.select([self.fd], [], [], 0)[0]:
+                os.eventfd_read(self.fd)
+            if ready:
+                os.eventfd_write(self.fd, 1)
+        except (OSError, ValueError):
+            pass  # closed under us by the guest: nothing left to refresh
 
     def _pending(self):
         shared = self.process.signals
@@ -200,8 +203,13 @@ class SignalFd:
                     t.space.write(buf + i * SIGNALFD_SIGINFO_SIZE, self._pack(t, sig, info))
                 self.refresh()
                 return len(out) * SIGNALFD_SIGINFO_SIZE
-            if self.nonblocking:
+            if not os.get_blocking(self.fd):  # O_NONBLOCK now: from signalfd4, or since (fcntl)
                 raise GuestError(errno.EAGAIN)
+            other = t.signals.deliverable_action()
+            if other is not None and not self.mask & numbers.bit(other[0]):
+                # a signal the thread takes: the read is interrupted, as the kernel's (before,
+                # it waited for ever in 50 ms steps: found by the syscall fuzzer)
+                raise OSError(errno.EINTR, os.strerror(errno.EINTR))
             with t.unlocked():  # a posted signal makes the eventfd readable
                 select.select([self.fd], [], [], 0.05)
             t.process.signals.host.drain()
@@ -210,34 +218,59 @@ class SignalFd:
     def _pack(t, sig, info):
         # struct signalfd_siginfo: fixed-size fields, the same on every ABI
         # signo errno code pid uid fd tid band overrun trapno status int ptr utime stime addr
+        # each value cut to its field's width: a siginfo from rt_sigqueueinfo holds whatever
+        # the sender put there (struct.error, an internal error, before: found by the fuzzer)
         value = info.value or 0
         # ssi_int is the sigval's int member: its first four bytes (a 64-bit big-endian
         # guest's high half)
         as_int = t.abi.unpack("i", t.abi.pack("W", value & t.abi.word_mask))[0]
-        head = t.abi.pack("IiiIIiIIIIiiQQQQ", sig, info.errno, info.code, info.pid, info.uid, 0,
-                          info.tid or 0, 0, info.overrun, 0, info.status or 0, as_int,
-                          value, 0, 0, info.addr or 0)
+        fields = "IiiIIiIIIIiiQQQQ"
+        values = (sig, info.errno, info.code, info.pid, info.uid, info.fd, info.tid or 0, info.band or 0,
+                  info.overrun, 0, info.status or 0, as_int, value, 0, 0, info.addr or 0)
+        head = t.abi.pack(fields, *(_fit(kind, v or 0) for kind, v in zip(fields, values)))
         return head + bytes(SIGNALFD_SIGINFO_SIZE - len(head))
 
 
+def _fit(kind, value):
+    """value as struct's `kind` takes it: wrapped to 32 or 64 bits, signed for lower case."""
+    bits = 64 if kind in "Qq" else 32
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if kind.islower() and value >> (bits - 1) else value
+
+
 @syscall
-def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: SfdFlags) -> Fd:
-    if sizemask != t.abi.sigset_bytes:
+def signalfd4(t, fd: Fd, mask: Ptr, sizemask: Size, flags: UInt) -> Fd:
+    table = t.abi.tables.OPEN  # SFD_CLOEXEC and SFD_NONBLOCK are the ABI's O_CLOEXEC and O_NONBLOCK
+    if sizemask != t.abi.sigset_bytes or flags & ~(table["O_CLOEXEC"] | table["O_NONBLOCK"]):
         raise GuestError(errno.EINVAL)
+    flags = (os.O_CLOEXEC if flags & table["O_CLOEXEC"] else 0) | (os.O_NONBLOCK if flags & table["O_NONBLOCK"] else 0)
     guest_mask = unpack_sigset(t.abi, t.space.read(mask, sizemask))
     guest_mask &= ~(numbers.bit(t.process.signals.number("SIGKILL")) | numbers.bit(t.process.signals.number("SIGSTOP")))
     process = t.process
     if fd != -1:
         existing = process.special_fds.get(fd)
         if not isinstance(existing, SignalFd):
+            os.fstat(fd)  # EBADF when it is not open at all
             raise GuestError(errno.EINVAL)
+        old = existing.mask
         existing.mask = guest_mask
+        for sig in numbers.members(old | guest_mask):
+            process.signals.refresh_host_disposition(sig)
         existing.refresh()
         return fd
-    host_flags = os.EFD_NONBLOCK | (os.EFD_CLOEXEC if flags & os.O_CLOEXEC else 0)
+    # the guest's O_NONBLOCK on the eventfd itself, where F_GETFL and F_SETFL see and change it
+    host_flags = (os.EFD_NONBLOCK if flags & os.O_NONBLOCK else 0) | (os.EFD_CLOEXEC if flags & os.O_CLOEXEC else 0)
     new = os.eventfd(0, host_flags)
-    sfd = SignalFd(process, new, guest_mask, bool(flags & os.O_NONBLOCK))
+    sfd = SignalFd(process, new, guest_mask)
     process.special_fds[new] = sfd
     process.signals.watchers.append(sfd)
+    for sig in numbers.members(guest_mask):
+        process.signals.refresh_host_disposition(sig)
     sfd.refresh()
     return new
+
+
+@syscall
+def signalfd(t, fd: Fd, mask: Ptr, sizemask: Size) -> Fd:
+    """The older call without flags (arm, i386, mips...)."""
+    return signalfd4(t, fd, mask, sizemask, 0)

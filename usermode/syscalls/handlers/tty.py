@@ -98,6 +98,9 @@ class IoctlArg(Arg):
 def ioctl(t, fd: Fd, request: Request(), arg: IoctlArg):
     entry = _requests(t.abi).get(request)
     if entry is None:
+        host_flags = _call("fcntl", fd, 3, 0)  # F_GETFL: EBADF for a descriptor that is not open
+        if host_flags & 0o10000000:  # O_PATH: no ioctl at all, as the kernel says
+            raise GuestError(errno.EBADF)
         key = f"ioctl {request:#x}"
         if key not in t.process.warned:
             t.process.warned.add(key)
