@@ -27,7 +27,15 @@ def test_what_the_fuzzer_found(arch):
     assert native.returncode == 0, native.stderr
     ours = run_pyqemu(arch, build(arch, "fuzz_found.c", "static"), timeout=60)
     assert ours.returncode == 0, ours.stderr
-    assert ours.stdout.decode().splitlines() == native.stdout.decode().splitlines()
+    expected = native.stdout.decode().splitlines()
+    from usermode import cpu
+    module = cpu.get(arch)
+    if module.ELF_CLASS == 32 and module.TASK_SIZE < (1 << 32) - 14 * 4096:
+        # the i386 reference's address space ends at 4 GiB; this ABI's kernel (ppc 3 GiB,
+        # m68k 3.75 GiB) has nothing at the top 16 pages: there, mremap onto them is EINVAL
+        expected = [line.replace("beyond the address space: ok", "beyond the address space: EINVAL")
+                    for line in expected]
+    assert ours.stdout.decode().splitlines() == expected
     assert b"internal error" not in ours.stderr
 
 

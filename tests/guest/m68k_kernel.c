@@ -7,6 +7,7 @@
  * aborts translating move to sr (translate.c insn_opsize: "code should not be reached"). */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -103,6 +104,17 @@ int main(int argc, char **argv)
     was = syscall(__NR_atomic_cmpxchg_32, 11, 7, 0, 0, 0, &word);
     CHECK(was == 9 && word == 9, "atomic_cmpxchg_32 refuses a stale value");
     CHECK(syscall(__NR_atomic_barrier) == 0, "atomic_barrier");
+
+    /* the old calls: the first word of the blocked mask, the page size, a cache flush */
+    long before = syscall(__NR_ssetmask, 1L << (SIGUSR1 - 1));
+    sigset_t now;
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    CHECK(syscall(__NR_sgetmask) == 1L << (SIGUSR1 - 1) && sigismember(&now, SIGUSR1)
+          && syscall(__NR_ssetmask, before) == 1L << (SIGUSR1 - 1), "ssetmask and sgetmask");
+    CHECK(syscall(__NR_getpagesize) == 4096, "getpagesize");
+    /* cacheflush(addr, scope, cache, len): FLUSH_SCOPE_LINE 1, FLUSH_CACHE_BOTH 3 */
+    CHECK(syscall(__NR_cacheflush, (long)&word, 1, 3, 4) == 0 && syscall(__NR_cacheflush, (long)&word, 7, 3, 4) == -1
+          && errno == EINVAL, "cacheflush of a range; a bad scope EINVAL");
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

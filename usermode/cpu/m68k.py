@@ -165,6 +165,38 @@ def atomic_barrier(t):
     return 0  # one guest thread runs at a time: every access is already ordered
 
 
+@arch_syscall(SYSCALLS, name="getpagesize")
+def getpagesize(t):
+    return 4096
+
+
+_FLUSH_SCOPE_LINE, _FLUSH_SCOPE_ALL, _FLUSH_CACHE_BOTH = 1, 3, 3
+
+
+@arch_syscall(SYSCALLS, name="cacheflush")
+def cacheflush(t, addr: Ptr, scope: Ptr, cache: Ptr, length: Ptr):
+    """sys_m68k.c's checks (a scope and cache it knows; the whole cache for root only;
+    a range inside one mapping of the caller's), then the translated code of the range
+    dropped, as a real flush makes the CPU fetch it again."""
+    import errno
+    import os
+    from ..errors import GuestError
+    scope, cache = ABI.unpack("i", ABI.pack("I", scope))[0], ABI.unpack("i", ABI.pack("I", cache))[0]
+    if not _FLUSH_SCOPE_LINE <= scope <= _FLUSH_SCOPE_ALL or cache & ~_FLUSH_CACHE_BOTH:
+        raise GuestError(errno.EINVAL)
+    if scope == _FLUSH_SCOPE_ALL:
+        if os.geteuid() != 0:
+            raise GuestError(errno.EPERM)
+        t.uc.ctl_flush_tb()
+        return 0
+    vma = t.space.find(addr)
+    if vma is None or addr < vma.start or addr + length > vma.end:
+        raise GuestError(errno.EINVAL)
+    if length:
+        t.uc.ctl_remove_cache(addr, addr + length)
+    return 0
+
+
 # ---- signal frames (arch/m68k/kernel/signal.c, with an MMU) ------------------------------
 # sigframe    { char *pretcode; int sig; int code; sigcontext *psc; char retcode[8];
 #               ulong extramask[1]; sigcontext sc; }
