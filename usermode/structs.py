@@ -453,6 +453,53 @@ SHMID_DS = _ipc_flavours("shm_perm", ("shm_atime", "shm_dtime", "shm_ctime"), [(
     ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
     ("__unused4", "ulong", None), ("__unused5", "ulong", None),
 ])
+# ppc's (arch/powerpc/include/uapi/asm/ipcbuf.h, msgbuf.h, sembuf.h, shmbuf.h): a 32-bit
+# seq, 64-bit spares, and on 32-bit each time's high word before it; shm_segsz late
+_IPC_PERM_PPC = lambda prefix: _ipc_perm(prefix)[:6] + [
+    ("seq", "u32", f"{prefix}.__seq"), ("__pad1", "u32", None), ("__unused1", "u64", None), ("__unused2", "u64", None)]
+
+
+def _ppc_times(names):
+    return [f for n in names for f in ((f"{n}_high", "ulong", f"__{n}_high"), (n, "ulong"))]
+
+
+MSQID_DS["ppc"] = _IPC_PERM_PPC("msg_perm") + _ppc_times(("msg_stime", "msg_rtime", "msg_ctime")) + [
+    ("msg_cbytes", "ulong", "__msg_cbytes"), ("msg_qnum", "ulong"), ("msg_qbytes", "ulong"),
+    ("msg_lspid", "i32"), ("msg_lrpid", "i32"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+SEMID_DS["ppc"] = _IPC_PERM_PPC("sem_perm") + _ppc_times(("sem_otime", "sem_ctime")) + [
+    ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+]
+SHMID_DS["ppc"] = _IPC_PERM_PPC("shm_perm") + _ppc_times(("shm_atime", "shm_dtime", "shm_ctime")) + [
+    ("__unused2", "ulong", None), ("shm_segsz", "ulong"), ("shm_cpid", "i32"), ("shm_lpid", "i32"),
+    ("shm_nattch", "ulong"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+# m68k's: asm-generic's 32-bit structs with its 16-bit __kernel_mode_t (two bytes of pad
+# after mode; glibc shifts the mode it reads, __ASSUME_SYSVIPC_BROKEN_MODE_T); declared
+# with the kernel's member names (checked against struct msqid64_ds ...)
+def _ipc_perm_m68k(prefix):
+    return [("key", "i32", f"{prefix}.key"), ("uid", "u32", f"{prefix}.uid"), ("gid", "u32", f"{prefix}.gid"),
+            ("cuid", "u32", f"{prefix}.cuid"), ("cgid", "u32", f"{prefix}.cgid"), ("mode", "u16", f"{prefix}.mode"),
+            ("__pad1", "u16", None), ("seq", "u16", f"{prefix}.seq"), ("__pad2", "u16", None),
+            ("__unused1", "ulong", None), ("__unused2", "ulong", None)]
+
+
+def _kernel_times(names):
+    return [f for n in names for f in ((n, "ulong"), (f"{n}_high", "ulong"))]
+
+
+MSQID_DS["m68k"] = _ipc_perm_m68k("msg_perm") + _kernel_times(("msg_stime", "msg_rtime", "msg_ctime")) + [
+    ("msg_cbytes", "ulong"), ("msg_qnum", "ulong"), ("msg_qbytes", "ulong"),
+    ("msg_lspid", "i32"), ("msg_lrpid", "i32"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+SEMID_DS["m68k"] = _ipc_perm_m68k("sem_perm") + _kernel_times(("sem_otime", "sem_ctime")) + [
+    ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+]
+SHMID_DS["m68k"] = _ipc_perm_m68k("shm_perm") + [("shm_segsz", "ulong")] \
+    + _kernel_times(("shm_atime", "shm_dtime", "shm_ctime")) + [
+    ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
 # the host's (x86-64's) semid64_ds keeps a spare word after each time, unlike asm-generic's
 HOST_X86_64_SEMID_DS = _ipc_perm("sem_perm") + [
     ("sem_otime", "long"), ("__unused1", "ulong", None), ("sem_ctime", "long"), ("__unused2", "ulong", None),
@@ -542,6 +589,9 @@ C_TYPES = {
     ("stat", "ppc32"): ("struct stat", ["asm/stat.h"]),
     ("stat", "s390x"): ("struct stat", ["asm/stat.h"]),
     ("stat", "m68k"): ("struct stat", ["asm/stat.h"]),
+    ("msqid_ds", "m68k"): ("struct msqid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/msgbuf.h"]),
+    ("semid_ds", "m68k"): ("struct semid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/sembuf.h"]),
+    ("shmid_ds", "m68k"): ("struct shmid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/shmbuf.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),
     "statfs64": ("struct statfs64", ["asm/statfs.h"]),
     "flock64": ("struct flock64", ["fcntl.h"]),

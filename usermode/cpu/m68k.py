@@ -17,7 +17,8 @@ TRIPLE = "m68k-linux-gnu"
 DEBIAN_ARCH = "m68k"
 DEBIAN_ROOTFS = False  # a Debian port (debian-ports), not in Debian 12: the cross glibc is the sysroot
 # int and long are only 2-byte aligned in the m68k ABI (struct layouts follow)
-ABI = Abi("m68k", 32, "big", max_align=2, layouts={"stat": "m68k", "stat64": "m68k"},
+ABI = Abi("m68k", 32, "big", max_align=2, layouts={"stat": "m68k", "stat64": "m68k", "msqid_ds": "m68k",
+                                                          "semid_ds": "m68k", "shmid_ds": "m68k"},
           quirks=("time32", "uid16", "old_mmap", "old_select", "clone_tls_last"))
 ELF_MACHINE = 4  # EM_68K
 ELF_CLASS = 32

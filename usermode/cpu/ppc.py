@@ -19,7 +19,8 @@ TRIPLE = "powerpc-linux-gnu"
 DEBIAN_ARCH = "powerpc"
 DEBIAN_ROOTFS = False  # a Debian port (debian-ports), not in Debian 12: the cross glibc is the sysroot
 ALIASES = ("powerpc",)
-ABI = Abi("ppc", 32, "big", layouts={"stat": "ppc32", "stat64": "ppc", "termios": "ppc", "old_sigaction": "ppc"}, quirks=("time32",))
+ABI = Abi("ppc", 32, "big", layouts={"stat": "ppc32", "stat64": "ppc", "termios": "ppc", "old_sigaction": "ppc",
+                                     "msqid_ds": "ppc", "semid_ds": "ppc", "shmid_ds": "ppc"}, quirks=("time32",))
 ELF_MACHINE = 20  # EM_PPC
 ELF_CLASS = 32
 UNAME_MACHINE = "ppc"

@@ -15,7 +15,7 @@ DEBIAN_ARCH = "s390x"
 DEBIAN_ROOTFS = True
 GO_ENV = {"GOARCH": "s390x"}
 ABI = Abi("s390x", 64, "big", layouts={"stat": "s390x", "statfs": "s390x", "statfs64": "s390x"},
-          quirks=("old_mmap", "clone_backwards2"))
+          quirks=("old_mmap", "clone_backwards2", "ipc5"))
 ELF_MACHINE = 22  # EM_S390
 ELF_CLASS = 64
 UNAME_MACHINE = "s390x"
