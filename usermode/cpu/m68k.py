@@ -25,6 +25,9 @@ ELF_CLASS = 32
 UNAME_MACHINE = "m68k"
 INTERPRETERS = ("/lib/ld.so.1",)
 TASK_SIZE = 0xF0000000  # the m68k kernel's (MMU) TASK_SIZE
+# reserved whole, under a ulimit -v too: its executables sit at 0x80000000, halfway up
+# (qemu-m68k reserves all 4 GiB likewise)
+ADDRESS_SPACE_SIZE = TASK_SIZE
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_M68K, _UC.UC_MODE_BIG_ENDIAN
 # Measured: Unicorn's default (a ColdFire) and the 68040/68060 fail on Debian's code
