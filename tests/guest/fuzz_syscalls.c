@@ -252,9 +252,12 @@ static long sig_arg(void) { return PICK(safe_signals); }
 static long sigset_arg(void) {      /* a mask that never holds SIGALRM: blocking calls stay interruptible */
     if (chance(15))                     /* never random memory: it could block SIGALRM */
         return chance(50) ? 0 : unmapped_ptr();
-    uint64_t *set = (uint64_t *)(region + REGION - 2048 - 16 * below(8));
-    set[0] = rnd() & ~(1ULL << (SIGALRM - 1)) & ~(1ULL << (SIGKILL - 1));
-    set[1] = rnd();
+    /* the kernel's sigset: unsigned longs, signal 1 in the first one's lowest bit (a
+     * uint64_t would put it in the second word on a 32-bit big-endian ABI) */
+    unsigned long *set = (unsigned long *)(region + REGION - 2048 - 16 * below(8));
+    for (unsigned i = 0; i < 16 / sizeof *set; i++)
+        set[i] = (unsigned long)rnd();
+    set[0] &= ~(1UL << (SIGALRM - 1)) & ~(1UL << (SIGKILL - 1));
     return (long)set;
 }
 
