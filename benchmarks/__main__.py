@@ -1,6 +1,6 @@
 """pyqemu beside qemu-user: one command, one run, side by side.
 
-    python -m benchmarks [--arch riscv64,aarch64] [--runs N] [--only name,...]
+    python -m benchmarks [--arch riscv64,aarch64,...] [--runs N] [--only name,...]
                          [--json] [--quick] [--metric wall|cpu] [--rootfs PATH] [--pyqemu CMD]
 
 Builds the guest programs from benchmarks/guest/*.c with the cross compilers
@@ -118,7 +118,10 @@ WORKLOADS = [
              targets=RATIO_2_5, needs_threads=True, note="4 threads"),
 ]
 
-# Real programs from a Debian arm64 root file system: (name, argv inside the root, quick argv)
+# Real programs from a Debian arm64 root file system: (name, argv inside the root, the sizes
+# {name: (full, quick)}). Both emulators get -L ROOT and the same argv; {root} is the root's
+# host path, so "exec" runs the root's own (foreign) /bin/true: under qemu-user that takes
+# binfmt_misc, registered for the run (root only; else the workload says so).
 REAL = [
     ("python3", ["/usr/bin/python3", "-S", "-c",
                  "import json\nd=[{'k': i, 'v': str(i)*3} for i in range({n})]\n"
@@ -127,7 +130,10 @@ REAL = [
     ("bash", ["/bin/bash", "-c", "i=0; s=0; while [ $i -lt {n} ]; do i=$((i+1)); s=$((s+i%7)); done; echo $s"],
      {"n": ("100000", "2000")}),
     ("gzip", ["/bin/gzip", "-c", "{input}"], {"input": ("{data20m}", "{data2m}")}),
+    ("exec", ["/bin/bash", "-c", "i=0; while [ $i -lt {n} ]; do {root}/bin/true; i=$((i+1)); done"],
+     {"n": ("1000", "20")}),
 ]
+NEEDS_BINFMT = {"exec"}  # qemu-user runs a foreign program a program execs only through binfmt_misc
 
 
 DEFAULT_ROOTFS = "~/.cache/pyqemu/rootfs-arm64-bookworm"  # where pyqemu-sysroot creates it
@@ -199,12 +205,12 @@ def child_env():
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_once(cmd, timeout=TIMEOUT):
+def run_once(cmd, timeout=TIMEOUT, env=None):
     """Run cmd; return (wall s, user+sys s, peak RSS MB, exit code, last stderr line)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                env=child_env())
+                                env=dict(child_env(), **(env or {})))
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
@@ -248,7 +254,7 @@ class Suite:
             out.append(a)
         return out
 
-    def measure(self, arch, name, group, kind, commands, unit, count=None):
+    def measure(self, arch, name, group, kind, commands, unit, count=None, env=None):
         """commands: emu -> argv list (for per-call: emu -> (argv with 0, argv with N)).
         Returns the result dict (without targets)."""
         samples = {e: [] for e in EMUS}
@@ -258,7 +264,7 @@ class Suite:
         def go(emu, cmd, into):
             if emu in failed:
                 return
-            r = run_once(cmd)
+            r = run_once(cmd, env=env)
             if r["code"] != 0:
                 failed[emu] = r
             else:
@@ -338,14 +344,20 @@ class Suite:
         def fill(values):
             out = []
             for i, a in enumerate(argv):
-                for k, v in values.items():
+                for k, v in dict(values, root=root).items():
                     a = a.replace("{" + k + "}", v)
                 a = self.substitute([a])[0]
                 out.append(os.path.join(root, a.lstrip("/")) if i == 0 else a)
             return out
         emus = self.emulators(arch, root)
         commands = {emu: (pre + fill(subst), pre + fill(quick)) for emu, pre in emus.items()}
-        result = self.measure(arch, name, "real", "wall", commands, "s")
+        with (qemu_binfmt(arch) if name in NEEDS_BINFMT else _nothing()) as registered:
+            if registered is False:
+                return {"arch": arch, "workload": name, "group": "real", "kind": "wall", "unit": "s",
+                        "status": "needs binfmt_misc", "detail": registered_why(arch), "ratio": None,
+                        "pyqemu": {}, "qemu-user": {}, "targets": []}
+            # qemu-user's children find their interpreter in the root (pyqemu's use -L)
+            result = self.measure(arch, name, "real", "wall", commands, "s", env={"QEMU_LD_PREFIX": root})
         result["targets"] = []
         result["note"] = "rootfs " + root
         return result
@@ -364,6 +376,58 @@ class Suite:
                         progress(f"{arch} {name}")
                         results.append(self.run_real(arch, name, argv, params))
         return results
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+BINFMT = "/proc/sys/fs/binfmt_misc"
+
+
+def registered_why(arch):
+    if os.geteuid() != 0:
+        return "qemu-user needs binfmt_misc to run the programs it execs: run as root"
+    return f"could not register {ARCHES[arch]['qemu']} with binfmt_misc at {BINFMT}"
+
+
+class qemu_binfmt:
+    """qemu-user registered with binfmt_misc for arch's ELF files while the block runs
+    (a name of our own, removed after); the value is False when that is not possible."""
+
+    def __init__(self, arch):
+        self.arch = arch
+        self.name = f"pyqemu-bench-{arch}-{os.getpid()}"
+        self.done = False
+
+    def __enter__(self):
+        from usermode.binfmt import kernel
+        qemu = shutil.which(ARCHES[self.arch]["qemu"])
+        if os.geteuid() != 0 or qemu is None:
+            return False
+        if not os.path.exists(os.path.join(BINFMT, "register")):
+            subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", BINFMT], capture_output=True)
+        magic, mask = kernel.elf_magic_and_mask(cpu.get(self.arch))
+        try:
+            with open(os.path.join(BINFMT, "register"), "w") as f:
+                f.write(kernel.register_line(self.name, magic, mask, os.path.realpath(qemu), ""))
+        except OSError:
+            return False
+        self.done = True
+        return True
+
+    def __exit__(self, *exc):
+        if self.done:
+            try:
+                with open(os.path.join(BINFMT, self.name), "w") as f:
+                    f.write("-1")
+            except OSError:
+                pass
+        return False
 
 
 # ---- reporting ---------------------------------------------------------------
@@ -425,7 +489,7 @@ def table(results, summ, runs, quick, metric="wall"):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="riscv64,aarch64", help="comma separated (default riscv64,aarch64)")
+    ap.add_argument("--arch", default=",".join(ARCHES), help=f"comma separated (default {','.join(ARCHES)})")
     ap.add_argument("--runs", type=int, default=None, help="measured runs of each emulator (default 3, quick 1)")
     ap.add_argument("--only", default="", help="workload or group names, comma separated: "
                     + ",".join(w.name for w in WORKLOADS) + "," + ",".join(n for n, _, _ in REAL)
@@ -444,7 +508,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     for arch in args.arch.split(","):
         if arch not in ARCHES:
-            ap.error(f"unknown arch {arch!r} (riscv64, aarch64)")
+            ap.error(f"unknown arch {arch!r} ({', '.join(ARCHES)})")
     known = {w.name for w in WORKLOADS} | {w.group for w in WORKLOADS} | {n for n, _, _ in REAL} | {"real"}
     for name in filter(None, args.only.split(",")):
         if name not in known:

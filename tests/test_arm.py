@@ -32,6 +32,41 @@ def test_arm_kernel_interfaces(mode):
     assert res.stdout.decode().splitlines() == [f"{line}: ok" for line in ARM_KERNEL], res.stderr.decode()
 
 
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_it_state_after_a_tlb_fill(mode):
+    """The virtual TLB's fill inside a Thumb IT block leaves no IT state behind (cpu/arm.py,
+    tlb_filled); the CPU-TLB fallback (regfile shortcuts off) runs it the same."""
+    prog = build("arm", "arm_it_state.c", mode)
+    options = ["-L", ARCHES["arm"]["sysroot"]] if mode == "dynamic" else []
+    res = assert_same_as_qemu("arm", prog, options=options)
+    assert res.returncode == 0 and b": ok (64 of 64)" in res.stdout, res.stdout
+    safe = run_pyqemu("arm", prog, options=options, env=dict(os.environ, PYQEMU_NO_UNSAFE="regfile"))
+    assert (safe.returncode, safe.stdout) == (0, res.stdout), safe.stderr
+
+
+def test_the_virtual_tlb_is_used_when_the_it_state_can_be_mended(monkeypatch):
+    from usermode import cpu, regfile
+    from usermode.cpu import arm as arm_module
+    from usermode.uc import Uc
+
+    def fresh():
+        arch = cpu.get("arm")
+        uc = Uc(arch.UC_ARCH, arch.UC_MODE)
+        uc.ctl_set_cpu_model(arch.CPU_MODELS[arch.DEFAULT_CPU])
+        arch.prepare(uc)
+        return arch, uc
+    arch, uc = fresh()
+    assert arch.tlb_mode(uc) == "virtual"
+    cpsr = uc.reg_read(arm_module.A.UC_ARM_REG_CPSR)
+    uc.reg_write(arm_module.A.UC_ARM_REG_CPSR, cpsr | 0x0600FC00)  # every IT bit
+    assert uc.arm_condexec[0] == 0xFF
+    arch.tlb_filled(uc)
+    assert uc.reg_read(arm_module.A.UC_ARM_REG_CPSR) & 0x0600FC00 == 0
+    monkeypatch.setattr(regfile, "DISABLED", True)
+    arch, uc = fresh()
+    assert arch.tlb_mode(uc) == "cpu"
+
+
 def test_oabi_program_is_refused_in_one_line(tmp_path):
     data = bytearray(open(build("arm", "hello.c", "static"), "rb").read())
     struct.pack_into("<I", data, 0x24, 0)  # e_flags: no EABI version: the old ABI

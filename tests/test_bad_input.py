@@ -18,6 +18,7 @@ import time
 import pytest
 
 from conftest import ARCHES, build, pyqemu_command, run
+from usermode import cpu
 
 
 # ---- running and checking -------------------------------------------------
@@ -267,7 +268,8 @@ def absurd(data, ph):
 
 
 def large(data, ph):
-    return Elf(data).absurd >> 1
+    """A memory size beyond the address space: half the 64-bit range, or nearly all 4 GiB."""
+    return Elf(data).absurd >> 1 if Elf(data).bits == 64 else 0xF8000000
 
 
 # (patch, words the message must have; a callable gets the program's Elf and gives them)
@@ -357,8 +359,15 @@ def test_section_headers_do_not_matter(arch, tmp_path):
 # ---- programs for another machine or class ---------------------------------
 
 # pyelftools-free names, as the loader's messages say them
-MACHINE_WORDS = {"riscv64": "RISC-V", "aarch64": "aarch64", "arm": "ARM", "ppc": "PowerPC", "ppc64": "PowerPC 64",
+MACHINE_WORDS = {"riscv64": "RISC-V", "aarch64": "aarch64", "arm": "ARM", "x86_64": "x86-64", "i386": "i386",
+                 "mipsel": "MIPS", "mips": "MIPS", "mips64el": "MIPS", "ppc": "PowerPC", "ppc64": "PowerPC 64",
                  "s390x": "s390", "m68k": "m68k"}
+
+
+def runs_phrase(arch):
+    """How pyqemu-<arch> says what it runs: "runs 32-bit big-endian mips programs"."""
+    module = usermode_cpu(arch)
+    return f"runs {module.ELF_CLASS}-bit {'big-endian ' if module.ABI.endian == 'big' else ''}{arch}"
 
 
 def other_arch(arch):
@@ -372,13 +381,7 @@ def test_other_arch(arch):
     other = other_arch(arch)
     elf = Elf(open(build(other, "hello.c", "static"), "rb").read())
     line = bad(arch, build(other, "hello.c", "static"), f"{elf.bits}-bit", MACHINE_WORDS.get(other, other))
-    assert f"runs {runs(arch)} programs" in line
-
-
-def runs(arch):
-    """How the refusal names what pyqemu-<arch> runs: "32-bit arm", "32-bit big-endian ppc"."""
-    a = usermode_cpu(arch)
-    return f"{a.ELF_CLASS}-bit {'' if a.ABI.endian == 'little' else 'big-endian '}{arch}"
+    assert f"{runs_phrase(arch)} programs" in line
 
 
 def usermode_cpu(arch):
@@ -387,13 +390,19 @@ def usermode_cpu(arch):
 
 
 def test_host_binary(arch):
+    """The host's own program (x86-64): refused by every other architecture's pyqemu."""
+    if arch == "x86_64":
+        res = run_cmd(["/bin/true"], arch)
+        assert res.returncode == 0 and not res.stderr
+        return
     line = bad(arch, "/bin/true", "x86-64")
     assert arch in line
 
 
 def test_plain_pyqemu_on_host_binary():
-    line = bad(None, "/bin/true", "x86-64", *sorted(ARCHES)[:2])
-    assert "does not run" in line
+    """plain pyqemu takes the host's own x86-64 programs for x86_64 guests."""
+    res = run_cmd(["/bin/true"], None)
+    assert res.returncode == 0 and not res.stderr
 
 
 def minimal_elf(machine, path, bits=32, little=True):
@@ -436,10 +445,11 @@ def test_interpreter_for_another_arch(arch, tmp_path):
     interp_off, ph = [(o, p) for o, p in phdrs(data) if p[TYPE] == 3][0]
     wanted = data[ph[OFF]:ph[OFF] + ph[FILESZ]].split(b"\0")[0].decode()
     (root / os.path.dirname(wanted).lstrip("/")).mkdir(parents=True)
-    host_other = os.path.join(other, "lib", os.path.basename(usermode_cpu(other_arch(arch)).INTERPRETERS[0]))
+    host_other = next(other + name for name in usermode_cpu(other_arch(arch)).INTERPRETERS
+                      if os.path.exists(other + name))
     shutil.copy(host_other, str(root) + wanted)
     line = bad(arch, build(arch, "hello.c", "dynamic"), "interpreter", options=["-L", str(root)])
-    assert f"runs {runs(arch)}" in line
+    assert runs_phrase(arch) in line
 
 
 # ---- the interpreter ---------------------------------------------------------
@@ -448,7 +458,8 @@ def test_interpreter_for_another_arch(arch, tmp_path):
 def test_interpreter_missing_in_sysroot(arch, tmp_path):
     line = bad(arch, build(arch, "hello.c", "dynamic"), "interpreter", "not found", "-L",
                options=["-L", str(tmp_path)])
-    assert any(ld in line for ld in usermode_cpu(arch).INTERPRETERS) and str(tmp_path) in line
+    from usermode import cpu
+    assert any(i in line for i in cpu.get(arch).INTERPRETERS) and str(tmp_path) in line
 
 
 @interp
@@ -629,8 +640,8 @@ def check_fuzz_outcome(status, err, timed_out, prog_name):
     if timed_out:  # the damage sent the guest into a loop: its business, not an emulator failure
         return "loop"
     if os.WIFSIGNALED(status):
-        if os.WTERMSIG(status) == signal.SIGABRT and not ours and err.strip():
-            return "guest abort"  # the guest's libc saw the damage, said so, and raised SIGABRT
+        if os.WTERMSIG(status) == signal.SIGABRT and not ours:
+            return "guest abort"  # the guest's libc saw the damage (said so, or too early to) and raised SIGABRT
         assert len(ours) == 1 and " guest SIG" in ours[0], err  # a CPU fault: we said so in one line
         return "fault"
     code = os.WEXITSTATUS(status)

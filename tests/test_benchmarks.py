@@ -62,3 +62,21 @@ def test_failures_are_reported_not_raised():
     status = {r["workload"]: r["status"] for r in data["results"]}
     assert status == {"getpid": "failed", "mutex": "needs threads"}
     assert all(r["ratio"] is None for r in data["results"])
+
+
+def test_exec_loop_needs_binfmt_for_qemu_user():
+    """The exec workload (a bash loop of the root's /bin/true): measured as root, where
+    qemu-user is registered with binfmt_misc for the run (and unregistered after);
+    otherwise reported as needing it."""
+    root = os.path.expanduser("~/.cache/pyqemu/rootfs-arm64-bookworm")
+    if not os.path.isfile(os.path.join(root, "bin", "bash")) or shutil.which("qemu-aarch64") is None:
+        pytest.skip("no arm64 root (./dev sysroot create aarch64) or no qemu-aarch64")
+    before = set(os.listdir("/proc/sys/fs/binfmt_misc")) if os.path.isdir("/proc/sys/fs/binfmt_misc") else set()
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    res = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--arch", "aarch64", "--only", "exec",
+                          "--json", "--rootfs", root], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr
+    [r] = json.loads(res.stdout)["results"]
+    assert r["status"] == ("ok" if os.geteuid() == 0 else "needs binfmt_misc"), r
+    after = set(os.listdir("/proc/sys/fs/binfmt_misc")) if os.path.isdir("/proc/sys/fs/binfmt_misc") else set()
+    assert not {n for n in after - before if n.startswith("pyqemu-bench-")}

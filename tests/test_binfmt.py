@@ -17,6 +17,7 @@ import pytest
 from conftest import build, installed_script, run
 from usermode import cpu
 from usermode.binfmt import kernel, launcher, tool
+from usermode.cpu import registry
 
 PREFIX = f"pyqemu-test{os.getpid()}"
 # qemu's own entries (scripts/qemu-binfmt-conf.sh, Debian's qemu-user-binfmt), typed
@@ -25,6 +26,14 @@ QEMU_MAGIC = {
     "riscv64": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xf3\x00",
     "aarch64": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00",
     "arm": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x28\x00",
+    "x86_64": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00",
+    "i386": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00",
+    # MIPS o32 also checks the e_flags byte with EF_MIPS_ABI2 (clear: not n32), as qemu's
+    "mipsel": r"\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00"
+              + r"\x00" * 17,
+    "mips": r"\x7f\x45\x4c\x46\x01\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08"
+            + r"\x00" * 20,
+    "mips64el": r"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x08\x00",
     "ppc": r"\x7f\x45\x4c\x46\x01\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x14",
     "ppc64": r"\x7f\x45\x4c\x46\x02\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x15",
     "s390x": r"\x7f\x45\x4c\x46\x02\x02\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x16",
@@ -34,6 +43,18 @@ QEMU_MASK = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\x
 # big-endian e_type: its low bit is the 18th byte. (qemu's ppc, ppc64 and s390x entries also
 # refuse an EI_OSABI above 3, mask \xfc; ours accept any, as qemu's m68k and little-endian ones.)
 QEMU_MASK_BE = r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff"
+QEMU_MASKS = {  # where an arch's differs from QEMU_MASK (big-endian: e_type's low bit is in its second byte)
+    "mipsel": QEMU_MASK + r"\x00" * 16 + r"\x20",
+    "mips": QEMU_MASK_BE + r"\x00" * 19 + r"\x20",
+    "ppc": QEMU_MASK_BE,
+    "ppc64": QEMU_MASK_BE,
+    "s390x": QEMU_MASK_BE,
+    "m68k": QEMU_MASK_BE,
+}
+# qemu's x86 entries leave the low bit of EI_DATA and EI_VERSION out of the match (a
+# historical laxness: \xfe there); ours match those bytes exactly, a subset of qemu's
+QEMU_LAX_MASKS = {"x86_64": r"\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff",
+                  "i386": r"\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff"}
 
 
 def binfmt_tool():
@@ -101,8 +122,10 @@ def program(workdir, arch, source="hello.c", mode="static", name=None):
 def test_magic_and_mask_are_qemus(arch_name):
     magic, mask = kernel.elf_magic_and_mask(cpu.get(arch_name))
     line = kernel.register_line("x", magic, mask, "/i", "P")
-    mask = QEMU_MASK if cpu.get(arch_name).ABI.endian == "little" else QEMU_MASK_BE
-    assert line == f":x:M::{QEMU_MAGIC[arch_name]}:{mask}:/i:P"
+    assert line == f":x:M::{QEMU_MAGIC[arch_name]}:{QEMU_MASKS.get(arch_name, QEMU_MASK)}:/i:P"
+    if arch_name in QEMU_LAX_MASKS:  # every byte qemu's entry matches, ours matches too
+        theirs = bytes(int(h, 16) for h in QEMU_LAX_MASKS[arch_name].split(r"\x")[1:])
+        assert all(t & ~m == 0 for t, m in zip(theirs, mask))
 
 
 @pytest.mark.parametrize("arch_name", cpu.ARCH_NAMES)
@@ -118,7 +141,12 @@ def test_entry_claims_every_kind_of_program_of_its_arch_only(arch_name):
     with open(build(other, "hello.c"), "rb") as f:
         assert not entry.matches(f.read(64))
     with open(sys.executable, "rb") as f:  # the host's own programs stay native
-        assert not entry.matches(f.read(64))
+        host_program = f.read(64)
+    from usermode.cpu import registry
+    if registry.is_host(registry.facts(arch_name)):  # ...which is why it is never registered here
+        assert entry.matches(host_program)
+    else:
+        assert not entry.matches(host_program)
 
 
 def test_persistent_writes_binfmt_d_file(workdir):
@@ -195,7 +223,30 @@ def test_bad_usage_is_one_line():
 
 # ---- registered: foreign programs run directly ---------------------------------------
 
-@pytest.mark.parametrize("arch_name", cpu.ARCH_NAMES)
+NATIVE = [n for n in cpu.ARCH_NAMES if registry.runs_natively(n)]
+
+
+@pytest.mark.parametrize("arch_name", NATIVE)
+def test_native_architectures_are_refused(workdir, arch_name):
+    """This host runs them itself: registering would catch every such program."""
+    res = run(tool_command("register", workdir, arch_name), text=True)
+    assert res.returncode != 0 and len(res.stderr.splitlines()) == 1, res.stderr
+    assert f"this host runs {arch_name} programs itself" in res.stderr
+    res = run(tool_command("register", workdir, arch_name, "--persistent", "--binfmt-d", workdir), text=True)
+    assert res.returncode != 0 and not [f for f in os.listdir(workdir) if f.endswith(".conf")]
+
+
+def test_every_architecture_leaves_out_the_native_ones(workdir):
+    """Written as binfmt.d files (nothing registered in the running kernel)."""
+    res = run(tool_command("register", workdir, "--persistent", "--binfmt-d", workdir), text=True)
+    assert res.returncode == 0, res.stderr
+    written = sorted(f for f in os.listdir(workdir) if f.endswith(".conf"))
+    assert written == sorted(f"{PREFIX}-{n}.conf" for n in cpu.ARCH_NAMES if n not in NATIVE)
+    if NATIVE:
+        assert f"left out: {', '.join(NATIVE)}" in res.stdout
+
+
+@pytest.mark.parametrize("arch_name", [n for n in cpu.ARCH_NAMES if n not in NATIVE])
 def test_runs_from_the_shell_and_from_python(binfmt, workdir, arch_name):
     static = program(workdir, arch_name, mode="static", name=f"hello-{arch_name}")
     program(workdir, arch_name, mode="dynamic", name=f"hello-{arch_name}-dynamic")

@@ -1,5 +1,5 @@
 """The gdbstub, driven by gdb-multiarch as a user would (batch mode, and
-interactively through a pipe for Ctrl-C), on riscv64 and aarch64 programs
+interactively through a pipe for Ctrl-C), on every architecture's programs
 linked dynamically against the sysroot's glibc."""
 import os
 import re
@@ -15,12 +15,26 @@ from conftest import ARCHES, build, pyqemu_command
 
 GDB = "gdb-multiarch"
 SOURCE = "gdb_target.c"
-FP_REGISTER = {"riscv64": "fa0", "aarch64": "d0", "arm": "d0", "ppc": "f1", "ppc64": "f1", "s390x": "f0",
-               "m68k": "fp0"}  # where fscale(4.0) gets its argument
-# the architectures gdb 13 has a syscall table for (riscv has none: "catch syscall" is refused by gdb)
+# where fscale(4.0) finds its argument: the command that shows it and what shows 4 (i386
+# passes it on the stack: its x87 st0 is checked through the returned value; MIPS shows
+# "f12: ... dbl: 4"; m68k passes it on the stack too: test_floating_point_registers checks fp0)
+_MIPS_F12 = ("info registers f12", r"f12:?\s+(\{.*= 4[,}]|4\s|.*dbl: 4\s)")
+FP_ARGUMENT = {"riscv64": ("info registers fa0", r"fa0\s+\{.*= 4[,}]"),
+               "aarch64": ("info registers d0", r"d0\s+\{.*= 4[,}]"),
+               "arm": ("p $d0", r"= 4\n"), "x86_64": ("p $xmm0.v2_double[0]", r"= 4\n"),
+               "i386": ("p x", r"= 4\n"),  # its returned value comes back in st0
+               "mipsel": _MIPS_F12, "mips": _MIPS_F12, "mips64el": _MIPS_F12,
+               "ppc": ("info registers f1", r"f1\s+(\{.*= 4[,}]|4\s)"),
+               "ppc64": ("info registers f1", r"f1\s+(\{.*= 4[,}]|4\s)"),
+               "s390x": ("info registers f0", r"f0\s+(\{.*= 4[,}]|4\s)")}
+# gdb 13 reads an o32 double return value wrongly from a remote target whose FPU
+# registers are 32 bits (FR=0) although the registers hold it (the 'g' packet has f0/f1
+# right): there the result is checked in the registers instead
+O32_DOUBLE_RESULT = ("mipsel", "mips")
 # gdb 13 takes an m68k ELF for SVR4 (its ELF sniffer wins over the target description's
 # <osabi>), and then loads no shared library: as with qemu-m68k, a user sets it
 GDB_SETUP = {"m68k": ["set osabi GNU/Linux"]}
+# the architectures gdb 13 has a syscall table for (riscv has none: "catch syscall" is refused by gdb)
 GDB_SYSCALL_TABLES = {"aarch64", "arm", "x86_64", "i386", "mips", "mipsel", "mips64el", "ppc", "ppc64", "s390x"}
 
 
@@ -102,7 +116,7 @@ def test_break_in_function_backtrace_print_finish(arch, session):
     assert re.search(r"#1 .* in main \(argc=1, argv=0x[0-9a-f]+\) at .*gdb_target.c:%d" % line_of("compute(10)"),
                      out), out
     assert "$1 = 10" in out
-    assert re.search(r"pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <compute\+\d+>", out), out
+    assert re.search(r"pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <compute\+\d+>|pc: 0x[0-9a-f]+", out), out  # MIPS: "pc: 0x..."
     assert "Value returned is $2 = 135" in out
     assert "exited with code 03" in out
     stdout, _, status = guest.finish()
@@ -113,7 +127,9 @@ def test_backtrace_has_symbols_from_the_sysroot_libc(arch, session):
     guest = session()
     # pending: a program without a printf@plt symbol (PowerPC's secure PLT) has no printf before libc loads
     out = gdb_batch(guest, "set breakpoint pending on", "break printf", "continue", "bt", "info sharedlibrary")
-    assert re.search(r"#0 .* in printf \(\) from target:/lib/.*libc\.so\.6", out), out
+    # (where the host has the libc's debug information, x86-64's, gdb shows its source line)
+    assert re.search(r"#0 .* in printf \(\) from target:/lib/.*libc\.so\.6|#0  __printf \(.*\) at .*printf\.c",
+                     out), out
     assert re.search(r"#1 .* in main \(.*\) at .*gdb_target.c:%d" % line_of('printf("compute'), out), out
     assert re.search(r"Yes.*target:/lib/.*libc\.so\.6", out), out
 
@@ -125,11 +141,15 @@ def test_floating_point_registers(arch, session):
         assert re.search(r"fp0\s+10\s", out), out
         assert "Value returned is $1 = 10" in out and "$2 = 0" in out
         return
-    out = gdb_batch(guest, "break fscale", "continue", f"info registers {FP_REGISTER[arch]}", "finish")
+    command, shown = FP_ARGUMENT[arch]
+    result = ["info registers f0"] if arch in O32_DOUBLE_RESULT else []
+    out = gdb_batch(guest, "break fscale", "continue", command, "finish", *result)
     # fscale(4.0): the argument register holds 4, the result is 4 * 2.5
-    # a union for the 64-bit arches' registers, a plain double for ARM's d0
-    assert re.search(r"%s\s+(\{.*= 4[,}]|4\s)" % FP_REGISTER[arch], out), out
-    assert "Value returned is $1 = 10" in out
+    assert re.search(shown, out), out
+    if arch in O32_DOUBLE_RESULT:
+        assert re.search(r"f0:\s+0x0+ flt: 0\s+dbl: 10\s", out), out
+    else:
+        assert re.search(r"Value returned is \$\d+ = 10\n", out), out
 
 
 def test_step_next_and_stepi(arch, session):
@@ -153,6 +173,11 @@ def test_watchpoint_fires_on_write(arch, session):
 def test_breakpoint_in_second_thread(arch, session):
     guest = session("thread")
     out = gdb_batch(guest, "break worker", "continue", "info threads", "bt 1")
+    # gdb's heuristic unwinder cannot size MIPS glibc's start_thread frame and says so in
+    # the middle of its lines (with qemu-user as well): its words are taken out
+    out = re.sub(r"\s*GDB is unable to find the start of the function at .*?`set\nheuristic-fence-post' command\.\n",
+                 "", out, flags=re.S)
+    out = re.sub(r"warning: GDB can't find the start of the function at 0x[0-9a-f]+\.\n", "", out)
     assert re.search(r"Thread 2 \"gdb_target-\S*\" hit Breakpoint 1, worker \(arg=0x[0-9a-f]+\)", out), out
     threads = re.findall(r"^\*?\s+(\d)\s+Thread \d+ \"gdb_target", out, re.M)
     assert threads == ["1", "2"], out
@@ -240,9 +265,9 @@ def test_interrupt_a_running_guest(arch, session):
 @pytest.mark.parametrize("arch", sorted(a for a in ARCHES if a in GDB_SYSCALL_TABLES))
 def test_catch_syscall(arch, session):
     # gdb 13 has no riscv syscall table: "catch syscall" is refused there by gdb itself
+    from usermode import cpu
     guest = session()
     out = gdb_batch(guest, "catch syscall write", "continue", "continue", "continue")
-    from usermode import cpu
     assert f"Catchpoint 1 (syscall 'write' [{cpu.get(arch).ABI.tables.SYSCALLS['write']}])" in out
     assert "Catchpoint 1 (call to syscall write)" in out
     assert "Catchpoint 1 (returned from syscall write)" in out

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, GUEST, have_qemu, run_pyqemu, run_qemu
+from conftest import BUILD, GUEST, have_qemu, run_pyqemu, run_reference, runs_natively
 from usermode.cpu import registry
 EXPECTED = [
     "channel pipeline sum: 333833500",
@@ -45,8 +45,8 @@ def test_go_runtime(arch):
     res = run_pyqemu(arch, prog, env=dict(os.environ, GOMAXPROCS="4"), timeout=300)
     assert res.stdout.decode().splitlines() == EXPECTED, res.stderr.decode()[-3000:]
     assert res.returncode == 3
-    if have_qemu(arch):
-        theirs = run_qemu(arch, prog, env=dict(os.environ, GOMAXPROCS="4"), timeout=300)
+    if have_qemu(arch) or runs_natively(arch):
+        theirs = run_reference(arch, prog, env=dict(os.environ, GOMAXPROCS="4"), timeout=300)
         assert theirs.stdout == res.stdout and theirs.returncode == 3
 
 

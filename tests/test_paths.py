@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import ARCHES, build, run_pyqemu
+from conftest import ARCHES, build, glibc_files, run_pyqemu
 from usermode.paths import PathResolver
 
 
@@ -93,15 +93,17 @@ def test_rootfs_semantics(arch, mode, root, tmp_path):
     openat with a dirfd, symlink/rename/unlink/mkdir/rmdir, unix socket names."""
     import shutil
     shutil.copy(build(arch, "rootfs_paths.c", mode), root / "bin" / "prog")
-    if mode == "dynamic":  # the root needs its own glibc: copy the cross sysroot's
-        sysroot = ARCHES[arch]["sysroot"]
-        shutil.copytree(os.path.join(sysroot, "lib"), root / "lib", symlinks=True)
+    if mode == "dynamic":  # the root needs its own glibc: the sysroot's loader and libc
+        for host, guest in glibc_files(arch):
+            os.makedirs(os.path.dirname(str(root) + guest), exist_ok=True)
+            shutil.copy(host, str(root) + guest)
     res = run_pyqemu(arch, "/bin/prog", options=["--rootfs", str(root)], cwd="/")
     assert res.stderr == b""
     assert res.stdout.decode() == EXPECTED
     assert res.returncode == 0
     assert not os.path.exists("/sock") and sorted(os.listdir(root)) == \
-        sorted(["abs-link", "bin", "data", "data-link", "etc", "tmp"] + (["lib"] if mode == "dynamic" else []))
+        sorted(["abs-link", "bin", "data", "data-link", "etc", "tmp"] +
+               (sorted({g.split("/")[1] for _, g in glibc_files(arch)}) if mode == "dynamic" else []))
 
 
 def test_rootfs_program_search(root):

@@ -34,7 +34,10 @@ def test_dynamic_without_L_says_which_sysroot_under_d(arch, tmp_path):
     log = tmp_path / "log"
     res = run_pyqemu(arch, prog, options=["-d", "page", "-D", str(log)])
     assert res.returncode == 42
-    assert f"sysroot: {ARCHES[arch]['sysroot']}" in log.read_text()
+    if ARCHES[arch]["sysroot"] == "/":  # the host's own arch: its interpreter is the host's, no sysroot
+        assert "sysroot:" not in log.read_text()
+    else:
+        assert f"sysroot: {ARCHES[arch]['sysroot']}" in log.read_text()
 
 
 def test_plain_pyqemu_picks_the_arch_from_the_elf_header(arch):

@@ -1,7 +1,7 @@
 """Threads: exact answers under stress, and no deadlock when run again and again."""
 import pytest
 
-from conftest import ARCHES, build, have_qemu, run_pyqemu, run_qemu
+from conftest import ARCHES, assert_same_as_qemu, build, have_qemu, run_pyqemu, run_qemu
 
 
 def expected(threads, iterations):
@@ -40,3 +40,27 @@ def test_no_deadlock_in_repeated_runs(arch):
     for _ in range(15):
         res = run_pyqemu(arch, prog, "4", "300", timeout=60)
         assert res.returncode == 0 and res.stdout.decode().splitlines() == expected(4, 300)
+
+
+def test_futex_wait_answers_as_the_kernel(arch):
+    """A FUTEX_WAIT whose word changed fails with EAGAIN without waiting (said before the
+    host call, threads.py), after the same checks as the kernel's."""
+    prog = build(arch, "futex_wait.c", "static", ["-pthread"])
+    res = assert_same_as_qemu(arch, prog, timeout=60)
+    assert res.stdout.decode().splitlines() == [
+        "changed word: -1 EAGAIN", "changed word, bitset: -1 EAGAIN",
+        "changed word, bad timeout: -1 EINVAL", "changed word, negative timeout: -1 EINVAL",
+        "changed word, bitset 0: -1 EINVAL", "changed word, realtime plain wait: -1 ENOSYS",
+        "misaligned: -1 EINVAL", "unmapped: -1 EFAULT", "same word, timed out: -1 ETIMEDOUT",
+        "woken: 0 ", "word 2"]
+
+
+def test_strace_names_futex_wake(arch, tmp_path):
+    """FUTEX_WAKE (1) was shown as FUTEX_OP_ADD, a FUTEX_WAKE_OP operation of the same number."""
+    prog = build(arch, "futex_wait.c", "static", ["-pthread"])
+    log = tmp_path / "trace"
+    res = run_pyqemu(arch, prog, options=["-strace", "-D", str(log)], timeout=60)
+    assert res.returncode == 0, res.stderr
+    wakes = [line for line in log.read_text().splitlines() if " futex(" in line and "FUTEX_WAKE" in line]
+    assert wakes and all("FUTEX_WAKE|FUTEX_PRIVATE_FLAG, 1," in line for line in wakes), wakes
+    assert "FUTEX_OP_" not in log.read_text()

@@ -41,11 +41,34 @@ def _fresh(arch_name):
 def test_the_register_array_is_found_and_a_wrong_order_refused(arch):
     module, uc = _fresh(arch)
     ids = module.GPR_IDS
-    assert regfile.locate(uc._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    # i386's 32-bit registers sit in 64-bit slots: the check writes values that fit them
+    bits = module.ABI.bits if module.ABI.bits < 8 * module.GPR_SLOT_BYTES else None
+    assert regfile.locate(uc._uch.value, ids, module.GPR_SLOT_BYTES, bits) is not None
     swapped = (ids[1], ids[0]) + tuple(ids[2:])  # the array is there, but in another order
-    assert regfile.locate(uc._uch.value, swapped, module.GPR_SLOT_BYTES) is None
+    assert regfile.locate(uc._uch.value, swapped, module.GPR_SLOT_BYTES, bits) is None
     wrong_width = 4 if module.GPR_SLOT_BYTES == 8 else 8
-    assert regfile.locate(uc._uch.value, ids, wrong_width) is None
+    assert regfile.locate(uc._uch.value, ids, wrong_width, bits) is None
+
+
+def test_the_register_array_is_looked_for_where_the_last_instance_had_it(arch, monkeypatch):
+    """The next instance is checked at the last one's place first; a place that does
+    not hold the markers (or cannot be read: no fault either way) sends it to the search."""
+    module, uc = _fresh(arch)
+    ids = module.GPR_IDS
+    assert regfile.locate(uc._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    assert tuple(ids) in regfile._last_hit
+    _, second = _fresh(arch)
+    searched = []
+    real_search = regfile._search
+    monkeypatch.setattr(regfile, "_search", lambda *a: searched.append(1) or real_search(*a))
+    assert regfile.locate(second._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    assert not searched  # found at the hint
+    for bad in [(0, 1 << 47), (3, -(1 << 40)), (511, 12345)]:  # unmapped, or not the array
+        monkeypatch.setitem(regfile._last_hit, tuple(ids), bad)
+        _, other = _fresh(arch)
+        assert regfile.locate(other._uch.value, ids, module.GPR_SLOT_BYTES) is not None
+    assert len(searched) == 3
+    assert not regfile._readable(0, 8) and not regfile._readable(1 << 47, 8)
 
 
 def test_uc_struct_fields_refused_when_their_neighbours_disagree(arch, monkeypatch):

@@ -65,8 +65,9 @@ class Abi:
 
     @cached_property
     def nsig(self):
-        """The kernel's _NSIG: 64, or 128 on MIPS."""
-        return self.tables.NSIG["__SIGRTMAX"]
+        """The kernel's _NSIG: 64, or 128 on MIPS (whose glibc stops at 127: the
+        kernel's own header wins where it says)."""
+        return self.tables.KSIGNAL.get("_NSIG") or self.tables.NSIG["__SIGRTMAX"]
 
     @cached_property
     def sigset_bytes(self):

@@ -213,8 +213,9 @@ def usage(prog_name, arch_name):
     return "\n".join(lines)
 
 
-def guest_environment(opts):
-    env = dict(os.environb)
+def guest_environment(opts, environ=None):
+    """The guest's envp: ours (or `environ`, bytes to bytes), with -E and -U applied."""
+    env = dict(os.environb if environ is None else environ)
     for op, var, val in opts.env_ops:
         if op == "set":
             env[os.fsencode(var)] = os.fsencode(val)
@@ -268,6 +269,23 @@ def rootfs_program(opts):
 
 
 def run(opts, arch_name):
+    arch, argv = resolve(opts, arch_name)
+    log = None
+    if opts.log_fd is not None:
+        os.set_inheritable(opts.log_fd, False)
+        log = os.fdopen(opts.log_fd, "w", buffering=1)
+    elif opts.logfile:
+        try:
+            log = open(opts.logfile, "w", buffering=1)
+        except OSError as e:
+            raise UserError(f"{opts.given_as('D')}: cannot open log file '{opts.logfile}': "
+                            f"{e.strerror}") from None
+    from .runner import run_program
+    return run_program(arch, opts, argv, guest_environment(opts), log)
+
+
+def resolve(opts, arch_name):
+    """The options checked against the program: (its arch module, the guest's argv)."""
     from . import cpu
     argv = [os.fsencode(opts.argv0 if opts.argv0 is not None else opts.program)] + \
         [os.fsencode(a) for a in opts.args]
@@ -287,22 +305,13 @@ def run(opts, arch_name):
     if opts.stack_size < MIN_STACK:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too small for a "
                         f"program to start: at least {MIN_STACK >> 10} KiB")
-    most = arch.TASK_SIZE // 3 & ~0xFFF  # the program, its libraries and the heap need the rest
+    # the rest for the program, its libraries and the heap: half the address space at most
+    # (qemu-user takes -s 1G for a 2 GiB MIPS o32 space)
+    most = arch.TASK_SIZE // 2 & ~0xFFF
     if opts.stack_size > most:
         raise UserError(f"stack size {opts.stack_size:#x} ({opts.given_as('s')}) is too large for the {arch.NAME} "
                         f"address space ({arch.TASK_SIZE:#x} bytes): at most {most:#x}")
-    log = None
-    if opts.log_fd is not None:
-        os.set_inheritable(opts.log_fd, False)
-        log = os.fdopen(opts.log_fd, "w", buffering=1)
-    elif opts.logfile:
-        try:
-            log = open(opts.logfile, "w", buffering=1)
-        except OSError as e:
-            raise UserError(f"{opts.given_as('D')}: cannot open log file '{opts.logfile}': "
-                            f"{e.strerror}") from None
-    from .runner import run_program
-    return run_program(arch, opts, argv, guest_environment(opts), log)
+    return arch, argv
 
 
 def main(argv=None, arch_name=None):

@@ -29,6 +29,17 @@ def _is_open(fd):
         return False
     return True
 
+_TABLES = {}  # arch name -> (SyscallTable, Layouts)
+
+
+def _tables(arch):
+    """The arch's syscall table and packed layouts. They hold no process state, so
+    what they build on first use (bindings, layouts) serves every program an execve
+    in place runs next as well."""
+    if arch.NAME not in _TABLES:
+        _TABLES[arch.NAME] = (SyscallTable(arch), Layouts(arch.ABI))
+    return _TABLES[arch.NAME]
+
 
 class Process:
     def __init__(self, arch, options, log=None):
@@ -58,11 +69,11 @@ class Process:
         self.stack_top = min(arch.TASK_SIZE, size) - (1 << 20)
         mmap_top = self.stack_top - self.stack_size - min(STACK_GAP, size // 8)
         self.space = AddressSpace(size, mmap_top)
+        self.space.user_top = min(arch.TASK_SIZE, size)
         # the guest's RLIMIT_AS and RLIMIT_DATA: the host's, or what the guest that exec'd us had
         self.mem_limits = self.space.limits = limits.GuestLimits(getattr(options, "guest_rlimits", None))
         procmem.publish(self.space)  # other pyqemu processes find our guest memory (/proc/PID/mem)
-        self.syscalls = SyscallTable(arch)
-        self.layouts = Layouts(self.abi)
+        self.syscalls, self.layouts = _tables(arch)
         self.special_fds = {}  # fd -> object whose read() the guest's read uses (signalfd)
         # the emulator's own descriptors (wake-up pipe, -D log, gdb): not the guest's (ownfds.py)
         self.reserved_fds = set()
@@ -80,6 +91,8 @@ class Process:
         self.auxv = []  # (key, value) pairs, as given to the guest
         self.argv = []
         self.envp = []
+        self.runner_ident = None  # the host thread whose run loop the runner started (runner.py)
+        self.exec_request = None  # an execve in place, for the runner (exec_in_place.py)
 
     # ---- threads and the end of the process -----------------------------------
 

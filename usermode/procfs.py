@@ -65,7 +65,8 @@ def thread_comm(process, tid):
 
 
 def _maps(t, tid):
-    return "".join(line + "\n" for _, line in maps_lines(t.process)).encode()
+    lines = [line for _, line in maps_lines(t.process)] + t.process.arch.extra_maps()
+    return "".join(line + "\n" for line in lines).encode()
 
 
 def guest_file_name(process, vma):

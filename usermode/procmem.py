@@ -39,7 +39,8 @@ def publish(space):
         return None
     try:
         os.ftruncate(fd, PAGE)
-        return host.mmap(None, PAGE, host.PROT_NONE, host.MAP_SHARED, fd, 0)
+        space.marker = host.mmap(None, PAGE, host.PROT_NONE, host.MAP_SHARED, fd, 0)  # unmapped by release()
+        return space.marker
     except OSError:
         return None
     finally:

@@ -131,6 +131,13 @@ def smaps(t, tid):
             else:
                 out.append(_field(key, values[key]))
         out.append("VmFlags: " + " ".join(_vmflags(vma, hflags)) + " ")
+    for line in process.arch.extra_maps():  # the kernel's own pages ([vsyscall]): nothing resident
+        start, end = _hex_range(line.split(None, 1)[0].encode())
+        out.append(line)
+        out += [_field(key, (end - start) // 1024 if key == "Size" else PAGE // 1024
+                       if key in ("KernelPageSize", "MMUPageSize") else 0,
+                       "" if key in ("THPeligible", "ProtectionKey") else " kB") for key in order]
+        out.append("VmFlags: ex ")
     return "".join(line + "\n" for line in out).encode()
 
 

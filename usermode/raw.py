@@ -7,14 +7,15 @@ CDLL function given ready-made ctypes objects (no argtypes conversion: measured
 syscall goes through here, with buffers allocated once per thread.
 """
 import ctypes
+import functools
 import os
 
 from .uclib import lib as uclib
 
-# PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks,inline-syscall turns off each shortcut into Unicorn's
+# PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks,... turns off each shortcut into Unicorn's
 # private state or run-time machine code (this file and regfile.py), for the slower safe
 # way; the tests run programs with all of them off so the fallbacks cannot rot.
-UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "inline-syscall")
+UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "inline-syscall", "mips-exception-pc", "mips-translator")
 DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),
@@ -486,8 +487,7 @@ class SiginfoPipeHandler:
         """The handler writing to fd, after calling it once on a test record through a
         scratch pipe; None on a host it does not fit (the caller falls back)."""
         import os
-        import platform
-        if platform.machine() not in ("x86_64", "AMD64"):
+        if os.uname().machine != "x86_64":  # (the platform module would cost 1.5 ms of start-up)
             return None
         try:
             handler = cls()
@@ -508,3 +508,320 @@ class SiginfoPipeHandler:
             return None
         handler.set_fd(fd)
         return handler
+
+
+# ---- MIPS: the address of the instruction that raised an exception ------------------
+# Unicorn 2.1.4 (qemu/accel/tcg/cpu-exec.c, cpu_handle_exception) overwrites a MIPS
+# CPU's PC with uc->next_pc before it calls the INTR hook, for every exception; and
+# next_pc is only set for syscalls (to the address after the syscall instruction).
+# So a break, trap, reserved instruction or FP exception reaches us with the PC of the
+# last syscall's return. The same function first calls uc->stop_interrupt(uc, intno),
+# a per-arch callback MIPS leaves NULL. Ours copies the CPU's PC (where QEMU left the
+# faulting instruction) into next_pc, for every exception but syscall, so the
+# overwrite puts back what was there. 47 bytes of x86-64 per CPU (the addresses of
+# that CPU's PC and next_pc are in the code):
+#
+#   cb(uc=rdi, intno=esi):
+#       cmp  esi, 17            83 fe 11              EXCP_SYSCALL: next_pc is right
+#       je   done               74 xx
+#       cmp  esi, 0x10000       81 fe 00 00 01 00     EXCP_INTERRUPT and up (and -1): not
+#       jae  done               73 xx                 an exception of the guest
+#       mov  rax, pc_address    48 b8 imm64
+#       mov  eax/rax, [rax]     8b 00 / 48 8b 00      the PC: 4 or 8 bytes
+#       mov  rcx, next_pc       48 b9 imm64
+#       mov  [rcx], rax         48 89 01
+#   done:
+#       xor  eax, eax           31 c0                 false: not an "invalid instruction" stop
+#       ret                     c3
+#
+# uc->stop_interrupt is found as the 12th pointer from uc->reg_read, whose value is
+# the exported reg_read_<variant> function, followed by reg_write_<variant>; between
+# them and it lie reg_reset ... get_pc (include/uc_priv.h). next_pc is 10 bytes before
+# no_exit_request (found above).
+
+_MIPS_VARIANTS = {(4, False): "mipsel", (4, True): "mips", (8, False): "mips64el", (8, True): "mips64"}
+_STOP_INTERRUPT_AFTER_REG_READ = 11  # reg_write, reg_reset, write_mem, read_mem, read_mem_virtual,
+# virtual_to_physical, memory_cow, release, set_pc, get_pc, then stop_interrupt
+
+
+class MipsExceptionPc:
+    """Install the callback above on one MIPS CPU; `ok` says whether it is in place."""
+
+    def __init__(self, uc, pc_address, pc_bytes, big_endian):
+        import struct
+        from .memory import host
+        self.ok = False
+        self._page = None
+        if "mips-exception-pc" in DISABLED:
+            return
+        flag = _no_exit_request_flag(uc)
+        variant = _MIPS_VARIANTS.get((pc_bytes, big_endian))
+        if flag is None or variant is None or (flag - 10) % 8:
+            return
+        next_pc = flag - 10
+        try:
+            reg_read = ctypes.cast(getattr(_lib, f"reg_read_{variant}"), _void_p).value
+            reg_write = ctypes.cast(getattr(_lib, f"reg_write_{variant}"), _void_p).value
+        except AttributeError:
+            return
+        base = uc._uch.value
+        words = struct.unpack("<512Q", ctypes.string_at(base, 512 * 8))
+        hits = [i for i in range(len(words) - _STOP_INTERRUPT_AFTER_REG_READ)
+                if words[i] == reg_read and words[i + 1] == reg_write]
+        if len(hits) != 1:
+            return
+        slot = hits[0] + _STOP_INTERRUPT_AFTER_REG_READ
+        if words[slot] != 0 or not words[slot - 1] or not words[slot - 2]:  # NULL; get_pc, set_pc set
+            return
+        load = bytes.fromhex("8b00") if pc_bytes == 4 else bytes.fromhex("488b00")
+        body = (bytes.fromhex("48b8") + pc_address.to_bytes(8, "little") + load
+                + bytes.fromhex("48b9") + next_pc.to_bytes(8, "little") + bytes.fromhex("488901"))
+        tail = bytes.fromhex("31c0c3")
+        skip_second = len(body)
+        second = bytes.fromhex("81fe00000100") + bytes([0x73, skip_second])
+        code = bytes.fromhex("83fe11") + bytes([0x74, len(second) + skip_second]) + second + body + tail
+        self._page = page = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE,
+                                      host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+        ctypes.memmove(page, code, len(code))
+        host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+        ctypes.c_uint64.from_address(base + 8 * slot).value = page
+        self.ok = True
+
+    def __del__(self):  # with its thread, whose Unicorn instance runs no more guest code
+        if self._page is not None:
+            from .memory import host
+            host.munmap(self._page, 4096)
+
+
+# ---- MIPS: Unicorn 2.1.4's translator leaks a TCG temporary per instruction -----------
+# mips_tr_translate_insn (qemu/target/mips/translate.c) starts every instruction with
+# `dyn_is_slot = tcg_const_i32(tcg_ctx, 0)`, moves it into delay_slot_flag, and never
+# frees it. A block has room for 512 temporaries, globals included: a block of about
+# 370 instructions without a branch (a page of zeros, an unrolled hash round) runs
+# past the array into the op list and Unicorn crashes (SIGSEGV in tcg_emit_op; unicorn
+# issue #2240, fixed upstream only in unmerged pull requests). The temporary is dead
+# once that move is emitted, and nothing allocates in between, so freeing it right
+# away is what the fix upstream does.
+#
+# The library calls tcg_const_i32_<variant> through its PLT (it is built without
+# -Bsymbolic), so its GOT slot can point to a wrapper instead; the wrapper acts only
+# when it returns into mips_tr_translate_insn at that one call (found from the
+# library's symbol table and checked: the function's first call, `xor esi, esi` just
+# before, its PLT stub jumping through that slot), and frees the new temporary with
+# the exported tcg_temp_free_internal_<variant> before returning it. 43 bytes:
+#
+#   wrapper(s=rdi, val=esi):
+#       mov   rax, [rsp]                 48 8b 04 24       return address
+#       cmp   rax, [rip+site]            48 3b 05 rel32
+#       jne   other                      75 xx
+#       push  rdi                        57                (keeps rsp 16-aligned at the calls)
+#       call  [rip+real]                 ff 15 rel32       t = tcg_const_i32(s, val)
+#       pop   rdi                        5f
+#       push  rax                        50
+#       lea   rsi, [rdi+rax]             48 8d 34 07       the TCGTemp: tcg_ctx + t
+#       call  [rip+free]                 ff 15 rel32       tcg_temp_free_internal(s, temp)
+#       pop   rax                        58
+#       ret                              c3
+#   other:
+#       jmp   [rip+real]                 ff 25 rel32
+#       .quad site, real, free
+
+_TEMP_FIX_VARIANTS = {}  # variant -> True (mended) or False (could not be)
+
+
+@functools.lru_cache(maxsize=None)
+def _library_layout():
+    """({section name: (file offset, size, address)}, file bytes) of libunicorn; read once
+    (the MIPS mends each look things up in it)."""
+    import mmap
+    import struct
+    from .uclib import lib
+    with open(lib._name, "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)  # 20 MB: read only what is looked at
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    names_at = headers[shstrndx][4]
+    sections = {}
+    for name, _type, _flags, addr, offset, size, *_ in headers:
+        end = data.find(b"\0", names_at + name)
+        sections[data[names_at + name:end].decode()] = (offset, size, addr)
+    return sections, data
+
+
+def _symbol_value(name):
+    """The value (address before relocation) of a dynamic symbol of libunicorn's; cached."""
+    if name not in _SYMBOL_VALUES:
+        sections, data = _library_layout()
+        _SYMBOL_VALUES[name] = _symbols_named(sections, data, ".dynsym", ".dynstr", name)[0][1]
+    return _SYMBOL_VALUES[name]
+
+
+_SYMBOL_VALUES = {}
+
+
+def _symbols_named(sections, data, table, strings, name):
+    """[(index, value, size)] of the symbols called `name` in a symbol table section."""
+    import struct
+    s_off, s_size, _ = sections[strings]
+    index = data.find(b"\0" + name.encode() + b"\0", s_off, s_off + s_size)
+    if index < 0:
+        return []
+    key = struct.pack("<I", index + 1 - s_off)
+    t_off, t_size, _ = sections[table]
+    out, at = [], data.find(key, t_off, t_off + t_size)
+    while at >= 0:
+        if (at - t_off) % 24 == 0:
+            _, _, _, _, value, size = struct.unpack_from("<IBBHQQ", data, at)
+            out.append(((at - t_off) // 24, value, size))
+        at = data.find(key, at + 1, t_off + t_size)
+    return out
+
+
+def _plt_slot(sections, data, name):
+    """The GOT slot (offset from the load base) of `name`'s PLT entry, or None."""
+    import struct
+    found = _symbols_named(sections, data, ".dynsym", ".dynstr", name)
+    if len(found) != 1:
+        return None
+    index = found[0][0]
+    r_off, r_size, _ = sections[".rela.plt"]
+    for at in range(r_off, r_off + r_size, 24):
+        offset, info = struct.unpack_from("<QQ", data, at)
+        if info >> 32 == index and info & 0xFFFFFFFF == 7:  # R_X86_64_JUMP_SLOT
+            return offset
+    return None
+
+
+def _stub_slot(address):
+    """The GOT address a PLT stub at `address` jumps through (jmp [rip+d], maybe after endbr64/bnd)."""
+    code = ctypes.string_at(address, 16)
+    at = 4 if code.startswith(b"\xf3\x0f\x1e\xfa") else 0
+    if code[at] == 0xF2:
+        at += 1
+    if code[at:at + 2] != b"\xff\x25":
+        return None
+    return address + at + 6 + int.from_bytes(code[at + 2:at + 6], "little", signed=True)
+
+
+def mend_mips_translator(variant):
+    """Install the wrapper above for one MIPS variant of libunicorn; True if in place."""
+    if variant in _TEMP_FIX_VARIANTS:
+        return _TEMP_FIX_VARIANTS[variant]
+    _TEMP_FIX_VARIANTS[variant] = False
+    if "mips-translator" in DISABLED:  # tests force the fallback
+        return False
+    try:
+        real = ctypes.cast(getattr(_lib, f"tcg_const_i32_{variant}"), _void_p).value
+        free = ctypes.cast(getattr(_lib, f"tcg_temp_free_internal_{variant}"), _void_p).value
+        sections, data = _library_layout()
+        base = ctypes.cast(_lib.uc_open, _void_p).value - _symbol_value("uc_open")
+        slot = _plt_slot(sections, data, f"tcg_const_i32_{variant}")
+        plt = [sections[n] for n in (".plt", ".plt.sec") if n in sections]
+    except (AttributeError, OSError, ValueError, IndexError, KeyError):
+        return False
+    if slot is None:
+        return False
+    slot += base
+    # the slot holds the function, or (not yet bound) an address in the PLT
+    bound = ctypes.c_uint64.from_address(slot).value
+    if bound != real and not any(base + addr <= bound < base + addr + size for _, size, addr in plt):
+        return False
+    site = None
+    for _, value, size in _symbols_named(sections, data, ".symtab", ".strtab", "mips_tr_translate_insn"):
+        code = ctypes.string_at(base + value, min(size, 256))
+        at = code.find(b"\x31\xf6\xe8")  # xor esi, esi; call: the function's first call...
+        if at < 0:
+            continue
+        at += 2
+        call = base + value + at
+        target = call + 5 + int.from_bytes(code[at + 1:at + 5], "little", signed=True)
+        if _stub_slot(target) == slot:  # ...is tcg_const_i32(s, 0), through our slot
+            site = call + 5
+    if site is None:
+        return False
+    from .memory import host
+    body = bytes.fromhex("488b0424") + bytes.fromhex("483b05") + (0).to_bytes(4, "little") + b"\x75\x00" \
+        + bytes.fromhex("57ff15") + bytes(4) + bytes.fromhex("5f50488d3407ff15") + bytes(4) + bytes.fromhex("58c3") \
+        + bytes.fromhex("ff25") + bytes(4)
+    code = bytearray(body)
+    tail = len(code)
+    code += site.to_bytes(8, "little") + real.to_bytes(8, "little") + free.to_bytes(8, "little")
+
+    def rel(at_end, target):  # a rip-relative displacement from the end of an instruction
+        return (target - at_end).to_bytes(4, "little", signed=True)
+    code[7:11] = rel(11, tail)                  # cmp rax, [site]
+    code[12] = len(body) - 6 - 13               # jne other
+    code[16:20] = rel(20, tail + 8)             # call [real]
+    code[28:32] = rel(32, tail + 16)            # call [free]
+    code[36:40] = rel(40, tail + 8)             # jmp [real]
+    page = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE, host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+    ctypes.memmove(page, bytes(code), len(code))
+    host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+    ctypes.c_uint64.from_address(slot).value = page  # the page lives as long as the process
+    _TEMP_FIX_VARIANTS[variant] = True
+    return True
+
+
+# ---- MIPS: a fetch fault inside a translation leaves delay_slot_flag behind ---------------
+# mips_tr_tb_start sets tcg_ctx->delay_slot_flag to a new local temporary; tb_stop (or
+# gen_tb_end) sets it back to NULL. A fetch fault while a block is being translated (a
+# jump to an unmapped page, code running into one) leaves the translator by longjmp,
+# so the flag keeps the dead temporary, and the next block's gen_tb_start reads it
+# before anything else: Unicorn 2.1.4 crashes in temp_load (any MIPS guest whose
+# SIGSEGV handler runs after a call through a bad pointer). Between emu_start calls no
+# translation is under way, so NULL is always right there.
+#
+# Both offsets come from mips_tr_tb_start's own code (checked):
+#     push rbx; mov rax, [rdi+disp32]   (ctx->uc)  53 48 8b 87 ...
+#     ...
+#     mov  rbx, [rax+UC_TCG]      (uc->tcg_ctx)    48 8b 98 disp32
+#     ...
+#     call tcg_temp_new_internal_<variant>@plt
+#     sub  rax, rbx                                48 29 d8
+#     mov  [rbx+FLAG], rax        (delay_slot_flag) 48 89 83 disp32
+
+_SLOT_FLAG_OFFSETS = {}  # variant -> (uc->tcg_ctx offset, delay_slot_flag offset) or None
+
+
+def _slot_flag_offsets(variant):
+    if variant in _SLOT_FLAG_OFFSETS:
+        return _SLOT_FLAG_OFFSETS[variant]
+    _SLOT_FLAG_OFFSETS[variant] = None
+    try:
+        sections, data = _library_layout()
+        base = ctypes.cast(_lib.uc_open, _void_p).value - _symbol_value("uc_open")
+        slot = _plt_slot(sections, data, f"tcg_temp_new_internal_{variant}")
+        starts = _symbols_named(sections, data, ".symtab", ".strtab", "mips_tr_tb_start")
+    except (AttributeError, OSError, ValueError, IndexError, KeyError):
+        return None
+    if slot is None:
+        return None
+    for _, value, size in starts:
+        code = ctypes.string_at(base + value, min(size, 64))
+        load, call, store = code.find(b"\x48\x8b\x98"), code.find(b"\xe8"), code.find(b"\x48\x29\xd8\x48\x89\x83")
+        if min(load, call, store) < 0 or not load < call < store or not code.startswith(b"\x53\x48\x8b\x87"):
+            continue
+        target = base + value + call + 5 + int.from_bytes(code[call + 1:call + 5], "little", signed=True)
+        if _stub_slot(target) != slot + base:  # another variant's copy
+            continue
+        uc_tcg = int.from_bytes(code[load + 3:load + 7], "little", signed=True)
+        flag = int.from_bytes(code[store + 6:store + 10], "little", signed=True)
+        _SLOT_FLAG_OFFSETS[variant] = (uc_tcg, flag)
+    return _SLOT_FLAG_OFFSETS[variant]
+
+
+def mips_delay_slot_flag(uc, variant):
+    """A c_uint64 over this CPU's tcg_ctx->delay_slot_flag, to be cleared before each
+    emu_start; None where it cannot be found (or is not NULL now, between translations)."""
+    if "mips-slot-flag" in DISABLED:  # tests force the fallback
+        return None
+    offsets = _slot_flag_offsets(variant)
+    if offsets is None:
+        return None
+    uc_tcg, flag = offsets
+    tcg_ctx = ctypes.c_uint64.from_address(uc._uch.value + uc_tcg).value
+    if not tcg_ctx:
+        return None
+    word = ctypes.c_uint64.from_address(tcg_ctx + flag)
+    return word if word.value == 0 else None

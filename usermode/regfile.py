@@ -19,7 +19,11 @@ no call that gives the array's address, so it is found, then checked:
   way past the pointers stored at the start of the uc_struct (one of them is
   uc->cpu, the object env is part of), and only inside readable and writable
   anonymous mappings listed in /proc/self/maps, so it never reads an address
-  that could fault.
+  that could fault. Once an instance has shown where the array lies, the next
+  ones (threads, programs an execve in place runs) are looked at there first,
+  each read asked of the kernel beforehand (process_vm_readv from ourselves
+  fails with EFAULT where a load would fault): reading /proc/self/maps cost
+  about 1 ms per thread.
 - How it is checked: every register is written through Unicorn and read in
   place, then written in place and read through Unicorn, with fresh random
   values; any disagreement and locate() returns None, and callers use the
@@ -97,20 +101,55 @@ def _search(handle, needle, ranges, kind):
     return None
 
 
-def _random_words(count, code):
+class _Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+_process_vm_readv = _libc.process_vm_readv
+_process_vm_readv.restype = ctypes.c_ssize_t
+_process_vm_readv.argtypes = [ctypes.c_int, ctypes.POINTER(_Iovec), ctypes.c_ulong, ctypes.POINTER(_Iovec),
+                              ctypes.c_ulong, ctypes.c_ulong]
+
+
+def _readable(address, length):
+    """Whether the kernel can copy [address, address+length) of our own memory
+    (False where a load would fault, and where the call itself is refused)."""
+    if not 0 < address < 1 << 63 or length <= 0:
+        return False
+    scratch = ctypes.create_string_buffer(length)
+    local, remote = _Iovec(ctypes.addressof(scratch), length), _Iovec(address, length)
+    return _process_vm_readv(os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0) == length
+
+
+def _search_at_last_hit(handle, needle, kind):
+    """Where needle lies at the place the last instance had it, or None."""
+    hint = _last_hit.get(kind)
+    if hint is None or not _readable(handle, (hint[0] + 1) * 8):
+        return None
+    pointer = ctypes.c_uint64.from_address(handle + 8 * hint[0]).value
+    found = pointer + hint[1]
+    if _readable(found, len(needle)) and ctypes.string_at(found, len(needle)) == needle:
+        return found
+    return None
+
+
+def _random_words(count, code, bits=None):
     size = struct.calcsize(code)
-    return [v | 1 for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
+    mask = (1 << bits) - 1 if bits else -1
+    return [(v | 1) & mask for v in struct.unpack(f"<{count}{code}", os.urandom(size * count))]
 
 
 # PYQEMU_NO_UNSAFE=regfile forces the fallback (callers then use the batched API): raw.py
 DISABLED = "regfile" in raw.DISABLED
 
 
-def locate(handle, reg_ids, slot_bytes=8):
+def locate(handle, reg_ids, slot_bytes=8, value_bits=None):
     """A memoryview of words over the registers reg_ids (Unicorn ids, in the
     order the CPU state keeps them; `slot_bytes` wide each: 8, or 4 where the
     CPU state holds 32-bit registers), or None if they cannot be found and
-    verified. The registers keep their values."""
+    verified. The registers keep their values. `value_bits` is what the API
+    reads and writes of a register when less than its slot (i386's 32-bit
+    registers in Unicorn's 64-bit slots): the check uses values that fit."""
     if DISABLED:
         return None
     code = {8: "Q", 4: "I"}[slot_bytes]
@@ -118,20 +157,22 @@ def locate(handle, reg_ids, slot_bytes=8):
     n = len(reg_ids)
     saved = [raw.reg_read(handle, r) for r in reg_ids]
     try:
-        markers = _random_words(_MARKERS, code)
-        for reg, value in zip(reg_ids[1:1 + _MARKERS], markers):
+        count = min(_MARKERS, len(reg_ids) - 1)  # i386 has 8 registers: 7 after the first
+        markers = _random_words(count, code, value_bits)
+        for reg, value in zip(reg_ids[1:1 + count], markers):
             raw.reg_write(handle, reg, value)
-        found = _search(handle, struct.pack(f"<{_MARKERS}{code}", *markers), _anonymous_rw_ranges(),
-                        tuple(reg_ids))
+        needle = struct.pack(f"<{count}{code}", *markers)
+        found = _search_at_last_hit(handle, needle, tuple(reg_ids)) or \
+            _search(handle, needle, _anonymous_rw_ranges(), tuple(reg_ids))
         if found is None:
             return None
         view = memoryview((ctype * n).from_address(found - slot_bytes)).cast("B").cast(code)
-        through_api = _random_words(n, code)
+        through_api = _random_words(n, code, value_bits)
         for reg, value in zip(reg_ids, through_api):
             raw.reg_write(handle, reg, value)
         if list(view) != through_api:
             return None
-        in_place = _random_words(n, code)
+        in_place = _random_words(n, code, value_bits)
         view[:] = memoryview(struct.pack(f"<{n}{code}", *in_place)).cast(code)
         if [raw.reg_read(handle, r) & ((1 << 8 * slot_bytes) - 1) for r in reg_ids] != in_place:
             return None
@@ -149,3 +190,90 @@ def beside(view, offset, size):
     if view is None or DISABLED:
         return None
     return (ctypes.c_ubyte * size).from_address(ctypes.addressof(view.obj) + offset)
+# ---- x86: the exception the CPU believes is still in flight ----------------------------
+# Unicorn never delivers an x86 exception (its INTR hook replaces the delivery), so
+# CPUX86State.old_exception, which QEMU clears once an exception has been delivered
+# (seg_helper.c, x86_cpu_do_interrupt), keeps the last fault's vector: the next #GP or
+# #DE then becomes a double fault (vector 8, error code 0), and a third fault a triple
+# fault that resets the CPU (excp_helper.c, check_exception). Two hlt in a row showed it.
+# In the CPU state (target/i386/cpu.h, Unicorn 2.1.4) the field follows the debug
+# registers: dr[8] (target_ulong), four breakpoint pointers, then int old_exception;
+# int error_code (a #GP's code) is 16 bytes before dr[0]. dr[0..3] are plain fields the
+# API reads and writes: markers there locate the array, as for the integer registers.
+
+_DR_TO_OLD_EXCEPTION = 8 * 8 + 4 * 8
+_DR_TO_ERROR_CODE = -16
+
+
+class X86ExceptionState:
+    """error_code() of the last exception, and clear() to mark it delivered."""
+
+    def __init__(self, dr0):
+        self._old = ctypes.c_int.from_address(dr0 + _DR_TO_OLD_EXCEPTION)
+        self._error = ctypes.c_int.from_address(dr0 + _DR_TO_ERROR_CODE)
+
+    def error_code(self):
+        return self._error.value
+
+    def in_flight(self):
+        return self._old.value
+
+    def clear(self):
+        self._old.value = -1
+
+
+def locate_x86_exception_state(handle, dr_ids):
+    """The exception fields of an x86 CPU (dr_ids: Unicorn's DR0..DR3), or None if
+    they cannot be found and checked (a fresh CPU has old_exception -1)."""
+    if DISABLED:
+        return None
+    saved = [raw.reg_read(handle, r) for r in dr_ids]
+    try:
+        markers = [v & 0x7FFFFFFF | 1 for v in _random_words(len(dr_ids), "I")]
+        for reg, value in zip(dr_ids, markers):
+            raw.reg_write(handle, reg, value)
+        found = _search(handle, struct.pack(f"<{len(markers)}Q", *markers), _anonymous_rw_ranges(), "x86-dr")
+        if found is None or ctypes.c_int.from_address(found + _DR_TO_OLD_EXCEPTION).value != -1:
+            return None
+        return X86ExceptionState(found)
+    finally:
+        for reg, value in zip(dr_ids, saved):
+            raw.reg_write(handle, reg, value)
+
+
+# ---- one word of CPU state that a register write changes in known bits ----------------
+# MIPS keeps its branch-delay state in env->hflags, which no API reads or writes, and
+# Unicorn's virtual TLB leaves it wrong (cpu/_mips.py says why). The word is found
+# the way the register array is: writes through the API (CP0 Status, whose FR and
+# CU1 bits compute_hflags copies into hflags as F64 0x40 and FPU 0x20) must flip
+# exactly the expected bits of exactly one word in a window after the array.
+
+def locate_flag_word(array_address, window, toggles):
+    """A one-word (uint32) memoryview at the single address in
+    [array_address, array_address + window) where each toggle (apply, undo, xor)
+    flips exactly `xor` and the other words stay; None if not exactly one."""
+    if DISABLED:
+        return None
+    end = _range_end(_anonymous_rw_ranges(), array_address)
+    window = min(window, end - array_address) // 4 * 4
+    if window <= 0:
+        return None
+    count = window // 4
+    candidates = None
+    for apply, undo, xor in toggles:
+        before = struct.unpack(f"<{count}I", ctypes.string_at(array_address, window))
+        apply()
+        try:
+            after = struct.unpack(f"<{count}I", ctypes.string_at(array_address, window))
+        finally:
+            undo()
+        hits = {i for i in range(count) if before[i] ^ after[i] == xor}
+        candidates = hits if candidates is None else candidates & hits
+    if candidates is None or len(candidates) != 1:
+        return None
+    return memoryview((ctypes.c_uint32 * 1).from_address(array_address + 4 * candidates.pop())).cast("B").cast("I")
+
+
+def array_address(view):
+    """The address of a view locate() returned."""
+    return ctypes.addressof(view.obj)

@@ -1,6 +1,7 @@
 """Run one guest program to its end: exit status, or death by the guest's signal."""
 import os
 import signal
+import threading
 
 from . import debuglog as debug, tell
 from .loader import program
@@ -19,15 +20,30 @@ def run_program(arch, opts, argv, envp, log):
         log.close()
         process.log = tell.Log(os.fdopen(process.keep_fd(fd), "w", buffering=1))
     process.signals.install_host()
+    thread = start(process, argv, envp)
+    while True:
+        thread.run()  # the main guest thread; the others run on their own host threads
+        status = process.wait_exit()
+        if process.exec_request is None:
+            break
+        # an execve in place (exec_in_place.py): the same host thread runs the new program
+        from .exec_in_place import replace
+        process, thread = replace(process)
+    process.tell_debugger("W", status)
+    return status
+
+
+def start(process, argv, envp):
+    """Load the program of process.options into process: its main thread, ready to
+    run on this host thread (with -g, once gdb is there)."""
+    opts = process.options
     listener = None
     if opts.gdb is not None:
         from . import gdb
         listener = gdb.listen(opts.gdb)
+    process.runner_ident = threading.get_ident()
     thread = program.start(process, opts.program, argv, envp)
     debug.install(process, thread)
     if listener is not None:
         gdb.attach(process, listener)
-    thread.run()  # the main guest thread; the others run on their own host threads
-    status = process.wait_exit()
-    process.tell_debugger("W", status)
-    return status
+    return thread

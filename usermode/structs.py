@@ -61,6 +61,7 @@ class Layout:
         align_max = 1
         self.arrays = {}
         self.byte_fields = []  # ("bytes", n) members: b"" unless given
+        self.scalar_codes = {}  # integer member -> its struct code (limits)
         for entry in fields:
             fname, typ = entry[0], entry[1]
             if isinstance(typ, tuple) and typ[0] in ("align", "fill"):
@@ -83,6 +84,8 @@ class Layout:
                 offset += pad
             self.offsets[fname] = offset
             self.fields.append(fname)
+            if code.isalpha() and code != "s":  # one integer
+                self.scalar_codes[fname] = code
             fmt.append(code)
             offset += size
             align_max = max(align_max, align)
@@ -122,23 +125,11 @@ class Layout:
     def limits(self):
         """field -> (smallest, largest) value it can hold (integer fields only)."""
         if "_limits" not in self.__dict__:
-            import re
-            codes = re.findall(r"(\d*)([a-zA-Z?])", self.struct.format[1:])
-            out, i = {}, 0
-            for count, code in codes:
-                if code == "x":
-                    continue
-                if code == "s":
-                    i += 1
-                    continue
-                n = int(count) if count else 1
+            out = {}
+            for field, code in self.scalar_codes.items():
                 size = struct.calcsize("<" + code)
-                lo, hi = (-(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1) if code.islower() else (0, (1 << (8 * size)) - 1)
-                field = self.fields[i]
-                out[field] = (lo, hi)
-                i += 1 if field not in self.arrays else 1
-                if n > 1 and field not in self.arrays:
-                    raise ValueError("repeat counts only for arrays")
+                out[field] = (-(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1) if code.islower() \
+                    else (0, (1 << (8 * size)) - 1)
             self._limits = out
         return self._limits
 
@@ -189,6 +180,17 @@ STAT_GENERIC = [
     ("st_mtime", "long", "st_mtim.tv_sec"), ("st_mtime_nsec", "ulong", "st_mtim.tv_nsec"),
     ("st_ctime", "long", "st_ctim.tv_sec"), ("st_ctime_nsec", "ulong", "st_ctim.tv_nsec"),
     ("__unused4", "u32", None), ("__unused5", "u32", None),
+]
+
+# x86-64's own struct stat (arch/x86/include/uapi/asm/stat.h): st_nlink a long, before st_mode
+STAT_X86_64 = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_nlink", "ulong"), ("st_mode", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("__pad0", "i32", None), ("st_rdev", "ulong"),
+    ("st_size", "long"), ("st_blksize", "long"), ("st_blocks", "long"),
+    ("st_atime", "ulong", "st_atim.tv_sec"), ("st_atime_nsec", "ulong", "st_atim.tv_nsec"),
+    ("st_mtime", "ulong", "st_mtim.tv_sec"), ("st_mtime_nsec", "ulong", "st_mtim.tv_nsec"),
+    ("st_ctime", "ulong", "st_ctim.tv_sec"), ("st_ctime_nsec", "ulong", "st_ctim.tv_nsec"),
+    ("__unused", ("array", "long", 3), None),
 ]
 
 # the old struct stat of the 32-bit ABIs that kept it (arm, i386): 16-bit ids, 32-bit sizes
@@ -265,6 +267,36 @@ STAT_S390X = [
     ("st_ctime", "ulong", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
     ("st_blksize", "ulong"), ("st_blocks", "long"), ("__unused", ("array", "ulong", 3), None),
 ]
+# MIPS' own (arch/mips/include/uapi/asm/stat.h): o32's struct stat (32-bit sizes and
+# times, padding where other ABIs widened fields), o32's stat64 (st_dev still 32 bits:
+# the kernel's cp_new_stat64 special-cases MIPS), n64's struct stat (32-bit times)
+STAT_MIPS_O32 = [
+    ("st_dev", "u32"), ("st_pad1", ("bytes", 12), None), ("st_ino", "ulong"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u32"),
+    ("st_pad2", ("bytes", 8), None), ("st_size", "long"), ("st_pad3", ("bytes", 4), None),
+    ("st_atime", "long", "st_atime"), ("st_atime_nsec", "long", "st_atime_nsec"),
+    ("st_mtime", "long", "st_mtime"), ("st_mtime_nsec", "long", "st_mtime_nsec"),
+    ("st_ctime", "long", "st_ctime"), ("st_ctime_nsec", "long", "st_ctime_nsec"),
+    ("st_blksize", "long"), ("st_blocks", "long"), ("st_pad4", ("bytes", 56), None),
+]
+STAT64_MIPS_O32 = [
+    ("st_dev", "ulong"), ("st_pad0", ("bytes", 12), None), ("st_ino", "u64"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "ulong"),
+    ("st_pad1", ("bytes", 12), None), ("st_size", "i64"),
+    ("st_atime", "long", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "long", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "long", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("st_blksize", "ulong"), ("st_pad2", "ulong", None), ("st_blocks", "i64"),
+]
+STAT_MIPS_N64 = [
+    ("st_dev", "u32"), ("st_pad0", ("bytes", 12), None), ("st_ino", "ulong"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u32"),
+    ("st_pad1", ("bytes", 12), None), ("st_size", "long"),
+    ("st_atime", "u32", "st_atime"), ("st_atime_nsec", "u32", "st_atime_nsec"),
+    ("st_mtime", "u32", "st_mtime"), ("st_mtime_nsec", "u32", "st_mtime_nsec"),
+    ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"),
+    ("st_blksize", "u32"), ("st_pad2", "u32", None), ("st_blocks", "ulong"),
+]
 
 STATX_TIMESTAMP = None  # statx is the same on every ABI: fixed-size fields only
 STATX = [
@@ -284,6 +316,8 @@ STATX = [
 # long longs (ARM EABI aligns them to 8, so l_start comes after 4 bytes of padding)
 FLOCK = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "long"), ("l_len", "long"), ("l_pid", "i32")]
 FLOCK64 = [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")]
+# MIPS o32's struct flock (its own: l_sysid and four pad words)
+FLOCK_MIPS_O32 = FLOCK[:4] + [("l_sysid", "long"), ("l_pid", "i32"), ("pad", ("array", "long", 4), None)]
 F_OWNER_EX = [("type", "i32"), ("pid", "i32")]  # F_GETOWN_EX/F_SETOWN_EX; F_OWNER_* are generic
 
 # asm-generic struct statfs (words are longs; f_fsid is two ints)
@@ -304,6 +338,22 @@ STATFS_S390X = [
     ("f_spare0", "u32", "f_spare[0]"), ("f_spare1", "u32", "f_spare[1]"),
     ("f_spare2", "u32", "f_spare[2]"), ("f_spare3", "u32", "f_spare[3]"),
 ]
+# MIPS' struct statfs: f_frsize third, the counts in another order, five spares
+STATFS_MIPS = [
+    ("f_type", "long"), ("f_bsize", "long"), ("f_frsize", "long"), ("f_blocks", "long"),
+    ("f_bfree", "long"), ("f_files", "long"), ("f_ffree", "long"), ("f_bavail", "long"),
+    ("f_fsid0", "i32", "f_fsid.__val[0]"), ("f_fsid1", "i32", "f_fsid.__val[1]"),
+    ("f_namelen", "long"), ("f_flags", "long"),
+] + [(f"f_spare{i}", "long", f"f_spare[{i}]") for i in range(5)]
+# and its statfs64: o32 has 64-bit counts after a pad; n64's is its struct statfs
+STATFS64_MIPS_O32 = [
+    ("f_type", "long"), ("f_bsize", "long"), ("f_frsize", "long"), ("f_pad", "long", None),
+    ("f_blocks", "i64"), ("f_bfree", "i64"), ("f_files", "i64"), ("f_ffree", "i64"), ("f_bavail", "i64"),
+    ("f_fsid0", "i32", "f_fsid.val[0]"), ("f_fsid1", "i32", "f_fsid.val[1]"),
+    ("f_namelen", "long"), ("f_flags", "long"),
+] + [(f"f_spare{i}", "long", f"f_spare[{i}]") for i in range(5)]
+STATFS64_MIPS_N64 = STATFS_MIPS[:8] + [("f_fsid0", "i32", "f_fsid.val[0]"), ("f_fsid1", "i32", "f_fsid.val[1]")] \
+    + STATFS_MIPS[10:]
 
 # struct statfs64 (asm-generic): __statfs_word fields, 64-bit counts
 STATFS64 = [
@@ -323,6 +373,8 @@ TERMIOS = [
 ]
 # PowerPC's (asm/termbits.h): the control characters before c_line, and the speeds
 TERMIOS_PPC = TERMIOS[:4] + [("c_cc", ("bytes", 19)), ("c_line", "u8"), ("c_ispeed", "u32"), ("c_ospeed", "u32")]
+# MIPS' (asm/termbits.h: NCCS 23)
+TERMIOS_MIPS = TERMIOS[:4] + [("c_line", "u8"), ("c_cc", ("bytes", 23))]
 WINSIZE = [("ws_row", "u16"), ("ws_col", "u16"), ("ws_xpixel", "u16"), ("ws_ypixel", "u16")]
 
 # struct linux_dirent64 as getdents64 writes it (glibc's dirent64 with its 256-byte name)
@@ -332,7 +384,7 @@ DIRENT64 = [("d_ino", "u64"), ("d_off", "i64"), ("d_reclen", "u16"), ("d_type", 
 # ---- poll, sockets, time and process information (handlers/poll.py, net.py, clock.py, info.py)
 
 POLLFD = [("fd", "i32"), ("events", "i16"), ("revents", "i16")]
-# natural alignment on the guests: 16 bytes (x86-64 packs it into 12; the host side is in poll.py)
+# natural alignment on most guests: 16 bytes (x86-64 packs it into 12: the "packed" flavour)
 EPOLL_EVENT = [("events", "u32"), ("data", "u64", "data.u64")]
 MSGHDR = [
     ("msg_name", "ptr"), ("msg_namelen", "u32"), ("msg_iov", "ptr"), ("msg_iovlen", "ulong"),
@@ -382,15 +434,22 @@ STACK_T = {
 # reads the host's); the union is aligned as its widest member, a pointer
 _SIGINFO_HEAD = [("si_signo", "i32"), ("si_errno", "i32"), ("si_code", "i32"), ("_union", ("align", "ptr"))]
 _SIGINFO_END = [("_end", ("fill", 128))]
-SIGINFO_KILL = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32")] + _SIGINFO_END
-SIGINFO_CHLD = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"), ("si_status", "i32"),
-                                ("si_utime", "long"), ("si_stime", "long")] + _SIGINFO_END
-SIGINFO_RT = _SIGINFO_HEAD + [("si_pid", "i32"), ("si_uid", "u32"),
-                              ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
-SIGINFO_TIMER = _SIGINFO_HEAD + [("si_timerid", "i32"), ("si_overrun", "i32"),
-                                 ("si_value", "ptr", "si_value.sival_ptr")] + _SIGINFO_END
-SIGINFO_FAULT = _SIGINFO_HEAD + [("si_addr", "ptr")] + _SIGINFO_END
-SIGINFO_POLL = _SIGINFO_HEAD + [("si_band", "long"), ("si_fd", "i32")] + _SIGINFO_END
+
+
+def _siginfo(*members):
+    """Both heads of one case: MIPS swaps si_code and si_errno."""
+    mips_head = [_SIGINFO_HEAD[i] for i in (0, 2, 1, 3)]
+    return {"generic": _SIGINFO_HEAD + list(members) + _SIGINFO_END,
+            "mips": mips_head + list(members) + _SIGINFO_END}
+
+
+SIGINFO_KILL = _siginfo(("si_pid", "i32"), ("si_uid", "u32"))
+SIGINFO_CHLD = _siginfo(("si_pid", "i32"), ("si_uid", "u32"), ("si_status", "i32"),
+                        ("si_utime", "long"), ("si_stime", "long"))
+SIGINFO_RT = _siginfo(("si_pid", "i32"), ("si_uid", "u32"), ("si_value", "ptr", "si_value.sival_ptr"))
+SIGINFO_TIMER = _siginfo(("si_timerid", "i32"), ("si_overrun", "i32"), ("si_value", "ptr", "si_value.sival_ptr"))
+SIGINFO_FAULT = _siginfo(("si_addr", "ptr"))
+SIGINFO_POLL = _siginfo(("si_band", "long"), ("si_fd", "i32"))
 
 # credentials and scheduling (handlers/creds.py, sched.py): fixed-size fields, repacked for byte order
 CAP_HEADER = [("version", "u32"), ("pid", "i32")]
@@ -500,11 +559,28 @@ SHMID_DS["m68k"] = _ipc_perm_m68k("shm_perm") + [("shm_segsz", "ulong")] \
     ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
     ("__unused4", "ulong", None), ("__unused5", "ulong", None),
 ]
+# MIPS o32's own (arch/mips/include/uapi/asm/{msg,sem,shm}buf.h): msqid64_ds puts each
+# time's high word first on big-endian; semid64_ds has both high words after sem_nsems;
+# shmid64_ds has one-word times, then u16 high halves at its end
+MSQID_DS["mips_o32_be"] = _ipc_perm("msg_perm") + [
+    f for n in ("msg_stime", "msg_rtime", "msg_ctime") for f in ((f"{n}_high", "ulong", f"__{n}_high"), (n, "ulong"))
+] + MSQID_DS["generic32"][len(_ipc_perm("msg_perm")) + 6:]
+SEMID_DS["mips_o32"] = _ipc_perm("sem_perm") + [
+    ("sem_otime", "ulong"), ("sem_ctime", "ulong"), ("sem_nsems", "ulong"),
+    ("sem_otime_high", "ulong", "__sem_otime_high"), ("sem_ctime_high", "ulong", "__sem_ctime_high"),
+]
+SHMID_DS["mips_o32"] = _ipc_perm("shm_perm") + [
+    ("shm_segsz", "ulong"), ("shm_atime", "ulong"), ("shm_dtime", "ulong"), ("shm_ctime", "ulong"),
+    ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
+    ("shm_atime_high", "u16", "__shm_atime_high"), ("shm_dtime_high", "u16", "__shm_dtime_high"),
+    ("shm_ctime_high", "u16", "__shm_ctime_high"), ("__unused1", "u16", None),
+]
 # the host's (x86-64's) semid64_ds keeps a spare word after each time, unlike asm-generic's
 HOST_X86_64_SEMID_DS = _ipc_perm("sem_perm") + [
     ("sem_otime", "long"), ("__unused1", "ulong", None), ("sem_ctime", "long"), ("__unused2", "ulong", None),
     ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
 ]
+SEMID_DS["x86_64"] = HOST_X86_64_SEMID_DS  # an x86-64 guest's too
 MSGINFO = [(n, "i32") for n in ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni", "msgssz", "msgtql")] + \
     [("msgseg", "u16")]
 SEMINFO = [(n, "i32") for n in ("semmap", "semmni", "semmns", "semmnu", "semmsl", "semopm", "semume", "semusz",
@@ -523,28 +599,33 @@ DECLARATIONS = {
     "itimerspec": ITIMERSPEC,
     "itimerspec64": ITIMERSPEC64,
     "sigaction": SIGACTION,
-    # the 32-bit ABIs' old one (a one-word mask); 64-bit ABIs have none
+    # the 32-bit ABIs' old one (a one-word mask); 64-bit ABIs have none; MIPS o32's is
+    # its struct sigaction, of whose mask the call uses the first word
     # (the same on PowerPC, whose uapi header names it struct old_sigaction: C_TYPES)
-    "old_sigaction": {"generic32": OLD_SIGACTION, "ppc": OLD_SIGACTION},
+    "old_sigaction": {"generic32": OLD_SIGACTION, "ppc": OLD_SIGACTION,
+                      "mips": [("flags", "u32", "sa_flags"), ("handler", "ptr", "sa_handler"),
+                               ("mask", "sigset", "sa_mask")]},
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
-    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "ppc32": STAT_PPC32, "s390x": STAT_S390X,
-             "m68k": STAT_M68K},
-    "stat64": {"legacy": STAT64_LEGACY, "ppc": STAT64_PPC, "m68k": STAT64_M68K},
+    "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "x86_64": STAT_X86_64, "mips_o32": STAT_MIPS_O32,
+             "mips_n64": STAT_MIPS_N64, "ppc32": STAT_PPC32, "s390x": STAT_S390X, "m68k": STAT_M68K},
+    "stat64": {"legacy": STAT64_LEGACY, "mips_o32": STAT64_MIPS_O32, "ppc": STAT64_PPC, "m68k": STAT64_M68K},
     "statx": STATX,
-    "flock": FLOCK,
+    "flock": {"generic": FLOCK, "mips_o32": FLOCK_MIPS_O32},
     "flock64": FLOCK64,
     "f_owner_ex": F_OWNER_EX,
-    "statfs": {"generic": STATFS, "s390x": STATFS_S390X},
-    "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4),
+    "statfs": {"generic": STATFS, "mips": STATFS_MIPS, "s390x": STATFS_S390X},
+    "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4), "mips_o32": STATFS64_MIPS_O32,
+                 "mips_n64": STATFS64_MIPS_N64,
                  "s390x": [(n, "u64" if t == "ulong" else t, *[m.replace("__val", "val") for m in rest])
                            for n, t, *rest in STATFS_S390X]},
-    "termios": {"generic": TERMIOS, "ppc": TERMIOS_PPC},
+    "termios": {"generic": TERMIOS, "mips": TERMIOS_MIPS, "ppc": TERMIOS_PPC},
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
     "pollfd": POLLFD,
-    "epoll_event": EPOLL_EVENT,
+    # x86-64 packs it (12 bytes); i386's 4-byte alignment of a u64 gives the same
+    "epoll_event": {"generic": EPOLL_EVENT, "packed": Packed(EPOLL_EVENT)},
     "msghdr": MSGHDR,
     "cmsghdr": CMSGHDR,
     "mmsghdr": MMSGHDR,
@@ -592,6 +673,8 @@ C_TYPES = {
     ("msqid_ds", "m68k"): ("struct msqid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/msgbuf.h"]),
     ("semid_ds", "m68k"): ("struct semid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/sembuf.h"]),
     ("shmid_ds", "m68k"): ("struct shmid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/shmbuf.h"]),
+    ("stat", "mips_o32"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "mips_n64"): ("struct stat", ["asm/stat.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),
     "statfs64": ("struct statfs64", ["asm/statfs.h"]),
     "flock64": ("struct flock64", ["fcntl.h"]),

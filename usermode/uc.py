@@ -84,6 +84,10 @@ class Uc:
         self._callbacks = {}  # hook handle -> native callback, kept alive while hooked
 
     def __del__(self):
+        self.close()
+
+    def close(self):
+        """Free the instance now (its hooks' callbacks may live on in reference cycles)."""
         if self._uch:
             lib.uc_close(self._uch)
             self._uch = None

@@ -149,7 +149,8 @@ static void directories(void) {
     closedir(d);
     qsort(names, n, sizeof *names, cmp);
     printf("entries %d regular %d dirs %d links %d\n", n, regs, dirs, lnks);
-    printf("first %s %s %s last %s %s\n", names[0], names[1], names[2], names[n - 2], names[n - 1]);
+    if (n >= 5)  /* else readdir failed (qemu-user on 32-bit guests: see test_files.py) */
+        printf("first %s %s %s last %s %s\n", names[0], names[1], names[2], names[n - 2], names[n - 1]);
     SHOW("rmdir non-empty", rmdir("dir"));
     SHOW("unlinkat dir without AT_REMOVEDIR", unlinkat(AT_FDCWD, "dir/sub", 0));
     SHOW("unlinkat AT_REMOVEDIR", unlinkat(AT_FDCWD, "dir/sub", AT_REMOVEDIR));

@@ -56,7 +56,7 @@ int main(void) {
     printf("mremap onto an overlapping range: %s, still there %c\n", back == MAP_FAILED ? strerrorname_np(errno) : "ok",
            dst[0]);
     errno = 0;
-    back = mremap(dst, 2 * page, 2 * page, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)(-16L * page));
+    back = mremap(dst, 2 * page, 2 * page, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)(-1L * page));  /* past the top */
     printf("mremap beyond the address space: %s\n", back == MAP_FAILED ? strerrorname_np(errno) : "ok");
 
     /* a signalfd the program made blocking, then a signal for it (the refresh blocked) */

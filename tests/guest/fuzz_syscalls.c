@@ -245,19 +245,25 @@ static long off_arg(void) {
     return chance(60) ? (long)below(1 << 20) : PICK(offs);
 }
 
-static const int safe_signals[] = {SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH, SIGURG, SIGCONT, 0, 65, 1000, -1};
+/* the first number past the kernel's signals (65; MIPS has 128, glibc names 127 of them):
+   EINVAL, where 65 on MIPS is a real signal whose default action ends the fuzzer */
+#define PAST_LAST_SIGNAL (__SIGRTMAX == 127 ? 129 : __SIGRTMAX + 1)
+static const int safe_signals[] = {SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH, SIGURG, SIGCONT, 0, PAST_LAST_SIGNAL, 1000,
+                                   -1};
 
 static long sig_arg(void) { return PICK(safe_signals); }
 
 static long sigset_arg(void) {      /* a mask that never holds SIGALRM: blocking calls stay interruptible */
     if (chance(15))                     /* never random memory: it could block SIGALRM */
         return chance(50) ? 0 : unmapped_ptr();
-    /* the kernel's sigset: unsigned longs, signal 1 in the first one's lowest bit (a
-     * uint64_t would put it in the second word on a 32-bit big-endian ABI) */
+    /* the kernel's sigset: unsigned longs, word i for signals 32i+1.. or 64i+1.. (one
+       uint64 would put signals 1..32 in its high half on a big-endian 32-bit ABI) */
     unsigned long *set = (unsigned long *)(region + REGION - 2048 - 16 * below(8));
-    for (unsigned i = 0; i < 16 / sizeof *set; i++)
+    enum { BITS = 8 * sizeof(unsigned long) };
+    for (unsigned i = 0; i < 16 / sizeof(unsigned long); i++)
         set[i] = (unsigned long)rnd();
-    set[0] &= ~(1UL << (SIGALRM - 1)) & ~(1UL << (SIGKILL - 1));
+    set[(SIGALRM - 1) / BITS] &= ~(1UL << ((SIGALRM - 1) % BITS));
+    set[(SIGKILL - 1) / BITS] &= ~(1UL << ((SIGKILL - 1) % BITS));
     return (long)set;
 }
 
@@ -454,7 +460,20 @@ static void fix_mknodat(long *a) {
     a[3] = 0;
 }
 
-static void fix_fallocate(long *a) { a[3] = (long)below(1 << 20); }
+/* The length is bounded: on a memfd (shmem) fallocate takes real memory (43 GB of it
+   sent the host's OOM killer after the fuzzer on arm). 32-bit ABIs pass the offset in
+   a[2..3] and the length in a[4..5], as register pairs in the byte order's word order. */
+static void fix_fallocate(long *a) {
+#if __SIZEOF_LONG__ == 4
+# if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    a[4] = 0; a[5] = (long)below(1 << 20);
+# else
+    a[4] = (long)below(1 << 20); a[5] = 0;
+# endif
+#else
+    a[3] = (long)below(1 << 20);
+#endif
+}
 
 static void fix_mmap(long *a) {
     a[3] &= ~(long)(MAP_GROWSDOWN);

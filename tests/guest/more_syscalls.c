@@ -11,6 +11,7 @@
 #include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,13 +111,17 @@ static void sysv(void) {
           shds.shm_nattch == 1 && shds.shm_cpid == getpid(), shds.shm_segsz, shds.shm_nattch);
     check("shmdt", shmdt(p) == 0 && shmctl(shm, IPC_STAT, &shds) == 0 && shds.shm_nattch == 0, shds.shm_nattch, 0);
     check("shmdt of what is not attached: EINVAL", shmdt(p) == -1 && errno == EINVAL, errno, 0);
-    char *fixed = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* at an address aligned to SHMLBA: ARM's is 4 pages, MIPS' 256 KiB, and both kernels insist */
+    char *area = mmap(NULL, SHMLBA + 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *fixed = area + (-(uintptr_t)area % SHMLBA);
     check("shmat over a mapping without SHM_REMAP: EINVAL", shmat(shm, fixed, 0) == (void *)-1 && errno == EINVAL,
           errno, 0);
     check("shmat at a given address with SHM_REMAP", shmat(shm, fixed, SHM_REMAP) == fixed &&
           strcmp(fixed + 8192, "from the child") == 0, 0, 0);
     check("shmat at an unaligned address: EINVAL", shmat(shm, fixed + 1, 0) == (void *)-1 && errno == EINVAL,
           errno, 0);
+    check("shmat a page past an SHMLBA boundary (where SHMLBA is more): EINVAL", SHMLBA == 4096 ||
+          (shmat(shm, fixed + 4096, SHM_REMAP) == (void *)-1 && errno == EINVAL), errno, 0);
     shmdt(fixed);
     check("shmctl IPC_RMID", shmctl(shm, IPC_RMID, NULL) == 0, errno, 0);
 }

@@ -130,6 +130,8 @@ static int (*make_function(int value))(void) {
     uint32_t code[] = {0x52800000 | (value << 5), 0xd65f03c0}; /* mov w0, #value; ret */
 #elif defined(__arm__)
     uint32_t code[] = {0xe3a00000 | value, 0xe12fff1e}; /* mov r0, #value; bx lr (ARM state) */
+#elif defined(__mips__)
+    uint32_t code[] = {0x24020000 | value, 0x03e00008, 0}; /* li v0, value; jr ra; nop (its delay slot) */
 #elif defined(__x86_64__) || defined(__i386__)
     uint8_t code[] = {0xb8, value, 0, 0, 0, 0xc3}; /* mov eax, value; ret */
 #elif defined(__powerpc__) && !defined(__powerpc64__)

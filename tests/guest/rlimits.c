@@ -103,8 +103,9 @@ int main(int argc, char **argv) {
     d.rlim_cur = d.rlim_max;
     setrlimit(RLIMIT_DATA, &d);
 
-    /* an exec'd program gets the limit */
-    r.rlim_cur = 2048 * MiB;
+    /* an exec'd program gets the limit (below 2 GiB: MIPS o32's getrlimit says
+       infinity, 0x7fffffff, for anything above) */
+    r.rlim_cur = 1536 * MiB;
     setrlimit(RLIMIT_AS, &r);
     fflush(stdout);
     execl(argv[0], argv[0], "--child", NULL);

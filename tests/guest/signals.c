@@ -17,6 +17,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#ifndef ARCH_ILL_CODE
+#define ARCH_ILL_CODE ILL_ILLOPC  /* x86 says ILL_ILLOPN (an invalid opcode) */
+#endif
+
 #define CHECK(cond, what) printf("%s: %s\n", what, (cond) ? "ok" : "FAILED")
 
 static volatile sig_atomic_t got, got_code, got_pid, depth, max_depth, calls, on_altstack, handler_tid;
@@ -209,7 +213,7 @@ int main(void)
     CHECK(fault_addr == ARCH_FAULT_ADDR(target) && fault_code == SEGV_ACCERR, "write to read-only memory: SEGV_ACCERR");
     on(SIGILL, skip_insn, 0);
     ARCH_ILLEGAL;
-    CHECK(fault_sig == SIGILL && fault_code == ILL_ILLOPC, "illegal instruction: SIGILL");
+    CHECK(fault_sig == SIGILL && fault_code == ARCH_ILL_CODE, "illegal instruction: SIGILL");
     on(ARCH_BREAKPOINT_SIGNAL, skip_insn, 0);
     ARCH_BREAKPOINT;
     CHECK(fault_sig == ARCH_BREAKPOINT_SIGNAL, "breakpoint: " ARCH_BREAKPOINT_SIGNAL_NAME);

@@ -8,6 +8,6 @@ int main(void)
 {
     for (int i = 0; i < 2; i++)
         puts(syscall(SYS_lookup_dcookie, 0, 0, 0) == -1 && errno == ENOSYS ? "ENOSYS" : "other");
-    puts(syscall(4000) == -1 && errno == ENOSYS ? "ENOSYS" : "other");
+    puts(syscall(ARCH_NR_BASE + 4000) == -1 && errno == ENOSYS ? "ENOSYS" : "other");
     return 0;
 }

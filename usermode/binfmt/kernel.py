@@ -36,6 +36,13 @@ def elf_magic_and_mask(arch):
     mask = bytearray(b"\xff" * len(magic))
     mask[EI_OSABI] = 0
     mask[16:18] = (0xFFFF & ~1).to_bytes(2, order)
+    if arch.ELF_FLAGS_MATCH is not None:  # bits of e_flags too (MIPS o32: not n32's EF_MIPS_ABI2)
+        flags_mask, flags_value = arch.ELF_FLAGS_MATCH
+        at = 36 if arch.ELF_CLASS == 32 else 48  # e_flags
+        magic += bytes(at - len(magic)) + flags_value.to_bytes(4, order)
+        mask += bytes(at - len(mask)) + flags_mask.to_bytes(4, order)
+        while not mask[-1]:  # bytes nothing is matched in: left out, as qemu's entries do
+            magic, mask = magic[:-1], mask[:-1]
     return magic, bytes(mask)
 
 

@@ -120,8 +120,22 @@ def describe_launcher(path):
     return f"pyqemu-{recorded.get('arch')}" + (f" -L {sysroot}" if sysroot else "")
 
 
+def host_native(regs, named):
+    """Architectures this host runs itself stay the kernel's: taking their programs
+    over would put every such program (for x86-64, pyqemu's own Python) through pyqemu.
+    Named ones are refused; left out of "every architecture" with a note."""
+    from ..cpu import registry
+    native = [r for r in regs if registry.runs_natively(r.arch_name)]
+    if native and named:
+        raise UserError(f"this host runs {native[0].arch_name} programs itself: pyqemu-binfmt does not take them "
+                        "over (it would catch every such program, pyqemu's own included)")
+    if native:
+        say(f"left out: {', '.join(r.arch_name for r in native)} (this host runs those programs itself)")
+    return [r for r in regs if r not in native]
+
+
 def register(args):
-    regs = registrations(args)
+    regs = host_native(registrations(args), bool(args.arch))
     flags = parse_flags(args.flags)
     sysroots = parse_sysroots(args.sysroot, [r.arch_name for r in regs])
     misc = None

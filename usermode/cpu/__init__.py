@@ -62,6 +62,8 @@ def _default_copy_cpu(child, parent):
 DEFAULTS = {
     "QEMU_NAME": None,              # qemu-<it>; registry.py fills NAME in
     "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
+    "BASE_PLATFORM": None,          # AT_BASE_PLATFORM string (the ISA level: MIPS' "mips32r2")
+    "ELF_FLAGS_MATCH": None,        # (mask, value) e_flags must have for binfmt_misc (MIPS o32: not n32)
     "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's);
                                     # "virtual-only": never the CPU's, even without exact fault addresses
     # the virtual TLB's fill hook may stop the CPU (to grow the TLB at the safe point): a
@@ -71,8 +73,6 @@ DEFAULTS = {
     "FAULT_ADDRESS_MASK": None,     # what of a fault's address si_addr keeps (s390x: the page)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
-    # copy_cpu(child, parent): a new thread's CPU from its parent's (m68k: its thread pointer too)
-    "copy_cpu": _default_copy_cpu,
     # inline_syscall(thread) -> (number, ctypes.c_uint32 cell) or None: a call the syscall
     # hook answers in machine code with the cell's value, when the register array holds
     # the number, the result and the PC (m68k's get_thread_area, made on every TLS access)
@@ -87,6 +87,20 @@ DEFAULTS = {
     # executed and stopped after (ARM's yield, wfe): the thread just goes on
     "passed_hint": lambda uc, read: False,
     "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
+    # copy_cpu(child, parent): a new thread's CPU from its parent's (x86: its descriptor
+    # tables too; m68k: its thread pointer)
+    "copy_cpu": _default_copy_cpu,
+    # syscall_entry(thread, on_syscall) -> what the syscall hook calls: what the syscall
+    # instruction itself does besides the call (x86-64's RCX and R11), around on_syscall
+    "syscall_entry": lambda thread, on_syscall: on_syscall,
+    # handle_fault(thread, fault) -> True when the kernel would have dealt with the CPU
+    # fault itself (x86-64's vsyscall page): the thread runs on; else it may make the
+    # fault the kernel's signal for it (si_code, si_addr, the PC a handler returns to)
+    "handle_fault": lambda thread, fault: False,
+    "extra_maps": lambda: [],       # /proc/self/maps lines of the kernel's own ([vsyscall])
+    # (start, end) of memory each CPU maps for itself outside the guest's range (x86's
+    # descriptor tables): the virtual TLB lets the CPU (and so the guest) reach it
+    "CPU_PRIVATE": None,
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
     # exception_fault(thread, intno) -> GuestFault for an exception other than the syscall
@@ -97,6 +111,12 @@ DEFAULTS = {
     # entries (PowerPC's AT_IGNOREPPC and cache line sizes)
     "extra_auxv": lambda uc: (),
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
+    "RLIM_INFINITY": None,          # struct rlimit's infinity where it is not all ones (MIPS o32's)
+    # tlb_mode(uc) -> "virtual", "cpu", or "cpu-exit-checks" (the CPU's TLB, whose faults are
+    # precise only with Unicorn's exit check after every access): default TLB_MODE
+    "tlb_mode": None,
+    "tlb_filled": None,             # tlb_filled(uc): after the virtual TLB's fill granted a load or store
+    "adjust_fault_pc": lambda uc, pc: pc,  # a memory fault's PC as the kernel reports it (MIPS delay slots)
 }
 
 
@@ -109,6 +129,8 @@ def _complete(module):
         if not hasattr(module, name):
             setattr(module, name, value)
     pc = module.REG_PC
+    if module.tlb_mode is None:
+        module.tlb_mode = lambda uc, mode=module.TLB_MODE: mode
     if module.resume_address is None:
         module.resume_address = lambda uc: uc.reg_read(pc)
     if module.set_resume_address is None:

@@ -28,12 +28,10 @@ INTERPRETERS = ("/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3")
 # page too, for the kuser helpers (start_mappings).
 TASK_SIZE = 0xFFFF0000
 ADDRESS_SPACE_SIZE = 1 << 32
-# Measured: Unicorn's virtual TLB mode (UC_TLB_VIRTUAL) corrupts 32-bit Arm execution:
-# Debian's perl and python3 died at their first steps with a wild load (the same place
-# every run), dynamic programs under frequent TLB flushes misread their auxv (5 of 20
-# runs); with the CPU's own TLB (the MMU off: addresses are the guest's) all of it
-# runs. Stores to code pages then take Unicorn's slow path: memory-heavy code is slower.
-TLB_MODE = "cpu"
+# Unicorn's virtual TLB (our fill hook, page rights from the mappings) when the IT
+# state can be mended after each fill (tlb_mode, tlb_filled below); else the CPU's own
+# TLB with the MMU off, where every page is executable to QEMU and no store ever takes
+# the fast path again (cputlb.c, notdirty_write: sha512 ran 12 times qemu-arm's time).
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_ARM, _UC.UC_MODE_ARM
 # "max" is what qemu-arm runs by default: a Cortex-A15 with the ARMv8 AArch32 additions
@@ -103,6 +101,45 @@ def prepare(uc):
     # VFP and NEON are off at reset: FPEXC.EN switches them on (CPACR needs no change:
     # measured, ARCHES.md)
     uc.reg_write(A.UC_ARM_REG_FPEXC, 0x40000000)
+    uc.arm_condexec = _locate_condexec(uc)
+
+
+# ---- what Unicorn keeps of the CPU beyond its API -------------------------------------
+# env->condexec_bits is Thumb's IT state. QEMU keeps it in the translated block while
+# the block runs and stores it at the block's end only when an IT block is still open
+# (translate.c, gen_set_condexec): "we don't need to care about whether CPUARMState is
+# correct in the middle of a TB". Unicorn's virtual TLB calls cpu_restore_state before
+# every fill, which writes the IT state of the load or store into env; when the fill
+# succeeds and the IT block ends inside the same block, nothing clears it, and the next
+# block is translated as if inside an IT block: instructions skipped or run by a stale
+# condition. Measured: Debian's perl and python3 died at their first steps with a wild
+# load, dynamic programs misread their auxv. The fill hook clears it (tlb_filled): the
+# running block writes the right value at its end if an IT block is still open.
+_CPSR_IT0, _CPSR_IT2 = 1 << 25, 1 << 10  # condexec_bits bit 0 and bit 2 (cpsr_write)
+
+
+def _locate_condexec(uc):
+    """The condexec_bits word as a one-word view, found next to the register array by
+    flipping IT bits through CPSR writes; None where this Unicorn differs."""
+    from .. import regfile
+    view = regfile.locate(uc._uch.value, GPR_IDS, GPR_SLOT_BYTES)
+    if view is None:
+        return None
+    cpsr = uc.reg_read(A.UC_ARM_REG_CPSR)
+
+    def toggle(bit):
+        return (lambda: uc.reg_write(A.UC_ARM_REG_CPSR, cpsr ^ bit),
+                lambda: uc.reg_write(A.UC_ARM_REG_CPSR, cpsr))
+    return regfile.locate_flag_word(regfile.array_address(view), 4 << 10,
+                                    [(*toggle(_CPSR_IT0), 1), (*toggle(_CPSR_IT2), 4)])
+
+
+def tlb_mode(uc):
+    return "virtual" if uc.arm_condexec is not None else "cpu"
+
+
+def tlb_filled(uc):
+    uc.arm_condexec[0] = 0
 
 
 def check_elf(elf):

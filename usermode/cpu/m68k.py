@@ -321,7 +321,8 @@ def restore_frame(thread, rt):
 # fp0-fp7 18..25 in the 68881's 96-bit format, fpcontrol, fpstatus, fpiaddr 26..28;
 # the FPU feature is named coldfire.fp for every m68k, as gdb looks for it)
 class _FpuRegister:
-    """A gdb register in the FPU, which the API lacks (m68k_fpu.py); None: unavailable."""
+    """A gdb register in the FPU, which the API lacks (m68k_fpu.py), as a number (fp0-fp7:
+    the 96-bit format's bytes, big-endian); None or False: unavailable."""
 
     def __init__(self, index):
         self.index = index  # 0-7 fpN, 8 fpcr, 9 fpsr, 10 fpiar
@@ -331,19 +332,19 @@ class _FpuRegister:
         if fpu is None:
             return None
         if self.index < 8:
-            return fpu.read(self.index)
-        return ABI.pack("I", (fpu.fpcr, fpu.fpsr, 0)[self.index - 8])  # qemu keeps no fpiar
+            return int.from_bytes(fpu.read(self.index), "big")
+        return (fpu.fpcr, fpu.fpsr, 0)[self.index - 8]  # qemu keeps no fpiar
 
-    def write(self, uc, data):
+    def write(self, uc, value):
         fpu = m68k_fpu.fpu(uc, _module())
         if fpu is None or self.index == 10:
             return False
         if self.index < 8:
-            fpu.write(self.index, data)
+            fpu.write(self.index, value.to_bytes(12, "big"))
         elif self.index == 8:
-            fpu.fpcr = ABI.unpack("I", data)[0]
+            fpu.fpcr = value
         else:
-            fpu.fpsr = ABI.unpack("I", data)[0]
+            fpu.fpsr = value
         return True
 
 

@@ -211,17 +211,6 @@ SYSCALLS = {}
 _SO_IN_CR = 0x10000000
 
 
-def _not_on_powerpc(t):
-    """The x86 calls ppc's table numbers as sys_ni_syscall: ENOSYS, as its kernel."""
-    import errno
-    from ..errors import GuestError
-    raise GuestError(errno.ENOSYS)
-
-
-arch_syscall(SYSCALLS, name="modify_ldt")(_not_on_powerpc)
-arch_syscall(SYSCALLS, name="vm86")(_not_on_powerpc)
-
-
 @arch_syscall(SYSCALLS, name="swapcontext")
 def swapcontext(t, old: Ptr, new: Ptr, size: Size):
     """Save the caller's registers and mask into old (resuming there returns 0 from

@@ -11,7 +11,6 @@ So adding an architecture is adding its cpu module (and generating its table).
 Run as a script (stdlib only) for the shell: `python3 usermode/cpu/registry.py
 names|packages`.
 """
-import ast
 import os
 import sys
 
@@ -33,6 +32,7 @@ FACTS = {
 
 
 def _literal_facts(path):
+    import ast
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read(), path)
     facts = {}
@@ -47,11 +47,62 @@ def _literal_facts(path):
     return facts
 
 
+# Parsing every cpu module (and importing ast) took 12 ms of each start-up, a
+# sixth of a static hello's. The facts are kept as Python keeps bytecode: in
+# __pycache__, valid while no module of the folder (nor this file) has changed
+# size or modification time; where it cannot be written, the modules are parsed.
+_CACHE = os.path.join(HERE, "__pycache__", f"registry-facts.{sys.implementation.cache_tag}.marshal")
+
+
+def _stamp(entries):
+    """What the cache is valid for: each module's name, size and mtime, and this file's."""
+    stamp = []
+    for entry in entries + ["registry.py"]:
+        st = os.stat(os.path.join(HERE, entry))
+        stamp.append((entry, st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
+def _cached_facts(stamp):
+    import marshal
+    try:
+        with open(_CACHE, "rb") as f:
+            cached_stamp, facts = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return facts if cached_stamp == stamp else None
+
+
+def _save_facts(stamp, facts):
+    import marshal
+    tmp = f"{_CACHE}.{os.getpid()}"
+    try:
+        os.makedirs(os.path.dirname(_CACHE), exist_ok=True)
+        with open(tmp, "wb") as f:
+            marshal.dump((stamp, facts), f)
+        os.replace(tmp, _CACHE)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
 def _scan():
+    entries = [entry for entry in sorted(os.listdir(HERE))
+               if entry.endswith(".py") and not entry.startswith("_") and entry != "registry.py"]
+    stamp = _stamp(entries)
+    found = _cached_facts(stamp)
+    if found is None:
+        found = _parse(entries)
+        if not sys.dont_write_bytecode:  # -B, PYTHONDONTWRITEBYTECODE: nothing written, as for bytecode
+            _save_facts(stamp, found)
+    return found
+
+
+def _parse(entries):
     found = {}
-    for entry in sorted(os.listdir(HERE)):
-        if not entry.endswith(".py") or entry.startswith("_") or entry == "registry.py":
-            continue
+    for entry in entries:
         facts = _literal_facts(os.path.join(HERE, entry))
         if "NAME" not in facts:
             continue  # a helper module of the folder, not an architecture
@@ -82,18 +133,29 @@ def canonical(name):
     return None
 
 
+def is_host(f):
+    """The arch is this machine's own (x86-64 here): its glibc is the host's, in /."""
+    return f["HOST_NATIVE"] and f["TRIPLE"].split("-")[0] == os.uname().machine
+
+
+def runs_natively(name):
+    """This machine's kernel runs the arch's programs itself (x86-64 and i386 programs
+    on an x86-64 host): there pyqemu is for comparing, never the programs' runner."""
+    return ARCHES[name]["HOST_NATIVE"] and os.uname().machine == "x86_64"
+
+
 def cross_tools(name):
     """What builds and runs `name`'s programs on a Debian host."""
     f = ARCHES[name]
     return {"cc": f"{f['TRIPLE']}-gcc", "cc_flags": list(f["CC_FLAGS"]), "qemu": f"qemu-{f['QEMU_NAME']}",
-            "sysroot": f"/usr/{f['TRIPLE']}", "native": f["HOST_NATIVE"]}
+            "sysroot": "/" if is_host(f) else f"/usr/{f['TRIPLE']}", "native": f["HOST_NATIVE"]}
 
 
 def debian_packages():
     """The Debian packages that give every architecture its cross compiler and glibc."""
     out = []
     for f in ARCHES.values():
-        if f["HOST_NATIVE"] and f["TRIPLE"].startswith("x86_64"):
+        if is_host(f):
             continue  # the host's own gcc and libc6-dev
         out += [f"gcc-{f['TRIPLE'].replace('_', '-')}", f"libc6-dev-{f['DEBIAN_ARCH']}-cross"]
     return sorted(set(out))

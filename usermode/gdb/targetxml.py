@@ -31,17 +31,25 @@ class RegisterMap:
         if entry is None:
             return None
         _name, size, uc_reg = entry
-        if not isinstance(uc_reg, int):  # one the API lacks: the cpu module reads it (None: unavailable)
-            return uc_reg.read(uc)
-        return (uc.reg_read(uc_reg) & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch.ABI.endian)
+        if hasattr(uc_reg, "read"):  # a register Unicorn lacks: the cpu module's (None: unavailable)
+            value = uc_reg.read(uc)
+            if value is None:
+                return None
+        else:  # a callable: a register the kernel keeps (orig_rax)
+            value = uc_reg(uc) if callable(uc_reg) else uc.reg_read(uc_reg)
+        return (value & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch.ABI.endian)
 
     def write(self, uc, number, data):
         entry = self.by_number.get(number)
         if entry is None or len(data) != entry[1]:
             return False
-        if not isinstance(entry[2], int):
-            return entry[2].write(uc, data)
-        uc.reg_write(entry[2], int.from_bytes(data, self.arch.ABI.endian))
+        value = int.from_bytes(data, self.arch.ABI.endian)
+        if hasattr(entry[2], "write"):
+            return entry[2].write(uc, value) is not False  # False: unavailable, not written
+        elif callable(entry[2]):
+            return True  # the kernel's own bookkeeping: a write changes nothing here
+        else:
+            uc.reg_write(entry[2], value)
         return True
 
     def read_all(self, uc):

@@ -163,7 +163,9 @@ class ElfFile:
     def _check_loads(self):
         if not self.loads:
             self.fail("corrupt ELF: no loadable segment (PT_LOAD)")
-        limit = USER_LIMIT[self.elf_class]
+        # the architecture's own user range when the caller knows it (a 32-bit one ends
+        # below 4 GiB), else the widest any Linux has
+        limit = getattr(self, "user_limit", None) or USER_LIMIT[self.elf_class]
         for s in self.loads:
             at = f"PT_LOAD segment at {s.vaddr:#x}"
             if s.vaddr >= limit or s.memsz >= limit or s.vaddr + s.memsz > limit:

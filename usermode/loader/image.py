@@ -29,8 +29,9 @@ def load(space, elf, base_hint=None):
     lo, hi = elf.span()
     span = hi - lo
     if span > space.size // 2:
-        raise UserError(f"{elf.where}: corrupt ELF: its segments span {span:#x} bytes, more than "
-                        f"the guest address space can hold ({space.size:#x} bytes)")
+        top = max(elf.loads, key=lambda s: s.vaddr + s.memsz)
+        raise UserError(f"{elf.where}: corrupt ELF: its segments span {span:#x} bytes (up to the PT_LOAD at "
+                        f"{top.vaddr:#x}), more than the guest address space can hold ({space.size:#x} bytes)")
     if elf.type == ET_DYN:
         align = elf.max_align()
         want = (base_hint or 0) & ~(align - 1)
@@ -48,7 +49,7 @@ def load(space, elf, base_hint=None):
         bias = 0
         if hi > space.size:
             raise UserError(f"{elf.where}: segments at {lo:#x}-{hi:#x} lie outside the "
-                            f"guest address space (which ends at {space.size:#x})")
+                            f"guest address space (which ends at {space.size:#x}{_limited()})")
         if space.overlapping(lo, hi):
             raise UserError(f"{elf.where}: segments at {lo:#x}-{hi:#x} collide with "
                             f"memory already mapped there (the stack or the program)")
@@ -79,3 +80,11 @@ def load(space, elf, base_hint=None):
             space.unmap(prev_end, next_start - prev_end)
     # the guest sees the file's name in /proc/self/maps for every piece
     return LoadedImage(elf, bias)
+
+
+def _limited():
+    """Why the guest's range may end low: the user's address-space limit (memory/limits.py
+    gives the guest what it leaves, from address 0 up)."""
+    import resource
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return "" if soft == resource.RLIM_INFINITY else f", all that ulimit -v {soft // 1024} leaves"

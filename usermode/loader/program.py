@@ -18,21 +18,20 @@ MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC 64", 22: "s39
                  43: "SPARC v9", 62: "x86-64", 183: "aarch64", 243: "RISC-V", 258: "LoongArch"}
 
 
-def describe(elf, expected_little=True):
-    """"64-bit RISC-V", "32-bit big-endian PowerPC": the byte order is named when it is
-    not the one expected (little-endian, or the running arch's)."""
+def describe(elf, big_endian_arch=False):
+    """"64-bit RISC-V", "32-bit big-endian MIPS"; a little-endian file is said to be one
+    where the arch is big-endian."""
     name = MACHINE_NAMES.get(elf.machine_id, f"machine {elf.machine_id}")
-    order = "" if elf.little_endian == expected_little else ("little-endian " if elf.little_endian else "big-endian ")
-    if not elf.little_endian and not order:
-        order = "big-endian "
+    order = "big-endian " if not elf.little_endian else "little-endian " if big_endian_arch else ""
     return f"{elf.elf_class}-bit {order}{name}"
 
 
 def check_arch(elf, arch, what, prog):
     if elf.machine_id == arch.ELF_MACHINE and elf.elf_class == arch.ELF_CLASS and \
             elf.little_endian == (arch.ABI.endian == "little"):
+        elf.user_limit = arch.TASK_SIZE  # segments must lie below it: checked with the others
         return
-    raise UserError(f"{what} '{elf.path}' is a {describe(elf, arch.ABI.endian == 'little')} ELF; {prog} runs "
+    raise UserError(f"{what} '{elf.path}' is a {describe(elf, arch.ABI.endian == 'big')} ELF; {prog} runs "
                     f"{arch.ELF_CLASS}-bit {'' if arch.ABI.endian == 'little' else 'big-endian '}"
                     f"{arch.NAME} programs")
 
@@ -154,6 +153,8 @@ def start(process, path, argv, envp):
     platform = arch.platform(thread.uc)
     if platform:
         auxv.append((at["AT_PLATFORM"], "platform"))
+    if arch.BASE_PLATFORM:
+        auxv.append((at["AT_BASE_PLATFORM"], "base_platform"))
     if arch.MINSIGSTKSZ:
         auxv.append((at["AT_MINSIGSTKSZ"], arch.MINSIGSTKSZ))
 
@@ -161,7 +162,8 @@ def start(process, path, argv, envp):
     stack = InitialStack(arch.ABI, process.stack_top)
     sp, blob, process.auxv = stack.build(
         argv, envp, auxv, execfn=process.exe_guest,
-        platform=platform.encode() if platform else None, random16=os.urandom(16))
+        platform=platform.encode() if platform else None, random16=os.urandom(16),
+        base_platform=arch.BASE_PLATFORM.encode() if arch.BASE_PLATFORM else None)
     if len(blob) > process.stack_size // 2:
         raise UserError(f"arguments and environment ({len(blob)} bytes) do not fit the "
                         f"{process.stack_size} byte stack: raise it with -s")

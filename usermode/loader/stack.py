@@ -21,8 +21,8 @@ class InitialStack:
     def push_string(self, s):
         return self._push_bytes(s + b"\0")
 
-    def build(self, argv, envp, auxv, execfn, platform, random16):
-        """auxv: list of (AT_key, value); values "execfn"/"platform"/"random" name strings.
+    def build(self, argv, envp, auxv, execfn, platform, random16, base_platform=None):
+        """auxv: list of (AT_key, value); values "execfn"/"platform"/"base_platform"/"random" name strings.
         Returns (sp, the bytes from sp to top, auxv with those names resolved)."""
         self._push_bytes(bytes(self.abi.word_bytes))  # end marker, as the kernel leaves
         refs = {"execfn": self.push_string(execfn)}
@@ -30,6 +30,8 @@ class InitialStack:
         arg_ptrs = [self.push_string(a) for a in reversed(argv)][::-1]
         if platform is not None:
             refs["platform"] = self.push_string(platform)
+        if base_platform is not None:
+            refs["base_platform"] = self.push_string(base_platform)
         refs["random"] = self._push_bytes(random16, 16)
         resolved = [(key, refs[value] if isinstance(value, str) else value) for key, value in auxv]
         resolved.append((0, 0))  # AT_NULL

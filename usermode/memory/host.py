@@ -33,6 +33,8 @@ MAP_PRIVATE = HOST.MMAN["MAP_PRIVATE"]
 MAP_FIXED = HOST.MMAN["MAP_FIXED"]
 MAP_ANONYMOUS = HOST.MMAN["MAP_ANONYMOUS"]
 MAP_NORESERVE = HOST.MMAN["MAP_NORESERVE"]
+MAP_LOCKED = HOST.MMAN["MAP_LOCKED"]
+MAP_GROWSDOWN = HOST.MMAN["MAP_GROWSDOWN"]
 MREMAP_MAYMOVE = HOST.MMAN["MREMAP_MAYMOVE"]
 MREMAP_FIXED = HOST.MMAN["MREMAP_FIXED"]
 MADV_DONTNEED = HOST.MMAN["MADV_DONTNEED"]
@@ -75,6 +77,17 @@ def mremap_fixed(old, old_size, new_size, new):
     if result == MAP_FAILED or result is None:
         _fail()
     return result
+
+
+def mapping_starts(lo, hi):
+    """Where the host's own mappings begin inside (lo, hi), in order (its /proc/self/maps)."""
+    starts = []
+    with open("/proc/self/maps", "rb") as f:
+        for line in f:
+            start = int(line[:line.index(b"-")], 16)
+            if lo < start < hi:
+                starts.append(start)
+    return starts
 
 
 def memchr(addr, byte, length):

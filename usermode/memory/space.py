@@ -11,6 +11,8 @@ The VMA list here is the single truth about what the guest has mapped and with
 which protection: every Unicorn instance (one per guest thread) mirrors it, and
 every guest pointer a syscall touches is checked against it (EFAULT) before the
 host dereferences it, so a bad guest pointer can never crash the emulator.
+Neighbouring mappings the kernel would merge (vma_merge) are one VMA here too, and
+a few Unicorn regions of like sizes (_join_regions), never one per growth.
 """
 import bisect
 import ctypes
@@ -22,6 +24,9 @@ from . import host, limits
 
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
+# mmap flags (the host's bits) the kernel keeps in the mapping (VM_NORESERVE, VM_LOCKED,
+# VM_GROWSDOWN): mappings that differ in them never merge
+KEPT_FLAGS = host.MAP_NORESERVE | host.MAP_LOCKED | host.MAP_GROWSDOWN
 
 
 def page_floor(x):
@@ -35,22 +40,45 @@ def page_ceil(x):
 class Vma:
     """One guest mapping. `kind` is "anon", "private" (file) or "shared" (file or anon)."""
 
-    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite")
+    __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite", "lineage", "flags")
 
-    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True):
+    def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True,
+                 lineage=None, flags=0):
         self.start, self.end, self.prot, self.kind = start, end, prot, kind
         self.name, self.offset, self.fd_stat = name, offset, fd_stat
         self.maywrite = maywrite  # False: a shared mapping of a file opened read-only
+        # Which mapping these pages came from, standing for the kernel's anon_vma: two
+        # existing mappings merge only when of one lineage (split apart earlier); a new
+        # mapping (None) has none yet and takes its neighbour's.
+        self.lineage = lineage
+        self.flags = flags  # of KEPT_FLAGS
 
     def split(self, at):
         """Cut at `at`; self keeps the lower part, the upper part is returned."""
         upper = Vma(at, self.end, self.prot, self.kind, self.name,
-                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite)
+                    self.offset + (at - self.start) if self.kind != "anon" else 0, self.fd_stat, self.maywrite,
+                    self.lineage, self.flags)
         self.end = at
         return upper
 
     def __repr__(self):
         return f"Vma({self.start:#x}-{self.end:#x} prot={self.prot} {self.kind} {self.name!r})"
+
+
+# Private anonymous mappings the kernel tells apart by nothing but their place:
+# neighbours of these names merge (the kernel's vma_merge), the heap only with the heap.
+_MERGING_NAMES = ("", "[heap]")
+
+
+def mergeable(lower, upper):
+    """Whether the kernel would make one mapping of these two: adjacent private anonymous
+    memory with the same protection and name. File and shared mappings never merge here
+    (the kernel merges those only for the same open file at following offsets, which
+    this space does not record), nor do the program's own pieces (named by its path)."""
+    return (lower.end == upper.start and lower.kind == "anon" == upper.kind
+            and lower.prot == upper.prot and lower.flags == upper.flags and lower.name == upper.name and lower.name in _MERGING_NAMES
+            and lower.fd_stat is None and upper.fd_stat is None and lower.maywrite == upper.maywrite
+            and (lower.lineage is None or upper.lineage is None or lower.lineage is upper.lineage))
 
 
 def _access_mode(fd):
@@ -67,9 +95,24 @@ class AddressSpace:
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
         self.mmap_top = mmap_top  # top-down allocation starts below this
+        # the end of the guest's own range (the kernel's TASK_SIZE): a reservation may reach
+        # above it for what the CPU or the kernel keeps there (x86's descriptor tables, ARM's kuser page)
+        self.user_top = size
         self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
+        self.marker = None  # procmem's page naming this range for other processes
 
     # ---- Unicorn mirrors -------------------------------------------------
+
+    def release(self):
+        """Give the whole range back to the host (execve in place): every mapping goes,
+        and nothing may touch this space any more."""
+        self.cpus = []
+        self.vmas, self._starts = [], []
+        self.mem = None  # a late use is an exception, never a touch of unmapped memory
+        host.munmap(self.base, self.size)
+        if self.marker is not None:  # the next program's space publishes its own
+            host.munmap(self.marker, PAGE)
+            self.marker = None
 
     def attach(self, uc):
         """A new CPU (thread) sees every current mapping."""
@@ -149,8 +192,10 @@ class AddressSpace:
 
     def view(self, addr, length, prot=PROT_READ):
         """A zero-copy memoryview of guest memory, after an EFAULT check."""
-        if length and self.accessible(addr, length, prot) < length:
-            raise GuestError(errno.EFAULT)
+        i = bisect.bisect_right(self._starts, addr) - 1  # the usual case, one mapping, inline
+        if i < 0 or addr + length > self.vmas[i].end or self.vmas[i].prot & prot != prot:
+            if length and self.accessible(addr, length, prot) < length:
+                raise GuestError(errno.EFAULT)
         return self.mem[addr:addr + length]
 
     def read(self, addr, length):
@@ -161,6 +206,14 @@ class AddressSpace:
 
     def cstring(self, addr, limit=4096):
         """The NUL-terminated bytes at addr; EFAULT if unreadable, ENAMETOOLONG past limit."""
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and addr < self.vmas[i].end and self.vmas[i].prot & PROT_READ:
+            # the usual string: short, in one mapping; one copy of at most 256 bytes and a find,
+            # where memchr through ctypes cost a microsecond
+            head = bytes(self.mem[addr:min(addr + 256, self.vmas[i].end, addr + limit + 1)])
+            end = head.find(0)
+            if end >= 0:
+                return head[:end]
         avail = self.accessible(addr, limit + 1, PROT_READ)
         if not avail:
             raise GuestError(errno.EFAULT)
@@ -183,6 +236,81 @@ class AddressSpace:
             self.vmas.insert(i + 1, upper)
             self._starts.insert(i + 1, upper.start)
 
+    def _coalesce(self, lo, hi):
+        """Merge the mergeable neighbours among the VMAs touching [lo, hi] (the one ending
+        at lo and the one starting at hi included); return the VMAs that absorbed others."""
+        i = max(bisect.bisect_left(self._starts, lo) - 1, 0)
+        j = bisect.bisect_right(self._starts, hi)  # VMAs [i, j) touch the range
+        merged = []
+        while i + 1 < j:
+            lower, upper = self.vmas[i], self.vmas[i + 1]
+            if not mergeable(lower, upper):
+                i += 1
+                continue
+            if not merged or merged[-1] is not lower:
+                merged.append(lower)
+            lower.end = upper.end
+            if lower.lineage is None:
+                lower.lineage = upper.lineage
+            del self.vmas[i + 1]
+            del self._starts[i + 1]
+            j -= 1
+        return merged
+
+    def _publish(self, lo, hi):
+        """Hand the new VMAs in [lo, hi) (not yet mirrored) to every CPU, merged with their
+        neighbours first. Unicorn's cost of a new region grows with the square of the number
+        it has (exec.c, find_ram_offset), so a merged VMA's pages join its neighbouring
+        regions (_join_regions)."""
+        self._coalesce(lo, hi)
+        for v in self.overlapping(lo, hi):
+            if v.lineage is None:  # from now on its own mapping, as if touched
+                v.lineage = object()
+            start, end = max(v.start, lo), min(v.end, hi)
+            for uc in self.cpus:
+                self._join_regions(uc, v, start, end)
+
+    def _join_regions(self, uc, vma, lo, hi):
+        """Mirror vma's new pages [lo, hi) in uc as one region with the neighbouring regions
+        of vma no more than twice its size, or half of it, repeatedly. A region's
+        replacement costs Unicorn a step per page (memory_unmap flushes the TLB a page at a
+        time), so joining only regions of like sizes sends each page through O(log n)
+        joins: the heap grown a page at a time is a few regions, not one per growth."""
+        if lo == vma.start and hi == vma.end:  # nothing of vma in uc besides: no regions to ask for
+            uc.mem_map_ptr(lo, hi - lo, vma.prot, self.base + lo)
+            return
+        regions = sorted((s, e + 1) for s, e, _ in uc.mem_regions() if vma.start <= s and e < vma.end)
+        below = [r for r in regions if r[1] <= lo]
+        above = [r for r in regions if r[0] >= hi]
+        gone = []
+        while True:
+            size = hi - lo
+            left = below[-1] if below and below[-1][1] == lo else None
+            right = above[0] if above and above[0][0] == hi else None
+            alike = [r for r in (left, right) if r and max(size, r[1] - r[0]) <= 2 * min(size, r[1] - r[0])]
+            if not alike:
+                break
+            pick = min(alike, key=lambda r: r[1] - r[0])
+            gone.append(pick)
+            if pick is left:
+                below.pop()
+                lo = pick[0]
+            else:
+                above.pop(0)
+                hi = pick[1]
+        for start, end in gone:
+            uc.mem_unmap(start, end - start)
+        uc.mem_map_ptr(lo, hi - lo, vma.prot, self.base + lo)
+
+    def _remerge(self, lo, hi):
+        """After a protection change of [lo, hi) (mirrored already): merge what now can be,
+        the changed pages joining the merged VMA's regions as new pages do."""
+        for vma in self._coalesce(lo, hi):
+            start, end = max(vma.start, lo), min(vma.end, hi)
+            for uc in self.cpus:
+                uc.mem_unmap(start, end - start)  # may span several regions
+                self._join_regions(uc, vma, start, end)
+
     def _carve(self, start, end):
         """Split VMAs at the range's edges; return the VMAs now inside it."""
         self._split_at(start)
@@ -204,9 +332,11 @@ class AddressSpace:
             return top - length
         raise GuestError(errno.ENOMEM)
 
-    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True, host_map=None):
+    def map(self, addr, length, prot, *, kind="anon", fd=-1, offset=0, name="", replace=True, host_map=None,
+            flags=0):
         """Map [addr, addr+length) (page aligned). With replace, existing mappings there go.
-        host_map(host address, length), when given, makes the host mapping (SysV shmat)."""
+        host_map(host address, length), when given, makes the host mapping (SysV shmat).
+        flags: the mmap flags of KEPT_FLAGS the mapping was asked with."""
         length = page_ceil(length)
         end = addr + length
         if addr < 0 or end > self.size or length <= 0:
@@ -239,10 +369,8 @@ class AddressSpace:
             maywrite = bool(prot & PROT_WRITE)
         else:
             maywrite = not (kind == "shared" and fd >= 0 and _access_mode(fd) == os.O_RDONLY)
-        vma = Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite)
-        self._insert(vma)
-        for uc in self.cpus:
-            uc.mem_map_ptr(addr, length, prot, haddr)
+        self._insert(Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite, flags=flags & KEPT_FLAGS))
+        self._publish(addr, end)
         return addr
 
     @staticmethod
@@ -294,6 +422,7 @@ class AddressSpace:
                 uc.mem_protect(v.start, v.end - v.start, prot)
                 if prot & PROT_EXEC:  # the host may have written new code here
                     uc.ctl_remove_cache(v.start, v.end)
+        self._remerge(addr, end)
 
     def remap(self, old, old_size, new_size, may_move, new_addr=None):
         """mremap: grow or shrink in place, or move (host pages move with host mremap)."""
@@ -308,7 +437,7 @@ class AddressSpace:
                 return old
             tail = self.find(old + old_size - 1)
             if tail.kind == "anon" and self.is_free(old + old_size, old + new_size):
-                self.map(old + old_size, new_size - old_size, tail.prot, name=tail.name)
+                self.map(old + old_size, new_size - old_size, tail.prot, name=tail.name, flags=tail.flags)
                 return old
             if not may_move:
                 raise GuestError(errno.ENOMEM)
@@ -335,14 +464,12 @@ class AddressSpace:
             i = self._index(v.start)
             del self.vmas[i]
             del self._starts[i]
-        # Piece by piece: the host's mremap refuses a range that spans several of its
-        # mappings (EFAULT), and a region grown in place is several. The last piece
-        # takes the growth, so a file mapping grows with its file.
+        # Piece by piece, the last taking the growth, so a file mapping grows with its file.
         pos = new
         for i, v in enumerate(pieces):
             size = v.end - v.start
-            grown = size + (new_size - old_size if i == len(pieces) - 1 else 0)
-            host.mremap_fixed(self.base + v.start, size, grown, self.base + pos)
+            self._host_move(self.base + v.start, size, new_size - old_size if i == len(pieces) - 1 else 0,
+                            self.base + pos)
             pos += size
         if new != old:
             host.release(self.base + old, old_size)  # keep the reservation whole
@@ -350,15 +477,30 @@ class AddressSpace:
         pos = new
         for v in pieces:
             size = v.end - v.start
-            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite))
+            self._insert(Vma(pos, pos + size, v.prot, v.kind, v.name, v.offset, v.fd_stat, v.maywrite,
+                             v.lineage, v.flags))
             pos += size
         if new_size > old_size:
             self._insert(Vma(pos, new + new_size, prot, kind, name,
-                             offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite))
-        for uc in self.cpus:
-            for v in self.overlapping(new, new + new_size):
-                uc.mem_map_ptr(v.start, v.end - v.start, v.prot, self.base + v.start)
+                             offset + old_size if kind != "anon" else 0, fd_stat, pieces[-1].maywrite,
+                             flags=pieces[-1].flags))
+        self._publish(new, new + new_size)
         return new
+
+    @staticmethod
+    def _host_move(old, size, grow, new):
+        """Move the host pages [old, old+size) to new, `grow` more bytes at the end. A merged
+        VMA may lie in several host mappings, which one host mremap refuses to span (EFAULT):
+        then one host mapping at a time (each fills its part of the destination)."""
+        try:
+            host.mremap_fixed(old, size, size + grow, new)
+            return
+        except OSError as e:
+            if e.errno != errno.EFAULT:
+                raise
+        edges = [old] + host.mapping_starts(old, old + size) + [old + size]
+        for lo, hi in zip(edges, edges[1:]):
+            host.mremap_fixed(lo, hi - lo, hi - lo + (grow if hi == old + size else 0), new + (lo - old))
 
     def discard(self, addr, length):
         """MADV_DONTNEED: private pages read back as zero (or as the file) again."""

@@ -310,8 +310,8 @@ class SignalDelivery:
         action = self.shared.actions[sig]
         if action.handler in (SIG_DFL, SIG_IGN) or self.blocked & numbers.bit(sig):
             return False
-        code = {"SIGSEGV": fault.code or "SEGV_MAPERR", "SIGILL": fault.code or "ILL_ILLOPC",
-                "SIGTRAP": fault.code or "TRAP_BRKPT", "SIGBUS": fault.code or "BUS_ADRERR"}.get(fault.signal, fault.code)
+        code = fault.code or {"SIGSEGV": "SEGV_MAPERR", "SIGILL": "ILL_ILLOPC",
+                              "SIGTRAP": "TRAP_BRKPT", "SIGBUS": "BUS_ADRERR"}.get(fault.signal)
         address = fault.address or 0
         if fault.signal in ("SIGSEGV", "SIGBUS") and self.thread.arch.FAULT_ADDRESS_MASK is not None:
             address &= self.thread.arch.FAULT_ADDRESS_MASK  # s390x: only the page is known

@@ -30,6 +30,7 @@ import _thread
 import ctypes
 import os
 import signal
+import threading
 
 from . import numbers
 from .. import raw
@@ -71,6 +72,7 @@ class HostSignals:
         self.record = 1  # bytes a signal writes to the pipe: RECORD with the native handler
         self.caught = frozenset()  # host signals with our handler: the watcher leaves them unblocked
         self.drained_count = 0
+        self.drain_lock = threading.Lock()  # a drain moves records into one process's queues at a time
 
     def install(self):
         """Main thread, at start-up, before any guest code."""
@@ -137,6 +139,7 @@ class HostSignals:
         # spare in the two numbers the old one frees.
         try:
             if child:
+                self.drain_lock = threading.Lock()  # the parent's watcher may have held it at the fork
                 os.dup2(self.spare[0], self.read_fd, inheritable=False)
                 os.dup2(self.spare[1], self.write_fd, inheritable=False)
             self._renew_spare()
@@ -206,8 +209,17 @@ class HostSignals:
         """Whether the native handler wrote a record since the last drain (cheap: one load)."""
         return self.native is not None and self.native.count.value != self.drained_count
 
+    def may_have_arrived(self):
+        """False when no signal can be waiting in the pipe (the native handler counts
+        them; without it, only reading the pipe tells)."""
+        return self.native is None or self.native.count.value != self.drained_count
+
     def drain(self):
         """Queue every host signal the pipe holds (any thread; non-blocking)."""
+        with self.drain_lock:
+            self._drain()
+
+    def _drain(self):
         if self.native is not None:
             self.drained_count = self.native.count.value  # counted after written: they are in the pipe
         while True:

@@ -35,6 +35,14 @@ class Arg:
     def decoder(self, abi):
         return None
 
+    def args_decoder(self, abi):
+        """decode(t, raw, raws): the decoder given every raw argument too (what a stub
+        calls when another argument of the call needs them: dispatch._whole_stub)."""
+        plain = self.decoder(abi)
+        if plain is None:
+            return lambda t, raw, raws: raw
+        return lambda t, raw, raws: plain(t, raw)
+
     def show(self, t, raw, args):
         return str(t.abi.signed(raw))
 
@@ -44,6 +52,15 @@ class Int(Arg):
 
     def decoder(self, abi):
         def decode(t, raw):
+            raw &= 0xFFFFFFFF
+            return raw - 0x100000000 if raw & 0x80000000 else raw
+        return decode
+
+    def args_decoder(self, abi):
+        if type(self).decoder is not Int.decoder:  # a subclass checks more (Fd): its decoder
+            return super().args_decoder(abi)
+
+        def decode(t, raw, raws):  # one call less than the wrapped decoder
             raw &= 0xFFFFFFFF
             return raw - 0x100000000 if raw & 0x80000000 else raw
         return decode

@@ -9,6 +9,7 @@ Errors come back as GuestError or OSError with a host errno and are translated
 to the guest's errno here, once.
 """
 import errno as host_errno
+import operator
 import os
 
 from .. import raw, regfile
@@ -45,6 +46,16 @@ _DECODING_STUBS = (
                                                                  u(t, r[D]), v(t, r[E])),
     lambda h, x, y, z, u, v, w, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), y(t, r[B]), z(t, r[C]),
                                                                  u(t, r[D]), v(t, r[E]), w(t, r[F])),
+)
+# The most common case of all: only the first argument decoded (a descriptor).
+_FIRST_DECODED_STUBS = (
+    None,
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A])),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C], r[D]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C], r[D], r[E]),
+    lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C], r[D], r[E], r[F]),
 )
 _MASK64 = (1 << 64) - 1
 
@@ -119,6 +130,8 @@ class Binding:
         simple = all(w == 1 for w in widths) and nwords <= min(6, len(layout.arg_index))
         if simple and not wants_args:
             self.call = _fast_stub(decl, abi, layout.arg_index)
+        elif simple:
+            self.call = _whole_stub(decl, abi, layout.arg_index)
         else:
             self.call = _general_stub(decl, abi, raws)
 
@@ -129,8 +142,56 @@ def _fast_stub(decl, abi, arg_index):
     decoders = [p.type.decoder(abi) for p in decl.params]
     if not any(decoders):
         return _RAW_STUBS[len(decoders)](decl.fn, *arg_index)
+    if not any(decoders[1:]):
+        return _FIRST_DECODED_STUBS[len(decoders)](decl.fn, decoders[0], *arg_index)
     padded = [d or _identity for d in decoders] + [_identity] * (6 - len(decoders))
     return _DECODING_STUBS[len(decoders)](decl.fn, *padded, *arg_index)
+
+
+def _whole_stub(decl, abi, arg_index):
+    """Every argument in its own register, one of them decoded in the light of the
+    others (a path and its dirfd and flags): the raw words as one tuple (an
+    itemgetter on the register array), each decoder given it. No comprehension:
+    in Python 3.11 each one is a function made at every call, three of them a
+    third of a stat's cost."""
+    n = len(decl.params)
+    decoders = [p.type.args_decoder(abi) for p in decl.params]
+    regs = tuple(arg_index[:n])
+    get = operator.itemgetter(*regs) if n > 1 else (lambda r, i=regs[0]: (r[i],))
+    fn = decl.fn
+    x = decoders[0]
+    if n == 1:
+        return lambda t, r: fn(t, x(t, r[regs[0]], (r[regs[0]],)))
+    y = decoders[1]
+    if n == 2:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a))
+        return call
+    z = decoders[2]
+    if n == 3:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a))
+        return call
+    u = decoders[3]
+    if n == 4:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a), u(t, a[3], a))
+        return call
+    v = decoders[4]
+    if n == 5:
+        def call(t, r):
+            a = get(r)
+            return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a), u(t, a[3], a), v(t, a[4], a))
+        return call
+    w = decoders[5]
+
+    def call(t, r):
+        a = get(r)
+        return fn(t, x(t, a[0], a), y(t, a[1], a), z(t, a[2], a), u(t, a[3], a), v(t, a[4], a), w(t, a[5], a))
+    return call
 
 
 def _general_stub(decl, abi, raws_of):
@@ -287,7 +348,8 @@ def make_syscall_entry(thread, table, strace_log=None):
     """The function the thread's syscall hook calls: run the handler on the
     registers in place, write the guest's return value."""
     layout = RegisterLayout(thread.arch)
-    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes)
+    view = regfile.locate(thread.handle, layout.reg_ids, layout.slot_bytes,
+                          thread.abi.bits if thread.abi.bits < 8 * layout.slot_bytes else None)
     if view is not None:
         load = store = None
     else:
@@ -296,7 +358,7 @@ def make_syscall_entry(thread, table, strace_log=None):
                                                                else [])
         shadow = raw.ShadowRegisters(thread.handle, layout.reg_ids, reads, results)
         view, load, store = shadow.view, shadow.load, shadow.store
-    run = _make_runner(thread, table, layout, view)
+    run = _make_runner(thread, table, layout, view, keep_last=strace_log is not None)
     if strace_log is not None:
         entry = _make_tracing_entry(thread, table, layout, view, run, load, store, strace_log)
     elif load is None:
@@ -342,36 +404,63 @@ def _pc_step(thread, layout, view):
     return step
 
 
-def _make_runner(thread, table, layout, r):
-    """on_syscall(): run the call the registers ask for; True if it wrote a result."""
+def _make_runner(thread, table, layout, r, keep_last=False):
+    """on_syscall(): run the call the registers ask for; True if it wrote a result.
+    The hot path of every syscall: what it does not need (a number base, a result
+    convention other than -errno, the last result for -strace) it does not do."""
     calls = table.calls_for(layout)
     ncalls = len(calls)
     errno_to_guest = table.abi.errno.to_guest
     nr_index, base, hook = layout.nr_index, table.base, layout.number_hook
-    store = _result_store(thread, table.abi, layout, r)
     outlier = table.outlier_call
     last = [0]  # the last result as the guest's C function returns it, for -strace
+    if layout.conv.error == "negative" and not keep_last:
+        result, mask = layout.result_index, table.abi.word_mask
+        store = None
+    else:
+        store = _result_store(thread, table.abi, layout, r)
 
-    def on_syscall():
-        nr = (r[nr_index] if hook is None else hook(thread, r)) - base
-        try:
-            ret = calls[nr](thread, r) if 0 <= nr < ncalls else outlier(nr, layout)(thread, r)
-        except GuestError as e:
-            ret = -errno_to_guest(e.errno)
-        except OSError as e:
+    def failed(nr, e):
+        if isinstance(e, GuestError):
+            return -errno_to_guest(e.errno)
+        if isinstance(e, OSError):
             if e.errno == host_errno.EINTR:
-                ret = _interrupted(thread, table, nr, layout, r)
+                return _interrupted(thread, table, nr, layout, r)
+            return -errno_to_guest(e.errno or host_errno.EIO)
+        return _internal_error(thread, table.name(nr), e)  # a bug of ours: one line, the guest gets ENOSYS
+
+    if store is None and base == 0 and hook is None:
+        def on_syscall():
+            nr = r[nr_index]  # unsigned: never below 0
+            try:
+                ret = calls[nr](thread, r) if nr < ncalls else outlier(nr, layout)(thread, r)
+            except Exception as e:
+                ret = failed(nr, e)
+            if ret is None:
+                r[result] = 0
+            elif ret is KEEP_REGISTERS:
+                return False
             else:
-                ret = -errno_to_guest(e.errno or host_errno.EIO)
-        except Exception as e:  # a bug of ours: say so in one line, the guest gets ENOSYS
-            ret = _internal_error(thread, table.name(nr), e)
-        if ret is None:
-            ret = 0
-        elif ret is KEEP_REGISTERS:
-            return False
-        last[0] = ret
-        store(ret)
-        return True
+                r[result] = ret & mask
+            return True
+    else:
+        def on_syscall():
+            # (the number from the instruction or a register, where the convention says: s390x's svc N)
+            nr = (r[nr_index] if hook is None else hook(thread, r)) - base
+            try:
+                ret = calls[nr](thread, r) if 0 <= nr < ncalls else outlier(nr, layout)(thread, r)
+            except Exception as e:
+                ret = failed(nr, e)
+            if ret is None:
+                ret = 0
+            elif ret is KEEP_REGISTERS:
+                return False
+            last[0] = ret
+            if store is None:
+                r[result] = ret & mask
+            else:
+                store(ret)
+            return True
     on_syscall.last = last
     return on_syscall
 
@@ -503,6 +592,8 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
             return
         if store is not None:
             store()
+        if thread.process.exec_request is not None:
+            return  # an execve in place: like any that succeeds, it does not return to be shown
         log.write(f"{text} = {format_result(thread, decl, run.last[0])}\n")
         log.flush()
     return on_syscall

@@ -38,12 +38,39 @@ class Param:
 
 
 class Declaration:
-    def __init__(self, name, fn, params, ret, when=None):
+    """One handler under one name. Its parameters' types are made from the
+    annotations when first asked for (binding, -strace): a program calls a few
+    dozen of the 375 declarations, and making them all took 2-3 ms of every start-up."""
+
+    def __init__(self, name, fn, when=None, handler=None, types=None):
         self.name = name
-        self.fn = fn
-        self.params = params
-        self.ret = ret
+        self.fn = handler or fn  # what dispatch calls (with twins' keyword arguments bound)
         self.when = when  # an ABI quirk this variant needs, or None
+        self._source = (fn, types)
+        self._params = self._ret = None
+
+    @property
+    def params(self):
+        if self._params is None:
+            self._resolve()
+        return self._params
+
+    @property
+    def ret(self):
+        if self._params is None:
+            self._resolve()
+        return self._ret
+
+    def _resolve(self):
+        fn, types = self._source
+        params_notes, ret_note = _signature(fn)
+        params = [Param(n, _arg_type((types or {}).get(n, note))) for n, note in params_notes]
+        names = [(p.name, type(p.type)) for p in params]
+        for i, p in enumerate(params):
+            if hasattr(p.type, "bind"):  # types that refer to other arguments (Path: its dirfd, its flags)
+                p.type = p.type.bind(names, i)
+        self._ret = _arg_type(ret_note, Ret())
+        self._params = params
 
 
 def _arg_type(annotation, default=None):
@@ -71,16 +98,13 @@ def _signature(fn):
 def declare(fn, name=None, when=None, bound=None, types=None):
     """A Declaration for fn (not registered); `types` overrides some arguments'
     annotations by name (the 16-bit uid calls: the 32-bit handler, Uid(16) arguments)."""
-    params_notes, ret_note = _signature(fn)
-    params = [Param(n, _arg_type((types or {}).get(n, note))) for n, note in params_notes]
-    names = [(p.name, type(p.type)) for p in params]
-    for i, p in enumerate(params):
-        if hasattr(p.type, "bind"):  # types that refer to other arguments (Path: its dirfd, its flags)
-            p.type = p.type.bind(names, i)
-    if len(params) > 7:
+    code = fn.__code__
+    if code.co_flags & 0x0C:  # CO_VARARGS | CO_VARKEYWORDS
+        raise TypeError(f"{fn.__name__}: a syscall handler takes named arguments only")
+    if code.co_argcount - 1 > 7:
         raise TypeError(f"{fn.__name__}: more than seven syscall arguments")
     handler = partial(fn, **bound) if bound else fn
-    return Declaration(name or fn.__name__, handler, params, _arg_type(ret_note, Ret()), when)
+    return Declaration(name or fn.__name__, fn, when, handler, types)
 
 
 def _add(decl):

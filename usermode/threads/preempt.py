@@ -11,6 +11,7 @@ class Preempter:
     def __init__(self, process):
         self.process = process
         self.thread = None
+        self.stopped = False
 
     def start(self):
         """Called when the second guest thread appears; idempotent."""
@@ -18,11 +19,15 @@ class Preempter:
             self.thread = threading.Thread(target=self._tick, name="pyqemu-preempt", daemon=True)
             self.thread.start()
 
+    def stop(self):
+        """The process is gone (execve in place): the ticker ends at its next tick."""
+        self.stopped = True
+
     def _tick(self):
         from ..signals.host import block_all_here
         block_all_here()  # host signals are for guest threads
         process = self.process
-        while True:
+        while not self.stopped:
             time.sleep(SLICE)
             running = process.running
             if running is not None and process.lock.contended:

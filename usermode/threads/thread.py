@@ -47,6 +47,7 @@ class GuestFault:
     def __init__(self, signal, pc, address=None, what="", code=None):
         self.signal, self.pc, self.address, self.what, self.code = signal, pc, address, what, code
         self.cs_mode = None  # capstone's mode for the instruction, when not the arch's usual one
+        self.intno = None  # the CPU exception's number, when it was one
 
 
 class GuestThread:
@@ -66,6 +67,7 @@ class GuestThread:
         self.fault = None
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
+        self._unlocked = None  # see unlocked()
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
             self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
@@ -77,14 +79,16 @@ class GuestThread:
         # and Unicorn never lets a store to such a page take the fast path again
         # (cputlb.c, notdirty_write): sha512 ran 8 times slower than under qemu-user.
         # An arch whose Unicorn core cannot use that mode says TLB_MODE = "cpu" (ARM,
-        # MIPS); and a fault's exact address under it is only in Unicorn's private
-        # uc->invalid_addr (raw.fault_address): where that cannot be read, the CPU's TLB
-        # it is, whose faults reach the memory-fault hook with their address.
+        # MIPS without its hflags word: cpu/_mips.py); and a fault's exact address under
+        # it is only in Unicorn's private uc->invalid_addr (raw.fault_address): where that
+        # cannot be read, the CPU's TLB it is, whose faults reach the memory-fault hook
+        # with their address. tlb_mode(uc) may also say "cpu-exit-checks": the CPU's TLB,
+        # whose faults are precise only with the exit checks after loads and stores.
         self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
         self.uc.mem_unmap(0, 0x1000)
         # ("virtual-only": an arch whose own TLB reports faults as CPU exceptions, s390x)
-        virtual = self.arch.TLB_MODE == "virtual-only" or \
-            (self.arch.TLB_MODE == "virtual" and raw.fault_address_readable(self.uc))
+        tlb_mode = self.arch.tlb_mode(self.uc)
+        virtual = tlb_mode == "virtual-only" or (tlb_mode == "virtual" and raw.fault_address_readable(self.uc))
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         if process.async_stops:
@@ -95,7 +99,8 @@ class GuestThread:
         # it stops the thread from inside an access, which is exact only without
         # the exit checks after loads and stores (raw.py); where they stay on, the
         # TLB keeps its first size.
-        exact_stops = process.debugger is None and raw.set_memory_exit_checks(self.uc, False)
+        exact_stops = process.debugger is None and tlb_mode != "cpu-exit-checks" and \
+            raw.set_memory_exit_checks(self.uc, False)
         # (a CPU whose TLB misses reach no hook, Unicorn's own TLB, grows its TLB by time)
         self.tlb_growth = TlbGrowth(enabled=exact_stops) if virtual or not exact_stops else TimedGrowth(self)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
@@ -105,39 +110,59 @@ class GuestThread:
         self._install_hooks()
 
     def unlocked(self):
-        return Unlocked(self)
+        unlocked = self._unlocked  # one per thread: a blocking call inside another cannot happen
+        if unlocked is None:
+            unlocked = self._unlocked = Unlocked(self)
+        return unlocked
 
     def _install_hooks(self):
         arch = self.arch
-        on_syscall = make_syscall_entry(self, self.process.syscalls,
-                                        self.process.log if self.process.options.strace else None)
+        entry = make_syscall_entry(self, self.process.syscalls,
+                                   self.process.log if self.process.options.strace else None)
+        on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
 
         handle = self.handle
-        step_pc = on_syscall.step_pc  # the PC past the call, where the CPU leaves it on it
-
+        host_signals = self.process.signals.host
+        step_pc = entry.step_pc  # the PC past the call, where the CPU leaves it on it
         growth_at_syscalls = not arch.TLB_STOPS_IN_FILL
         uc = self.uc
-        host_signals = self.process.signals.host
 
-        def on_syscall_exception():
-            try:
-                if growth_at_syscalls:
-                    self.tlb_growth.flush_if_due(uc)  # no guest code runs during this hook
-                if step_pc is not None:
-                    step_pc()
-                if self.debug is None:
-                    on_syscall()
-                else:
-                    self._debugged_syscall(on_syscall)
-                if host_signals.arrived():  # one came during the call: the kernel delivers it on the way out
-                    host_signals.drain()
-                if signals.pending_flag:  # deliver at the run loop, before the next instruction
+        if step_pc is None and not growth_at_syscalls:
+            def on_syscall_exception():  # the hot path of every syscall
+                try:
+                    if self.debug is None:
+                        on_syscall()
+                    else:
+                        self._debugged_syscall(on_syscall)
+                    native = host_signals.native  # host_signals.arrived(), inline: this runs after every call
+                    if native is not None and native.count.value != host_signals.drained_count:
+                        host_signals.drain()  # one came during the call: the kernel delivers it on the way out
+                    if signals.pending_flag:  # deliver at the run loop, before the next instruction
+                        raw.emu_stop(handle)
+                except BaseException as e:  # never let an exception vanish inside the C callback
+                    self.process.crash(e)
                     raw.emu_stop(handle)
-            except BaseException as e:  # never let an exception vanish inside the C callback
-                self.process.crash(e)
-                raw.emu_stop(handle)
+        else:
+            def on_syscall_exception():  # the same, after the TLB's growth and the PC's step (s390x, m68k)
+                try:
+                    if growth_at_syscalls:
+                        self.tlb_growth.flush_if_due(uc)  # no guest code runs during this hook
+                    if step_pc is not None:
+                        step_pc()  # before the call: its number, restarts and frames see the PC past it
+                    if self.debug is None:
+                        on_syscall()
+                    else:
+                        self._debugged_syscall(on_syscall)
+                    native = host_signals.native
+                    if native is not None and native.count.value != host_signals.drained_count:
+                        host_signals.drain()
+                    if signals.pending_flag:
+                        raw.emu_stop(handle)
+                except BaseException as e:
+                    self.process.crash(e)
+                    raw.emu_stop(handle)
 
         def on_interrupt(handle, intno, user_data):
             try:
@@ -152,7 +177,9 @@ class GuestThread:
                     pc = self.pc() - arch.FAULT_PC_ADJUST
                     if signal == "SIGILL" and self._emulated(pc):
                         return
-                    self._stop_with(GuestFault(signal, pc, pc, what))
+                    fault = GuestFault(signal, pc, pc, what)
+                    fault.intno = intno
+                    self._stop_with(fault)
             except BaseException as e:  # never let an exception vanish inside the C callback
                 self.process.crash(e)
                 raw.emu_stop(handle)
@@ -165,10 +192,13 @@ class GuestThread:
             return False
 
         find_vma = self.space.find
+        # memory each CPU has of its own, outside the guest's mappings (x86's descriptor tables)
+        private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         # where a stop from inside an access is not exact (s390x), the fill hook only
         # counts and the TLB grows at the next syscall instead (on_syscall_exception)
         emu_stop = raw.emu_stop if arch.TLB_STOPS_IN_FILL else (lambda handle: None)
+        tlb_filled = arch.tlb_filled
 
         def on_tlb_fill(handle, page, access, entry, user_data):
             # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
@@ -186,10 +216,15 @@ class GuestThread:
             if access == UC_MEM_FETCH:
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
                 return True
+            if vma is None and private_lo <= page < private_hi:
+                entry[1] = 3
+                return True
             if vma is None or not vma.prot & _NEEDS.get(access, 0):
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
                 return False
             entry[1] = vma.prot & 7
+            if tlb_filled is not None:
+                tlb_filled(uc)
             return True
 
         def on_insn_invalid(handle, user_data):
@@ -198,7 +233,7 @@ class GuestThread:
         # keep the ctypes callbacks alive as long as the thread
         if entry_kind == "intr":
             entry_hook = raw.IntrHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
-                                      raw.INTR_CALLBACK(on_interrupt), inline=self._inline_answer(on_syscall))
+                                      raw.INTR_CALLBACK(on_interrupt), inline=self._inline_answer(entry))
         else:  # an instruction hook (x86-64's syscall); other exceptions still come as interrupts
             entry_hook = raw.InsnHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
                                       raw.INTR_CALLBACK(on_interrupt))
@@ -212,10 +247,10 @@ class GuestThread:
         # every address sends every guest store down the slow path (sha512: 8x
         # qemu-user's time). A fault's address is found afterwards: _fault_address.
 
-    def _inline_answer(self, on_syscall):
+    def _inline_answer(self, entry):
         """raw.IntrHook's inline answer for the arch's inline_syscall, where it can be
         given: the register slots known, no debugger or -strace to see every call."""
-        slots = on_syscall.inline_slots
+        slots = entry.inline_slots
         if self.arch.inline_syscall is None or slots is None or self.process.debugger is not None:
             return None
         number, cell = self.arch.inline_syscall(self)
@@ -338,6 +373,8 @@ class GuestThread:
                     fault = self._fault_from(err)
                     if fault is None:
                         continue  # the access works now (another thread mapped it): run on
+                    if self.arch.handle_fault(self, fault):
+                        continue  # the kernel's business (x86-64's vsyscall page): done
                     if self.debug is not None and not self.debug.report_fault(fault):
                         continue  # gdb cancelled the signal: the instruction runs again
                     if not self.signals.force_synchronous(fault):
@@ -397,7 +434,7 @@ class GuestThread:
         fault = self.fault or GuestFault("SIGSEGV", None, None, raw.strerror(err).decode(), "SEGV_MAPERR")
         self.fault = None
         if fault.pc is None:
-            fault.pc = self.pc()
+            fault.pc = self.arch.adjust_fault_pc(self.uc, self.pc())
         fault.cs_mode = self.arch.cs_mode(self.uc)  # how the faulting instruction is decoded (Thumb)
         if err == UC_ERR_INSN_INVALID:  # ebreak on riscv lands here too
             try:

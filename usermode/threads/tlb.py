@@ -69,6 +69,10 @@ class TimedGrowth:
         thread.enable_async_stops(fresh=True)
         _Ticker.of(thread.process).add(self)
 
+    def forget(self):
+        """The thread is gone without finishing its warm-up (execve in place)."""
+        _Ticker.of(self.thread.process).remove(self)
+
     def flush_if_due(self, uc):
         now = time.monotonic()
         if self.until is None:

@@ -8,6 +8,7 @@ kernel's and no descriptor gains a close-on-exec flag the guest did not ask for.
 import ctypes
 import errno
 import os
+import struct
 
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
@@ -41,6 +42,18 @@ class KnownAtFlags(Flags):
             if raw & 0xFFFFFFFF & ~known:
                 raise GuestError(errno.EINVAL)
             return inner(t, raw)
+        return decode
+
+    def args_decoder(self, abi):
+        known = sum(abi.tables.FILE[n] for n in self.allowed)
+        fmap = abi.flags(self.group, self.prefix)
+        if not fmap.identity:
+            return super().args_decoder(abi)
+
+        def decode(t, raw, raws):  # the *at flags are the same bits on most ABIs: no map to apply
+            if raw & 0xFFFFFFFF & ~known:
+                raise GuestError(errno.EINVAL)
+            return raw & 0xFFFFFFFF
         return decode
 RenameFlags = Flags("FILE", "RENAME_", zero="0")
 AccessMode = Int  # R_OK|W_OK|X_OK: the same bits on every ABI
@@ -103,6 +116,8 @@ def openat2(t, dirfd: DirFd, path: Path, how: Ptr, size: Size) -> Fd:
 
 def stat_at(dirfd, path, flags):
     """os.stat for the *at family: AT_EMPTY_PATH and AT_SYMLINK_NOFOLLOW honoured."""
+    if dirfd == AT_FDCWD and not flags and path:
+        return os.stat(path)  # the usual call, without keyword arguments to parse
     if not path:
         if not flags & AT_EMPTY_PATH:
             raise GuestError(errno.ENOENT)
@@ -113,11 +128,48 @@ def stat_at(dirfd, path, flags):
 OVERFLOW_ID = 65534  # what a 16-bit uid/gid field gets for an id it cannot hold (high2lowuid)
 
 
+# A stat result's values in one fixed order, then for each layout the order of its
+# fields in that tuple: one struct.pack of an itemgetter's result. Every value fits
+# nearly always; when one does not (struct.error), the field-by-field way decides.
+_STAT_FIELDS = ("st_dev", "st_ino", "__st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_rdev", "st_size",
+                "st_blksize", "st_blocks", "st_atime", "st_atime_nsec", "st_mtime", "st_mtime_nsec",
+                "st_ctime", "st_ctime_nsec")
+_ZERO, _NO_BYTES = len(_STAT_FIELDS), len(_STAT_FIELDS) + 1  # padding members
+_stat_orders = {}  # Layout -> itemgetter
+
+
+def _stat_values(st):
+    a, m, c = st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns
+    return (st.st_dev, st.st_ino, st.st_ino & 0xFFFFFFFF, st.st_mode, st.st_nlink, st.st_uid, st.st_gid,
+            st.st_rdev, st.st_size, st.st_blksize, st.st_blocks, a // 1000000000, a % 1000000000,
+            m // 1000000000, m % 1000000000, c // 1000000000, c % 1000000000, 0, b"")
+
+
+def _stat_order(layout):
+    import operator
+    index = {name: i for i, name in enumerate(_STAT_FIELDS)}
+    order = [index.get(f, _NO_BYTES if f in layout.byte_fields else _ZERO) for f in layout.fields]
+    getter = _stat_orders[layout] = operator.itemgetter(*order)
+    return getter
+
+
 def pack_stat(t, st, layout="stat"):
     """A host stat result in the guest's struct stat, stat64 (layout), as the kernel's
     cp_new_stat/cp_new_stat64: a 16-bit id field gets the overflow id, stat64's 32-bit
     __st_ino the low bits, and any other value too big for its field is EOVERFLOW."""
-    layout = getattr(t.layouts, layout)
+    return _pack_stat(getattr(t.layouts, layout), st)
+
+
+def _pack_stat(layout, st):
+    order = _stat_orders.get(layout) or _stat_order(layout)
+    try:
+        return layout.struct.pack(*order(_stat_values(st)))
+    except struct.error:
+        return _pack_stat_carefully(layout, st)
+
+
+def _pack_stat_carefully(layout, st):
+    """Field by field: the overflow id for a 16-bit one, EOVERFLOW for any other misfit."""
     values = dict(
         st_dev=st.st_dev, st_ino=st.st_ino, __st_ino=st.st_ino & 0xFFFFFFFF, st_mode=st.st_mode,
         st_nlink=st.st_nlink, st_uid=st.st_uid, st_gid=st.st_gid, st_rdev=st.st_rdev, st_size=st.st_size,
@@ -138,14 +190,16 @@ def pack_stat(t, st, layout="stat"):
 @syscall(twins={"fstatat64": {"layout": "stat64"}})
 def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf,
                flags: KnownAtFlags("AT_SYMLINK_NOFOLLOW", "AT_NO_AUTOMOUNT", "AT_EMPTY_PATH"), *, layout="stat"):
-    t.space.check(buf, getattr(t.layouts, layout).size, PROT_WRITE)
-    t.space.write(buf, pack_stat(t, stat_at(dirfd, path, flags), layout))
+    layout = getattr(t.layouts, layout)
+    view = t.space.view(buf, layout.size, PROT_WRITE)
+    view[:] = _pack_stat(layout, stat_at(dirfd, path, flags))
 
 
 @syscall(twins={"fstat64": {"layout": "stat64"}})
 def fstat(t, fd: Fd, buf: OutBuf, *, layout="stat"):
-    t.space.check(buf, getattr(t.layouts, layout).size, PROT_WRITE)
-    t.space.write(buf, pack_stat(t, os.fstat(fd), layout))
+    layout = getattr(t.layouts, layout)
+    view = t.space.view(buf, layout.size, PROT_WRITE)
+    view[:] = _pack_stat(layout, os.fstat(fd))
 
 
 # The calls by path of the older ABIs (arm, i386, x86-64, mips...): the *at calls

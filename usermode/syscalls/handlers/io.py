@@ -7,6 +7,7 @@ from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
 from ..argtypes import Enum, Fd, InBuf, Int, Long, Off64, OutBuf, Ptr, Size, SplitOff, UInt
 from ..registry import syscall
+from . import nowait
 from .hostcall import call, guest_address
 from .hosttypes import IOV_MAX, host_iovecs
 
@@ -15,24 +16,22 @@ from .hosttypes import IOV_MAX, host_iovecs
 # EINTR comes back to the dispatcher, which restarts or fails the call as the
 # guest's signal dispositions say (Python's os.read would retry by itself).
 
+# read and write first try without blocking, and without handing the lock around (nowait.py).
+
 @syscall
 def read(t, fd: Fd, buf: OutBuf, count: Size):
     special = t.process.special_fds.get(fd)
     if special is not None:
         return special.read(t, buf, count)
-    addr = guest_address(t, buf, count, PROT_WRITE)
-    with t.unlocked():
-        return call("read", fd, addr, count)
+    return nowait.read(t, fd, buf, count)
 
 
 @syscall
 def write(t, fd: Fd, buf: InBuf("count"), count: Size):
     special = t.process.special_fds.get(fd)
-    if special is not None and hasattr(special, "write"):
+    if special is not None and hasattr(special, "write"):  # counterfd.py, /proc/self/mem
         return special.write(t, buf, count)
-    addr = guest_address(t, buf, count, PROT_READ)
-    with t.unlocked():
-        return call("write", fd, addr, count)
+    return nowait.write(t, fd, buf, count)
 
 
 @syscall

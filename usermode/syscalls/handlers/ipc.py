@@ -57,8 +57,19 @@ def _ctl(t, name, ident, cmd, buf, layouts, extra=()):
         t.space.check(buf, guest.size, PROT_WRITE)
     got = call(name, ident, *extra, cmd, hbuf)
     if direction == "out":
-        t.space.write(buf, guest.pack(**_split_high_words(guest, host.unpack(hbuf.raw))))
+        values = host.unpack(hbuf.raw)
+        if t.abi.bits == 32:
+            values = _compat_values(values)
+        t.space.write(buf, guest.pack(**_split_high_words(guest, values)))
     return got
+
+
+def _compat_values(values):
+    """What a 64-bit kernel gives a 32-bit process: shmmax held to INT_MAX, the other
+    counts (shmall, shm_info's pages) cut to 32 bits (ipc/shm.c copy_compat_shminfo_to_user)."""
+    if values.get("shmmax", 0) > 0x7FFFFFFF:
+        values["shmmax"] = 0x7FFFFFFF
+    return {k: v & 0xFFFFFFFF if isinstance(v, int) and v > 0xFFFFFFFF else v for k, v in values.items()}
 
 
 def _join_high_words(values):
@@ -104,11 +115,11 @@ def msgsnd(t, msqid: Int, msgp: Ptr, size: Size, flags: Int):
 def msgrcv(t, msqid: Int, msgp: Ptr, size: Size, msgtyp: Long, flags: Int):
     if size > MSGMAX_BUFFER:
         raise GuestError(errno.EINVAL)
-    wb = t.abi.word_bytes
-    t.space.check(msgp, wb + size, PROT_WRITE)
     host = ctypes.create_string_buffer(8 + size)
     with t.unlocked():
         got = call("msgrcv", msqid, host, size, msgtyp, flags)
+    # the buffer is written only now, as the kernel's: an empty queue is ENOMSG whatever
+    # msgp is, and a message taken for a buffer that faults is lost with EFAULT
     mtype = int.from_bytes(host.raw[:8], "little", signed=True)
     t.space.write(msgp, t.abi.pack(_long(t), mtype) + host.raw[8:8 + got])
     return got
@@ -208,7 +219,7 @@ def shmat(t, shmid: Int, addr: Ptr, flags: Int):
             if not flags & SHM_RND:
                 raise GuestError(errno.EINVAL)
             addr -= addr % shmlba
-        if addr + length > space.size:
+        if addr + length > space.user_top:
             raise GuestError(errno.EINVAL)
         if not flags & SHM_REMAP and space.overlapping(addr, addr + length):
             raise GuestError(errno.EINVAL)

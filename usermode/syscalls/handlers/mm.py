@@ -5,7 +5,7 @@ import os
 
 from ...errors import GuestError
 from ...memory import host
-from ...memory.space import PAGE, PROT_READ, PROT_WRITE, page_ceil
+from ...memory.space import KEPT_FLAGS, PAGE, PROT_READ, PROT_WRITE, page_ceil
 from ..argtypes import Enum, Flags, Int, Ptr, RetPtr, Size
 from ..registry import syscall
 from .hostcall import call
@@ -72,13 +72,13 @@ def mmap(t, addr: Ptr, length: Size, prot: MmapProt, flags: MmapFlags, fd: Int, 
             raise GuestError(errno.EBADF)  # an O_PATH descriptor maps nothing (EBADF too when not open)
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         _page_aligned(addr)
-        if addr + length > space.size:
+        if addr + length > space.user_top:
             raise GuestError(errno.ENOMEM)
         start = space.map(addr, length, prot & PROT_ALL, kind=vkind, fd=fd, offset=offset, name=name,
-                          replace=not flags & MAP_FIXED_NOREPLACE)
+                          replace=not flags & MAP_FIXED_NOREPLACE, flags=flags & KEPT_FLAGS)
     else:
         start = space.map(space.find_free(length, addr), length, prot & PROT_ALL, kind=vkind, fd=fd,
-                          offset=offset, name=name)
+                          offset=offset, name=name, flags=flags & KEPT_FLAGS)
     if flags & MAP_LOCKED:  # locked in RAM as mlock would, or no mapping (EAGAIN past RLIMIT_MEMLOCK)
         try:
             call("mlock", space.base + start, length)
@@ -121,7 +121,7 @@ def _fd_name(t, fd):
 @syscall
 def munmap(t, addr: Ptr, length: Size):
     _page_aligned(addr)
-    if length == 0 or addr + length > t.space.size:
+    if length == 0 or addr + length > t.space.user_top:
         raise GuestError(errno.EINVAL)
     t.space.unmap(addr, length)
 
@@ -147,7 +147,7 @@ def mremap(t, old: Ptr, old_size: Size, new_size: Size, flags: MremapFlags, new_
         _page_aligned(new_addr)
         if new_addr < old + page_ceil(old_size) and old < new_addr + page_ceil(new_size):
             raise GuestError(errno.EINVAL)  # the old and new ranges must not overlap
-        if new_size > t.space.size or new_addr > t.space.size - new_size:
+        if new_size > t.space.user_top or new_addr > t.space.user_top - new_size:
             raise GuestError(errno.EINVAL)  # beyond the address space
         return t.space.remap(old, old_size, new_size, True, new_addr)
     return t.space.remap(old, old_size, new_size, bool(flags & MREMAP_MAYMOVE))

@@ -16,7 +16,7 @@ from ...errors import GuestError
 from ...translate import FlagMap
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
-from .counters import counter_fd
+from . import counterfd
 from .sigmask import temporary_mask
 from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, Timespec, address, bits_from_guest,
                       bits_to_guest, call, host_bits, host_sigset, read_timespec,
@@ -230,12 +230,12 @@ def epoll_pwait2(t, epfd: Fd, events: Ptr, maxevents: Int, timeout: Ptr, sigmask
 
 @syscall
 def eventfd2(t, initval: UInt, flags: Flags("POLL", "EFD_")) -> Fd:
-    return counter_fd(t, call("eventfd2", initval, flags))
+    return counterfd.track(t, call("eventfd2", initval, flags))
 
 
 @syscall
 def eventfd(t, initval: UInt) -> Fd:
-    return counter_fd(t, call("eventfd2", initval, 0))
+    return counterfd.track(t, call("eventfd2", initval, 0))
 
 
 # ---- the older waits: poll (milliseconds), select (a timeval written back) ----

@@ -140,10 +140,14 @@ def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
         t.space.write(old, t.abi.pack("QQ", *previous))
 
 
-def _rlimit_to_guest(layout, value):
+def _rlimit_infinity(t, layout):
+    """The guest's struct rlimit infinity: all ones, but MIPS o32's is 0x7fffffff."""
+    return t.arch.RLIM_INFINITY or layout.limits["rlim_cur"][1]
+
+
+def _rlimit_to_guest(top, value):
     """A host limit for a guest struct rlimit of longs: what does not fit is infinity
     (the kernel's compat getrlimit), as is the host's own infinity."""
-    top = layout.limits["rlim_cur"][1]
     return top if value == resource.RLIM_INFINITY or value > top else value
 
 
@@ -156,14 +160,15 @@ def getrlimit(t, res: Resource, old: Ptr):
     except (KeyError, ValueError):
         raise GuestError(errno.EINVAL) from None
     cur, mx = _limits_now(t, host_res)
-    t.space.write(old, layout.pack(rlim_cur=_rlimit_to_guest(layout, cur), rlim_max=_rlimit_to_guest(layout, mx)))
+    top = _rlimit_infinity(t, layout)
+    t.space.write(old, layout.pack(rlim_cur=_rlimit_to_guest(top, cur), rlim_max=_rlimit_to_guest(top, mx)))
 
 
 @syscall
 def setrlimit(t, res: Resource, new: Ptr):
     layout = t.layouts.rlimit
     values = layout.unpack(t.space.read(new, layout.size))
-    top = layout.limits["rlim_cur"][1]
+    top = _rlimit_infinity(t, layout)
     soft, hard = (RLIM_INFINITY_GUEST if values[f] == top else values[f] for f in ("rlim_cur", "rlim_max"))
     try:
         host_res = t.abi.const_map("RESOURCE", "RLIMIT_").to_host(res)

@@ -15,10 +15,10 @@ import ctypes
 import errno
 import os
 import signal
-import re
 import struct
 import sys
 
+from ... import exec_in_place
 from ...errors import GuestError
 from ...signals import numbers
 from ...signals.delivery import SigInfo
@@ -110,8 +110,9 @@ def classify(t, host_path):
         little = head[5] == 1
         machine = int.from_bytes(head[18:20], "little" if little else "big")
         elf_class = 32 if head[4] == 1 else 64
-        if cpu.by_elf(machine, elf_class, little) is not None:
-            return "foreign", None
+        arch = cpu.by_elf(machine, elf_class, little)
+        if arch is not None:
+            return ("native" if _host_runs(t, arch, host_path) else "foreign"), None
         if machine in HOST_MACHINES and little:
             return "native", None
         raise GuestError(errno.ENOEXEC)
@@ -122,6 +123,25 @@ def classify(t, host_path):
         parts = line.split(None, 1)
         return "script", (parts[0], parts[1].strip() if len(parts) > 1 else None)
     raise GuestError(errno.ENOEXEC)
+
+
+def _host_runs(t, arch, host_path):
+    """A program of an architecture this host runs itself (x86-64, i386) runs natively,
+    as every host program does, unless the guest sees another root (--rootfs: the
+    program must see it too) or the host lacks its interpreter (an i386 program on a
+    host without 32-bit libraries): then it is emulated like any guest program."""
+    from ...cpu import registry
+    if not registry.runs_natively(arch.NAME) or getattr(t.process.options, "rootfs", None):
+        return False
+    from ...loader.elf import ElfFile
+    try:
+        elf = ElfFile(host_path)
+    except Exception:
+        return False
+    try:
+        return elf.interp is None or os.path.exists(elf.interp)
+    finally:
+        elf.close()
 
 
 def _check_executable(host_path):
@@ -153,8 +173,17 @@ def resolve_program(t, guest_path, argv):
 def emulator_command(process, program, argv):
     """The command line that runs `program` (a host path, or a guest path under
     --rootfs) in a new emulator with this one's options."""
-    opts = process.options
     cmd = [sys.executable, "-I", "-m", "usermode"]
+    if not process.log.to_stderr:
+        os.set_inheritable(process.log.fileno(), True)
+        cmd += ["--log-fd", str(process.log.fileno())]
+    return cmd + emulator_options(process, program, argv)
+
+
+def emulator_options(process, program, argv):
+    """The options and arguments of that command line (the log aside)."""
+    opts = process.options
+    cmd = []
     if process.paths.is_rootfs:  # the root now, which chroot may have moved
         cmd += ["--rootfs", os.fsdecode(process.paths.root)]
     elif process.sysroot:
@@ -164,9 +193,6 @@ def emulator_command(process, program, argv):
     items = sorted(set(opts.debug_items) - {"strace"})
     if items:
         cmd += ["-d", ",".join(items)]
-    if not process.log.to_stderr:
-        os.set_inheritable(process.log.fileno(), True)
-        cmd += ["--log-fd", str(process.log.fileno())]
     if opts.cpu:
         cmd += ["-cpu", opts.cpu]
     guest_limits = process.mem_limits.as_option()
@@ -177,7 +203,15 @@ def emulator_command(process, program, argv):
     return cmd + [os.fsdecode(a) for a in argv[1:]]
 
 
-_OWN_PROC = re.compile(rb"^/proc/(self|thread-self|\d+)(?:/task/\d+)?/(exe|fd/(\d+))/*$")
+_OWN_PROC = None  # compiled at the first exec: importing re costs 2 ms of every start-up
+
+
+def _own_proc_path(guest_path):
+    global _OWN_PROC
+    if _OWN_PROC is None:
+        import re
+        _OWN_PROC = re.compile(rb"^/proc/(self|thread-self|\d+)(?:/task/\d+)?/(exe|fd/(\d+))/*$")
+    return _OWN_PROC.match(guest_path)
 
 
 def _own_file(t, guest_path):
@@ -186,7 +220,7 @@ def _own_file(t, guest_path):
     path inside --rootfs: the guest name of that file for the new emulator, or None.
     A descriptor whose file has no name (deleted, a memfd) is handed on open: the new
     emulator gets a /proc/self/fd path of a descriptor it inherits."""
-    m = _OWN_PROC.match(guest_path)
+    m = _own_proc_path(guest_path)
     if m is None or (m.group(1).isdigit() and int(m.group(1)) != os.getpid()):
         return None
     process = t.process
@@ -213,7 +247,8 @@ def _own_file(t, guest_path):
 def do_execve(t, guest_path, argv_addr, envp_addr):
     process = t.process
     argv = _strings(t, argv_addr)
-    envp = _environment(_strings(t, envp_addr))
+    entries = _strings(t, envp_addr)
+    envp = _environment(entries)
     guest_path = _own_file(t, guest_path) or guest_path
     kind, host_path, guest_path, argv = resolve_program(t, guest_path, argv)
     process.prepare_exec(t)
@@ -222,11 +257,27 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
             process.mem_limits.apply_to_host()  # the guest's RLIMIT_AS/DATA are the program's now
             os.execve(host_path, argv or [host_path], envp)
         program = guest_path if process.paths.is_rootfs else host_path
+        if exec_in_place.possible(t):  # no new interpreter: the runner loads it (exec_in_place.py)
+            _check_size(process, argv, entries, t.abi.word_bytes)
+            exec_in_place.request(t, emulator_options(process, program, argv), envp)
+            return
         cmd = emulator_command(process, program, argv)
         os.execve(sys.executable, cmd, envp)
     except OSError:
         process.exec_failed(t)
         raise
+
+
+def _check_size(process, argv, envp, word_bytes):
+    """E2BIG before the point of no return, where the host's execve of a new emulator
+    would have refused it: the loader's rule (-s's stack), which the new program's
+    loading would otherwise find too late to fail the call."""
+    from ...errors import UserError
+    from ...loader.program import check_exec_size
+    try:
+        check_exec_size(argv, envp, process.stack_size, word_bytes)
+    except UserError:
+        raise OSError(errno.E2BIG, os.strerror(errno.E2BIG)) from None
 
 
 @syscall

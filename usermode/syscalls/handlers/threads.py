@@ -8,6 +8,7 @@ time slice ends. Its tid is its host thread's tid, so tgkill, PI futexes and
 /proc/<pid>/task/<tid> mean the same on both sides.
 """
 import errno
+import sys
 import threading
 
 from ...errors import GuestError
@@ -29,7 +30,7 @@ class FutexOp(Arg):
         table = t.abi.tables.PROC
         op = raw & 0xFFFFFFFF
         names = {v: k for k, v in sorted(table.items(), reverse=True)
-                 if k.startswith("FUTEX_") and not k.endswith("_PRIVATE") and k not in
+                 if k.startswith("FUTEX_") and not k.endswith("_PRIVATE") and not k.startswith("FUTEX_OP_") and k not in
                  ("FUTEX_PRIVATE_FLAG", "FUTEX_CLOCK_REALTIME", "FUTEX_CMD_MASK") and v < 16}
         text = names.get(op & 0x7F, str(op & 0x7F))
         if op & table["FUTEX_PRIVATE_FLAG"]:
@@ -183,20 +184,58 @@ _WAITS = ("FUTEX_WAIT", "FUTEX_WAIT_BITSET", "FUTEX_LOCK_PI", "FUTEX_LOCK_PI2", 
 _VAL2 = ("FUTEX_REQUEUE", "FUTEX_CMP_REQUEUE", "FUTEX_WAKE_OP", "FUTEX_CMP_REQUEUE_PI")
 
 
+class _FutexOps:
+    """One ABI's futex command numbers, worked out once (they were two set
+    comprehensions at every call)."""
+
+    def __init__(self, abi):
+        c = abi.tables.PROC
+        self.flags = c["FUTEX_PRIVATE_FLAG"] | c["FUTEX_CLOCK_REALTIME"]
+        self.realtime = c["FUTEX_CLOCK_REALTIME"]
+        self.waits = frozenset(c[n] for n in _WAITS if n in c)
+        self.val2 = frozenset(c[n] for n in _VAL2 if n in c)
+        self.wait, self.wait_bitset = c["FUTEX_WAIT"], c.get("FUTEX_WAIT_BITSET")
+        self.requeue_pi = c.get("FUTEX_WAIT_REQUEUE_PI")
+
+
+_futex_ops = {}  # Abi -> _FutexOps
+
+
 @syscall(twins={"futex_time64": {"tsl": "timespec64"}})
 def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3: UInt, *, tsl="timespec"):
-    c = t.abi.tables.PROC
-    cmd = op & ~(c["FUTEX_PRIVATE_FLAG"] | c["FUTEX_CLOCK_REALTIME"])
+    ops = _futex_ops.get(t.abi) or _futex_ops.setdefault(t.abi, _FutexOps(t.abi))
+    cmd = op & ~ops.flags
     haddr = host_address(t, uaddr)
-    names = {c[n] for n in _WAITS if n in c}
-    if cmd in names:
+    if cmd in ops.waits:
         ts = read_timespec(t, timeout, tsl)
-        second = host_address(t, uaddr2) if uaddr2 and c.get("FUTEX_WAIT_REQUEUE_PI") == cmd else None
+        if _changed_already(t, ops, cmd, op, uaddr, val, ts, val3):
+            raise GuestError(errno.EAGAIN)
+        second = host_address(t, uaddr2) if uaddr2 and ops.requeue_pi == cmd else None
         with t.unlocked():
             return call("futex", haddr, op, val, address(ts), second, val3)
-    if cmd in {c[n] for n in _VAL2 if n in c}:
+    if cmd in ops.val2:
         return call("futex", haddr, op, val, timeout, host_address(t, uaddr2), val3)
     return call("futex", haddr, op, val, None, None, val3)
+
+
+def _changed_already(t, ops, cmd, op, uaddr, val, ts, val3):
+    """A FUTEX_WAIT whose word no longer holds val fails with EAGAIN at once: said
+    here, without handing the emulator lock around (while this thread holds it no
+    other guest thread of the process can change the word; another process's store
+    could come just after the host's own check as well). Only where the host would
+    get that far: no invalid timeout, no realtime clock for a plain wait, a bitset.
+    The word is compared as the host kernel reads it (host byte order)."""
+    if cmd == ops.wait:
+        if op & ops.realtime:
+            return False
+    elif cmd != ops.wait_bitset or not val3 & 0xFFFFFFFF:
+        return False
+    if ts is not None and (ts.tv_sec < 0 or not 0 <= ts.tv_nsec < 1000000000):
+        return False
+    return int.from_bytes(t.space.mem[uaddr:uaddr + 4], _HOST_ORDER) != val & 0xFFFFFFFF
+
+
+_HOST_ORDER = sys.byteorder
 
 
 @syscall

@@ -22,7 +22,7 @@ from ...signals import numbers
 from ...signals.frames import unpack_sigset
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
-from .counters import counter_fd
+from . import counterfd
 from .hostcall import call
 from .hosttypes import kernel_nsec
 
@@ -115,6 +115,8 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
         ctypes.memmove(ctypes.addressof(event) + 8, (ctypes.c_int * 3)(host_signo, notify, tid), 12)
     out = ctypes.c_int(0)
     call("timer_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), event, ctypes.byref(out))
+    # the process's timers: an execve in place deletes them, as the kernel's does (exec_in_place.py)
+    t.process.__dict__.setdefault("posix_timers", set()).add(out.value)
     t.space.write(timerid, t.abi.pack("i", out.value))
 
 
@@ -136,13 +138,14 @@ def timer_getoverrun(t, timerid: Int):
 @syscall
 def timer_delete(t, timerid: Int):
     call("timer_delete", timerid)
+    t.process.__dict__.get("posix_timers", set()).discard(timerid)
 
 
 # ---- timerfd ------------------------------------------------------------------------------
 
 @syscall
 def timerfd_create(t, clock: Int, flags: TfdFlags) -> Fd:
-    return counter_fd(t, call("timerfd_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), flags))
+    return counterfd.track(t, call("timerfd_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), flags))
 
 
 @syscall(twins={"timerfd_settime64": {"layout": "itimerspec64"}})
