@@ -196,6 +196,14 @@ class _FutexOps:
         self.val2 = frozenset(c[n] for n in _VAL2 if n in c)
         self.wait, self.wait_bitset = c["FUTEX_WAIT"], c.get("FUTEX_WAIT_BITSET")
         self.requeue_pi = c.get("FUTEX_WAIT_REQUEUE_PI")
+        self.compares_val3 = frozenset(c[n] for n in ("FUTEX_CMP_REQUEUE", "FUTEX_CMP_REQUEUE_PI") if n in c)
+        # the host kernel reads the futex word in its own byte order: the value it is
+        # compared with goes in the same order (a big-endian guest's, turned around)
+        self.swap = abi.endian != _HOST_ORDER
+
+
+def _swap32(value):
+    return int.from_bytes((value & 0xFFFFFFFF).to_bytes(4, "little"), "big")
 
 
 _futex_ops = {}  # Abi -> _FutexOps
@@ -208,12 +216,16 @@ def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3
     haddr = host_address(t, uaddr)
     if cmd in ops.waits:
         ts = read_timespec(t, timeout, tsl)
+        if ops.swap:
+            val = _swap32(val)
         if _changed_already(t, ops, cmd, op, uaddr, val, ts, val3):
             raise GuestError(errno.EAGAIN)
         second = host_address(t, uaddr2) if uaddr2 and ops.requeue_pi == cmd else None
         with t.unlocked():
             return call("futex", haddr, op, val, address(ts), second, val3)
     if cmd in ops.val2:
+        if ops.swap and cmd in ops.compares_val3:
+            val3 = _swap32(val3)
         return call("futex", haddr, op, val, timeout, host_address(t, uaddr2), val3)
     return call("futex", haddr, op, val, None, None, val3)
 
