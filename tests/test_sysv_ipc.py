@@ -21,7 +21,8 @@ QEMU_WRONG = ("msgrcv bad pointer", "  after:", "shmat SHM_RND", "shmctl IPC_INF
 # PowerPC's msqid64_ds/semid64_ds put first for the times; qemu-s390x keeps a 16-bit
 # ipc mode and takes ipc() versions the s390 kernel refuses (sys_s390_ipc: EINVAL)
 _QEMU_IPC = ("ipc MSGRCV version 0 NULL kludge", "ipc SEMCTL NULL semun", "ipc SEMCTL bad semun")
-QEMU_WRONG_ON = {"ppc": ("  qnum", "semctl IPC_STAT") + _QEMU_IPC, "m68k": _QEMU_IPC,
+QEMU_WRONG_ON = {"ppc": ("  qnum", "semctl IPC_STAT") + _QEMU_IPC, "m68k": _QEMU_IPC, "mipsel": _QEMU_IPC,
+                 "mips": _QEMU_IPC,
                  "s390x": ("  qnum", "  mode", "semctl IPC_STAT", "shmctl IPC_STAT", "ipc MSGRCV version 1")
                  + _QEMU_IPC}
 # what ksys_ipc answers (the lines the host's own run has only where it has ipc(): i386)
