@@ -19,7 +19,7 @@ import pytest
 from conftest import BUILD, GUEST, HERE, build, pyqemu_command, run
 from usermode import cpu
 from test_memory import MEMORY_CHECKS
-from test_signals import SIGNAL_CHECKS
+from test_signals import signal_checks
 from test_threads import expected as threads_expected
 
 ROOT = os.path.dirname(HERE)
@@ -237,7 +237,7 @@ def test_guest_programs_behave_as_on_the_stock_wheel(arch, tmp_path):
     assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in MEMORY_CHECKS], res.stderr.decode()[-2000:]
     signals = build(arch, "signals.c", "static", ["-pthread"])
     res = run(pyqemu_command(arch) + [signals], env=env, timeout=60)
-    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in SIGNAL_CHECKS], res.stderr.decode()[-2000:]
+    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in signal_checks(arch)], res.stderr.decode()[-2000:]
 
 
 @needs_core

@@ -1,5 +1,7 @@
 """File, directory and descriptor syscalls on both architectures, static and
 dynamic, against qemu-user and against the lines a correct kernel prints."""
+import signal
+
 import pytest
 
 from conftest import ARCHES, assert_same_as_qemu, build, run_pyqemu
@@ -105,6 +107,9 @@ def _check_expected(text, arch):
 # readdir in a 32-bit program refuses (EOVERFLOW: no entries at all); the kernel gives a
 # 32-bit process 32-bit ones, and so do we (the expected lines below check it)
 QEMU_WRONG_32 = ("entries ", "first ", "seekdir back")
+# and it aligns getdents64 records to the guest's alignment of a 64-bit integer (m68k: 2)
+# where the kernel's filldir64 aligns them to 8 on every ABI (the expected lines check it)
+QEMU_WRONG_ALIGN = ("getdents64 records ",)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -112,7 +117,8 @@ def test_files(arch, mode, tmp_path):
     from usermode import cpu
     prog = build(arch, "files.c", mode)
     res = assert_same_as_qemu(arch, prog, str(tmp_path), options=_options(arch, mode),
-                              qemu_wrong=QEMU_WRONG_32 if cpu.get(arch).ELF_CLASS == 32 else ())
+                              qemu_wrong=(QEMU_WRONG_32 if cpu.get(arch).ELF_CLASS == 32 else ())
+                              + (QEMU_WRONG_ALIGN if cpu.get(arch).ABI.max_align < 8 else ()))
     assert res.returncode == 0, res.stderr.decode()[-2000:]
     _check_expected(res.stdout.decode(), arch)
 
@@ -129,13 +135,23 @@ TTY_EXPECTED = [
 ]
 
 
+# glibc's ioctl() on PowerPC does TCGETS itself, through tcgetattr (its struct termios
+# is not the kernel's): a bad pointer is its own SIGSEGV, never the kernel's EFAULT
+TERMIOS_IN_LIBC = {"ppc", "ppc64"}
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_terminal_ioctls_on_a_pty(arch, mode):
     prog = build(arch, "files_tty.c", mode)
     res = assert_same_as_qemu(arch, prog, options=_options(arch, mode))
-    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    expected = TTY_EXPECTED
+    if arch in TERMIOS_IN_LIBC:  # the bad pointer faults in glibc, as natively: the last two lines never come
+        assert res.returncode == -signal.SIGSEGV, res.stderr.decode()[-2000:]
+        expected = TTY_EXPECTED[:-2]
+    else:
+        assert res.returncode == 0, res.stderr.decode()[-2000:]
     lines = res.stdout.decode().splitlines()
-    missing = [line for line in TTY_EXPECTED if line not in lines]
+    missing = [line for line in expected if line not in lines]
     assert not missing, f"missing {missing} in {lines}"
 
 

@@ -50,6 +50,7 @@ def test_go_runtime(arch):
         assert theirs.stdout == res.stdout and theirs.returncode == 3
 
 
+@pytest.mark.parametrize("arch", [a for a in __import__("conftest").ARCHES if go_env(a)])
 def test_go_exec_of_a_missing_program_returns_the_error(arch):
     """os/exec forks with CLONE_VM|CLONE_VFORK from whichever thread runs the goroutine;
     the child's execve fails and it leaves with exit(): that must end the child process

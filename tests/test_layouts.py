@@ -147,7 +147,8 @@ def test_the_check_catches_a_wrong_layout(arch, tmp_path):
     wrong = Layout(abi, "timespec", [("tv_sec", "i16"), ("tv_nsec", "long")])
     size, fields = _c_values(arch, "timespec", wrong, tmp_path)
     assert _sizes(wrong)["tv_sec"] != fields["tv_sec"][1]
-    assert size == wrong.size  # same size by padding: only the field check sees it
+    if abi.max_align >= 4:  # m68k aligns a long to 2: no padding hides it there
+        assert size == wrong.size  # same size by padding: only the field check sees it
 
 
 def test_every_layout_packs_round_trip(arch):

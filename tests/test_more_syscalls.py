@@ -36,7 +36,14 @@ def test_more_syscalls(arch, tmp_path):
         printed = (hung.value.stdout or b"").decode().splitlines()
         assert printed[-1] == "mq_receive: highest priority first: ok" and lines[:len(printed)] == printed
         return
-    assert run_qemu(arch, prog, str(theirs), timeout=120).stdout.decode().splitlines() == lines
+    # qemu-s390x 7.2 stores ipc64_perm's mode in 16 bits (0600 reads as 0600 << 16); the
+    # s390x kernel's __kernel_mode_t is 32 bits, as glibc's struct (test_layouts checks it)
+    differs = QEMU_WRONG.get(arch, ())
+    theirs_lines = run_qemu(arch, prog, str(theirs), timeout=120).stdout.decode().splitlines()
+    assert [l for l in theirs_lines if not l.startswith(differs)] == [l for l in lines if not l.startswith(differs)]
+
+
+QEMU_WRONG = {"s390x": ("msgctl IPC_STAT",)}
 
 
 def test_chroot_under_rootfs_never_leaves_the_root(arch, tmp_path):

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import ARCHES, build, run_pyqemu
+from conftest import ARCHES, assert_same_as_qemu, build, run_pyqemu
 
 EXPECTED = [
     "fork: 'child 1 writes through a pipe', exit 3",
@@ -58,3 +58,10 @@ def test_strace_follows_exec_into_the_same_log(arch, tmp_path):
     pids = {line.split()[0] for line in text.splitlines() if line[:1].isdigit()}
     assert len(pids) > 3  # parent, children, and the exec'd emulators all logged here
     assert "execve(" in text and "wait4(" in text
+
+
+def test_clone_with_unwritable_tid_pointers_still_makes_the_child(arch):
+    """The kernel ignores a failed CLONE_PARENT_SETTID/CLONE_CHILD_SETTID store."""
+    prog = build(arch, "clone_settid.c", "static")
+    res = assert_same_as_qemu(arch, prog)
+    assert res.stdout == b"clone with unwritable tid pointers: ok\n", res.stderr

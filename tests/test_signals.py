@@ -24,6 +24,16 @@ SIGNAL_CHECKS = [
     "without SA_RESTART a blocked read fails with EINTR", "pthread_kill runs the handler in that thread",
     "an ignored signal is dropped",
 ]
+
+
+def signal_checks(arch):
+    """SIGNAL_CHECKS as signals.c words them for arch: its breakpoint's signal (s390x's
+    kernel sends SIGILL for it to an untraced process)."""
+    from usermode import cpu
+    breakpoint = cpu.get(arch).TEST_C.get("ARCH_BREAKPOINT_SIGNAL", "SIGTRAP")
+    return [c.replace("breakpoint: SIGTRAP", f"breakpoint: {breakpoint}") for c in SIGNAL_CHECKS]
+
+
 # qemu-user 7.2 reports SEGV_MAPERR for a write to a read-only page, and a
 # different si_code for aarch64's udf: the kernel (and pyqemu) say otherwise.
 QEMU_DIFFERS = {"write to read-only memory: SEGV_ACCERR", "illegal instruction: SIGILL"}
@@ -35,7 +45,7 @@ def test_signal_semantics(arch, mode):
     options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
     res = run_pyqemu(arch, prog, options=options, timeout=60)
     lines = res.stdout.decode().splitlines()
-    assert lines == [f"{c}: ok" for c in SIGNAL_CHECKS], res.stderr.decode()[-2000:]
+    assert lines == [f"{c}: ok" for c in signal_checks(arch)], res.stderr.decode()[-2000:]
     assert res.returncode == 0
     if have_qemu(arch) or runs_natively(arch):
         theirs = run_reference(arch, prog, options=options, timeout=60).stdout.decode().splitlines()
@@ -89,7 +99,17 @@ def test_signalfd_timerfd_eventfd(arch):
         "signalfd read: signo, value, pid", "timerfd_gettime", "timerfd blocking read",
         "eventfd blocking read woken by another thread")], res.stderr.decode()
     if have_qemu(arch):
-        assert run_reference(arch, prog, timeout=60).stdout == res.stdout
+        theirs = run_reference(arch, prog, timeout=60).stdout.decode().splitlines()
+        if arch in QEMU_SSI_INT_WRONG:
+            theirs = [line for line in theirs if not line.startswith("signalfd read:")]
+        assert theirs == [line for line in res.stdout.decode().splitlines()
+                          if arch not in QEMU_SSI_INT_WRONG or not line.startswith("signalfd read:")]
+
+
+# qemu-user 7.2 gives a 64-bit big-endian guest ssi_int 0 for sigqueue's sival_int 99 (it
+# takes the sigval's low half; the kernel's ssi_int is si_int, the union's first four
+# bytes: 99, as ssi_ptr 0x6300000000 says, which qemu gets right)
+QEMU_SSI_INT_WRONG = {"s390x", "ppc64"}
 
 
 SIGNAL2_CHECKS = [
@@ -106,6 +126,21 @@ def test_restart_sigchld_timers_shared_futex_stop_continue(arch, mode):
     res = run_pyqemu(arch, prog, options=options, timeout=120)
     assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in SIGNAL2_CHECKS], res.stderr.decode()[-2000:]
     assert res.returncode == 0
+
+
+UCONTEXT_CHECKS = ["setcontext resumes getcontext", "coroutine ran", "the mask comes back with the context"]
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+def test_getcontext_makecontext_swapcontext(arch, mode):
+    """Coroutines and the signal mask of a context (PowerPC: its kernel's swapcontext call)."""
+    prog = build(arch, "ucontext.c", mode)
+    options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
+    res = run_pyqemu(arch, prog, options=options)
+    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in UCONTEXT_CHECKS]
+    if have_qemu(arch):
+        assert run_reference(arch, prog, options=options).stdout == res.stdout
 
 
 SIGNAL_ORIGIN_CHECKS = [

@@ -49,8 +49,8 @@ def test_in_asm_log_disassembles_guest_code(arch, tmp_path):
     assert res.returncode == 42
     text = log.read_text()
     assert text.startswith("IN:\n")
-    mnemonic = {"riscv64": "ecall", "aarch64": "svc", "arm": "svc", "x86_64": "syscall", "i386": "int"}.get(
-        arch, "syscall")  # MIPS: syscall
+    mnemonic = {"riscv64": "ecall", "aarch64": "svc", "arm": "svc", "x86_64": "syscall", "i386": "int",
+                "ppc": "sc", "ppc64": "sc", "s390x": "svc", "m68k": "trap"}.get(arch, "syscall")  # MIPS: syscall
     assert re.search(rf"^0x[0-9a-f]{{16}}:\s+[0-9a-f]+\s+{mnemonic}\b", text, re.M)
 
 

@@ -55,8 +55,10 @@ GROUPS = {
     "MMAN": (["sys/mman.h"], r"^(MAP|PROT|MREMAP|MADV|MS|MCL|MFD)_\w+$"),
     "SOCKET": (["sys/socket.h", "netinet/in.h", "netinet/tcp.h", "sys/un.h"],
                r"^(AF|PF|SOCK|SOL|SO|SCM|MSG|SHUT|IPPROTO|IP|IPV6|TCP)_\w+$"),
-    "IOCTL": (["stddef.h", "sys/ioctl.h", "termios.h", "asm/ioctls.h", "asm/sockios.h", "linux/random.h", "linux/loop.h",
-               "linux/fs.h"],
+    # the kernel's struct termios (asm/termbits.h), not glibc's: PowerPC's TCGETS encodes
+    # the struct's size (44 bytes; glibc's is 60)
+    "IOCTL": (["stddef.h", "sys/types.h", "sys/ioctl.h", "asm/termbits.h", "asm/ioctls.h", "asm/sockios.h",
+               "linux/random.h", "linux/loop.h", "linux/fs.h"],
               r"^(TC|TIOC|FIO|FION|SIOC|RND|LOOP_|BLK)\w+$"),
     "TERMIOS": (["termios.h"], r"^(NCCS|V[A-Z]+|[IOC]?[A-Z]{2,7}|B\d+|TCSA\w+|TCSANOW)$"),
     "TIME": (["time.h", "sys/timerfd.h", "sys/time.h"], r"^(CLOCK|TIMER|TFD|ITIMER)_\w+$"),

@@ -17,10 +17,11 @@ QUIRKS = {
     "old_mmap": "mmap takes a pointer to its six arguments (i386, s390x, m68k)",
     "old_select": "select takes a pointer to its five arguments (i386's 82)",
     "clone_backwards2": "clone(newsp, flags, ptid, ctid, tls) (s390x)",
-    "clone_tls_last": "clone(flags, newsp, ptid, ctid, tls) (x86: the kernel's default order)",
+    "clone_tls_last": "clone(flags, newsp, ptid, ctid, tls) (x86, m68k: the kernel's default order)",
     "time32": "the old calls with 32-bit time_t exist beside the *_time64 ones",
     "statfs64_88": "statfs64/fstatfs64 take 88 for the size of the packed 84-byte struct (ARM EABI's wrappers)",
     "sigsuspend1": "sigsuspend(mask) instead of sigsuspend(0, 0, mask) (the kernel's OLD_SIGSUSPEND)",
+    "ipc5": "ipc has five arguments: SEMTIMEDOP's timeout in the third, a version above 0 EINVAL (s390x)",
     "uid16": "the plain id calls (getuid, chown...) take 16-bit ids; the *32 ones 32-bit (arm, i386, m68k)",
 }
 

@@ -15,7 +15,7 @@ from .uclib import lib as uclib
 # PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks,... turns off each shortcut into Unicorn's
 # private state or run-time machine code (this file and regfile.py), for the slower safe
 # way; the tests run programs with all of them off so the fallbacks cannot rot.
-UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "mips-exception-pc", "mips-translator")
+UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "inline-syscall", "mips-exception-pc", "mips-translator")
 DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),
@@ -306,15 +306,56 @@ SYSCALL_CALLBACK = ctypes.CFUNCTYPE(None)
 UC_HOOK_INTR = 1
 
 
+# An inline answer (IntrHook's `inline`): one syscall answered in the hook itself, for a
+# call made so often that even the Python path's microsecond dominates (m68k's
+# get_thread_area: glibc reads its thread pointer through it on every TLS access).
+# Inside the INTR hook the CPU state is what the API reads (regfile.py), so the answer
+# is three stores into it: the result slot takes the value cell's, the PC moves past
+# the instruction (as advance_pc does), and the CPU goes on. The slots are the register
+# array regfile.locate found and verified (written through the API, read in place and
+# back); without it (or with PYQEMU_NO_UNSAFE=inline-syscall) the call takes the Python path.
+#
+#   cmp  esi, intno           81 fe imm32
+#   jne  other                75 3e
+#   mov  rax, number_slot     48 b8 imm64
+#   cmp  dword [rax], number  81 38 imm32
+#   jne  syscall              75 26
+#   mov  rcx, value_cell      48 b9 imm64
+#   mov  ecx, [rcx]           8b 09
+#   mov  rdx, result_slot     48 ba imm64
+#   mov  [rdx], ecx           89 0a
+#   mov  rax, pc_slot         48 b8 imm64
+#   add  dword [rax], advance 83 00 imm8
+#   ret                       c3
+# syscall: jmp [rip+6] / other: jmp [rip+8] / .quad on_syscall, on_other (as below)
+
+def _inline_code(syscall_intno, inline):
+    number_slot, number, result_slot, value_cell, pc_slot, advance = inline
+    code = (bytes.fromhex("81fe") + syscall_intno.to_bytes(4, "little") + bytes.fromhex("753e")
+            + bytes.fromhex("48b8") + number_slot.to_bytes(8, "little")
+            + bytes.fromhex("8138") + number.to_bytes(4, "little") + bytes.fromhex("7526")
+            + bytes.fromhex("48b9") + value_cell.to_bytes(8, "little") + bytes.fromhex("8b09")
+            + bytes.fromhex("48ba") + result_slot.to_bytes(8, "little") + bytes.fromhex("890a")
+            + bytes.fromhex("48b8") + pc_slot.to_bytes(8, "little") + bytes.fromhex("8300") + bytes([advance])
+            + bytes.fromhex("c3"))
+    assert len(code) == 64, len(code)  # the jumps above count on it
+    return code
+
+
 class IntrHook:
     """An INTR hook whose syscall exceptions call on_syscall() (a SYSCALL_CALLBACK)
-    and whose other exceptions call on_other (an INTR_CALLBACK)."""
+    and whose other exceptions call on_other (an INTR_CALLBACK); with `inline`
+    (number slot, number, result slot, value cell, PC slot, advance), that one call
+    is answered in the hook (above)."""
 
-    def __init__(self, uc, syscall_intno, on_syscall, on_other):
+    def __init__(self, uc, syscall_intno, on_syscall, on_other, inline=None):
         from .memory import host
         self._callbacks = (on_syscall, on_other)  # alive as long as the hook
         self._page = None
+        self.inline = inline if "inline-syscall" not in DISABLED else None
+        inline = self.inline
         if "native-hooks" in DISABLED:  # the same test in Python, arguments converted
+            self.inline = None
             def on_interrupt(handle, intno, user_data):
                 if intno == syscall_intno:
                     on_syscall()
@@ -324,8 +365,9 @@ class IntrHook:
             self.handle = add_hook(uc, UC_HOOK_INTR, self._callbacks[-1])
             return
         targets = [ctypes.cast(cb, _void_p).value for cb in self._callbacks]
-        code = (bytes.fromhex("81fe") + syscall_intno.to_bytes(4, "little") + bytes.fromhex("7506")
-                + bytes.fromhex("ff2506000000") + bytes.fromhex("ff2508000000")
+        head = (bytes.fromhex("81fe") + syscall_intno.to_bytes(4, "little") + bytes.fromhex("7506")) \
+            if inline is None else _inline_code(syscall_intno, inline)
+        code = (head + bytes.fromhex("ff2506000000") + bytes.fromhex("ff2508000000")
                 + targets[0].to_bytes(8, "little") + targets[1].to_bytes(8, "little"))
         self._page = page = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE,
                                       host.MAP_PRIVATE | host.MAP_ANONYMOUS)

@@ -199,6 +199,14 @@ def state_word(handle, reg_ids, slot_bytes, offset, api_read, api_value):
     return word
 
 
+def beside(view, offset, size):
+    """`size` bytes of the CPU state at `offset` from the start of a register array
+    locate() found: fields Unicorn's API does not expose (m68k's FPU registers). Only
+    the array itself was verified here: the caller checks those fields (m68k_fpu.py
+    runs instructions on them) and falls back without them."""
+    if view is None or DISABLED:
+        return None
+    return (ctypes.c_ubyte * size).from_address(ctypes.addressof(view.obj) + offset)
 # ---- x86: the exception the CPU believes is still in flight ----------------------------
 # Unicorn never delivers an x86 exception (its INTR hook replaces the delivery), so
 # CPUX86State.old_exception, which QEMU clears once an exception has been delivered

@@ -214,6 +214,59 @@ STAT64_LEGACY = [
     ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"), ("st_ino", "u64"),
 ]
 
+# PowerPC's own (arch/powerpc/include/uapi/asm/stat.h): ppc32's struct stat (a 16-bit
+# st_nlink after a 32-bit st_mode) and its stat64 (64-bit st_dev and st_ino, a 16-bit
+# pad after st_rdev, 32-bit times)
+STAT_PPC32 = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_mode", "u32"), ("st_nlink", "u16"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "ulong"), ("st_size", "long"),
+    ("st_blksize", "ulong"), ("st_blocks", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "ulong", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "ulong", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+STAT64_PPC = [
+    ("st_dev", "u64"), ("st_ino", "u64"), ("st_mode", "u32"), ("st_nlink", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u64"), ("__pad2", "u16", None),
+    ("st_size", "i64"), ("st_blksize", "i32"), ("st_blocks", "i64"),
+    ("st_atime", "i32", "st_atime"), ("st_atime_nsec", "u32", "st_atime_nsec"),
+    ("st_mtime", "i32", "st_mtime"), ("st_mtime_nsec", "u32", "st_mtime_nsec"),
+    ("st_ctime", "i32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"),
+    ("__unused4", "u32", None), ("__unused5", "u32", None),
+]
+
+# m68k's (arch/m68k/include/uapi/asm/stat.h): a 16-bit st_dev and ids in struct stat,
+# stat64's pads of two bytes (the ABI aligns to 2)
+STAT_M68K = [
+    ("st_dev", "u16"), ("__pad1", "u16", None), ("st_ino", "ulong"), ("st_mode", "u16"),
+    ("st_nlink", "u16"), ("st_uid", "u16"), ("st_gid", "u16"), ("st_rdev", "u16"),
+    ("__pad2", "u16", None), ("st_size", "ulong"), ("st_blksize", "ulong"), ("st_blocks", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("__unused1", "ulong", None),
+    ("st_mtime", "ulong", "st_mtime"), ("__unused2", "ulong", None),
+    ("st_ctime", "ulong", "st_ctime"), ("__unused3", "ulong", None),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+STAT64_M68K = [
+    ("st_dev", "u64"), ("__pad1", ("bytes", 2), None), ("__st_ino", "u32"), ("st_mode", "u32"),
+    ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "u64"),
+    ("__pad3", ("bytes", 2), None), ("st_size", "i64"), ("st_blksize", "u32"), ("st_blocks", "u64"),
+    ("st_atime", "u32", "st_atime"), ("st_atime_nsec", "u32", "st_atime_nsec"),
+    ("st_mtime", "u32", "st_mtime"), ("st_mtime_nsec", "u32", "st_mtime_nsec"),
+    ("st_ctime", "u32", "st_ctime"), ("st_ctime_nsec", "u32", "st_ctime_nsec"), ("st_ino", "u64"),
+]
+
+# s390x's (arch/s390/include/uapi/asm/stat.h, statfs.h): st_nlink before st_mode, the
+# sizes after the times; statfs with 32-bit type, size and name length
+STAT_S390X = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_nlink", "ulong"), ("st_mode", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("__pad1", "u32", None), ("st_rdev", "ulong"),
+    ("st_size", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "ulong", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "ulong", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("st_blksize", "ulong"), ("st_blocks", "long"), ("__unused", ("array", "ulong", 3), None),
+]
 # MIPS' own (arch/mips/include/uapi/asm/stat.h): o32's struct stat (32-bit sizes and
 # times, padding where other ABIs widened fields), o32's stat64 (st_dev still 32 bits:
 # the kernel's cp_new_stat64 special-cases MIPS), n64's struct stat (32-bit times)
@@ -277,6 +330,14 @@ STATFS = [
     ("f_spare2", "long", "f_spare[2]"), ("f_spare3", "long", "f_spare[3]"),
 ]
 
+STATFS_S390X = [
+    ("f_type", "u32"), ("f_bsize", "u32"), ("f_blocks", "ulong"), ("f_bfree", "ulong"),
+    ("f_bavail", "ulong"), ("f_files", "ulong"), ("f_ffree", "ulong"),
+    ("f_fsid0", "i32", "f_fsid.__val[0]"), ("f_fsid1", "i32", "f_fsid.__val[1]"),
+    ("f_namelen", "u32"), ("f_frsize", "u32"), ("f_flags", "u32"),
+    ("f_spare0", "u32", "f_spare[0]"), ("f_spare1", "u32", "f_spare[1]"),
+    ("f_spare2", "u32", "f_spare[2]"), ("f_spare3", "u32", "f_spare[3]"),
+]
 # MIPS' struct statfs: f_frsize third, the counts in another order, five spares
 STATFS_MIPS = [
     ("f_type", "long"), ("f_bsize", "long"), ("f_frsize", "long"), ("f_blocks", "long"),
@@ -310,6 +371,8 @@ TERMIOS = [
     ("c_iflag", "u32"), ("c_oflag", "u32"), ("c_cflag", "u32"), ("c_lflag", "u32"),
     ("c_line", "u8"), ("c_cc", ("bytes", 19)),
 ]
+# PowerPC's (asm/termbits.h): the control characters before c_line, and the speeds
+TERMIOS_PPC = TERMIOS[:4] + [("c_cc", ("bytes", 19)), ("c_line", "u8"), ("c_ispeed", "u32"), ("c_ospeed", "u32")]
 # MIPS' (asm/termbits.h: NCCS 23)
 TERMIOS_MIPS = TERMIOS[:4] + [("c_line", "u8"), ("c_cc", ("bytes", 23))]
 WINSIZE = [("ws_row", "u16"), ("ws_col", "u16"), ("ws_xpixel", "u16"), ("ws_ypixel", "u16")]
@@ -449,6 +512,53 @@ SHMID_DS = _ipc_flavours("shm_perm", ("shm_atime", "shm_dtime", "shm_ctime"), [(
     ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
     ("__unused4", "ulong", None), ("__unused5", "ulong", None),
 ])
+# ppc's (arch/powerpc/include/uapi/asm/ipcbuf.h, msgbuf.h, sembuf.h, shmbuf.h): a 32-bit
+# seq, 64-bit spares, and on 32-bit each time's high word before it; shm_segsz late
+_IPC_PERM_PPC = lambda prefix: _ipc_perm(prefix)[:6] + [
+    ("seq", "u32", f"{prefix}.__seq"), ("__pad1", "u32", None), ("__unused1", "u64", None), ("__unused2", "u64", None)]
+
+
+def _ppc_times(names):
+    return [f for n in names for f in ((f"{n}_high", "ulong", f"__{n}_high"), (n, "ulong"))]
+
+
+MSQID_DS["ppc"] = _IPC_PERM_PPC("msg_perm") + _ppc_times(("msg_stime", "msg_rtime", "msg_ctime")) + [
+    ("msg_cbytes", "ulong", "__msg_cbytes"), ("msg_qnum", "ulong"), ("msg_qbytes", "ulong"),
+    ("msg_lspid", "i32"), ("msg_lrpid", "i32"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+SEMID_DS["ppc"] = _IPC_PERM_PPC("sem_perm") + _ppc_times(("sem_otime", "sem_ctime")) + [
+    ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+]
+SHMID_DS["ppc"] = _IPC_PERM_PPC("shm_perm") + _ppc_times(("shm_atime", "shm_dtime", "shm_ctime")) + [
+    ("__unused2", "ulong", None), ("shm_segsz", "ulong"), ("shm_cpid", "i32"), ("shm_lpid", "i32"),
+    ("shm_nattch", "ulong"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+# m68k's: asm-generic's 32-bit structs with its 16-bit __kernel_mode_t (two bytes of pad
+# after mode; glibc shifts the mode it reads, __ASSUME_SYSVIPC_BROKEN_MODE_T); declared
+# with the kernel's member names (checked against struct msqid64_ds ...)
+def _ipc_perm_m68k(prefix):
+    return [("key", "i32", f"{prefix}.key"), ("uid", "u32", f"{prefix}.uid"), ("gid", "u32", f"{prefix}.gid"),
+            ("cuid", "u32", f"{prefix}.cuid"), ("cgid", "u32", f"{prefix}.cgid"), ("mode", "u16", f"{prefix}.mode"),
+            ("__pad1", "u16", None), ("seq", "u16", f"{prefix}.seq"), ("__pad2", "u16", None),
+            ("__unused1", "ulong", None), ("__unused2", "ulong", None)]
+
+
+def _kernel_times(names):
+    return [f for n in names for f in ((n, "ulong"), (f"{n}_high", "ulong"))]
+
+
+MSQID_DS["m68k"] = _ipc_perm_m68k("msg_perm") + _kernel_times(("msg_stime", "msg_rtime", "msg_ctime")) + [
+    ("msg_cbytes", "ulong"), ("msg_qnum", "ulong"), ("msg_qbytes", "ulong"),
+    ("msg_lspid", "i32"), ("msg_lrpid", "i32"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
+SEMID_DS["m68k"] = _ipc_perm_m68k("sem_perm") + _kernel_times(("sem_otime", "sem_ctime")) + [
+    ("sem_nsems", "ulong"), ("__unused3", "ulong", None), ("__unused4", "ulong", None),
+]
+SHMID_DS["m68k"] = _ipc_perm_m68k("shm_perm") + [("shm_segsz", "ulong")] \
+    + _kernel_times(("shm_atime", "shm_dtime", "shm_ctime")) + [
+    ("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
+    ("__unused4", "ulong", None), ("__unused5", "ulong", None),
+]
 # MIPS o32's own (arch/mips/include/uapi/asm/{msg,sem,shm}buf.h): msqid64_ds puts each
 # time's high word first on big-endian; semid64_ds has both high words after sem_nsems;
 # shmid64_ds has one-word times, then u16 high halves at its end
@@ -511,22 +621,26 @@ DECLARATIONS = {
     "sigaction": SIGACTION,
     # the 32-bit ABIs' old one (a one-word mask); 64-bit ABIs have none; MIPS o32's is
     # its struct sigaction, of whose mask the call uses the first word
-    "old_sigaction": {"generic32": OLD_SIGACTION, "mips": [("flags", "u32", "sa_flags"), ("handler", "ptr", "sa_handler"),
-                                                          ("mask", "sigset", "sa_mask")]},
+    # (the same on PowerPC, whose uapi header names it struct old_sigaction: C_TYPES)
+    "old_sigaction": {"generic32": OLD_SIGACTION, "ppc": OLD_SIGACTION,
+                      "mips": [("flags", "u32", "sa_flags"), ("handler", "ptr", "sa_handler"),
+                               ("mask", "sigset", "sa_mask")]},
     "stack_t": STACK_T,
     "timeval": TIMEVAL,
     "iovec": IOVEC,
     "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "x86_64": STAT_X86_64, "mips_o32": STAT_MIPS_O32,
-             "mips_n64": STAT_MIPS_N64},
-    "stat64": {"legacy": STAT64_LEGACY, "mips_o32": STAT64_MIPS_O32},
+             "mips_n64": STAT_MIPS_N64, "ppc32": STAT_PPC32, "s390x": STAT_S390X, "m68k": STAT_M68K},
+    "stat64": {"legacy": STAT64_LEGACY, "mips_o32": STAT64_MIPS_O32, "ppc": STAT64_PPC, "m68k": STAT64_M68K},
     "statx": STATX,
     "flock": {"generic": FLOCK, "mips_o32": FLOCK_MIPS_O32},
     "flock64": FLOCK64,
     "f_owner_ex": F_OWNER_EX,
-    "statfs": {"generic": STATFS, "mips": STATFS_MIPS},
+    "statfs": {"generic": STATFS, "mips": STATFS_MIPS, "s390x": STATFS_S390X},
     "statfs64": {"generic": STATFS64, "eabi": Aligned(STATFS64, 4), "mips_o32": STATFS64_MIPS_O32,
-                 "mips_n64": STATFS64_MIPS_N64},
-    "termios": {"generic": TERMIOS, "mips": TERMIOS_MIPS},
+                 "mips_n64": STATFS64_MIPS_N64,
+                 "s390x": [(n, "u64" if t == "ulong" else t, *[m.replace("__val", "val") for m in rest])
+                           for n, t, *rest in STATFS_S390X]},
+    "termios": {"generic": TERMIOS, "mips": TERMIOS_MIPS, "ppc": TERMIOS_PPC},
     "winsize": WINSIZE,
     "dirent64": DIRENT64,
     "pollfd": POLLFD,
@@ -577,7 +691,14 @@ DECLARATIONS = {
 # `struct <name>` from the usual glibc headers.
 C_TYPES = {
     "old_sigaction": ("struct sigaction", ["asm/signal.h"]),
+    ("old_sigaction", "ppc"): ("struct old_sigaction", ["asm/signal.h"]),
     ("stat", "legacy32"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "ppc32"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "s390x"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "m68k"): ("struct stat", ["asm/stat.h"]),
+    ("msqid_ds", "m68k"): ("struct msqid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/msgbuf.h"]),
+    ("semid_ds", "m68k"): ("struct semid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/sembuf.h"]),
+    ("shmid_ds", "m68k"): ("struct shmid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/shmbuf.h"]),
     ("stat", "mips_o32"): ("struct stat", ["asm/stat.h"]),
     ("stat", "mips_n64"): ("struct stat", ["asm/stat.h"]),
     "stat64": ("struct stat64", ["asm/stat.h"]),

@@ -74,17 +74,22 @@ static void sysv(void) {
 
     int s = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
     check("semget", s >= 0, s, errno);
-    check("semctl SETVAL/GETVAL", semctl(s, 1, SETVAL, 5) == 0 && semctl(s, 1, GETVAL) == 5, semctl(s, 1, GETVAL), 0);
+    /* the fourth argument is a union semun: an int or a pointer there is another value on
+     * some ABIs (s390x: the int lands in the union's second half; 32-bit PowerPC passes
+     * a union by reference) */
+    union semun { int val; struct semid_ds *buf; unsigned short *array; } five = {.val = 5};
+    check("semctl SETVAL/GETVAL", semctl(s, 1, SETVAL, five) == 0 && semctl(s, 1, GETVAL) == 5, semctl(s, 1, GETVAL), 0);
     struct sembuf op = {1, -2, 0};
     check("semop decrements", semop(s, &op, 1) == 0 && semctl(s, 1, GETVAL) == 3, semctl(s, 1, GETVAL), 0);
     unsigned short all[2] = {7, 8}, back[2] = {0, 0};
-    check("semctl SETALL/GETALL", semctl(s, 0, SETALL, all) == 0 && semctl(s, 0, GETALL, back) == 0 &&
+    check("semctl SETALL/GETALL", semctl(s, 0, SETALL, (union semun){.array = all}) == 0 &&
+          semctl(s, 0, GETALL, (union semun){.array = back}) == 0 &&
           back[0] == 7 && back[1] == 8, back[0], back[1]);
     struct sembuf wait_op = {0, -100, 0};
     struct timespec ts = {0, 20 * 1000 * 1000};
     check("semtimedop times out: EAGAIN", semtimedop(s, &wait_op, 1, &ts) == -1 && errno == EAGAIN, errno, 0);
     struct semid_ds sds;
-    check("semctl IPC_STAT: nsems", semctl(s, 0, IPC_STAT, &sds) == 0 && sds.sem_nsems == 2, sds.sem_nsems, 0);
+    check("semctl IPC_STAT: nsems", semctl(s, 0, IPC_STAT, (union semun){.buf = &sds}) == 0 && sds.sem_nsems == 2, sds.sem_nsems, 0);
     check("semctl IPC_RMID", semctl(s, 0, IPC_RMID) == 0, errno, 0);
 
     int shm = shmget(IPC_PRIVATE, 10000, IPC_CREAT | 0600);

@@ -134,6 +134,12 @@ static int (*make_function(int value))(void) {
     uint32_t code[] = {0x24020000 | value, 0x03e00008, 0}; /* li v0, value; jr ra; nop (its delay slot) */
 #elif defined(__x86_64__) || defined(__i386__)
     uint8_t code[] = {0xb8, value, 0, 0, 0, 0xc3}; /* mov eax, value; ret */
+#elif defined(__powerpc__) && !defined(__powerpc64__)
+    uint32_t code[] = {0x38600000 | value, 0x4e800020}; /* li r3, value; blr */
+#elif defined(__s390x__)
+    uint8_t code[] = {0xa7, 0x29, 0, value, 0x07, 0xfe}; /* lghi %r2, value; br %r14 */
+#elif defined(__m68k__)
+    uint16_t code[] = {0x7000 | value, 0x4e75}; /* moveq #value, %d0; rts */
 #endif
     char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     memcpy(page, code, sizeof code);

@@ -47,6 +47,16 @@ static void nested(int sig, siginfo_t *si, void *uc)
     depth--;
 }
 
+#ifndef ARCH_FAULT_ADDR
+#define ARCH_FAULT_ADDR(a) (a)  /* si_addr of a fault at a (s390x: its page) */
+#endif
+
+#ifndef ARCH_BREAKPOINT_SIGNAL
+/* what the arch's breakpoint instruction raises in an untraced process (s390x: SIGILL) */
+#define ARCH_BREAKPOINT_SIGNAL SIGTRAP
+#define ARCH_BREAKPOINT_SIGNAL_NAME "SIGTRAP"
+#endif
+
 static void on(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
 {
     struct sigaction sa;
@@ -192,21 +202,21 @@ int main(void)
     /* synchronous faults, handled by skipping the instruction */
     on(SIGSEGV, skip_insn, 0);
     *(volatile int *)64 = 1;
-    CHECK(fault_sig == SIGSEGV && fault_code == SEGV_MAPERR && fault_addr == (void *)64,
+    CHECK(fault_sig == SIGSEGV && fault_code == SEGV_MAPERR && fault_addr == ARCH_FAULT_ADDR((void *)64),
           "write to unmapped memory: SIGSEGV, SEGV_MAPERR, si_addr");
     volatile int x = *(volatile int *)128;
     (void)x;
-    CHECK(fault_addr == (void *)128 && fault_code == SEGV_MAPERR, "read of unmapped memory");
+    CHECK(fault_addr == ARCH_FAULT_ADDR((void *)128) && fault_code == SEGV_MAPERR, "read of unmapped memory");
     char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *volatile target = ro + 8;  /* kept in memory: skipping the store skips any write-back */
     *(volatile char *)target = 1;
-    CHECK(fault_addr == target && fault_code == SEGV_ACCERR, "write to read-only memory: SEGV_ACCERR");
+    CHECK(fault_addr == ARCH_FAULT_ADDR(target) && fault_code == SEGV_ACCERR, "write to read-only memory: SEGV_ACCERR");
     on(SIGILL, skip_insn, 0);
     ARCH_ILLEGAL;
     CHECK(fault_sig == SIGILL && fault_code == ARCH_ILL_CODE, "illegal instruction: SIGILL");
-    on(SIGTRAP, skip_insn, 0);
+    on(ARCH_BREAKPOINT_SIGNAL, skip_insn, 0);
     ARCH_BREAKPOINT;
-    CHECK(fault_sig == SIGTRAP, "breakpoint: SIGTRAP");
+    CHECK(fault_sig == ARCH_BREAKPOINT_SIGNAL, "breakpoint: " ARCH_BREAKPOINT_SIGNAL_NAME);
 
     /* siglongjmp out of a fault handler */
     on(SIGSEGV, jump_out, 0);

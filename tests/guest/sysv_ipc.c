@@ -26,6 +26,11 @@
 
 static long r_errno(long r) { return r < 0 ? -errno : r; }
 
+/* semctl's fourth argument is a union semun, as C requires: an int or a pointer there is
+ * another value where unions travel differently (32-bit PowerPC passes them by reference,
+ * 64-bit big-endian ABIs put an int in the word's high half) */
+union semun { int val; struct semid_ds *buf; unsigned short *array; struct seminfo *__buf; };
+
 struct message {
     long mtype;
     char text[32];
@@ -97,10 +102,10 @@ static void semaphores(void)
     int s = semget(IPC_PRIVATE, 3, IPC_CREAT | 0600);
     SHOW("semget: %d", s >= 0);
     unsigned short all[3] = {1, 2, 3}, back[3] = {0, 0, 0};
-    SHOW("semctl SETALL: %ld", r_errno(semctl(s, 0, SETALL, all)));
-    long rc = r_errno(semctl(s, 0, GETALL, back));
+    SHOW("semctl SETALL: %ld", r_errno(semctl(s, 0, SETALL, (union semun){.array = all})));
+    long rc = r_errno(semctl(s, 0, GETALL, (union semun){.array = back}));
     SHOW("semctl GETALL: %ld %u %u %u", rc, back[0], back[1], back[2]);
-    SHOW("semctl SETVAL: %ld", r_errno(semctl(s, 2, SETVAL, 7)));
+    SHOW("semctl SETVAL: %ld", r_errno(semctl(s, 2, SETVAL, (union semun){.val = 7})));
     SHOW("semctl GETVAL: %ld", r_errno(semctl(s, 2, GETVAL)));
     struct sembuf ops[2] = {{0, -1, 0}, {1, 3, SEM_UNDO}};
     SHOW("semop two: %ld", r_errno(semop(s, ops, 2)));
@@ -139,17 +144,17 @@ static void semaphores(void)
     SHOW("SEM_UNDO child saw 12: %d, after its exit %d", WEXITSTATUS(status), semctl(s, 2, GETVAL));
     struct semid_ds ds;
     memset(&ds, 0x55, sizeof ds);
-    rc = r_errno(semctl(s, 0, IPC_STAT, &ds));
+    rc = r_errno(semctl(s, 0, IPC_STAT, (union semun){.buf = &ds}));
     SHOW("semctl IPC_STAT: %ld nsems %lu mode %o uid ours %d otime set %d ctime set %d", rc, (unsigned long)ds.sem_nsems, ds.sem_perm.mode & 07777,
          ds.sem_perm.uid == getuid(), ds.sem_otime >= before, ds.sem_ctime >= before);
     ds.sem_perm.mode = 0640;
-    SHOW("semctl IPC_SET: %ld", r_errno(semctl(s, 0, IPC_SET, &ds)));
+    SHOW("semctl IPC_SET: %ld", r_errno(semctl(s, 0, IPC_SET, (union semun){.buf = &ds})));
     memset(&ds, 0, sizeof ds);
-    semctl(s, 0, IPC_STAT, &ds);
+    semctl(s, 0, IPC_STAT, (union semun){.buf = &ds});
     SHOW("  mode %o", ds.sem_perm.mode & 07777);
     struct seminfo info;
     memset(&info, 0, sizeof info);
-    int top = semctl(0, 0, IPC_INFO, &info);
+    int top = semctl(0, 0, IPC_INFO, (union semun){.__buf = &info});
     SHOW("semctl IPC_INFO: index ok %d mni %d msl %d opm %d vmx %d", top >= 0, info.semmni, info.semmsl,
          info.semopm, info.semvmx);
     SHOW("semctl GETVAL bad number: %ld", r_errno(semctl(s, 5, GETVAL)));
@@ -268,7 +273,9 @@ static void multiplexer(void)
 
     int s = ipc(SEMGET, IPC_PRIVATE, 2, IPC_CREAT | 0600, NULL, 0);
     SHOW("ipc SEMGET: %d", s >= 0);
-    long value = 4;
+    /* a union semun, as the kernel reads it through the pointer: a long holding 4 would be
+     * val 0 on a 64-bit big-endian ABI (ksys_semctl takes val from the word's high half) */
+    union { int val; void *buf; } value = {.val = 4};
     SHOW("ipc SEMCTL SETVAL (semun by reference): %ld", ipc(SEMCTL, s, 1, SETVAL, &value, 0));
     SHOW("ipc SEMCTL GETVAL: %ld", ipc(SEMCTL, s, 1, GETVAL, &value, 0));
     SHOW("ipc SEMCTL NULL semun: %ld", ipc(SEMCTL, s, 1, GETVAL, NULL, 0));
@@ -278,7 +285,9 @@ static void multiplexer(void)
     SHOW("ipc SEMOP: %ld then %ld", rc, ipc(SEMCTL, s, 1, GETVAL, &value, 0));
     struct { long tv_sec, tv_nsec; } ts = {0, 10 * 1000 * 1000};  /* the 32-bit timespec */
     op.sem_op = -5;
-    SHOW("ipc SEMTIMEDOP times out: %ld", ipc(SEMTIMEDOP, s, 1, 0, &op, (long)&ts));
+    /* the timeout in fifth, and in third too, which the call leaves unused but for s390x's
+     * ipc: it takes the timeout from there (the kernel's sys_s390_ipc) */
+    SHOW("ipc SEMTIMEDOP times out: %ld", ipc(SEMTIMEDOP, s, 1, (long)&ts, &op, (long)&ts));
     SHOW("ipc SEMCTL IPC_RMID: %ld", ipc(SEMCTL, s, 0, IPC_RMID, &value, 0));
 
     int id = ipc(SHMGET, IPC_PRIVATE, 8192, IPC_CREAT | 0600, NULL, 0);

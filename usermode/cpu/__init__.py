@@ -66,9 +66,19 @@ DEFAULTS = {
     "SYSCALLS": {},                 # private syscalls (registry.arch_syscall)
     "BASE_PLATFORM": None,          # AT_BASE_PLATFORM string (the ISA level: MIPS' "mips32r2")
     "ELF_FLAGS_MATCH": None,        # (mask, value) e_flags must have for binfmt_misc (MIPS o32: not n32)
-    "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's)
+    "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's);
+                                    # "virtual-only": never the CPU's, even without exact fault addresses
+    # the virtual TLB's fill hook may stop the CPU (to grow the TLB at the safe point): a
+    # stop from inside an access, exact where the CPU redoes nothing of it; False: the TLB
+    # grows at syscalls instead (s390x)
+    "TLB_STOPS_IN_FILL": True,
+    "FAULT_ADDRESS_MASK": None,     # what of a fault's address si_addr keeps (s390x: the page)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
+    # inline_syscall(thread) -> (number, ctypes.c_uint32 cell) or None: a call the syscall
+    # hook answers in machine code with the cell's value, when the register array holds
+    # the number, the result and the PC (m68k's get_thread_area, made on every TLS access)
+    "inline_syscall": None,
     "start_mappings": lambda space: None,  # fixed mappings every process has (ARM's kuser helpers)
     "initial_registers": lambda uc, entry, sp: None,  # what the kernel sets besides PC and SP
     "resume_address": None,         # resume_address(uc) -> what emu_start must get (ARM: pc|Thumb)
@@ -79,7 +89,8 @@ DEFAULTS = {
     # executed and stopped after (ARM's yield, wfe): the thread just goes on
     "passed_hint": lambda uc, read: False,
     "cs_mode": lambda uc: None,     # capstone's mode for the current instruction set (ARM's Thumb)
-    # copy_cpu(child, parent): a new thread's CPU from its parent's (x86: its descriptor tables too)
+    # copy_cpu(child, parent): a new thread's CPU from its parent's (x86: its descriptor
+    # tables too; m68k: its thread pointer)
     "copy_cpu": _default_copy_cpu,
     # syscall_entry(thread, on_syscall) -> what the syscall hook calls: what the syscall
     # instruction itself does besides the call (x86-64's RCX and R11), around on_syscall
@@ -94,6 +105,13 @@ DEFAULTS = {
     "CPU_PRIVATE": None,
     "platform": None,               # platform(uc) -> AT_PLATFORM when it depends on the CPU model
     "STACK_ALIGN": 16,              # the ABI's stack alignment at a call (AAPCS: 8)
+    # exception_fault(thread, intno) -> GuestFault for an exception other than the syscall
+    # (MIPS: the signal depends on the instruction; the PC needs care), or None when the
+    # kernel emulates the instruction and the thread goes on (PowerPC's mfpvr); None: EXCEPTIONS
+    "exception_fault": None,
+    # extra_auxv(uc) -> [(AT_ name, value)] the arch's kernel puts before the generic
+    # entries (PowerPC's AT_IGNOREPPC and cache line sizes)
+    "extra_auxv": lambda uc: (),
     "SHMLBA": 4096,                 # shmat's address alignment (ARM's and MIPS' caches want more)
     # -cpu MODEL,FEATURE=on|off: name -> (what it is, None or why it cannot be on);
     # configure(uc, {name: bool}) applies them after prepare() (a UserError: one line)
@@ -116,9 +134,6 @@ DEFAULTS = {
     # precise only with Unicorn's exit check after every access): default TLB_MODE
     "tlb_mode": None,
     "tlb_filled": None,             # tlb_filled(uc): after the virtual TLB's fill granted a load or store
-    # exception_fault(thread, intno) -> GuestFault for an exception other than the syscall
-    # (MIPS: the signal depends on the instruction; the PC needs care); None: EXCEPTIONS
-    "exception_fault": None,
     "adjust_fault_pc": lambda uc, pc: pc,  # a memory fault's PC as the kernel reports it (MIPS delay slots)
 }
 

@@ -219,7 +219,7 @@ class GdbStub:
         return self._thread(self.g_thread) or self._current()
 
     def read_registers(self, args, packet):
-        return self.registers.read_all(self._regs_thread().uc).hex().encode()
+        return self.registers.read_all(self._regs_thread().uc)
 
     def write_registers(self, args, packet):
         self.registers.write_all(self._regs_thread().uc, bytes.fromhex(args))

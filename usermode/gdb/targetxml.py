@@ -31,8 +31,10 @@ class RegisterMap:
         if entry is None:
             return None
         _name, size, uc_reg = entry
-        if hasattr(uc_reg, "read"):  # a register Unicorn lacks
+        if hasattr(uc_reg, "read"):  # a register Unicorn lacks: the cpu module's (None: unavailable)
             value = uc_reg.read(uc)
+            if value is None:
+                return None
         else:  # a callable: a register the kernel keeps (orig_rax)
             value = uc_reg(uc) if callable(uc_reg) else uc.reg_read(uc_reg)
         return (value & ((1 << (8 * size)) - 1)).to_bytes(size, self.arch.ABI.endian)
@@ -43,7 +45,7 @@ class RegisterMap:
             return False
         value = int.from_bytes(data, self.arch.ABI.endian)
         if hasattr(entry[2], "write"):
-            entry[2].write(uc, value)
+            return entry[2].write(uc, value) is not False  # False: unavailable, not written
         elif callable(entry[2]):
             return True  # the kernel's own bookkeeping: a write changes nothing here
         else:
@@ -51,7 +53,9 @@ class RegisterMap:
         return True
 
     def read_all(self, uc):
-        return b"".join(self.read(uc, n) for n in self.numbers)
+        """The 'g' packet's hex: an unavailable register is 'x's, as the protocol allows."""
+        return b"".join(data.hex().encode() if data is not None else b"xx" * self.by_number[n][1]
+                        for n, data in ((n, self.read(uc, n)) for n in self.numbers))
 
     def write_all(self, uc, data):
         pos = 0

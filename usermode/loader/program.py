@@ -142,7 +142,7 @@ def start(process, path, argv, envp):
     hwcap, hwcap2 = arch.hwcaps(thread.uc)
     at = arch.ABI.tables.AUXV
     uid, euid, gid, egid = os.getuid(), os.geteuid(), os.getgid(), os.getegid()
-    auxv = [
+    auxv = [(at[name], value) for name, value in arch.extra_auxv(thread.uc)] + [
         (at["AT_PHDR"], main.phdr), (at["AT_PHENT"], main.phent), (at["AT_PHNUM"], main.phnum),
         (at["AT_PAGESZ"], PAGE), (at["AT_BASE"], interp_base), (at["AT_FLAGS"], 0),
         (at["AT_ENTRY"], main.entry), (at["AT_UID"], uid), (at["AT_EUID"], euid),

@@ -312,8 +312,12 @@ class SignalDelivery:
             return False
         code = fault.code or {"SIGSEGV": "SEGV_MAPERR", "SIGILL": "ILL_ILLOPC",
                               "SIGTRAP": "TRAP_BRKPT", "SIGBUS": "BUS_ADRERR"}.get(fault.signal)
-        info = SigInfo(sig, self.shared.const(code) if code else 0, addr=fault.address or 0)
-        self._run_handler(sig, info, action, pc=fault.pc)
+        address = fault.address or 0
+        if fault.signal in ("SIGSEGV", "SIGBUS") and self.thread.arch.FAULT_ADDRESS_MASK is not None:
+            address &= self.thread.arch.FAULT_ADDRESS_MASK  # s390x: only the page is known
+        info = SigInfo(sig, self.shared.const(code) if code else 0, addr=address)
+        # (the PC the frame holds: s390x's SIGILL and SIGFPE resume past the instruction)
+        self._run_handler(sig, info, action, pc=getattr(fault, "resume_pc", fault.pc))
         return True
 
     def _on_altstack(self, sp):

@@ -5,7 +5,9 @@ the dispatcher's stubs once (syscalls/dispatch.py), never consulted per call.
                             pairs="aligned", intno=2)
 
 - number: the register holding the syscall number (`number_base` is
-  subtracted: MIPS o32 numbers start at 4000);
+  subtracted: MIPS o32 numbers start at 4000); or number_hook(thread, r),
+  where the instruction carries it (s390x's svc N: r[...] is the register
+  array, the PC already past the instruction);
 - args: the argument registers in order; `stack_args` more words are read
   from the user stack at sp + `stack_offset` (MIPS o32: arguments 5 to 8 at
   sp+16), so a call takes up to len(args) + stack_args words;
@@ -23,14 +25,16 @@ the dispatcher's stubs once (syscalls/dispatch.py), never consulted per call.
 - insn_size: the size of the syscall instruction, by which a restarted call
   moves the PC back;
 - advance_pc: the emulator moves the PC past the instruction itself (s390x
-  and m68k leave it on the instruction).
+  and m68k leave it on the instruction), before anything else looks at it:
+  handlers, restarts, signal frames and number_hook then see the PC past the
+  call, as on every other arch (syscalls/dispatch.py make_syscall_entry).
 """
 
 
 class Convention:
     def __init__(self, number, args, result, *, number_base=0, stack_args=0, stack_offset=0,
                  pairs=None, error="negative", flag_register=None, error_hook=None, entry=None, intno=None,
-                 insn_size=4, advance_pc=0, extra_result_registers=()):
+                 insn_size=4, advance_pc=0, extra_result_registers=(), number_hook=None):
         if error not in ("negative", "flag", "hook"):
             raise ValueError(f"unknown error convention {error!r}")
         if pairs not in (None, "aligned", "unaligned"):
@@ -41,6 +45,7 @@ class Convention:
             raise ValueError("the hook convention needs error_hook")
         self.error_hook = error_hook
         self.number = number
+        self.number_hook = number_hook
         self.number_base = number_base
         self.args = tuple(args)
         self.result = result
@@ -55,6 +60,14 @@ class Convention:
         self.insn_size = insn_size
         self.advance_pc = advance_pc
         self.extra_result_registers = tuple(extra_result_registers)
+
+    def number_of(self, thread):
+        """The current call's number (for gdb's catch syscall: not the hot path)."""
+        if self.number_hook is not None:
+            from ..raw import reg_read
+            r = [reg_read(thread.handle, reg) for reg in thread.arch.GPR_IDS]
+            return self.number_hook(thread, r)
+        return thread.uc.reg_read(self.number)
 
     def syscall_insn_size(self, uc):
         """How far a restarted call moves the PC back (ARM: 4 in ARM code, 2 in Thumb)."""

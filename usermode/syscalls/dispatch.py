@@ -74,6 +74,8 @@ class RegisterLayout:
         self.reg_ids = arch.GPR_IDS
         self.slot_bytes = arch.GPR_SLOT_BYTES
         self.nr_index = index[conv.number]
+        self.number_hook = conv.number_hook  # the number from the instruction (s390x), else None
+        self.pc_index = index.get(arch.REG_PC)  # the PC, where the register array holds it (m68k)
         self.arg_index = tuple(index[reg] for reg in conv.args)
         self.result_index = index[conv.result]
         self.flag_index = index[conv.flag_register] if conv.flag_register is not None else None
@@ -314,10 +316,10 @@ class SyscallTable:
     def _first_call(self, layout):
         """Every entry starts as this: it makes the syscall's real call, puts it in
         the table and runs it."""
-        nr_index, base = layout.nr_index, self.base
+        nr_index, base, hook = layout.nr_index, self.base, layout.number_hook
 
         def first_call(t, r):
-            index = r[nr_index] - base
+            index = (r[nr_index] if hook is None else hook(t, r)) - base
             calls = self._calls[layout.key]
             calls[index] = call = self._make_call(index, layout)
             return call(t, r)
@@ -358,15 +360,48 @@ def make_syscall_entry(thread, table, strace_log=None):
         view, load, store = shadow.view, shadow.load, shadow.store
     run = _make_runner(thread, table, layout, view, keep_last=strace_log is not None)
     if strace_log is not None:
-        return _make_tracing_entry(thread, table, layout, view, run, load, store, strace_log)
-    if load is None:
-        return run
+        entry = _make_tracing_entry(thread, table, layout, view, run, load, store, strace_log)
+    elif load is None:
+        entry = run
+    else:
+        def entry():
+            load()
+            if run():
+                store()
+    entry.step_pc = _pc_step(thread, layout, view if load is None else None)
+    entry.inline_slots = _inline_slots(layout, view) if load is None and strace_log is None else None
+    return entry
 
-    def on_syscall_shadowed():
-        load()
-        if run():
-            store()
-    return on_syscall_shadowed
+
+def _inline_slots(layout, view):
+    """(number, result, PC) slot addresses in the CPU state, for raw.IntrHook's inline
+    answer: only where the register array holds all three (m68k) in 32-bit slots."""
+    if layout.pc_index is None or layout.slot_bytes != 4 or not layout.conv.advance_pc:
+        return None
+    import ctypes
+    base = ctypes.addressof(view.obj)
+    return tuple(base + 4 * i for i in (layout.nr_index, layout.result_index, layout.pc_index))
+
+
+def _pc_step(thread, layout, view):
+    """step(): the PC past the syscall instruction, for conventions with advance_pc (the
+    caller runs it first). Where the register array holds the PC (m68k) it moves there,
+    as Unicorn's own exception code moves other arches' PCs; else through uc_reg_write,
+    which also ends the current translation block (Unicorn resumes at once, from the new PC)."""
+    advance = layout.conv.advance_pc
+    if not advance:
+        return None
+    if view is not None and layout.pc_index is not None:
+        index, mask = layout.pc_index, (1 << 8 * layout.slot_bytes) - 1
+
+        def step():
+            view[index] = (view[index] + advance) & mask
+        return step
+    handle, reg, reg_read, reg_write = thread.handle, thread.arch.REG_PC, raw.reg_read, raw.reg_write
+
+    def step():
+        reg_write(handle, reg, reg_read(handle, reg) + advance)
+    return step
 
 
 def _make_runner(thread, table, layout, r, keep_last=False):
@@ -376,7 +411,7 @@ def _make_runner(thread, table, layout, r, keep_last=False):
     calls = table.calls_for(layout)
     ncalls = len(calls)
     errno_to_guest = table.abi.errno.to_guest
-    nr_index, base = layout.nr_index, table.base
+    nr_index, base, hook = layout.nr_index, table.base, layout.number_hook
     outlier = table.outlier_call
     last = [0]  # the last result as the guest's C function returns it, for -strace
     if layout.conv.error == "negative" and not keep_last:
@@ -394,7 +429,7 @@ def _make_runner(thread, table, layout, r, keep_last=False):
             return -errno_to_guest(e.errno or host_errno.EIO)
         return _internal_error(thread, table.name(nr), e)  # a bug of ours: one line, the guest gets ENOSYS
 
-    if store is None and base == 0:
+    if store is None and base == 0 and hook is None:
         def on_syscall():
             nr = r[nr_index]  # unsigned: never below 0
             try:
@@ -410,7 +445,8 @@ def _make_runner(thread, table, layout, r, keep_last=False):
             return True
     else:
         def on_syscall():
-            nr = r[nr_index] - base
+            # (the number from the instruction or a register, where the convention says: s390x's svc N)
+            nr = (r[nr_index] if hook is None else hook(thread, r)) - base
             try:
                 ret = calls[nr](thread, r) if 0 <= nr < ncalls else outlier(nr, layout)(thread, r)
             except Exception as e:
@@ -525,7 +561,8 @@ def _make_tracing_entry(thread, table, layout, r, run, load, store, log):
     def on_syscall():
         if load is not None:
             load()
-        index = r[layout.nr_index] - table.base
+        hook = layout.number_hook
+        index = (r[layout.nr_index] if hook is None else hook(thread, r)) - table.base
         name, decl = table.entry(index)
         try:
             binding = table.binding(index, layout)

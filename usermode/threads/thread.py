@@ -6,6 +6,7 @@ delivers pending signals, yields the emulator lock at the end of a time slice,
 and turns CPU faults into the kernel's synchronous signals. Anything that
 needs the thread there (a signal, the preempter, exit) calls emu_stop.
 """
+import ctypes
 import threading
 
 from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_CPU, UC_TLB_VIRTUAL, Uc
@@ -86,8 +87,10 @@ class GuestThread:
         # whose faults are precise only with the exit checks after loads and stores.
         self.uc.mem_map(0, 0x1000)  # Unicorn sets itself up on first use: then its fields can be checked
         self.uc.mem_unmap(0, 0x1000)
+        # ("virtual-only": an arch whose own TLB reports faults as CPU exceptions, s390x)
         tlb_mode = self.arch.tlb_mode(self.uc)
-        self.virtual_tlb = virtual = tlb_mode == "virtual" and raw.fault_address_readable(self.uc)
+        self.virtual_tlb = virtual = tlb_mode == "virtual-only" or (
+            tlb_mode == "virtual" and raw.fault_address_readable(self.uc))
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
         if process.async_stops:
@@ -116,35 +119,61 @@ class GuestThread:
 
     def _install_hooks(self):
         arch = self.arch
-        on_syscall = arch.syscall_entry(self, make_syscall_entry(
-            self, self.process.syscalls, self.process.log if self.process.options.strace else None))
+        entry = make_syscall_entry(self, self.process.syscalls,
+                                   self.process.log if self.process.options.strace else None)
+        on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
 
         handle = self.handle
         host_signals = self.process.signals.host
+        step_pc = entry.step_pc  # the PC past the call, where the CPU leaves it on it
+        growth_at_syscalls = not arch.TLB_STOPS_IN_FILL
+        uc = self.uc
 
-        def on_syscall_exception():
-            try:
-                if self.debug is None:
-                    on_syscall()
-                else:
-                    self._debugged_syscall(on_syscall)
-                native = host_signals.native  # host_signals.arrived(), inline: this runs after every call
-                if native is not None and native.count.value != host_signals.drained_count:
-                    host_signals.drain()  # one came during the call: the kernel delivers it on the way out
-                if signals.pending_flag:  # deliver at the run loop, before the next instruction
+        if step_pc is None and not growth_at_syscalls:
+            def on_syscall_exception():  # the hot path of every syscall
+                try:
+                    if self.debug is None:
+                        on_syscall()
+                    else:
+                        self._debugged_syscall(on_syscall)
+                    native = host_signals.native  # host_signals.arrived(), inline: this runs after every call
+                    if native is not None and native.count.value != host_signals.drained_count:
+                        host_signals.drain()  # one came during the call: the kernel delivers it on the way out
+                    if signals.pending_flag:  # deliver at the run loop, before the next instruction
+                        raw.emu_stop(handle)
+                except BaseException as e:  # never let an exception vanish inside the C callback
+                    self.process.crash(e)
                     raw.emu_stop(handle)
-            except BaseException as e:  # never let an exception vanish inside the C callback
-                self.process.crash(e)
-                raw.emu_stop(handle)
+        else:
+            def on_syscall_exception():  # the same, after the TLB's growth and the PC's step (s390x, m68k)
+                try:
+                    if growth_at_syscalls:
+                        self.tlb_growth.flush_if_due(uc)  # no guest code runs during this hook
+                    if step_pc is not None:
+                        step_pc()  # before the call: its number, restarts and frames see the PC past it
+                    if self.debug is None:
+                        on_syscall()
+                    else:
+                        self._debugged_syscall(on_syscall)
+                    native = host_signals.native
+                    if native is not None and native.count.value != host_signals.drained_count:
+                        host_signals.drain()
+                    if signals.pending_flag:
+                        raw.emu_stop(handle)
+                except BaseException as e:
+                    self.process.crash(e)
+                    raw.emu_stop(handle)
 
         def on_interrupt(handle, intno, user_data):
             try:
                 if intno == syscall_intno:
                     on_syscall_exception()
                 elif arch.exception_fault is not None:
-                    self._stop_with(arch.exception_fault(self, intno))
+                    fault = arch.exception_fault(self, intno)
+                    if fault is not None:  # None: the kernel would have emulated it, done
+                        self._stop_with(fault)
                 else:
                     signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
@@ -176,7 +205,9 @@ class GuestThread:
         private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         untag = arch.ADDRESS_MASK
-        emu_stop = raw.emu_stop
+        # where a stop from inside an access is not exact (s390x), the fill hook only
+        # counts and the TLB grows at the next syscall instead (on_syscall_exception)
+        emu_stop = raw.emu_stop if arch.TLB_STOPS_IN_FILL else (lambda handle: None)
         tlb_filled, uc = arch.tlb_filled, self.uc
 
         def on_tlb_fill(handle, page, access, entry, user_data):
@@ -214,7 +245,7 @@ class GuestThread:
         # keep the ctypes callbacks alive as long as the thread
         if entry_kind == "intr":
             entry_hook = raw.IntrHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
-                                      raw.INTR_CALLBACK(on_interrupt))
+                                      raw.INTR_CALLBACK(on_interrupt), inline=self._inline_answer(entry))
         else:  # an instruction hook (x86-64's syscall); other exceptions still come as interrupts
             entry_hook = raw.InsnHook(self.uc, syscall_intno, raw.SYSCALL_CALLBACK(on_syscall_exception),
                                       raw.INTR_CALLBACK(on_interrupt))
@@ -228,10 +259,21 @@ class GuestThread:
         # every address sends every guest store down the slow path (sha512: 8x
         # qemu-user's time). A fault's address is found afterwards: _fault_address.
 
+    def _inline_answer(self, entry):
+        """raw.IntrHook's inline answer for the arch's inline_syscall, where it can be
+        given: the register slots known, no debugger or -strace to see every call."""
+        slots = entry.inline_slots
+        if self.arch.inline_syscall is None or slots is None or self.process.debugger is not None:
+            return None
+        number, cell = self.arch.inline_syscall(self)
+        number_slot, result_slot, pc_slot = slots
+        return (number_slot, number + self.arch.CONVENTION.number_base, result_slot, ctypes.addressof(cell), pc_slot,
+                self.arch.CONVENTION.advance_pc)
+
     def _debugged_syscall(self, on_syscall):
         """A syscall under gdb: catch syscall stops before and after it."""
         debug = self.debug
-        number = self.uc.reg_read(self.arch.CONVENTION.number)
+        number = self.arch.CONVENTION.number_of(self)
         debug.syscall_stop("syscall_entry", number)
         on_syscall()
         debug.syscall_stop("syscall_return", number)
@@ -379,6 +421,9 @@ class GuestThread:
             what, code = _ACCESS[access]
             self.fault = GuestFault("SIGSEGV", pc, pc, what, code)
             return
+        self._rerun_with_fault_hook()
+
+    def _rerun_with_fault_hook(self):
         hook = raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         try:
             raw.emu_start(self.handle, self.arch.resume_address(self.uc), UNTIL, 0, 1)
@@ -389,7 +434,13 @@ class GuestThread:
         if self.fault is None and self.refused is not None:
             page, access = self.refused
             address = raw.fault_address(self.uc, page)
-            if address is not None:  # else the instruction runs once more to tell (below)
+            if address is None:
+                # the instruction runs once more to tell the address; the kind of fault is
+                # the refusal's (Unicorn calls every refused access unmapped, and with its
+                # exit checks on, s390x's an unhandled exception)
+                self._rerun_with_fault_hook()
+                address = self.fault.address if self.fault is not None else page
+            if address is not None:
                 what, code = _ACCESS[access]
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)
         self.refused = None

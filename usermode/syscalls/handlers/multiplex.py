@@ -74,6 +74,10 @@ IPCCALLS = {
 @syscall
 def ipc(t, call: UInt, first: Arg, second: Arg, third: Arg, ptr: Ptr, fifth: Arg):
     version, number = call >> 16, call & 0xFFFF
+    if t.abi.has("ipc5"):  # s390_ipc: the generic one with `third` for the fifth argument
+        if version:
+            raise GuestError(errno.EINVAL)
+        fifth = third
     entry = _callers(t.abi, IPCCALLS, "ipc").get(number)
     if entry is None:
         raise GuestError(errno.ENOSYS)  # as ksys_ipc for a call it does not know

@@ -47,7 +47,7 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     if pid:
         host.after_fork(False, old_mask)
         if flags & c["CLONE_PARENT_SETTID"]:
-            t.space.write(ptid, t.abi.pack("i", pid))
+            _put_tid(t, ptid, pid)
         if process.debugger is not None:
             process.debugger.forked(t, pid)
         return pid
@@ -58,10 +58,19 @@ def fork(t, flags, newsp, ptid, tls, ctid):
     if flags & c["CLONE_SETTLS"]:
         arch.set_thread_pointer(t.uc, t, tls)
     if flags & c["CLONE_CHILD_SETTID"]:
-        t.space.write(ctid, t.abi.pack("i", t.tid))
+        _put_tid(t, ctid, t.tid)
     if flags & c["CLONE_CHILD_CLEARTID"]:
         t.clear_child_tid = ctid
     return 0
+
+
+def _put_tid(t, address, tid):
+    """CLONE_PARENT_SETTID's and CLONE_CHILD_SETTID's store: the kernel ignores its failure
+    (a child told its fork failed would go on as the parent: kill(-1, ...) and worse)."""
+    try:
+        t.space.write(address, t.abi.pack("i", tid))
+    except GuestError:
+        pass
 
 
 # ---- execve ---------------------------------------------------------------------------

@@ -50,6 +50,10 @@ def _plan(src, dst):
     return fields, control
 
 
+def _low_bit(mask):
+    return (mask & -mask).bit_length() - 1
+
+
 def _shift(table, mask):
     """0, or for CIBAUD the distance between it and CBAUD."""
     if mask != "CIBAUD":
@@ -74,6 +78,8 @@ def _convert(values, src, dst, cc_size):
                 new |= table[value]
             elif s_mask == d_mask:  # no names for its values (CS5..CS8 are not in the
                 new |= value        # generated tables): the same field holds the same values
+            else:  # ... or the same number, in a field elsewhere (CSIZE: 0x30 on x86, 0x300 on ppc)
+                new |= (value >> _low_bit(s_mask)) << _low_bit(d_mask) & d_mask
 
         out[field] = new
     cc = values["c_cc"]
@@ -95,7 +101,19 @@ def to_host(abi, values, host_cc):
 
 
 def to_guest(abi, values, guest_cc):
-    return _convert(values, _table(abi.host), _table(abi.tables), guest_cc)
+    table = _table(abi.tables)
+    out = _convert(values, _table(abi.host), table, guest_cc)
+    # PowerPC's struct also holds the speeds as numbers (c_ispeed, c_ospeed): the
+    # kernel's copy of its termios, which says what CBAUD and CIBAUD say
+    out["c_ospeed"] = _baud(table, out["c_cflag"] & table.get("CBAUD", 0))
+    cibaud = (out["c_cflag"] & table.get("CIBAUD", 0)) >> _shift(table, "CIBAUD") if "CIBAUD" in table else 0
+    out["c_ispeed"] = _baud(table, cibaud) if cibaud else out["c_ospeed"]
+    return out
+
+
+def _baud(table, value):
+    """The speed a CBAUD value names (B38400 -> 38400), 0 if none."""
+    return next((int(n[1:]) for n in _speeds(table) if table[n] == value), 0)
 
 
 class _Dict(dict):

@@ -46,7 +46,7 @@ def _const(t, name):
 
 # ---- clone ----------------------------------------------------------------------
 
-# The order of most ABIs (riscv, aarch64, arm, mips, ppc, m68k: the kernel's
+# The order of most ABIs (riscv, aarch64, arm, mips, ppc: the kernel's
 # CONFIG_CLONE_BACKWARDS), and the two others, chosen by the ABI's quirk.
 @syscall
 def clone(t, flags: CloneFlags, newsp: Ptr, ptid: Ptr, tls: Ptr, ctid: Ptr):
@@ -140,6 +140,8 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
     child.uc.reg_write(arch.CONVENTION.result, 0)
     if arch.CONVENTION.flag_register is not None:
         child.uc.reg_write(arch.CONVENTION.flag_register, 0)  # MIPS' a3: success
+    if arch.CONVENTION.error == "hook":
+        arch.CONVENTION.error_hook(child.uc, False)  # PowerPC's CR0.SO: success
     if newsp:
         child.uc.reg_write(arch.REG_SP, newsp)
     if flags & c["CLONE_SETTLS"]:
@@ -167,10 +169,12 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
     started.wait()
     process.add_thread(child)
     tid = child.tid
-    if flags & c["CLONE_PARENT_SETTID"]:
-        t.space.write(ptid, t.abi.pack("i", tid))
-    if flags & c["CLONE_CHILD_SETTID"]:
-        t.space.write(ctid, t.abi.pack("i", tid))
+    for flag, address in (("CLONE_PARENT_SETTID", ptid), ("CLONE_CHILD_SETTID", ctid)):
+        if flags & c[flag]:
+            try:
+                t.space.write(address, t.abi.pack("i", tid))
+            except GuestError:
+                pass  # as the kernel: the thread exists, the store is best effort
     return tid
 
 
@@ -192,6 +196,14 @@ class _FutexOps:
         self.val2 = frozenset(c[n] for n in _VAL2 if n in c)
         self.wait, self.wait_bitset = c["FUTEX_WAIT"], c.get("FUTEX_WAIT_BITSET")
         self.requeue_pi = c.get("FUTEX_WAIT_REQUEUE_PI")
+        self.compares_val3 = frozenset(c[n] for n in ("FUTEX_CMP_REQUEUE", "FUTEX_CMP_REQUEUE_PI") if n in c)
+        # the host kernel reads the futex word in its own byte order: the value it is
+        # compared with goes in the same order (a big-endian guest's, turned around)
+        self.swap = abi.endian != _HOST_ORDER
+
+
+def _swap32(value):
+    return int.from_bytes((value & 0xFFFFFFFF).to_bytes(4, "little"), "big")
 
 
 _futex_ops = {}  # Abi -> _FutexOps
@@ -204,12 +216,16 @@ def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3
     haddr = host_address(t, uaddr)
     if cmd in ops.waits:
         ts = read_timespec(t, timeout, tsl)
+        if ops.swap:
+            val = _swap32(val)
         if _changed_already(t, ops, cmd, op, uaddr, val, ts, val3):
             raise GuestError(errno.EAGAIN)
         second = host_address(t, uaddr2) if uaddr2 and ops.requeue_pi == cmd else None
         with t.unlocked():
             return call("futex", haddr, op, val, address(ts), second, val3)
     if cmd in ops.val2:
+        if ops.swap and cmd in ops.compares_val3:
+            val3 = _swap32(val3)
         return call("futex", haddr, op, val, timeout, host_address(t, uaddr2), val3)
     return call("futex", haddr, op, val, None, None, val3)
 

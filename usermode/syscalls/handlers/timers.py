@@ -224,9 +224,12 @@ class SignalFd:
         # each value cut to its field's width: a siginfo from rt_sigqueueinfo holds whatever
         # the sender put there (struct.error, an internal error, before: found by the fuzzer)
         value = info.value or 0
+        # ssi_int is the sigval's int member: its first four bytes (a 64-bit big-endian
+        # guest's high half)
+        as_int = t.abi.unpack("i", t.abi.pack("W", value & t.abi.word_mask))[0]
         fields = "IiiIIiIIIIiiQQQQ"
         values = (sig, info.errno, info.code, info.pid, info.uid, info.fd, info.tid or 0, info.band or 0,
-                  info.overrun, 0, info.status or 0, value, value, 0, 0, info.addr or 0)
+                  info.overrun, 0, info.status or 0, as_int, value, 0, 0, info.addr or 0)
         head = t.abi.pack(fields, *(_fit(kind, v or 0) for kind, v in zip(fields, values)))
         return head + bytes(SIGNALFD_SIGINFO_SIZE - len(head))
 
