@@ -23,7 +23,8 @@ TRIPLE = "powerpc64-linux-gnu"
 DEBIAN_ARCH = "ppc64"
 DEBIAN_ROOTFS = False  # a Debian port (debian-ports), not in Debian 12: the cross glibc is the sysroot
 ALIASES = ("powerpc64",)
-ABI = Abi("ppc64", 64, "big", layouts={"termios": "ppc"})
+ABI = Abi("ppc64", 64, "big", layouts={"stat": "ppc64", "termios": "ppc", "msqid_ds": "ppc64",
+                                           "semid_ds": "ppc64", "shmid_ds": "ppc64"})
 ELF_MACHINE = 21  # EM_PPC64
 ELF_CLASS = 64
 UNAME_MACHINE = "ppc64"
