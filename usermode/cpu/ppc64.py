@@ -11,7 +11,8 @@ from ..abi import Abi
 from ..errors import GuestError
 from ..signals import frames
 from ..syscalls.convention import Convention
-from ..syscalls.registry import arch_syscall
+from ..syscalls.argtypes import Long, Ptr
+from ..syscalls.registry import KEEP_REGISTERS, arch_syscall
 from ..uclib import constants
 from . import ppc_common as common
 
@@ -61,6 +62,8 @@ PLATFORM = "power10"
 MINSIGSTKSZ = None
 SIGNAL_REDZONE = 0  # the frame holds its own 512-byte gap below the interrupted r1
 PVR_POWER10 = 0x00800100  # Unicorn's POWER10 v1.0
+PVR_DEFAULT = PVR_POWER10
+QEMU_CPU = "power10_v1.0"  # the same model under qemu-ppc64 (its default is a POWER9)
 
 
 def pvr(uc):
@@ -219,6 +222,45 @@ def _not_on_ppc64(t):
 for _name in ("sigreturn", "modify_ldt", "vm86"):
     if _name in ABI.tables.SYSCALLS:
         arch_syscall(SYSCALLS, name=_name)(_not_on_ppc64)
+
+
+# ---- swapcontext (signal_64.c sys_swapcontext): save the caller's context into old,
+# load new's. A context shorter than the kernel's ucontext without its VSX area is EINVAL.
+UCONTEXT_SIZE_WITHOUT_VSX = UCONTEXT_SIZE - 32 * 8
+_SO_IN_CR = 0x10000000
+
+
+@arch_syscall(SYSCALLS, name="swapcontext")
+def swapcontext(t, old: Ptr, new: Ptr, size: Long):
+    """The saved context resumes as a return of 0 from the call (CR0.SO clear, as the
+    kernel's entry clears it); the new one is loaded at the safe point, every register
+    the PC too (r13, the thread pointer, kept)."""
+    if new:
+        t.space.read(new + _MCONTEXT_AT + _GP_REGS + common.PT_MSR * 8, 8)  # EFAULT first, as the kernel
+    if size < UCONTEXT_SIZE_WITHOUT_VSX:
+        raise GuestError(errno.EINVAL)
+    if old:
+        sc_at = old + _MCONTEXT_AT
+        data = _sigcontext(t.uc, sc_at, 0, 0, 0)
+        regs_at = _GP_REGS + common.PT_CCR * 8
+        ccr = ABI.unpack("Q", data[regs_at:])[0] & ~_SO_IN_CR
+        data = data[:regs_at] + ABI.pack("Q", ccr) + data[regs_at + 8:]
+        t.space.write(sc_at + 32, data[32:48])  # signal, handler (oldmask is left alone)
+        t.space.write(sc_at + 56, data[56:_VMX_RESERVE])  # regs, gp_regs, fp_regs, v_regs
+        t.space.write(old + _SIGMASK_AT, frames.pack_sigset(ABI, t.signals.blocked))
+    if not new:
+        return 0
+    mask = frames.unpack_sigset(ABI, t.space.read(new + _SIGMASK_AT, ABI.sigset_bytes))
+    t.space.read(new + _MCONTEXT_AT + _GP_REGS, common.NGREG * 8 + common.NFPREG * 8)
+
+    def load():
+        try:
+            _restore_sigcontext(t, new + _MCONTEXT_AT, keep_r13=True)
+        except frames.FrameFault:
+            t.process.die_of_signal(t.process.signals.number("SIGSEGV"))
+        t.signals.set_blocked(mask)
+    t.defer(load)
+    return KEEP_REGISTERS
 
 
 # ---- gdb (usermode/gdb/targetxml.py) -----------------------------------------------
