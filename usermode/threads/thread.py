@@ -69,8 +69,7 @@ class GuestThread:
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
             self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
-        if process.cpu_model is not None:  # None: Unicorn's default (ppc64's only working one)
-            self.uc.ctl_set_cpu_model(process.cpu_model)
+        self.uc.ctl_set_cpu_model(process.cpu_model)
         self.arch.prepare(self.uc)
         # Guest addresses are Unicorn's "physical" ones and page rights come from the
         # mappings: the CPU's own MMU has nothing to add. In its own mode the guest
