@@ -95,13 +95,15 @@ def test_rootfs_semantics(arch, mode, root, tmp_path):
     shutil.copy(build(arch, "rootfs_paths.c", mode), root / "bin" / "prog")
     if mode == "dynamic":  # the root needs its own glibc: copy the cross sysroot's
         sysroot = ARCHES[arch]["sysroot"]
-        shutil.copytree(os.path.join(sysroot, "lib"), root / "lib", symlinks=True)
+        libs = [d for d in ("lib", "lib64") if os.path.isdir(os.path.join(sysroot, d))]  # ppc64's ld64.so.1 in lib64
+        for d in libs:
+            shutil.copytree(os.path.join(sysroot, d), root / d, symlinks=True)
     res = run_pyqemu(arch, "/bin/prog", options=["--rootfs", str(root)], cwd="/")
     assert res.stderr == b""
     assert res.stdout.decode() == EXPECTED
     assert res.returncode == 0
     assert not os.path.exists("/sock") and sorted(os.listdir(root)) == \
-        sorted(["abs-link", "bin", "data", "data-link", "etc", "tmp"] + (["lib"] if mode == "dynamic" else []))
+        sorted(["abs-link", "bin", "data", "data-link", "etc", "tmp"] + (libs if mode == "dynamic" else []))
 
 
 def test_rootfs_program_search(root):

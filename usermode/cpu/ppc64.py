@@ -85,8 +85,11 @@ def prepare(uc):
 def elf_entry_registers(uc, space, entry, bias):
     """The kernel's start_thread for ELFv1: the PC and r2 (the TOC) from the descriptor
     e_entry points to, each moved by the image's load bias (the interpreter's when
-    there is one); an unreadable descriptor kills the process as the kernel's fault."""
-    pc, toc = ABI.unpack("QQ", space.read(entry, 16))
+    there is one)."""
+    try:
+        pc, toc = ABI.unpack("QQ", space.read(entry, 16))
+    except GuestError:  # as the kernel's __get_user: zeros, and the first fetch faults
+        pc = toc = 0
     uc.reg_write(REG_PC, (pc + bias) & ABI.word_mask)
     uc.reg_write(common.R[2], (toc + bias) & ABI.word_mask)
 
