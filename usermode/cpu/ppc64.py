@@ -24,6 +24,7 @@ TRIPLE = "powerpc64-linux-gnu"
 DEBIAN_ARCH = "ppc64"
 DEBIAN_ROOTFS = False  # a Debian port (debian-ports), not in Debian 12: the cross glibc is the sysroot
 ALIASES = ("powerpc64",)
+GO_ENV = {"GOARCH": "ppc64"}
 ABI = Abi("ppc64", 64, "big", layouts={"stat": "ppc64", "termios": "ppc", "msqid_ds": "ppc64",
                                            "semid_ds": "ppc64", "shmid_ds": "ppc64"})
 ELF_MACHINE = 21  # EM_PPC64
@@ -72,13 +73,16 @@ def pvr(uc):
 
 
 MSR_SF = 1 << 63  # 64-bit mode
+MSR_VEC, MSR_VSX = 1 << 25, 1 << 23
 
 
 def prepare(uc):
-    """A 64-bit user process with the FPU on. The vector units stay off (and
-    unadvertised): Unicorn's API has no VR or VSR registers, so a signal frame could
-    not save them; glibc then takes its POWER4 paths, which Debian's baseline is."""
-    uc.reg_write(common.MSR, uc.reg_read(common.MSR) | MSR_SF | common.MSR_FP | common.MSR_PR)
+    """A 64-bit user process with the FPU and the vector units on (the kernel enables
+    them at first use; Go's ppc64 code, built for POWER8, uses VSX unconditionally).
+    The vector units are not advertised in AT_HWCAP: Unicorn's API has no VR or VSR
+    registers, so a signal frame does not save them (see hwcaps); glibc then takes
+    its POWER4 paths, Debian's baseline, which use none."""
+    uc.reg_write(common.MSR, uc.reg_read(common.MSR) | MSR_SF | common.MSR_FP | common.MSR_PR | MSR_VEC | MSR_VSX)
 
 
 # ---- the ELFv1 entry: e_entry is a function descriptor ------------------------------
@@ -157,6 +161,7 @@ def _sigcontext(uc, at, sig, handler, oldmask, pc=None):
     """The sigcontext (mcontext_t) for the current registers, placed at `at`."""
     regs = common.save_gregs(uc, pc)
     regs[PT_SOFTE] = 1
+    regs[common.PT_MSR] &= ~(MSR_VEC | MSR_VSX)  # the frame holds no vector state (see prepare)
     v_regs = (at + _VMX_RESERVE + 15) & ~15
     data = ABI.pack("4QiiQQQ", 0, 0, 0, 0, sig, 0, handler, oldmask, at + _GP_REGS)
     data += ABI.pack(f"{common.NGREG}Q", *[v & ABI.word_mask for v in regs])
