@@ -14,6 +14,7 @@ from ..syscalls.convention import Convention
 from ..syscalls.argtypes import Long, Ptr
 from ..syscalls.registry import KEEP_REGISTERS, arch_syscall
 from ..uclib import constants
+from . import ppc64_vsx
 from . import ppc_common as common
 
 P = constants("ppc_const")
@@ -79,9 +80,8 @@ MSR_VEC, MSR_VSX = 1 << 25, 1 << 23
 def prepare(uc):
     """A 64-bit user process with the FPU and the vector units on (the kernel enables
     them at first use; Go's ppc64 code, built for POWER8, uses VSX unconditionally).
-    The vector units are not advertised in AT_HWCAP: Unicorn's API has no VR or VSR
-    registers, so a signal frame does not save them (see hwcaps); glibc then takes
-    its POWER4 paths, Debian's baseline, which use none."""
+    Signal frames save the vector registers where ppc64_vsx.py finds them (Unicorn's
+    API has none). AT_HWCAP offers no vector unit all the same (see hwcaps)."""
     uc.reg_write(common.MSR, uc.reg_read(common.MSR) | MSR_SF | common.MSR_FP | common.MSR_PR | MSR_VEC | MSR_VSX)
 
 
@@ -108,8 +108,10 @@ def extra_auxv(uc):
             ("AT_ICACHEBSIZE", CACHE_LINE), ("AT_UCACHEBSIZE", 0)]
 
 
-# The kernel's COMMON_USER_PPC64 (asm/cputable.h): 32- and 64-bit, FPU, MMU; nothing
-# vector (see prepare).
+# The kernel's COMMON_USER_PPC64 (asm/cputable.h): 32- and 64-bit, FPU, MMU. Not the
+# POWER10's vector and ISA-level bits: Unicorn's POWER10 is QEMU 5's, without ISA 3.1
+# (glibc would pick code using it), and a frame saves the vector registers only through
+# the ppc64_vsx.py shortcut. glibc then takes its POWER4 paths, Debian's baseline.
 PPC_FEATURE_32, PPC_FEATURE_64, PPC_FEATURE_HAS_FPU, PPC_FEATURE_HAS_MMU = \
     0x80000000, 0x40000000, 0x08000000, 0x04000000
 
@@ -157,26 +159,54 @@ TRAMPOLINES = {  # li r0, nr; sc
 }
 
 
-def _sigcontext(uc, at, sig, handler, oldmask, pc=None):
-    """The sigcontext (mcontext_t) for the current registers, placed at `at`."""
+def _module():
+    from . import get
+    return get(NAME)
+
+
+def _sigcontext(uc, at, sig, handler, oldmask, pc=None, vsx_region=True):
+    """The sigcontext (mcontext_t) for the current registers, placed at `at`: with the
+    vector registers in the v_regs area when they can be read (ppc64_vsx.py), VR0-31
+    then (vscr, vrsave) then the low halves of VSR0-31 (if the context has room)."""
     regs = common.save_gregs(uc, pc)
     regs[PT_SOFTE] = 1
-    regs[common.PT_MSR] &= ~(MSR_VEC | MSR_VSX)  # the frame holds no vector state (see prepare)
+    msr = regs[common.PT_MSR] & ~(MSR_VEC | MSR_VSX)
     v_regs = (at + _VMX_RESERVE + 15) & ~15
+    vectors = b""
+    vsx = ppc64_vsx.vsx(uc, _module())
+    if vsx is not None:
+        msr |= MSR_VEC
+        # VSCR and VRSAVE are not in the API nor located: saved as zeros (non-Java mode off)
+        vectors = b"".join(vsx.vr(n) for n in range(32)) + bytes(32)
+        if vsx_region:
+            msr |= MSR_VSX
+            vectors += ABI.pack("32Q", *[vsx.low(n) for n in range(32)])
+    regs[common.PT_MSR] = msr
     data = ABI.pack("4QiiQQQ", 0, 0, 0, 0, sig, 0, handler, oldmask, at + _GP_REGS)
     data += ABI.pack(f"{common.NGREG}Q", *[v & ABI.word_mask for v in regs])
     data += ABI.pack(f"{common.NFPREG}Q", *common.save_fpregs(uc))
     data += ABI.pack("Q", v_regs)
+    data = data.ljust(v_regs - at, b"\0") + vectors
     return data.ljust(SIGCONTEXT_SIZE, b"\0")
 
 
 def _restore_sigcontext(thread, at, keep_r13=False):
-    data = frames.read_frame(thread, at + _GP_REGS, common.NGREG * 8 + common.NFPREG * 8)
+    data = frames.read_frame(thread, at + _GP_REGS, common.NGREG * 8 + common.NFPREG * 8 + 8)
     regs = list(ABI.unpack(f"{common.NGREG}Q", data))
     if keep_r13:  # setcontext keeps the thread pointer
         regs[13] = thread.uc.reg_read(common.R[13])
     common.restore_gregs(thread.uc, regs, ABI.word_mask)
     common.restore_fpregs(thread.uc, ABI.unpack(f"{common.NFPREG}Q", data[common.NGREG * 8:]))
+    msr, v_regs = regs[common.PT_MSR], ABI.unpack("Q", data[-8:])[0]
+    vsx = ppc64_vsx.vsx(thread.uc, _module()) if msr & MSR_VEC and v_regs else None
+    if vsx is not None:  # as the kernel: VRs if the frame says MSR_VEC, VSX halves if MSR_VSX
+        size = 34 * 16 + (32 * 8 if msr & MSR_VSX else 0)
+        vectors = frames.read_frame(thread, v_regs, size)
+        for n in range(32):
+            vsx.set_vr(n, vectors[16 * n:16 * n + 16])
+        if msr & MSR_VSX:
+            for n, value in enumerate(ABI.unpack("32Q", vectors[34 * 16:])):
+                vsx.set_low(n, value)
 
 
 def setup_frame(f):
@@ -249,12 +279,13 @@ def swapcontext(t, old: Ptr, new: Ptr, size: Long):
         raise GuestError(errno.EINVAL)
     if old:
         sc_at = old + _MCONTEXT_AT
-        data = _sigcontext(t.uc, sc_at, 0, 0, 0)
+        data = _sigcontext(t.uc, sc_at, 0, 0, 0, vsx_region=size >= UCONTEXT_SIZE)
         regs_at = _GP_REGS + common.PT_CCR * 8
         ccr = ABI.unpack("Q", data[regs_at:])[0] & ~_SO_IN_CR
         data = data[:regs_at] + ABI.pack("Q", ccr) + data[regs_at + 8:]
         t.space.write(sc_at + 32, data[32:48])  # signal, handler (oldmask is left alone)
-        t.space.write(sc_at + 56, data[56:_VMX_RESERVE])  # regs, gp_regs, fp_regs, v_regs
+        end = SIGCONTEXT_SIZE if size >= UCONTEXT_SIZE else SIGCONTEXT_SIZE - 32 * 8
+        t.space.write(sc_at + 56, data[56:end])  # regs, gp_regs, fp_regs, v_regs and its area
         t.space.write(old + _SIGMASK_AT, frames.pack_sigset(ABI, t.signals.blocked))
     if not new:
         return 0
