@@ -127,8 +127,9 @@ def test_backtrace_has_symbols_from_the_sysroot_libc(arch, session):
     guest = session()
     # pending: a program without a printf@plt symbol (PowerPC's secure PLT) has no printf before libc loads
     out = gdb_batch(guest, "set breakpoint pending on", "break printf", "continue", "bt", "info sharedlibrary")
-    # (where the host has the libc's debug information, x86-64's, gdb shows its source line)
-    assert re.search(r"#0 .* in printf \(\) from target:/lib/.*libc\.so\.6|#0  __printf \(.*\) at .*printf\.c",
+    # (where the host has the libc's debug information, x86-64's, gdb shows its source line;
+    # ELFv1 (ppc64): gdb names the code by its dot symbol, printf's alias ._IO_printf, so under qemu-ppc64)
+    assert re.search(r"#0 .* in (printf|\._IO_printf) \(\) from target:/lib/.*libc\.so\.6|#0  __printf \(.*\) at .*printf\.c",
                      out), out
     assert re.search(r"#1 .* in main \(.*\) at .*gdb_target.c:%d" % line_of('printf("compute'), out), out
     assert re.search(r"Yes.*target:/lib/.*libc\.so\.6", out), out

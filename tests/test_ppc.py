@@ -15,6 +15,8 @@ CHECKS = [
     "an undefined opcode: SIGILL, ILL_ILLOPC", "a handler without SA_SIGINFO gets the old sigcontext and returns",
 ]
 
+QEMU_WRONG = {"ppc64": ("a handler without SA_SIGINFO",)}
+
 
 @pytest.mark.parametrize("arch", PPC)
 @pytest.mark.parametrize("mode", ["static", "dynamic"])
@@ -23,7 +25,12 @@ def test_ppc_kernel_interfaces(arch, mode):
     module = cpu.get(arch)
     prog = build(arch, "ppc_kernel.c", mode)
     options = ["-L", ARCHES[arch]["sysroot"]] if mode == "dynamic" else []
-    res = assert_same_as_qemu(arch, prog, options=options)
+    # qemu-ppc64's default model is a POWER9: compared on the model pyqemu runs (mfpvr)
+    qemu_cpu = ["-cpu", module.QEMU_CPU] if getattr(module, "QEMU_CPU", None) else []
+    # qemu-ppc64 passes the siginfo in r4 whatever SA_SIGINFO says (linux-user/ppc/signal.c,
+    # setup_rt_frame); the kernel's signal_64.c passes &uc.uc_mcontext without it: CHECKS tells
+    wrong = QEMU_WRONG.get(arch, ())
+    res = assert_same_as_qemu(arch, prog, options=options, qemu_options=options + qemu_cpu, qemu_wrong=wrong)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.decode().splitlines()
     pvr = [line for line in lines if line.startswith("mfpvr: ")]

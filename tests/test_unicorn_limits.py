@@ -51,7 +51,7 @@ def _ppc64(model, tlb):
 def test_ppc64_runs_only_on_the_default_model_with_the_virtual_tlb():
     """ppc64: the default model (POWER10) runs 64-bit code only under UC_TLB_VIRTUAL (its
     hash MMU stops the first fetch otherwise), and an explicit ppc64 model stops at once:
-    what a pyqemu-ppc64 would have to use."""
+    what pyqemu-ppc64 uses."""
     assert _ppc64(None, UC_TLB_VIRTUAL) == ((1 << 64) - 1, 0x0123456789ABCDEF)
     assert _ppc64(None, UC_TLB_CPU) is None
     assert _ppc64("UC_CPU_PPC64_POWER9_V2_0", UC_TLB_VIRTUAL) is None

@@ -298,6 +298,18 @@ STAT_MIPS_N64 = [
     ("st_blksize", "u32"), ("st_pad2", "u32", None), ("st_blocks", "ulong"),
 ]
 
+# ppc64's (arch/powerpc/include/uapi/asm/stat.h, __powerpc64__): nlink before mode, blksize
+# before the times
+STAT_PPC64 = [
+    ("st_dev", "ulong"), ("st_ino", "ulong"), ("st_nlink", "ulong"), ("st_mode", "u32"),
+    ("st_uid", "u32"), ("st_gid", "u32"), ("__pad1", "u32", None), ("st_rdev", "ulong"),
+    ("st_size", "long"), ("st_blksize", "ulong"), ("st_blocks", "ulong"),
+    ("st_atime", "ulong", "st_atime"), ("st_atime_nsec", "ulong", "st_atime_nsec"),
+    ("st_mtime", "ulong", "st_mtime"), ("st_mtime_nsec", "ulong", "st_mtime_nsec"),
+    ("st_ctime", "ulong", "st_ctime"), ("st_ctime_nsec", "ulong", "st_ctime_nsec"),
+    ("__unused", ("array", "ulong", 3), None),
+]
+
 STATX_TIMESTAMP = None  # statx is the same on every ABI: fixed-size fields only
 STATX = [
     ("stx_mask", "u32"), ("stx_blksize", "u32"), ("stx_attributes", "u64"),
@@ -533,6 +545,13 @@ SHMID_DS["ppc"] = _IPC_PERM_PPC("shm_perm") + _ppc_times(("shm_atime", "shm_dtim
     ("__unused2", "ulong", None), ("shm_segsz", "ulong"), ("shm_cpid", "i32"), ("shm_lpid", "i32"),
     ("shm_nattch", "ulong"), ("__unused4", "ulong", None), ("__unused5", "ulong", None),
 ]
+# ppc64's: the same ipc64_perm, the times without high words, shm_segsz after them
+MSQID_DS["ppc64"] = _IPC_PERM_PPC("msg_perm") + [(n, "ulong") for n in ("msg_stime", "msg_rtime", "msg_ctime")] + \
+    MSQID_DS["ppc"][-7:]
+SEMID_DS["ppc64"] = _IPC_PERM_PPC("sem_perm") + [(n, "ulong") for n in ("sem_otime", "sem_ctime")] + \
+    SEMID_DS["ppc"][-3:]
+SHMID_DS["ppc64"] = _IPC_PERM_PPC("shm_perm") + [(n, "ulong") for n in ("shm_atime", "shm_dtime", "shm_ctime")] + \
+    SHMID_DS["ppc"][-6:]
 # m68k's: asm-generic's 32-bit structs with its 16-bit __kernel_mode_t (two bytes of pad
 # after mode; glibc shifts the mode it reads, __ASSUME_SYSVIPC_BROKEN_MODE_T); declared
 # with the kernel's member names (checked against struct msqid64_ds ...)
@@ -629,7 +648,8 @@ DECLARATIONS = {
     "timeval": TIMEVAL,
     "iovec": IOVEC,
     "stat": {"generic": STAT_GENERIC, "legacy32": STAT_LEGACY32, "x86_64": STAT_X86_64, "mips_o32": STAT_MIPS_O32,
-             "mips_n64": STAT_MIPS_N64, "ppc32": STAT_PPC32, "s390x": STAT_S390X, "m68k": STAT_M68K},
+             "mips_n64": STAT_MIPS_N64, "ppc32": STAT_PPC32, "s390x": STAT_S390X, "m68k": STAT_M68K,
+             "ppc64": STAT_PPC64},
     "stat64": {"legacy": STAT64_LEGACY, "mips_o32": STAT64_MIPS_O32, "ppc": STAT64_PPC, "m68k": STAT64_M68K},
     "statx": STATX,
     "flock": {"generic": FLOCK, "mips_o32": FLOCK_MIPS_O32},
@@ -696,6 +716,7 @@ C_TYPES = {
     ("stat", "ppc32"): ("struct stat", ["asm/stat.h"]),
     ("stat", "s390x"): ("struct stat", ["asm/stat.h"]),
     ("stat", "m68k"): ("struct stat", ["asm/stat.h"]),
+    ("stat", "ppc64"): ("struct stat", ["asm/stat.h"]),
     ("msqid_ds", "m68k"): ("struct msqid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/msgbuf.h"]),
     ("semid_ds", "m68k"): ("struct semid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/sembuf.h"]),
     ("shmid_ds", "m68k"): ("struct shmid64_ds", ["linux/types.h", "asm/ipcbuf.h", "asm/shmbuf.h"]),

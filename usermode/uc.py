@@ -215,6 +215,8 @@ class Uc:
         return cell.value
 
     def ctl_set_cpu_model(self, model):
+        if model is None:  # Unicorn's default model (a cpu module's CPU_MODELS: ppc64's only working one)
+            return
         self.ctl(_const.UC_CTL_CPU_MODEL, _const.UC_CTL_IO_WRITE, ctypes.c_int(model))
 
     def ctl_get_cpu_model(self):

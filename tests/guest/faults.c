@@ -17,7 +17,14 @@ int main(int argc, char **argv)
         *(volatile char *)(p + 100) = 1;
     } else if (!strcmp(what, "exec-data")) {
         char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#if defined(_CALL_ELF) && _CALL_ELF == 1
+        /* ELFv1 (ppc64): a function pointer is a descriptor {entry, TOC, env} */
+        static void *descriptor[3];
+        descriptor[0] = p;
+        ((void (*)(void))(void *)descriptor)();
+#else
         ((void (*)(void))p)();
+#endif
     } else if (!strcmp(what, "illegal")) {
         ARCH_ILLEGAL;
     } else if (!strcmp(what, "breakpoint")) {

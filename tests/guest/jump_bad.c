@@ -25,6 +25,13 @@ int main(int argc, char **argv) {
         sigaction(SIGSEGV, &sa, NULL);
         sigaction(SIGILL, &sa, NULL);
     }
+#if defined(_CALL_ELF) && _CALL_ELF == 1
+    /* ELFv1 (ppc64): a function pointer is a descriptor {entry, TOC, env} */
+    static unsigned long descriptor[3];
+    descriptor[0] = target;
+    ((void (*)(void))(void *)descriptor)();
+#else
     ((void (*)(void))target)();
+#endif
     return 1;
 }

@@ -69,7 +69,7 @@ int main(void)
            line >= 32 && getauxval(AT_ICACHEBSIZE) == line ? "ok" : "FAILED");
     static unsigned char buf[256] __attribute__((aligned(128)));
     memset(buf, 0xaa, sizeof buf);
-    __asm__ volatile("dcbz 0,%0" : : "r"(buf + 64) : "memory");
+    __asm__ volatile("dcbz 0,%0" : : "r"(buf + 128) : "memory"); /* a line boundary for 32- and 128-byte lines */
     int zeroed = 0, first = -1;
     for (int i = 0; i < (int)sizeof buf; i++)
         if (buf[i] == 0) {
@@ -77,7 +77,7 @@ int main(void)
             if (first < 0)
                 first = i;
         }
-    CHECK(zeroed == (int)line && first == 64, "dcbz clears one cache line");
+    CHECK(zeroed == (int)line && first == 128, "dcbz clears one cache line");
 
     unsigned long pvr;
     __asm__ volatile("mfpvr %0" : "=r"(pvr));

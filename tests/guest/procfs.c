@@ -44,11 +44,15 @@ int main(int argc, char **argv) {
     char mine[96];
     snprintf(mine, sizeof mine, "%lx-", (unsigned long)&main & ~0xfffUL);
     int code = 0;
+#if defined(_CALL_ELF) && _CALL_ELF == 1
+    unsigned long main_code = *(unsigned long *)(void *)&main; /* ELFv1: &main is a descriptor */
+#else
+    unsigned long main_code = (unsigned long)&main;
+#endif
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
         unsigned long lo, hi;
         char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && lo <= (unsigned long)&main &&
-            (unsigned long)&main < hi)
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && lo <= main_code && main_code < hi)
             code = perms[0] == 'r' && perms[2] == 'x' && strstr(line, link) != NULL;
     }
     printf("maps: code mapping of %s: %d\n", strrchr(link, '/') + 1, code);

@@ -134,7 +134,7 @@ static int (*make_function(int value))(void) {
     uint32_t code[] = {0x24020000 | value, 0x03e00008, 0}; /* li v0, value; jr ra; nop (its delay slot) */
 #elif defined(__x86_64__) || defined(__i386__)
     uint8_t code[] = {0xb8, value, 0, 0, 0, 0xc3}; /* mov eax, value; ret */
-#elif defined(__powerpc__) && !defined(__powerpc64__)
+#elif defined(__powerpc__)
     uint32_t code[] = {0x38600000 | value, 0x4e800020}; /* li r3, value; blr */
 #elif defined(__s390x__)
     uint8_t code[] = {0xa7, 0x29, 0, value, 0x07, 0xfe}; /* lghi %r2, value; br %r14 */
@@ -143,6 +143,13 @@ static int (*make_function(int value))(void) {
 #endif
     char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     memcpy(page, code, sizeof code);
+#if defined(_CALL_ELF) && _CALL_ELF == 1
+    /* ELFv1 (ppc64): the function pointer is a descriptor {entry, TOC, env}, here beside the code */
+    void **descriptor = (void **)(page + 64);
+    descriptor[0] = page;
+    mprotect(page, 4096, PROT_READ | PROT_EXEC);
+    return (int (*)(void))(void *)descriptor;
+#endif
     mprotect(page, 4096, PROT_READ | PROT_EXEC); /* never run before: no stale instructions to flush */
     return (int (*)(void))page;
 }

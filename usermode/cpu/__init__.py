@@ -81,6 +81,9 @@ DEFAULTS = {
     "inline_syscall": None,
     "start_mappings": lambda space: None,  # fixed mappings every process has (ARM's kuser helpers)
     "initial_registers": lambda uc, entry, sp: None,  # what the kernel sets besides PC and SP
+    # elf_entry_registers(uc, space, entry, bias): where the entry is not code but names it
+    # (ppc64 ELFv1: a function descriptor, the PC and TOC in it); the image's load bias
+    "elf_entry_registers": None,
     "resume_address": None,         # resume_address(uc) -> what emu_start must get (ARM: pc|Thumb)
     "set_resume_address": None,     # set_resume_address(uc, pc): move the PC, keeping the instruction set
                                     # (ARM's Thumb state); writing REG_PC is a jump that may change it

@@ -104,7 +104,7 @@ def start(process, path, argv, envp):
     space.map(stack_base, process.stack_size, PROT_READ | PROT_WRITE, name="[stack]")
 
     main = image.load(space, elf, base_hint=(space.size // 3 * 2))
-    entry = main.entry
+    entry, entry_bias = main.entry, main.bias
     interp_base = 0
     if elf.interp:
         host_interp, sysroot = find_interpreter(elf.interp, arch, options.sysroot, process.paths)
@@ -113,6 +113,7 @@ def start(process, path, argv, envp):
         check_abi(ielf, arch, "interpreter")
         interp = image.load(space, ielf)
         entry, interp_base = interp.entry, interp.bias
+        entry_bias = interp.bias
         ielf.close()
     else:
         sysroot = options.sysroot or program_sysroot(path, arch)
@@ -174,4 +175,6 @@ def start(process, path, argv, envp):
     thread.uc.reg_write(arch.REG_SP, sp)
     thread.uc.reg_write(arch.REG_PC, entry)  # an ARM entry's bit 0 selects Thumb, as the kernel's does
     arch.initial_registers(thread.uc, entry, sp)
+    if arch.elf_entry_registers:
+        arch.elf_entry_registers(thread.uc, space, entry, entry_bias)
     return thread
