@@ -629,24 +629,56 @@ class MipsExceptionPc:
 _TEMP_FIX_VARIANTS = {}  # variant -> True (mended) or False (could not be)
 
 
+class _LibraryFile:
+    """The parts of libunicorn's file the MIPS mends look at (its symbol tables and PLT
+    relocations), read once with pread: no descriptor stays open (a mmap would keep a
+    low one, which the guest would then see as its own) and no 20 MB are held. Offsets
+    are the file's, as in the section headers."""
+
+    WANTED = (".dynsym", ".dynstr", ".symtab", ".strtab", ".rela.plt")
+
+    def __init__(self, path):
+        import struct
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            head = os.pread(fd, 64, 0)
+            shoff, = struct.unpack_from("<Q", head, 0x28)
+            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", head, 0x3A)
+            table = os.pread(fd, shentsize * shnum, shoff)
+            headers = [struct.unpack_from("<IIQQQQIIQQ", table, i * shentsize) for i in range(shnum)]
+            names = os.pread(fd, headers[shstrndx][5], headers[shstrndx][4])
+            self.sections = {}
+            for name, _type, _flags, addr, offset, size, *_ in headers:
+                self.sections[names[name:names.index(b"\0", name)].decode()] = (offset, size, addr)
+            self._chunks = [(offset, os.pread(fd, size, offset)) for name, (offset, size, _) in self.sections.items()
+                            if name in self.WANTED]
+        finally:
+            os.close(fd)
+
+    def _chunk(self, at):
+        for offset, data in self._chunks:
+            if offset <= at < offset + len(data):
+                return offset, data
+        raise ValueError(f"offset {at:#x} is not in a section read")
+
+    def find(self, needle, start, end):
+        offset, data = self._chunk(start)
+        at = data.find(needle, start - offset, end - offset)
+        return at + offset if at >= 0 else -1
+
+    def unpack_from(self, fmt, at):
+        import struct
+        offset, data = self._chunk(at)
+        return struct.unpack_from(fmt, data, at - offset)
+
+
 @functools.lru_cache(maxsize=None)
 def _library_layout():
-    """({section name: (file offset, size, address)}, file bytes) of libunicorn; read once
-    (the MIPS mends each look things up in it)."""
-    import mmap
-    import struct
+    """({section name: (file offset, size, address)}, _LibraryFile) of libunicorn; read
+    once (the MIPS mends each look things up in it)."""
     from .uclib import lib
-    with open(lib._name, "rb") as f:
-        data = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)  # 20 MB: read only what is looked at
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
-    headers = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
-    names_at = headers[shstrndx][4]
-    sections = {}
-    for name, _type, _flags, addr, offset, size, *_ in headers:
-        end = data.find(b"\0", names_at + name)
-        sections[data[names_at + name:end].decode()] = (offset, size, addr)
-    return sections, data
+    data = _LibraryFile(lib._name)
+    return data.sections, data
 
 
 def _symbol_value(name):
@@ -672,7 +704,7 @@ def _symbols_named(sections, data, table, strings, name):
     out, at = [], data.find(key, t_off, t_off + t_size)
     while at >= 0:
         if (at - t_off) % 24 == 0:
-            _, _, _, _, value, size = struct.unpack_from("<IBBHQQ", data, at)
+            _, _, _, _, value, size = data.unpack_from("<IBBHQQ", at)
             out.append(((at - t_off) // 24, value, size))
         at = data.find(key, at + 1, t_off + t_size)
     return out
@@ -680,14 +712,13 @@ def _symbols_named(sections, data, table, strings, name):
 
 def _plt_slot(sections, data, name):
     """The GOT slot (offset from the load base) of `name`'s PLT entry, or None."""
-    import struct
     found = _symbols_named(sections, data, ".dynsym", ".dynstr", name)
     if len(found) != 1:
         return None
     index = found[0][0]
     r_off, r_size, _ = sections[".rela.plt"]
     for at in range(r_off, r_off + r_size, 24):
-        offset, info = struct.unpack_from("<QQ", data, at)
+        offset, info = data.unpack_from("<QQ", at)
         if info >> 32 == index and info & 0xFFFFFFFF == 7:  # R_X86_64_JUMP_SLOT
             return offset
     return None
