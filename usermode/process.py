@@ -71,6 +71,7 @@ class Process:
         mmap_top = self.stack_top - self.stack_size - min(STACK_GAP, size // 8)
         self.space = AddressSpace(size, mmap_top)
         self.space.user_top = min(arch.TASK_SIZE, size)
+        self.space.own_fds = (self.keep_fd, self.release_fd)
         # the guest's RLIMIT_AS and RLIMIT_DATA: the host's, or what the guest that exec'd us had
         self.mem_limits = self.space.limits = limits.GuestLimits(getattr(options, "guest_rlimits", None))
         procmem.publish(self.space)  # other pyqemu processes find our guest memory (/proc/PID/mem)

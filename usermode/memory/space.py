@@ -42,18 +42,32 @@ def page_ceil(x):
 class MappedFile:
     """The file behind a mapping that reaches past the file's end: a descriptor of our
     own, so the pages there can become the file's when it grows. Closed with the
-    last mapping that refers to it."""
+    last mapping that refers to it. The descriptor is the emulator's (`own`: the
+    process's keep_fd and release_fd), out of the guest's numbers and sight."""
 
-    __slots__ = ("fd",)
+    __slots__ = ("fd", "release")
 
-    def __init__(self, fd):
-        self.fd = os.dup(fd)
+    def __init__(self, fd, own):
+        keep, self.release = own
+        self.fd = keep(os.dup(fd))
 
     def size(self):
         return os.fstat(self.fd).st_size
 
     def __del__(self):
+        self.release(self.fd)
         os.close(self.fd)
+
+
+def _mapped_file(fd, own):
+    """A MappedFile, or None where the emulator has no descriptor to spare (the pages
+    past the file's end then stay SIGBUS even if the file grows) or no owner was set."""
+    if own is None:
+        return None
+    try:
+        return MappedFile(fd, own)
+    except OSError:
+        return None
 
 
 class Vma:
@@ -135,6 +149,7 @@ class AddressSpace:
         self.user_top = size
         self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
         self.marker = None  # procmem's page naming this range for other processes
+        self.own_fds = None  # (keep_fd, release_fd) of the process: descriptors the emulator holds
 
     # ---- Unicorn mirrors -------------------------------------------------
 
@@ -422,7 +437,7 @@ class AddressSpace:
                 fd_stat = os.fstat(fd)
                 in_file = self._map_file(haddr, length, prot, kind, fd, offset, fd_stat.st_size)
                 if in_file < length and stat.S_ISREG(fd_stat.st_mode):
-                    eof, mapped_file = addr + in_file, MappedFile(fd)
+                    eof, mapped_file = addr + in_file, _mapped_file(fd, self.own_fds)
         except OSError:
             host.release(haddr, length)
             raise
