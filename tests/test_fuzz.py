@@ -56,6 +56,9 @@ def test_elf_mutator_short_run(arch):
     assert {verdict for _, verdict, _ in outcomes} >= {"ran", "refused"}
 
 
+MISALIGNED_PC_SIGBUS = ("aarch64",)  # odd addresses: a PC alignment fault, not a fetch from page 0
+
+
 def test_call_through_a_pointer_holding_one(arch):
     """Found by the ELF mutator: a jump to address 1 (the address that ends Unicorn's
     emu_start) made the run loop start and stop there for ever. Now it is the fetch
@@ -63,6 +66,16 @@ def test_call_through_a_pointer_holding_one(arch):
     import signal
     from conftest import assert_same_as_qemu
     prog = build(arch, "jump_bad.c", "static")
+    if arch in MISALIGNED_PC_SIGBUS:
+        # the arm64 kernel's PC alignment fault (do_sp_pc_abort): SIGBUS BUS_ADRALN at the
+        # target; qemu-aarch64 7.2 reports a fetch fault (SIGSEGV) there
+        # (si_addr is not checked: Unicorn reports this jump 4 bytes before its target when
+        # the target's page is unmapped, README's Not yet)
+        res = run_pyqemu(arch, prog, "1", "with-handler", timeout=60)
+        assert res.stdout.startswith(b"SIGBUS code 1 addr "), res.stderr
+        dead = run_pyqemu(arch, prog, "1", timeout=60)
+        assert dead.returncode == -signal.SIGBUS and b"guest SIGBUS: jump to a misaligned address" in dead.stderr
+        return
     res = assert_same_as_qemu(arch, prog, "1", "with-handler", timeout=60)
     assert res.stdout.startswith(b"SIGSEGV code 1 addr ")
     dead = run_pyqemu(arch, prog, "1", timeout=60)
