@@ -23,7 +23,7 @@ import threading
 import time
 
 from usermode import cpu, raw
-from usermode.uc import UC_TLB_VIRTUAL, Uc
+from usermode.uc import Uc
 
 BASE = 0x100000
 SIZE = 0x100000
@@ -48,12 +48,6 @@ def main(arch_name, code_path, threads, iterations, stops=False):
         uc = Uc(arch.UC_ARCH, arch.UC_MODE)
         uc.ctl_set_cpu_model(arch.CPU_MODELS[arch.DEFAULT_CPU])
         arch.prepare(uc)
-        # the TLB mode the emulator runs guests in: with its CPU's own TLB an aarch64 at
-        # EL0 with the MMU off sees Device memory, where exclusive accesses fault
-        uc.mem_map(0, 0x1000)  # Unicorn sets an instance up on first use
-        uc.mem_unmap(0, 0x1000)
-        if arch.tlb_mode(uc) == "virtual":
-            uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         uc.mem_map_ptr(BASE, SIZE, 7, host)
         uc.reg_write(arch.CONVENTION.args[0], DATA)
         uc.reg_write(arch.CONVENTION.args[1], iterations)

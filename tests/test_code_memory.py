@@ -62,12 +62,24 @@ NOT_YET = {("alias", "x86_64"), ("alias", "i386"), ("thread", "x86_64"), ("threa
 _NOT_YET_WHY = "x86: code rewritten by another thread or mapping is not seen (no cache maintenance to hear of)"
 
 
+# Not yet (README): code_memory.c has no facts for these arches (their TEST_C lacks
+# ARCH_CODE_RETURN, ARCH_EXCLUSIVE_LOAD): the checks cannot be built for them.
+NOT_PORTED = {"ppc", "ppc64", "s390x", "m68k"}
+_NOT_PORTED_WHY = "code_memory.c is not ported to this architecture yet"
+
+
+def not_ported(arch):
+    return "ARCH_CODE_RETURN(w, n)" not in cpu.get(arch).TEST_C
+
+
 def _checks():
     for what in sorted(EXPECTED):
         for arch in sorted(ARCHES):
             if what == "misaligned-pc" and "ARCH_MISALIGNED_JUMP(p)" not in cpu.get(arch).TEST_C:
                 continue  # riscv64: with the C extension no jump target is misaligned (its TEST_C says so)
-            if (what, arch) in NOT_YET:
+            if not_ported(arch):
+                yield pytest.param(what, arch, marks=pytest.mark.xfail(strict=True, reason=_NOT_PORTED_WHY))
+            elif (what, arch) in NOT_YET:
                 yield pytest.param(what, arch, marks=pytest.mark.xfail(strict=True, reason=_NOT_YET_WHY))
             else:
                 yield what, arch
@@ -86,7 +98,14 @@ def test_code_and_memory(what, arch, tmp_path):
         assert run_qemu(arch, prog, what, str(tmp_path)).stdout == res.stdout
 
 
+def test_the_unported_architectures_are_the_known_ones():
+    """NOT_PORTED says which arches code_memory.c lacks: porting one updates it."""
+    assert {a for a in cpu.ARCH_NAMES if not_ported(a)} == NOT_PORTED
+
+
 def test_sigbus_without_a_handler_is_one_line_and_death_by_sigbus(arch):
+    if not_ported(arch):
+        pytest.xfail(_NOT_PORTED_WHY)
     prog = build(arch, "code_memory.c", "static")
     res = run_pyqemu(arch, prog, "bus-fatal")
     assert res.returncode == -7 and res.stdout == b"mapped\n"

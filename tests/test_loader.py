@@ -50,6 +50,8 @@ HWCAP_MUST = {"aarch64": HWCAP_FP | HWCAP_ASIMD,
               "mipsel": 1 << 3, "mips": 1 << 3, "mips64el": 0,
               # PPC_FEATURE_32, HAS_FPU, HAS_MMU (asm/cputable.h: 750, 604e and 603e alike)
               "ppc": 0x80000000 | 0x08000000 | 0x04000000,
+              # PPC_FEATURE_32, _64, HAS_FPU, HAS_MMU (no vector bits: cpu/ppc64.py says why)
+              "ppc64": 0x80000000 | 0x40000000 | 0x08000000 | 0x04000000,
               # esan3 zarch stfle msa ldisp eimm (asm/elf.h: every z/Architecture model)
               "s390x": 0x3F,
               "m68k": 0}  # the m68k kernel gives none (no ELF_HWCAP): checked exactly below
