@@ -87,8 +87,7 @@ CACHE_LINE = 32
 
 
 def extra_auxv(uc):
-    return [("AT_IGNOREPPC", 22), ("AT_IGNOREPPC", 22), ("AT_DCACHEBSIZE", CACHE_LINE),
-            ("AT_ICACHEBSIZE", CACHE_LINE), ("AT_UCACHEBSIZE", 0)]
+    return common.cache_auxv(CACHE_LINE)
 
 
 # The kernel's cputable for these cores: COMMON_USER (32-bit, FPU, MMU) and PPC_LE.

@@ -104,8 +104,7 @@ CACHE_LINE = 128
 
 
 def extra_auxv(uc):
-    return [("AT_IGNOREPPC", 22), ("AT_IGNOREPPC", 22), ("AT_DCACHEBSIZE", CACHE_LINE),
-            ("AT_ICACHEBSIZE", CACHE_LINE), ("AT_UCACHEBSIZE", 0)]
+    return common.cache_auxv(CACHE_LINE)
 
 
 # The kernel's COMMON_USER_PPC64 (asm/cputable.h): 32- and 64-bit, FPU, MMU. Not the

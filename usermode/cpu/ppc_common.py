@@ -27,6 +27,13 @@ SYSCALL_INTNO = 8
 _SO = 1
 
 
+def cache_auxv(line):
+    """The auxv entries the ppc kernels put first (ELF_PLAT_INIT's AT_IGNOREPPC pair and
+    the cache geometry), for a core with `line`-byte cache lines."""
+    return [("AT_IGNOREPPC", 22), ("AT_IGNOREPPC", 22), ("AT_DCACHEBSIZE", line),
+            ("AT_ICACHEBSIZE", line), ("AT_UCACHEBSIZE", 0)]
+
+
 def set_summary_overflow(uc, failed):
     """The Convention's error hook: CR0.SO = failed."""
     handle = uc._uch.value
