@@ -123,6 +123,7 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
 @syscall(twins={"timer_settime64": {"layout": "itimerspec64"}})
 def timer_settime(t, timerid: Int, flags: TimerFlags, new: Ptr, old: Ptr, *, layout="itimerspec"):
     _settime(t, "timer_settime", (timerid, flags), new, old, layout)
+    t.process.signals.timer_overruns.pop(timerid, None)  # re-armed: the kernel's count starts at 0
 
 
 @syscall(twins={"timer_gettime64": {"layout": "itimerspec64"}})
@@ -132,12 +133,16 @@ def timer_gettime(t, timerid: Int, cur: Ptr, *, layout="itimerspec"):
 
 @syscall
 def timer_getoverrun(t, timerid: Int):
-    return call("timer_getoverrun", timerid)
+    # the count of the timer's last signal the guest took (ProcessSignals.taken),
+    # already saturated at DELAYTIMER_MAX as the kernel's; the host judges the id
+    call("timer_getoverrun", timerid)
+    return t.process.signals.timer_overruns.get(timerid, 0)
 
 
 @syscall
 def timer_delete(t, timerid: Int):
     call("timer_delete", timerid)
+    t.process.signals.timer_overruns.pop(timerid, None)
     t.process.__dict__.get("posix_timers", set()).discard(timerid)
 
 
