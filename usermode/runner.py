@@ -15,6 +15,10 @@ def run_program(arch, opts, argv, envp, log):
     for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
     process = Process(arch, opts, log)
+    from .fdlimit import FdLimit
+    process.fd_limit = FdLimit.start()  # before the emulator keeps a descriptor: above the guest's limit
+    if process.fd_limit is not None:  # every slot, in use or not, is out of the guest's sight (ownfds.py)
+        process.reserved_fds.update(process.fd_limit.slots())
     if log is not None:
         fd = os.dup(log.fileno())
         log.close()

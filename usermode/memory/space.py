@@ -43,7 +43,7 @@ class MappedFile:
     """The file behind a mapping that reaches past the file's end: a descriptor of our
     own, so the pages there can become the file's when it grows. Closed with the
     last mapping that refers to it. The descriptor is the emulator's (`own`: the
-    process's keep_fd and release_fd), out of the guest's numbers and sight."""
+    process's keep_fd and close_own_fd), out of the guest's numbers and sight."""
 
     __slots__ = ("fd", "release")
 
@@ -55,8 +55,7 @@ class MappedFile:
         return os.fstat(self.fd).st_size
 
     def __del__(self):
-        self.release(self.fd)
-        os.close(self.fd)
+        self.release(self.fd)  # closes it
 
 
 def _mapped_file(fd, own):
@@ -149,7 +148,7 @@ class AddressSpace:
         self.user_top = size
         self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
         self.marker = None  # procmem's page naming this range for other processes
-        self.own_fds = None  # (keep_fd, release_fd) of the process: descriptors the emulator holds
+        self.own_fds = None  # (keep_fd, close_own_fd) of the process: descriptors the emulator holds
 
     # ---- Unicorn mirrors -------------------------------------------------
 

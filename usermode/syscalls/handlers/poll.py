@@ -45,9 +45,8 @@ def epoll_events(abi):
     return _named_flags(abi, "EPOLL", lambda n: n.startswith("EPOLL") and not n.startswith("EPOLL_"))
 
 
-def _nofile_limit():
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return soft
+def _nofile_limit(t):
+    return t.process.nofile_limit()  # the guest's (fdlimit.py)
 
 
 # ---- ppoll -----------------------------------------------------------------
@@ -68,7 +67,7 @@ def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, 
 
 
 def _poll_fds(t, fds, nfds, ts, mask):
-    limit = _nofile_limit()
+    limit = _nofile_limit(t)
     if limit != resource.RLIM_INFINITY and nfds > limit:
         raise GuestError(errno.EINVAL)
     layout = t.layouts.pollfd
@@ -194,7 +193,7 @@ def _epoll_wait(t, epfd, events, maxevents, timeout_arg, sigmask, sigsetsize, na
     # ready item is one: they all fit, as the kernel's one call gives them; CPython's
     # test_selectors waits for 9984) and the rest stay ready for the next call, so a
     # huge maxevents costs no huge host array
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    soft = t.process.nofile_limit()
     maxevents = min(maxevents, max(EPOLL_BATCH, EPOLL_MOST if soft == resource.RLIM_INFINITY else min(soft, EPOLL_MOST)))
     host = (HostEpollEvent * maxevents)()
     with temporary_mask(t, sigmask, sigsetsize), t.unlocked():
