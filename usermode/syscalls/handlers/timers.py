@@ -168,6 +168,13 @@ def timerfd_gettime(t, fd: Fd, cur: Ptr, *, layout="itimerspec"):
 SIGNALFD_SIGINFO_SIZE = 128
 
 
+def _readable(fd, timeout_ms):
+    """poll, not select: a guest's descriptor may be past select's 1024."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout_ms))
+
+
 class SignalFd:
     """A guest signalfd: readiness through a host eventfd, contents from our queues."""
 
@@ -179,7 +186,7 @@ class SignalFd:
         guest may have made it blocking (fcntl F_SETFL): drain it only when readable."""
         ready = self._pending()
         try:
-            if select.select([self.fd], [], [], 0)[0]:
+            if _readable(self.fd, 0):
                 os.eventfd_read(self.fd)
             if ready:
                 os.eventfd_write(self.fd, 1)
@@ -219,7 +226,7 @@ class SignalFd:
                 # it waited for ever in 50 ms steps: found by the syscall fuzzer)
                 raise OSError(errno.EINTR, os.strerror(errno.EINTR))
             with t.unlocked():  # a posted signal makes the eventfd readable
-                select.select([self.fd], [], [], 0.05)
+                _readable(self.fd, 50)
             t.process.signals.host.drain()
 
     @staticmethod
