@@ -64,3 +64,21 @@ def test_strace_names_futex_wake(arch, tmp_path):
     wakes = [line for line in log.read_text().splitlines() if " futex(" in line and "FUTEX_WAKE" in line]
     assert wakes and all("FUTEX_WAKE|FUTEX_PRIVATE_FLAG, 1," in line for line in wakes), wakes
     assert "FUTEX_OP_" not in log.read_text()
+
+
+MPROTECT_THREADS_CHECKS = [
+    "another thread's mprotects: the rights last set, page by page",
+    "all rights back: every page writable in the other thread",
+    "readers and writers run on while two threads mprotect the pages around",
+]
+
+
+def test_mprotect_seen_by_other_threads(arch):
+    """One thread's mprotects reach another thread's CPU before it runs again, the last
+    rights of each page however many changes came between (memory/space.py catch_up:
+    only the calling thread's CPU mirrors them at once)."""
+    prog = build(arch, "mprotect_threads.c", "static", ["-pthread"])
+    res = run_pyqemu(arch, prog, timeout=120)
+    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in MPROTECT_THREADS_CHECKS], \
+        res.stderr.decode()[-2000:]
+    assert res.returncode == 0

@@ -19,6 +19,7 @@ import ctypes
 import errno
 import os
 import stat
+import threading
 
 from ..errors import GuestError
 from . import host, limits
@@ -37,6 +38,9 @@ def page_floor(x):
 
 def page_ceil(x):
     return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+_running = threading.local()  # .uc: the CPU whose guest code this host thread runs
 
 
 class MappedFile:
@@ -142,6 +146,9 @@ class AddressSpace:
         self.vmas = []  # sorted, non-overlapping
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
+        # CPU -> [(lo, hi)]: protection changes another thread made that this CPU has not
+        # mirrored yet (protect, catch_up)
+        self.stale = {}
         self.mmap_top = mmap_top  # top-down allocation starts below this
         # the end of the guest's own range (the kernel's TASK_SIZE): a reservation may reach
         # above it for what the CPU or the kernel keeps there (x86's descriptor tables, ARM's kuser page)
@@ -171,6 +178,44 @@ class AddressSpace:
 
     def detach(self, uc):
         self.cpus.remove(uc)
+        self.stale.pop(uc, None)
+
+    @staticmethod
+    def running_on(uc):
+        """The calling host thread runs this CPU's guest code (threads/thread.py)."""
+        _running.uc = uc
+
+    def catch_up(self, uc):
+        """Before uc runs guest code again: mirror the protection changes other threads
+        made meanwhile (protect leaves them to it). Each range is rebuilt from the VMAs as
+        they are now, so a range changed many times costs one rebuild."""
+        ranges = self.stale.pop(uc, None)
+        if not ranges:
+            return
+        ranges.sort()
+        merged = [list(ranges[0])]
+        for lo, hi in ranges[1:]:
+            if lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        regions = uc.mem_regions()
+        for lo, hi in merged:
+            pieces = [(v, max(v.start, lo), min(v.end, hi)) for v in self.overlapping(lo, hi)]
+            for v, a, b in pieces:  # what it translated of code there goes (see protect)
+                uc.ctl_remove_cache(a, b)
+            for start, last, _ in regions:
+                a, b = max(start, lo), min(last + 1, hi)
+                if a < b:
+                    uc.mem_unmap(a, b - a)
+            for v, a, b in pieces:
+                if v.eof >= b:
+                    self._join_regions(uc, v, a, b)
+                else:  # a file mapping past its file's end: those pages without rights (_mirror)
+                    if a < v.eof:
+                        uc.mem_map_ptr(a, v.eof - a, v.prot, self.base + a)
+                    uc.mem_map_ptr(max(a, v.eof), b - max(a, v.eof), 0, self.base + max(a, v.eof))
+        uc.ctl_flush_tlb()
 
     def _mirror(self, uc, v):
         """Map v into one Unicorn instance: its pages past a file's end without rights,
@@ -374,12 +419,12 @@ class AddressSpace:
             uc.mem_unmap(start, end - start)
         uc.mem_map_ptr(lo, hi - lo, vma.prot, self.base + lo)
 
-    def _remerge(self, lo, hi):
+    def _remerge(self, lo, hi, cpus=None):
         """After a protection change of [lo, hi) (mirrored already): merge what now can be,
         the changed pages joining the merged VMA's regions as new pages do."""
         for vma in self._coalesce(lo, hi):
             start, end = max(vma.start, lo), min(vma.end, hi)
-            for uc in self.cpus:
+            for uc in (self.cpus if cpus is None else cpus):
                 uc.mem_unmap(start, end - start)  # may span several regions
                 self._join_regions(uc, vma, start, end)
 
@@ -491,13 +536,18 @@ class AddressSpace:
                                              for v in self.overlapping(addr, end)
                                              if v.kind != "shared" and v.name != "[stack]"
                                              and not v.prot & PROT_WRITE))
+        # Only the calling thread's CPU mirrors the change now; the others do when they
+        # next run guest code (catch_up): threads that mprotect while others run (QEMU's
+        # vma-pthread) made every call cost a region split and merge in each CPU
+        me = getattr(_running, "uc", None)
+        cpus = [me] if me is not None and me in self.cpus and len(self.cpus) > 1 else self.cpus
         for v in self._carve(addr, end):
             if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE) \
                     and v.eof > v.start:
                 hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
                 host.mprotect(self.base + v.start, v.eof - v.start, hprot)  # EACCES on a read-only fd
             old, v.prot = v.prot, prot
-            for uc in self.cpus:
+            for uc in cpus:
                 # code made executable may be new (written by the host), code made
                 # non-executable must fault at once: either way its translations go
                 if (old | prot) & PROT_EXEC:
@@ -506,7 +556,11 @@ class AddressSpace:
                     uc.mem_protect(v.start, v.eof - v.start, prot)
                 if old & ~prot:  # rights taken away: no TLB entry may keep them
                     uc.ctl_flush_tlb()
-        self._remerge(addr, end)
+        self._remerge(addr, end, cpus)
+        if cpus is not self.cpus:
+            for uc in self.cpus:
+                if uc is not me:
+                    self.stale.setdefault(uc, []).append((addr, end))
 
     def remap(self, old, old_size, new_size, may_move, new_addr=None):
         """mremap: grow or shrink in place, or move (host pages move with host mremap)."""

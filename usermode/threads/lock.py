@@ -100,6 +100,8 @@ class Unlocked:
             if self.lock.contended or self.lock.held:
                 wakeup_preempt(thread)
             self.lock.acquire()
+            if thread.space.stale:  # mprotects of the threads that ran meanwhile (space.catch_up)
+                thread.space.catch_up(thread.uc)
         thread.blocked = False
         process = thread.process
         process.running = thread  # it goes on running guest code

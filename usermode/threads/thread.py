@@ -354,6 +354,8 @@ class GuestThread:
         process = self.process
         lock = process.lock
         self.host_ident = threading.get_ident()
+        space = self.space
+        space.running_on(self.uc)
         wakeup_preempt(self)  # a new thread runs soon, as a woken one
         lock.acquire()
         try:
@@ -363,6 +365,8 @@ class GuestThread:
                 if self.stop_switch is None and process.async_stops:
                     self.enable_async_stops()
                 self.tlb_growth.flush_if_due(self.uc)
+                if space.stale:  # other threads' mprotects, not mirrored in this CPU yet
+                    space.catch_up(self.uc)
                 count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
                 if self.debug is not None:
                     count = self.debug.safe_point()  # may wait for gdb here
