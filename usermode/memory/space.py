@@ -41,6 +41,18 @@ def page_ceil(x):
 
 
 _running = threading.local()  # .uc: the CPU whose guest code this host thread runs
+STALE_MOST = 256  # ranges kept for a CPU that has not caught up, before they are merged
+
+
+def _merged(ranges):
+    """[(lo, hi)] sorted, overlapping and touching ones joined."""
+    out = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 class MappedFile:
@@ -192,13 +204,7 @@ class AddressSpace:
         ranges = self.stale.pop(uc, None)
         if not ranges:
             return
-        ranges.sort()
-        merged = [list(ranges[0])]
-        for lo, hi in ranges[1:]:
-            if lo <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], hi)
-            else:
-                merged.append([lo, hi])
+        merged = _merged(ranges)
         regions = uc.mem_regions()
         for lo, hi in merged:
             pieces = [(v, max(v.start, lo), min(v.end, hi)) for v in self.overlapping(lo, hi)]
@@ -560,7 +566,10 @@ class AddressSpace:
         if cpus is not self.cpus:
             for uc in self.cpus:
                 if uc is not me:
-                    self.stale.setdefault(uc, []).append((addr, end))
+                    ranges = self.stale.setdefault(uc, [])
+                    ranges.append((addr, end))
+                    if len(ranges) > STALE_MOST:  # a CPU that has not run for long: keep it short
+                        ranges[:] = _merged(ranges)
 
     def remap(self, old, old_size, new_size, may_move, new_addr=None):
         """mremap: grow or shrink in place, or move (host pages move with host mremap)."""
