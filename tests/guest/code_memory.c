@@ -178,6 +178,12 @@ static int exclusive(void)
 
 typedef int (*fn_t)(void);
 
+/* Calls code at p. ELFv1's function pointers (ppc64) point at a descriptor, not at
+ * code: its cpu module's ARCH_CALL_CODE builds one. */
+#ifndef ARCH_CALL_CODE
+#define ARCH_CALL_CODE(p) (((fn_t)(p))())
+#endif
+
 static void flush(char *p, long len)
 {
     __builtin___clear_cache(p, p + len);
@@ -190,7 +196,7 @@ static int misaligned_pc(void)
     char *code = mmap(NULL, page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ARCH_CODE_RETURN((uint32_t *)code, 5);
     flush(code, page);
-    TRY("misaligned-pc: aligned call", code, printf("misaligned-pc: returned %d\n", ((fn_t)code)()));
+    TRY("misaligned-pc: aligned call", code, printf("misaligned-pc: returned %d\n", ARCH_CALL_CODE(code)));
     TRY("misaligned-pc: a jump 2 bytes in", code, ARCH_MISALIGNED_JUMP(code + 2));
     return 0;
 }
@@ -206,7 +212,7 @@ static int alias(void)
     for (int n = 1; n <= 3; n++) {
         ARCH_CODE_RETURN((uint32_t *)rw, n);
         flush(rx, 64);
-        printf("alias: wrote %d, the other mapping's code returns %d\n", n, ((fn_t)rx)());
+        printf("alias: wrote %d, the other mapping's code returns %d\n", n, ARCH_CALL_CODE(rx));
     }
     return 0;
 }
@@ -238,7 +244,7 @@ static int thread(void)
     for (int n = 1; n <= 4; n++) {
         while (__atomic_load_n(&phase, __ATOMIC_SEQ_CST) != 2 * n - 2)
             sched_yield();
-        printf("thread: the code returns %d\n", ((fn_t)shared_code)());
+        printf("thread: the code returns %d\n", ARCH_CALL_CODE(shared_code));
         __atomic_store_n(&phase, 2 * n - 1, __ATOMIC_SEQ_CST);
     }
     pthread_join(th, NULL);
@@ -251,11 +257,11 @@ static int noexec(void)
     char *code = mmap(NULL, page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ARCH_CODE_RETURN((uint32_t *)code, 7);
     flush(code, page);
-    TRY("noexec: executable", code, printf("noexec: returned %d\n", ((fn_t)code)()));
+    TRY("noexec: executable", code, printf("noexec: returned %d\n", ARCH_CALL_CODE(code)));
     mprotect(code, page, PROT_READ);
-    TRY("noexec: after mprotect(PROT_READ)", code, printf("noexec: returned %d\n", ((fn_t)code)()));
+    TRY("noexec: after mprotect(PROT_READ)", code, printf("noexec: returned %d\n", ARCH_CALL_CODE(code)));
     mprotect(code, page, PROT_READ | PROT_EXEC);
-    TRY("noexec: executable again", code, printf("noexec: returned %d\n", ((fn_t)code)()));
+    TRY("noexec: executable again", code, printf("noexec: returned %d\n", ARCH_CALL_CODE(code)));
     return 0;
 }
 
