@@ -43,6 +43,9 @@ EXPECTED = {
         "noexec: returned 7", "noexec: executable: ok",
         "noexec: after mprotect(PROT_READ): SIGSEGV SEGV_ACCERR at base+0",
         "noexec: returned 7", "noexec: executable again: ok"],
+    "cross-page": lambda arch: [
+        "cross-page: an instruction into a non-executable page: SIGSEGV SEGV_ACCERR at base+0",
+        "cross-page: the PC on that instruction: yes"],
     "misaligned-pc": lambda arch: [
         "misaligned-pc: returned 5", "misaligned-pc: aligned call: ok",
         "misaligned-pc: a jump 2 bytes in: SIGBUS BUS_ADRALN at base+2"],
@@ -84,6 +87,8 @@ def _checks():
         for arch in sorted(ARCHES):
             if what == "misaligned-pc" and "ARCH_MISALIGNED_JUMP(p)" not in cpu.get(arch).TEST_C:
                 continue  # no jump target is misaligned: riscv64 with C, ppc, s390x, m68k (their TEST_C says why)
+            if what == "cross-page" and "ARCH_CROSSING_CODE" not in cpu.get(arch).TEST_C:
+                continue  # instructions of one size and alignment never cross a page
             if what == "exclusive" and "ARCH_EXCLUSIVE_LOAD(p)" not in cpu.get(arch).TEST_C:
                 continue  # s390x: no load-exclusive (its TEST_C says so)
             if not_ported(arch):

@@ -6,6 +6,8 @@
  *   alias          code written through a second mapping of the same memory (memfd)
  *   thread         code rewritten by another thread
  *   noexec         code made non-executable by mprotect: SIGSEGV SEGV_ACCERR
+ *   cross-page     an instruction running into a non-executable page: what comes before
+ *                  it runs, then SIGSEGV at that page with the PC on the instruction
  *   bus-fatal      past a file's end without a handler: death by SIGBUS
  * Every line it prints is a fact about the kernel's behaviour; "unexpected" means
  * it did not behave so. The per-arch instructions come from the cpu module's
@@ -22,14 +24,19 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static sigjmp_buf back;
 static volatile int got_sig, got_code;
 static void *volatile got_addr;
+static volatile unsigned long got_pc;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
+#ifdef ARCH_UC_PC
+    got_pc = ARCH_UC_PC((ucontext_t *)uc);
+#endif
     got_sig = sig;
     got_code = si->si_code;
     got_addr = si->si_addr;
@@ -251,6 +258,24 @@ static int thread(void)
     return 0;
 }
 
+#ifdef ARCH_CROSSING_CODE
+/* ARCH_CROSSING_CODE: an instruction, then one ARCH_CROSSING_AT bytes in that is put
+ * 2 bytes before a page the program may not run, then a return */
+static int cross_page(void)
+{
+    static const char code[] = ARCH_CROSSING_CODE;
+    long page = sysconf(_SC_PAGESIZE);
+    char *two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *at = two + page - 2 - ARCH_CROSSING_AT;
+    memcpy(at, code, sizeof code - 1);
+    flush(at, sizeof code);
+    mprotect(two + page, page, PROT_READ | PROT_WRITE);
+    TRY("cross-page: an instruction into a non-executable page", two + page, ARCH_CALL_CODE(at));
+    printf("cross-page: the PC on that instruction: %s\n", got_pc == (unsigned long)(two + page - 2) ? "yes" : "no");
+    return 0;
+}
+#endif
+
 static int noexec(void)
 {
     long page = sysconf(_SC_PAGESIZE);
@@ -304,6 +329,14 @@ int main(int argc, char **argv)
         return thread();
     if (!strcmp(what, "noexec"))
         return noexec();
+    if (!strcmp(what, "cross-page")) {
+#ifdef ARCH_CROSSING_CODE
+        return cross_page();
+#else
+        printf("no ARCH_CROSSING_CODE fact\n");
+        return 2;
+#endif
+    }
     fprintf(stderr, "unknown check %s\n", what);
     return 2;
 }

@@ -385,6 +385,10 @@ TEST_C = {
                                  "__asm__ volatile(\"trap #0\" : \"+r\"(d0) : \"r\"(d1), \"r\"(d2), \"r\"(d3) : \"memory\"); d0; })",
     # code written at run time: moveq #n, %d0; rts
     "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0x70004e75u | ((n) << 16); } while (0)",
+    # moveq #1, %d0; move.l #2, %d0 (2 bytes in, 6 long: it crosses a page); rts
+    "ARCH_CROSSING_CODE": '"\\x70\\x01\\x20\\x3c\\0\\0\\0\\x02\\x4e\\x75"',
+    "ARCH_CROSSING_AT": "2",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.gregs[16])",
     # cas.l: the 68020/030 lock the bus for a misaligned operand rather than fault
     "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned long v_ = 0; __asm__ volatile(\"cas.l %0, %0, (%1)\" : \"+d\"(v_) "
                               ": \"a\"(p) : \"memory\", \"cc\"); v_; })",

@@ -357,6 +357,10 @@ TEST_C = {
                                  "__asm__ volatile(\"svc 0\" : \"+r\"(r2) : \"r\"(r1), \"r\"(r3), \"r\"(r4) : \"memory\"); r2; })",
     # code written at run time: lghi %r2, n; br %r14
     "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0xa7290000u | (n); (w)[1] = 0x07fe0000u; } while (0)",
+    # lghi %r2, 1; lghi %r2, 2 (4 bytes in, to cross a page); br %r14
+    "ARCH_CROSSING_CODE": '"\\xa7\\x29\\0\\x01\\xa7\\x29\\0\\x02\\x07\\xfe"',
+    "ARCH_CROSSING_AT": "4",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.psw.addr)",
     # no ARCH_EXCLUSIVE_LOAD (z has compare-and-swap, no load-exclusive) and no
     # ARCH_MISALIGNED_JUMP (code+2 is a halfword, where z's instructions may start)
     # what problem state may run (tests/guest/privileged.c): control registers, the CPU
