@@ -179,6 +179,11 @@ class GuestThread:
                 else:
                     signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
+                    if signal == "SIGILL" and pc == (UNTIL - 4) & self.abi.word_mask:
+                        # Unicorn stops at an end address by translating a WFI there, which
+                        # EL0 traps (aarch64), 4 bytes back: the guest jumped to UNTIL
+                        self._stop_with(_fault_at_until(self.space, UNTIL))
+                        return
                     if signal == "SIGILL":
                         done = self._emulated(pc)
                         if done:
