@@ -224,6 +224,37 @@ def test_an_atomic_host_atomics_cannot_do_runs_serially_instead_of_looping():
     assert res.stdout.decode().strip() == "100000", res.stderr.decode()[-2000:]
 
 
+SELF_MODIFYING_PROBE = """
+from usermode import cpu
+from usermode.uc import Uc
+arch = cpu.get("riscv64")
+uc = Uc(arch.UC_ARCH, arch.UC_MODE)
+uc.mem_map(0x100000, 0x1000)
+uc.mem_map(0x200000, 0x1000)
+# at 0x100000: a store into the page at 0x200000 (so a writable TLB entry for it exists
+# before any code there is translated), a call of the function there (li a0, 1; ret),
+# s0 = a0, a store of `li a0, 2` over its first instruction, the call again
+main = bytes.fromhex("b705200023a00510e780050013040500b70220009382325123a05500e780050013000000")
+uc.mem_write(0x100000, main)
+uc.mem_write(0x200000, bytes.fromhex("1305100067800000"))
+uc.reg_write(arch.REG_SP, 0x100800)
+uc.emu_start(0x100000, 0x100000 + len(main) - 4)
+print(uc.reg_read(arch.GPR_IDS[8]), uc.reg_read(arch.GPR_IDS[10]))
+"""
+
+
+@pytest.mark.parametrize("which", ["stock", "patched"])
+def test_a_store_into_translated_code_is_seen(which):
+    """Code translated in a page that already had a writable TLB entry: that entry must
+    be marked so that a store into the code drops the translation (patch 5 looks for it
+    at its index instead of walking the whole TLB)."""
+    if which == "patched" and CORE is None:
+        pytest.skip("no patched core built from tools/core/patches: `./dev core` builds it")
+    res = run([sys.executable, "-c", SELF_MODIFYING_PROBE],
+              env=env_with(PYQEMU_CORE=CORE if which == "patched" else "stock"), cwd=ROOT, timeout=60)
+    assert res.stdout.decode().split() == ["1", "2"], res.stderr.decode()[-2000:]
+
+
 # ---- guest programs: the same as on the stock wheel -----------------------------------
 
 @needs_core
