@@ -1,6 +1,8 @@
 """ioctl: requests translated by name (guest number -> name -> host number),
 each with its argument's shape. Terminal and descriptor requests live here;
-another module adds its own with `ioctl_request(name, shape)`.
+another module adds its own with `ioctl_request(name, shape)` and is named in
+REQUEST_MODULES: handler modules are imported at their first call (registry.py),
+so those are imported before the first ioctl.
 
 A request nobody declared is an honest ENOTTY (with one warning per request),
 never a guess at its argument.
@@ -23,6 +25,8 @@ from .hostcall import HOST_LAYOUTS, call as _call
 REQUESTS = {}
 # requests that can wait (for output to drain, for a peer): run with the emulator lock released
 BLOCKING = set()
+# the other modules that declare requests (at their import)
+REQUEST_MODULES = ("devices",)
 
 
 def ioctl_request(name, shape, blocking=False):
@@ -64,6 +68,8 @@ ioctl_request("TIOCGPTPEER", _tiocgptpeer)
 @functools.lru_cache(maxsize=None)
 def _requests(abi):
     """guest request number -> (name, host request number), for the declared requests."""
+    for module in REQUEST_MODULES:
+        __import__(f"{__package__}.{module}")
     out = {}
     for name in REQUESTS:
         guest, host = abi.tables.IOCTL.get(name), abi.host.IOCTL.get(name)

@@ -1,0 +1,153 @@
+"""Start-up: what a program does not use is not loaded (issue 15). The handler
+modules are imported at their syscall's first lookup through an index of which
+module declares which call; these tests check that the index is the registry's
+own, that it is rebuilt when a handler file changes, and that a run imports
+only what its calls need."""
+import os
+import subprocess
+import sys
+
+from conftest import build, run_pyqemu
+
+HANDLERS = "usermode.syscalls.handlers"
+
+
+def _python(code, env=None):
+    """Run code in a fresh interpreter (nothing imported yet); its stdout."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=env or os.environ)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_index_is_the_registry():
+    """After every module is imported, each declaration's module is the one the index
+    names for it, and the index names nothing the registry lacks."""
+    from usermode.syscalls import handler_index, handlers, registry
+    handlers.load_all()
+    built = handler_index.build()
+    assert set(built) == set(registry.REGISTRY)
+    for name, variants in registry.REGISTRY.items():
+        for decl in variants:
+            assert decl.module and decl.module.startswith(HANDLERS + "."), (name, decl.module)
+            assert decl.module in built[name]
+    # registered under another name by another statement of the same module (fs.py's
+    # syscall(truncate, name="truncate64")), and a twin (clock_gettime64)
+    assert built["truncate64"] == (f"{HANDLERS}.fs",)
+    assert built["clock_gettime64"] == built["clock_gettime"]
+    # mmap's variants (old_mmap) all come from the modules named
+    assert len(registry.REGISTRY["mmap"]) >= 2
+
+
+def test_index_cache_is_rebuilt_when_a_handler_changes(tmp_path, monkeypatch):
+    from usermode.syscalls import handler_index
+    folder = tmp_path / "handlers"
+    folder.mkdir()
+    (folder / "one.py").write_text("x = 1\n")
+    loads = []
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    first = handler_index.load("pkg", str(folder), lambda: loads.append(1))
+    assert loads == [1] and first == handler_index.build()
+    assert handler_index.load("pkg", str(folder), lambda: loads.append(2)) == first
+    assert loads == [1], "a valid cache is used as it is"
+    (folder / "one.py").write_text("x = 22\n")  # another size: another stamp
+    handler_index.load("pkg", str(folder), lambda: loads.append(3))
+    assert loads == [1, 3]
+    (folder / "two.py").write_text("")  # a new module
+    handler_index.load("pkg", str(folder), lambda: loads.append(4))
+    assert loads == [1, 3, 4]
+    # without the right to write bytecode, nothing is written and every load imports all
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    (folder / "one.py").write_text("x = 333\n")
+    handler_index.load("pkg", str(folder), lambda: loads.append(5))
+    handler_index.load("pkg", str(folder), lambda: loads.append(6))
+    assert loads == [1, 3, 4, 5, 6]
+
+
+_LAZY = """
+import sys
+from usermode import cpu
+from usermode.syscalls.dispatch import SyscallTable
+from usermode.syscalls import registry
+loaded = lambda: sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("usermode.syscalls.handlers."))
+arches = [cpu.get(name) for name in cpu.ARCH_NAMES]  # (MIPS' cpu module imports fds for its own use)
+before = loaded()
+tables = {arch.NAME: SyscallTable(arch) for arch in arches}
+print(before == loaded(), ",".join(before))
+table = tables["riscv64"]
+index = table.number("openat") - table.base
+print(table.entry(index)[0], table.entry(index)[1].fn.__module__, "fs" in loaded(), "ipc" in loaded())
+"""
+
+
+def test_tables_import_no_handler_until_a_call_is_looked_up():
+    made, lookups = _python(_LAZY).splitlines()
+    same, helpers = made.split(" ", 1)
+    assert same == "True", "building every arch's syscall table imported handler modules"
+    assert "ipc" not in helpers.split(",")
+    assert lookups == f"openat {HANDLERS}.fs True False"
+
+
+def test_lazy_lookups_equal_full_ones():
+    """Every arch's every syscall name: the declaration a lazy lookup finds is the one
+    found with every module imported first."""
+    code = """
+import sys
+from usermode import cpu
+from usermode.syscalls import registry, handlers
+if sys.argv[1] == "all":
+    handlers.load_all()
+for name in cpu.ARCH_NAMES:
+    arch = cpu.get(name)
+    for call in sorted(arch.ABI.tables.SYSCALLS):
+        d = registry.lookup(call, arch.ABI, getattr(arch, "SYSCALLS", None))
+        fn = d and getattr(d.fn, "func", d.fn)  # a twin: a partial binding keywords
+        print(name, call, d and (fn.__module__, fn.__qualname__, getattr(d.fn, "keywords", None), d.when))
+"""
+    def run(mode):
+        out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+    lazy, full = run("lazy"), run("all")
+    assert lazy.count("\n") > 3000
+    assert lazy == full
+
+
+def test_ioctl_requests_of_other_modules_are_there_at_the_first_ioctl():
+    code = """
+from usermode import cpu
+from usermode.syscalls.handlers import tty
+tty._requests(cpu.get("riscv64").ABI)
+first = sorted(tty.REQUESTS)
+from usermode.syscalls import handlers
+handlers.load_all()
+print(first == sorted(tty.REQUESTS), "BLKGETSIZE64" in first)
+"""
+    assert _python(code).split() == ["True", "True"]
+
+
+def test_hello_imports_only_the_handlers_it_calls(arch):
+    """A static hello's run imports the handler modules of its calls, not the
+    socket, IPC, timer or inotify ones."""
+    prog = build(arch, "hello.c")
+    code = f"""
+import os, sys
+from usermode import cli
+real_exit = os._exit
+def report(status):
+    sys.stdout.flush()
+    names = sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("{HANDLERS}."))
+    os.write(2, ("MODULES " + " ".join(names) + "\\n").encode())
+    real_exit(status)
+os._exit = report
+cli.main([{prog!r}], arch_name={arch!r})
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 42, out.stderr
+    assert "hello from" in out.stdout  # (its status is 42)
+    line = [l for l in out.stderr.splitlines() if l.startswith("MODULES ")][-1]
+    modules = set(line.split()[1:])
+    assert {"io", "mm"} <= modules  # write, brk
+    assert not modules & {"net", "ipc", "timers", "inotify", "mqueue", "poll", "mmsg", "devices"}, modules
+    # and the run itself is the same as with the whole registry
+    assert run_pyqemu(arch, prog).stdout.decode() == out.stdout
