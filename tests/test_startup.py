@@ -7,9 +7,19 @@ import os
 import subprocess
 import sys
 
-from conftest import build, run_pyqemu
+import pytest
+
+from conftest import assert_same_as_qemu, build, run_pyqemu
 
 HANDLERS = "usermode.syscalls.handlers"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def index_written():
+    """The handler index as `./dev` leaves it (written even where PYTHONDONTWRITEBYTECODE
+    is set): without it every start imports every module, which is what is tested here."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", "import usermode.syscalls.handlers"], env=env, check=True, timeout=120)
 
 
 def _python(code, env=None):
@@ -151,3 +161,23 @@ cli.main([{prog!r}], arch_name={arch!r})
     assert not modules & {"net", "ipc", "timers", "inotify", "mqueue", "poll", "mmsg", "devices"}, modules
     # and the run itself is the same as with the whole registry
     assert run_pyqemu(arch, prog).stdout.decode() == out.stdout
+
+
+def test_calls_work_after_the_process_limits_its_descriptors(arch):
+    """RLIMIT_NOFILE at the three open descriptors: the modules of later calls were
+    imported before the limit took effect (proc.py), so they do not fail for want of one."""
+    prog = build(arch, "narrowed.c")
+    result = assert_same_as_qemu(arch, prog, "nofile")
+    assert b"open: -1 Too many open files" in result.stdout
+    assert b"semget: ok" in result.stdout and b"warning" not in result.stderr.lower()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="dropping rights needs root")
+def test_calls_work_after_the_process_drops_its_rights(arch):
+    """setuid to nobody: the Python in /root may be unreadable then; every handler
+    module was imported before the first setuid-family call (registry.NARROWING)."""
+    prog = build(arch, "narrowed.c")
+    os.chmod(prog, 0o755)
+    result = assert_same_as_qemu(arch, prog, "setuid")
+    assert b"uid 65534" in result.stdout and b"semget: ok" in result.stdout
+    assert b"internal error" not in result.stderr

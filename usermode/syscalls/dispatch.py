@@ -16,7 +16,7 @@ from .. import raw, regfile
 from ..errors import GuestError
 from . import handlers  # noqa: F401  (gives the registry its index of handler modules)
 from .argtypes import RetPtr
-from .registry import KEEP_REGISTERS, lookup
+from .registry import KEEP_REGISTERS, NARROWING, import_all, lookup
 
 
 def _identity(t, raw):
@@ -352,6 +352,8 @@ class SyscallTable:
 
     def _make_call(self, index, layout):
         name = self.name(index)
+        if name in NARROWING:
+            import_all()
         try:
             binding = self.binding(index, layout)
         except TypeError as e:

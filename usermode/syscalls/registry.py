@@ -155,9 +155,15 @@ def arch_syscall(table, *, name=None):
     return register
 
 
-def set_index(index):
-    """name -> the modules declaring it, each imported at the name's first lookup."""
+_load_all = None  # imports every handler module (the handlers package's)
+
+
+def set_index(index, load_all):
+    """name -> the modules declaring it, each imported at the name's first lookup;
+    load_all() imports every handler module."""
+    global _load_all
     _pending.update(index)
+    _load_all = load_all
 
 
 def _import_declarers(name):
@@ -168,6 +174,22 @@ def _import_declarers(name):
         for module in modules:
             importlib.import_module(module)
         _pending.pop(name, None)
+
+
+def import_all():
+    """Every module the index names, now: before a call after which the emulator may
+    no longer read its own files (rights dropped, descriptors limited, a filter)."""
+    if _load_all is not None:
+        _load_all()
+    _pending.clear()
+
+
+# Calls that can take from the emulator the right to read its modules: every handler
+# module is imported before their first call (dispatch.py); RLIMIT_NOFILE in proc.py.
+NARROWING = frozenset(
+    [f"{call}{suffix}" for call in ("setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+                                    "setfsuid", "setfsgid", "setgroups") for suffix in ("", "32")]
+    + ["capset", "unshare", "setns", "pivot_root", "seccomp"])
 
 
 def lookup(name, abi, private=None):

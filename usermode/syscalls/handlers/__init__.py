@@ -16,4 +16,4 @@ def load_all():
         __import__(f"{__name__}.{name}")
 
 
-registry.set_index(handler_index.load(__name__, __path__[0], load_all))
+registry.set_index(handler_index.load(__name__, __path__[0], load_all), load_all)
