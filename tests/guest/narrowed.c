@@ -37,7 +37,7 @@ int main(int argc, char **argv)
         printf("open: %d %s\n", fd, fd < 0 ? strerror(errno) : "");
     }
     struct itimerval it;
-    printf("getitimer: %d %ld\n", getitimer(ITIMER_REAL, &it), (long)it.it_value.tv_sec);
+    printf("getitimer: %d\n", getitimer(ITIMER_REAL, &it));
     printf("sched_get_priority_max: %d\n", sched_get_priority_max(SCHED_FIFO));
     printf("mlock: %d munlock: %d\n", mlock(page, sizeof page), munlock(page, sizeof page));
     int id = semget(IPC_PRIVATE, 1, 0600 | IPC_CREAT);
