@@ -174,19 +174,8 @@ def assert_exact(counts):
     assert (counts["max"], counts["lock"]) == (n - 1, 0), counts
 
 
-# The driver's raw aarch64 instances run at EL0 (cpu/aarch64.py's prepare) on the CPU's own
-# TLB with the MMU off, where memory is Device memory and exclusive accesses fault
-# (UC_ERR_EXCEPTION); the emulator runs them on its virtual TLB (test_code_memory's
-# exclusive checks). Not yet: a driver set up as the emulator's threads are.
-_EL0_DRIVER = pytest.mark.xfail(strict=True, reason="raw aarch64 instance at EL0 with the MMU off: Device memory")
-
-
-def _flavours(names):
-    return [pytest.param(n, marks=_EL0_DRIVER) if n.startswith("aarch64") else n for n in names]
-
-
 @needs_core
-@pytest.mark.parametrize("flavour", _flavours(sorted(ATOMIC_FLAVOURS)))
+@pytest.mark.parametrize("flavour", sorted(ATOMIC_FLAVOURS))
 def test_guest_atomics_are_atomic_across_instances(flavour):
     """4 Unicorn instances on one shared buffer (mem_map_ptr), running at once:
     fetch-add, compare-and-swap, an exchange spin lock guarding a plain
@@ -196,7 +185,7 @@ def test_guest_atomics_are_atomic_across_instances(flavour):
 
 
 @needs_core
-@pytest.mark.parametrize("flavour", _flavours(["riscv64", "aarch64-lse"]))
+@pytest.mark.parametrize("flavour", ["riscv64", "aarch64-lse"])
 def test_stopping_instances_from_another_thread_loses_nothing(flavour):
     """uc_emu_stop from another host thread every 50 us while they run, each
     instance resuming where it stopped, as pyqemu's run loop would: with the

@@ -297,6 +297,7 @@ TEST_C = {
     "ARCH_BREAKPOINT": '__asm__ volatile("int3")',
     "ARCH_GET_SP(v)": '__asm__ volatile("mov %%esp, %0" : "=r"(v))',
     "ARCH_ILL_CODE": "ILL_ILLOPN",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.gregs[REG_EIP])",
     "ARCH_SKIP_INSN(uc)": "do { greg_t *g_ = (uc)->uc_mcontext.gregs; "
                           "if (g_[REG_TRAPNO] == 6) g_[REG_EIP] += 2; "
                           "else if (g_[REG_TRAPNO] != 3) g_[REG_EIP] += pyqemu_x86_insn_length((const unsigned char *)g_[REG_EIP], 0); "

@@ -400,6 +400,9 @@ X86_CODE_FACTS = {
     # code written at run time: mov $n, %eax; ret (the I-cache is coherent: no flush needed)
     "ARCH_CODE_RETURN(w, n)": "do { unsigned char *b_ = (unsigned char *)(w); b_[0] = 0xb8; b_[1] = (n); "
                               "b_[2] = b_[3] = b_[4] = 0; b_[5] = 0xc3; } while (0)",
+    # mov $1, %eax; mov $2, %eax (5 bytes in, to cross a page); ret
+    "ARCH_CROSSING_CODE": '"\\xb8\\x01\\0\\0\\0\\xb8\\x02\\0\\0\\0\\xc3"',
+    "ARCH_CROSSING_AT": "5",
     # a locked read-modify-write: no alignment fault (a split lock), whatever the address
     "ARCH_EXCLUSIVE_MAY_SPLIT": "1",
     "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned int v_ = 0; __asm__ volatile(\"lock xaddl %0, (%1)\" : \"+r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
@@ -428,6 +431,7 @@ TEST_C = {
     "ARCH_BREAKPOINT": '__asm__ volatile("int3")',
     "ARCH_GET_SP(v)": '__asm__ volatile("mov %%rsp, %0" : "=r"(v))',
     "ARCH_ILL_CODE": "ILL_ILLOPN",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.gregs[REG_RIP])",
     # past the faulting instruction: int3 has moved the PC already (trap 3), ud2 is 2 bytes
     # (trap 6), a memory access is measured by pyqemu_x86_insn_length
     "ARCH_SKIP_INSN(uc)": "do { greg_t *g_ = (uc)->uc_mcontext.gregs; "
