@@ -184,3 +184,23 @@ def test_calls_work_after_the_process_drops_its_rights(arch):
     result = assert_same_as_qemu(arch, prog, "setuid")
     assert b"uid 65534" in result.stdout and b"semget: ok" in result.stdout
     assert b"internal error" not in result.stderr
+
+
+def test_a_handler_module_that_cannot_be_imported_is_enosys(arch):
+    """Where a call's module cannot be imported at its first call (a case the imports
+    ahead of narrowing calls do not foresee), the guest gets ENOSYS with one warning,
+    never another call's errno or a traceback, and the other calls work."""
+    prog = build(arch, "narrowed.c")
+    code = f"""
+import sys
+from usermode import cli
+from usermode.syscalls import handlers, registry
+registry._pending["getitimer"] = ("{HANDLERS}.no_such_module",)
+sys.argv = ["pyqemu-{arch}", {prog!r}]
+cli.entry({arch!r})
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "getitimer: -1" in out.stdout and "semget: ok" in out.stdout
+    warnings = [line for line in out.stderr.splitlines() if "could not be imported" in line]
+    assert len(warnings) == 1 and "syscall getitimer" in warnings[0] and "Traceback" not in out.stderr

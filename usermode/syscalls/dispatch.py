@@ -338,7 +338,18 @@ class SyscallTable:
         def first_call(t, r):
             index = (r[nr_index] if hook is None else hook(t, r)) - base
             calls = self._calls[layout.key]
-            calls[index] = call = self._make_call(index, layout)
+            try:
+                call = self._make_call(index, layout)
+            except (ImportError, OSError) as e:
+                # the module declaring the call could not be imported now (registry.py
+                # imports it at the first call): an honest ENOSYS, and the next call tries again
+                name = self.name(index)
+                if name not in t.process.warned:
+                    t.process.warned.add(name)
+                    t.process.warn(f"syscall {name}: its handler module could not be imported "
+                                   f"({type(e).__name__}: {e}): returning ENOSYS")
+                raise GuestError(host_errno.ENOSYS) from None
+            calls[index] = call
             return call(t, r)
         return first_call
 
