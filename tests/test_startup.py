@@ -204,3 +204,25 @@ cli.entry({arch!r})
     assert "getitimer: -1" in out.stdout and "semget: ok" in out.stdout
     warnings = [line for line in out.stderr.splitlines() if "could not be imported" in line]
     assert len(warnings) == 1 and "syscall getitimer" in warnings[0] and "Traceback" not in out.stderr
+
+
+def test_every_declaring_module_is_listed():
+    """A handler module that declares syscalls (or ioctl requests) is in handlers.MODULES,
+    and one adding ioctl requests in tty.REQUEST_MODULES: else the index never names it
+    and its calls are ENOSYS."""
+    from usermode.syscalls import handlers
+    from usermode.syscalls.handlers import tty
+    folder = os.path.dirname(handlers.__file__)
+    declaring, requesting = set(), set()
+    for entry in sorted(os.listdir(folder)):
+        if not entry.endswith(".py") or entry == "__init__.py":
+            continue
+        with open(os.path.join(folder, entry)) as f:
+            text = f.read()
+        if "@syscall" in text or "\nsyscall(" in text:
+            declaring.add(entry[:-3])
+        if "\nioctl_request(" in text and entry != "tty.py":
+            requesting.add(entry[:-3])
+    assert declaring and requesting
+    assert declaring | requesting <= set(handlers.MODULES)
+    assert requesting <= set(tty.REQUEST_MODULES)
