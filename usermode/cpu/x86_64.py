@@ -374,22 +374,7 @@ GDB_TYPES = """<vector id="v8bf16" type="bfloat16" count="8"/><vector id="v4f" t
 <field name="DM" start="8" end="8"/><field name="ZM" start="9" end="9"/><field name="OM" start="10" end="10"/>\
 <field name="UM" start="11" end="11"/><field name="PM" start="12" end="12"/><field name="FZ" start="15" end="15"/>\
 </flags>"""
-GDB_FEATURES = [
-    ("org.gnu.gdb.i386.core",
-     [(name, 64, reg, _GDB_TYPES.get(name, "int64"), i) for i, (name, reg) in enumerate(zip(_GDB_GPRS, _GDB_GPR_IDS))]
-     + [("rip", 64, X.UC_X86_REG_RIP, "code_ptr", 16), ("eflags", 32, X.UC_X86_REG_EFLAGS, "int32", 17),
-        ("cs", 32, X.UC_X86_REG_CS, "int32", 18), ("ss", 32, X.UC_X86_REG_SS, "int32", 19),
-        ("ds", 32, X.UC_X86_REG_DS, "int32", 20), ("es", 32, X.UC_X86_REG_ES, "int32", 21),
-        ("fs", 32, X.UC_X86_REG_FS, "int32", 22), ("gs", 32, X.UC_X86_REG_GS, "int32", 23)]
-     + [(f"st{i}", 80, X.UC_X86_REG_ST0 + i, "i387_ext", 24 + i) for i in range(8)]
-     + [("fctrl", 32, X.UC_X86_REG_FPCW, "int", 32), ("fstat", 32, X.UC_X86_REG_FPSW, "int", 33),
-        ("ftag", 32, X.UC_X86_REG_FPTAG, "int", 34), ("fiseg", 32, X.UC_X86_REG_FCS, "int", 35),
-        ("fioff", 32, X.UC_X86_REG_FIP, "int", 36), ("foseg", 32, X.UC_X86_REG_FDS, "int", 37),
-        ("fooff", 32, X.UC_X86_REG_FDP, "int", 38), ("fop", 32, X.UC_X86_REG_FOP, "int", 39)]),
-    ("org.gnu.gdb.i386.sse",
-     [(f"xmm{i}", 128, X.UC_X86_REG_XMM0 + i, "vec128", 40 + i) for i in range(16)]
-     + [("mxcsr", 32, X.UC_X86_REG_MXCSR, "i386_mxcsr", 56)]),
-    ("org.gnu.gdb.i386.linux", [("orig_rax", 64, x86_machine.orig_syscall, "int", 57)]),
+GDB_FEATURES = x86_machine.gdb_features(64, _GDB_GPRS, _GDB_GPR_IDS, _GDB_TYPES, X.UC_X86_REG_RIP, "rip", 16) + [
     ("org.gnu.gdb.i386.segments", [("fs_base", 64, X.UC_X86_REG_FS_BASE, "int", 58),
                                    ("gs_base", 64, X.UC_X86_REG_GS_BASE, "int", 59)]),
 ]
