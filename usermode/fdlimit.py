@@ -119,6 +119,29 @@ class FdLimit:
             self.free.add(fd)
 
     @contextlib.contextmanager
+    def borrow(self):
+        """Descriptors for the emulator's own short use (importing a module at a call's
+        first use) while the guest holds every number below its limit: two free slots
+        are closed for the while, then hold /dev/null again."""
+        with self.lock:
+            lent = sorted(self.free)[:2]
+            self.free.difference_update(lent)
+            for slot in lent:
+                os.close(slot)
+        try:
+            with self.room():
+                yield
+        finally:
+            with self.lock, self.room():
+                for slot in lent:
+                    source = min(self.free) if self.free else None
+                    if source is not None:
+                        os.dup2(source, slot, inheritable=False)
+                    else:
+                        _fill(slot)
+                    self.free.add(slot)
+
+    @contextlib.contextmanager
     def room(self):
         """The slots within the host's soft limit for a moment (dup2 onto a number past
         it is EBADF): after the guest lowered its limit they sit above it."""
@@ -185,5 +208,6 @@ def _is_open(fd):
 
 def _fill(fd):
     filler = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
-    os.dup2(filler, fd, inheritable=False)
-    os.close(filler)
+    if filler != fd:  # (the lowest free number may be fd itself)
+        os.dup2(filler, fd, inheritable=False)
+        os.close(filler)

@@ -339,7 +339,13 @@ class SyscallTable:
             index = (r[nr_index] if hook is None else hook(t, r)) - base
             calls = self._calls[layout.key]
             try:
-                call = self._make_call(index, layout)
+                try:
+                    call = self._make_call(index, layout)
+                except OSError as e:  # EMFILE: the guest holds every descriptor it may
+                    if e.errno != host_errno.EMFILE or t.process.fd_limit is None:
+                        raise
+                    with t.process.fd_limit.borrow():  # two of the emulator's, for the import (fdlimit.py)
+                        call = self._make_call(index, layout)
             except (ImportError, OSError) as e:
                 # the module declaring the call could not be imported now (registry.py
                 # imports it at the first call): an honest ENOSYS, and the next call tries again
