@@ -252,17 +252,22 @@ class Path(CStr):
                     return None
                 from ..errors import GuestError
                 raise GuestError(host_errno.EFAULT)
-            path = t.space.cstring(raw)
-            dirfd = to_int(t, raws[di]) if di is not None else -100
-            if path[:1] != b"/" and dirfd in t.process.reserved_fds:
-                raise _ebadf()  # the emulator's own descriptor (Fd)
-            nf = test(raws[fi]) if test is not None else nofollow
-            host = t.process.paths.to_host(path, dirfd, nf)
-            if host[:5] in (b"/proc", b"/dev/"):
-                from ..ownfds import hide_path
-                hide_path(t, host)  # /proc/self/fd/N of the emulator's own descriptors: ENOENT
-            return host
+            return host_path(t, t.space.cstring(raw), to_int(t, raws[di]) if di is not None else -100,
+                             test(raws[fi]) if test is not None else nofollow)
         return decode
+
+
+def host_path(t, path, dirfd, nofollow):
+    """The host path for the guest's path (bytes) from dirfd (AT_FDCWD: -100), its
+    final link followed unless nofollow: Path's decoding once the string is read."""
+    process = t.process
+    if path[:1] != b"/" and dirfd in process.reserved_fds:
+        raise _ebadf()  # the emulator's own descriptor (Fd)
+    host = process.paths.to_host(path, dirfd, nofollow)
+    if host[:5] in (b"/proc", b"/dev/"):
+        from ..ownfds import hide_path
+        hide_path(t, host)  # /proc/self/fd/N of the emulator's own descriptors: ENOENT
+    return host
 
 
 def at_nofollow(abi):

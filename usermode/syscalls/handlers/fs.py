@@ -15,7 +15,7 @@ from ... import ownfds, procfs
 from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, Off64, OpenMode, OutBuf, Path, Ptr, Size, Uid, UInt,
                         at_follow_absent, at_nofollow, open_nofollow)
 from ..registry import syscall
-from . import hostcall
+from . import hostcall, statfast
 from .hostcall import HOST_LAYOUTS, call, guest_buffer
 from .hosttypes import kernel_nsec
 from .statpack import OVERFLOW_ID, pack_stat  # noqa: F401  (OVERFLOW_ID: creds, info)
@@ -125,12 +125,14 @@ def stat_at(dirfd, path, flags):
     return os.stat(path, dir_fd=dir_fd(dirfd), follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
 
 
-@syscall(twins={"fstatat64": {"layout": "stat64"}})
+@syscall(twins={"fstatat64": {"layout": "stat64"}}, fast=statfast.fstatat)
 def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf,
                flags: KnownAtFlags("AT_SYMLINK_NOFOLLOW", "AT_NO_AUTOMOUNT", "AT_EMPTY_PATH"), *, layout="stat"):
     layout = getattr(t.layouts, layout)
     view = t.space.view(buf, layout.size, PROT_WRITE)
-    view[:] = pack_stat(layout, stat_at(dirfd, path, flags))
+    # (stat_at's usual case inline: this is the path of every stat)
+    view[:] = pack_stat(layout, os.stat(path) if dirfd == AT_FDCWD and not flags and path
+                        else stat_at(dirfd, path, flags))
 
 
 @syscall(twins={"fstat64": {"layout": "stat64"}})
@@ -143,12 +145,12 @@ def fstat(t, fd: Fd, buf: OutBuf, *, layout="stat"):
 # The calls by path of the older ABIs (arm, i386, x86-64, mips...): the *at calls
 # from the current directory.
 
-@syscall(twins={"stat64": {"layout": "stat64"}})
+@syscall(twins={"stat64": {"layout": "stat64"}}, fast=statfast.stat)
 def stat(t, path: Path, buf: OutBuf, *, layout="stat"):
     newfstatat(t, AT_FDCWD, path, buf, 0, layout=layout)
 
 
-@syscall(twins={"lstat64": {"layout": "stat64"}})
+@syscall(twins={"lstat64": {"layout": "stat64"}}, fast=statfast.lstat)
 def lstat(t, path: LinkPath, buf: OutBuf, *, layout="stat"):
     newfstatat(t, AT_FDCWD, path, buf, AT_SYMLINK_NOFOLLOW, layout=layout)
 
@@ -168,16 +170,16 @@ class StatxMask(Flags):
         return "|".join(names + ([hex(rest)] if rest else [])) or "0"
 
 
-@syscall
+@syscall(fast=statfast.statx)
 def statx(t, dirfd: DirFd, host_path: OptPath, flags: AtFlags, mask: StatxMask(), buf: OutBuf):
     # NULL path is the kernel's (6.11+) spelling of "" with AT_EMPTY_PATH
     size = t.layouts.statx.size
     if hostcall.same_layout(t, "statx"):  # fixed-width fields only: the host writes the guest's buffer
-        call("statx", dirfd, host_path, flags, mask, guest_buffer(t, buf, size, PROT_WRITE))
+        hostcall.statx(dirfd, host_path, flags, mask, hostcall.guest_address(t, buf, size, PROT_WRITE))
         return
     t.space.check(buf, size, PROT_WRITE)
     out = ctypes.create_string_buffer(HOST_LAYOUTS.statx.size)
-    call("statx", dirfd, host_path, flags, mask, out)
+    hostcall.statx(dirfd, host_path, flags, mask, ctypes.addressof(out))
     t.space.write(buf, hostcall.repack(HOST_LAYOUTS.statx, t.layouts.statx, out.raw))
 
 
