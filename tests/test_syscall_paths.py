@@ -2,7 +2,7 @@
 packed in one go) give what the long ways give, and what the kernel gives."""
 import os
 
-from conftest import assert_same_as_qemu, build
+from conftest import assert_same_as_qemu, build, run_pyqemu
 from usermode import cpu
 from usermode.structs import Layouts
 from usermode.syscalls.handlers import statpack
@@ -40,3 +40,25 @@ def test_stat_packed_in_one_go_as_field_by_field(arch, tmp_path):
             assert statpack.pack_stat(layout, st) == careful, (name, path)
             if path == "/":  # every value fits: the one-pack way itself packs it (no field-by-field fallback)
                 assert statpack.packer(layout)(st) == careful, (name, path)
+
+
+def test_stat_family_the_fast_way_and_the_generic_way(arch, tmp_path):
+    """statfast.py's fast way and the declarations' generic stubs give the same answers
+    (the switch PYQEMU_NO_UNSAFE=fast-syscalls forces the generic one), and qemu-user's;
+    past a mapped file's end (where qemu-user 7.2 dies of an assertion) the kernel's EFAULT."""
+    prog = build(arch, "stat_ways.c", "static")
+    res = assert_same_as_qemu(arch, prog, str(tmp_path), timeout=120)
+    lines = res.stdout.decode().splitlines()
+    assert "stat file: type 100000 perm 640 size 4096 nlink 1" in lines
+    assert "lstat link: type 120000 perm 777 size 1 nlink 1" in lines
+    assert "stat NULL: -1 EFAULT" in lines and "statx bad buffer: -1 EFAULT" in lines
+    assert "fstatat unknown flag: -1 EINVAL" in lines and "fstatat bad dirfd: -1 EBADF" in lines
+    assert "statx dirfd: type 100000 size 4096 basic 1" in lines
+    fast = run_pyqemu(arch, prog, str(tmp_path), "past-eof")
+    generic = run_pyqemu(arch, prog, str(tmp_path), "past-eof",
+                         env=dict(os.environ, PYQEMU_NO_UNSAFE="fast-syscalls"))
+    assert fast.returncode == generic.returncode == 0, (fast.stderr, generic.stderr)
+    assert fast.stdout == generic.stdout
+    assert fast.stdout.decode().splitlines() == lines + [
+        "stat past the file's end: -1 EFAULT", "statx into the pages past the file's end: -1 EFAULT",
+        "statx before the file's end: type 100000 size 4096 basic 1"]

@@ -134,7 +134,8 @@ class Binding:
             self.call = _whole_stub(decl, abi, layout.arg_index)
         else:
             self.call = _general_stub(decl, abi, raws)
-        if simple and decl.fast is not None:  # a hot call's own way, the stub above for the rest
+        if simple and decl.fast is not None and "fast-syscalls" not in raw.DISABLED:
+            # a hot call's own way (registry.py), the stub above for what it does not cover
             self.call = decl.fast(decl.fn, abi, tuple(layout.arg_index[:len(params)]), self.call) or self.call
 
 
