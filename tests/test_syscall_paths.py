@@ -62,3 +62,22 @@ def test_stat_family_the_fast_way_and_the_generic_way(arch, tmp_path):
     assert fast.stdout.decode().splitlines() == lines + [
         "stat past the file's end: -1 EFAULT", "statx into the pages past the file's end: -1 EFAULT",
         "statx before the file's end: type 100000 size 4096 basic 1"]
+
+
+def test_a_mask_the_register_slots_make_needless_is_left_out():
+    """A 32-bit guest's size and unsigned arguments are masked to 32 bits where a register
+    slot may hold more (i386's 64-bit slots), and taken as they are from 32-bit slots
+    (arm, MIPS, ppc, m68k), with one call less per argument."""
+    from usermode.syscalls import dispatch, registry
+    from usermode.syscalls.argtypes import Size, UInt
+
+    seen = []
+
+    def handler(t, count: Size, bits: UInt):
+        seen.append((count, bits))
+    decl = registry.declare(handler)
+    abi = cpu.get("arm").ABI
+    regs = [0x1_0000_0005, 0x1_0000_0007]  # more than 32 bits: what only a 64-bit slot could hold
+    dispatch._fast_stub(decl, abi, (0, 1), 64)(None, regs)
+    dispatch._fast_stub(decl, abi, (0, 1), 32)(None, regs)
+    assert seen == [(5, 7), (0x1_0000_0005, 0x1_0000_0007)]

@@ -21,6 +21,18 @@ for _b, _s in ((9, "\\t"), (10, "\\n"), (13, "\\r"), (34, '\\"'), (92, "\\\\")):
     _QUOTE_TABLE[_b] = _s
 
 
+def low_bits(bits):
+    """A decoder keeping the raw word's low `bits` bits, marked (mask_bits) so that
+    dispatch leaves it out where the registers hold no more than that (a 32-bit
+    guest's 32-bit register slots): an argument's decoding is a call per syscall."""
+    mask = (1 << bits) - 1
+
+    def decode(t, raw):
+        return raw & mask
+    decode.mask_bits = bits
+    return decode
+
+
 class Arg:
     """A raw word passed through unchanged, shown in decimal."""
 
@@ -72,7 +84,7 @@ class Int(Arg):
 
 class UInt(Arg):
     def decoder(self, abi):
-        return lambda t, raw: raw & 0xFFFFFFFF
+        return low_bits(32)
 
     def show(self, t, raw, args):
         return str(raw & 0xFFFFFFFF)
@@ -88,7 +100,7 @@ class Uid(UInt):
     def decoder(self, abi):
         if self.bits == 16:
             return lambda t, raw: 0xFFFFFFFF if raw & 0xFFFF == 0xFFFF else raw & 0xFFFF
-        return lambda t, raw: raw & 0xFFFFFFFF
+        return low_bits(32)
 
 
 class Long(Arg):
@@ -148,8 +160,7 @@ class Size(Arg):
     def decoder(self, abi):
         if abi.bits == 64:
             return None
-        mask = abi.word_mask
-        return lambda t, raw: raw & mask
+        return low_bits(abi.bits)
 
     def show(self, t, raw, args):
         return str(raw & t.abi.word_mask)
@@ -317,7 +328,7 @@ class Flags(Arg):
             return Int().decoder(abi)
         fmap = abi.flags(self.group, self.prefix)
         if fmap.identity:
-            return lambda t, raw: raw & 0xFFFFFFFF
+            return low_bits(32)
         return lambda t, raw: fmap.to_host(raw & 0xFFFFFFFF)
 
     def show(self, t, raw, args):
