@@ -81,3 +81,16 @@ def test_a_mask_the_register_slots_make_needless_is_left_out():
     dispatch._fast_stub(decl, abi, (0, 1), 64)(None, regs)
     dispatch._fast_stub(decl, abi, (0, 1), 32)(None, regs)
     assert seen == [(5, 7), (0x1_0000_0005, 0x1_0000_0007)]
+
+
+def test_repacked_in_one_go_as_field_by_field(arch):
+    """hostcall.repack's one-pack way (same members, another byte order or word size)
+    gives what the field-by-field way gives, for the structs the host fills."""
+    from usermode.syscalls.handlers import hostcall
+    layouts = Layouts(cpu.get(arch).ABI)
+    for name in ("statx", "rusage", "tms"):
+        host, guest = getattr(hostcall.HOST_LAYOUTS, name), getattr(layouts, name)
+        values = {f: (tuple(range(i, i + len(v))) if isinstance(v, tuple) else v if isinstance(v, bytes) else 1000 + i)
+                  for i, (f, v) in enumerate(host.unpack(bytes(host.size)).items())}
+        data = host.pack(**values)
+        assert hostcall.repack(host, guest, data) == guest.pack(**host.unpack(data)), name
