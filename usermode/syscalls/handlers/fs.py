@@ -175,11 +175,11 @@ def statx(t, dirfd: DirFd, host_path: OptPath, flags: AtFlags, mask: StatxMask()
     # NULL path is the kernel's (6.11+) spelling of "" with AT_EMPTY_PATH
     size = t.layouts.statx.size
     if hostcall.same_layout(t, "statx"):  # fixed-width fields only: the host writes the guest's buffer
-        hostcall.statx(dirfd, host_path, flags, mask, hostcall.guest_address(t, buf, size, PROT_WRITE))
+        hostcall.statx(dirfd, host_path, flags, mask & 0xFFFFFFFF, hostcall.guest_address(t, buf, size, PROT_WRITE))
         return
     t.space.check(buf, size, PROT_WRITE)
     out = ctypes.create_string_buffer(HOST_LAYOUTS.statx.size)
-    hostcall.statx(dirfd, host_path, flags, mask, ctypes.addressof(out))
+    hostcall.statx(dirfd, host_path, flags, mask & 0xFFFFFFFF, ctypes.addressof(out))
     t.space.write(buf, hostcall.repack(HOST_LAYOUTS.statx, t.layouts.statx, out.raw))
 
 

@@ -45,19 +45,25 @@ def call(name, *args):
     return ret
 
 
-# statx, on the path of every stat of the 32-bit guests (glibc's stat is statx there), with
-# its argument types declared once: call()'s conversion of each argument to a ctypes
-# object took a microsecond of it.
-_statx = ctypes.CFUNCTYPE(ctypes.c_long, ctypes.c_long, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
-                          ctypes.c_uint, ctypes.c_void_p, use_errno=True)(("syscall", _libc))
-_STATX_NR = _NUMBERS["statx"]
+def typed(name, *argtypes):
+    """call() for one host syscall whose argument types are declared once (ints, addresses,
+    bytes): for the hot ones, where call()'s conversion of each argument to a ctypes
+    object took a microsecond."""
+    fn = ctypes.CFUNCTYPE(ctypes.c_long, ctypes.c_long, *argtypes, use_errno=True)(("syscall", _libc))
+    nr = _NUMBERS[name]
+
+    def typed_call(*args):
+        ret = fn(nr, *args)
+        if ret == -1:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+        return ret
+    return typed_call
 
 
-def statx(dirfd, path, flags, mask, address):
-    """The host's statx into host memory at address (path None: NULL); OSError with the host errno."""
-    if _statx(_STATX_NR, dirfd, path, flags, mask & 0xFFFFFFFF, address) == -1:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
+# statx: every stat of the 32-bit guests (glibc's stat is statx there); ppoll: every poll
+statx = typed("statx", ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p)
+ppoll = typed("ppoll", ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
 
 
 def guest_address(t, addr, length, prot):
