@@ -1,4 +1,4 @@
-"""The stat family's fast way (registry: `@syscall(fast=...)`): arguments read
+"""The stat family's fast way (a declaration's `fast=` factory, registry.py): arguments read
 straight from the registers.
 
 stat, lstat, newfstatat, fstatat64 and statx are among the calls programs make
