@@ -15,7 +15,8 @@ from .uclib import lib as uclib
 # PYQEMU_NO_UNSAFE=regfile,exit-flag,native-hooks,... turns off each shortcut into Unicorn's
 # private state or run-time machine code (this file and regfile.py), for the slower safe
 # way; the tests run programs with all of them off so the fallbacks cannot rot.
-UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "inline-syscall", "mips-exception-pc", "mips-translator")
+UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "inline-syscall", "mips-exception-pc", "mips-translator",
+                "fast-syscalls")  # (not unsafe, but a shortcut with a fallback too: the hot calls' fast ways)
 DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),

@@ -24,6 +24,8 @@ import threading
 from ..errors import GuestError
 from . import host, limits
 
+_bisect_right = bisect.bisect_right  # on the path of every syscall that takes a buffer
+
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
 # mmap flags (the host's bits) the kernel keeps in the mapping (VM_NORESERVE, VM_LOCKED,
@@ -315,8 +317,9 @@ class AddressSpace:
 
     def view(self, addr, length, prot=PROT_READ):
         """A zero-copy memoryview of guest memory, after an EFAULT check."""
-        i = bisect.bisect_right(self._starts, addr) - 1  # the usual case, one mapping, inline
-        if i < 0 or addr + length > self.vmas[i].end or self.vmas[i].prot & prot != prot:
+        i = _bisect_right(self._starts, addr) - 1  # the usual case, one mapping, inline
+        # (up to eof: past a file's end the host has zero pages the guest must not reach)
+        if i < 0 or addr + length > self.vmas[i].eof or self.vmas[i].prot & prot != prot:
             if length and self.accessible(addr, length, prot) < length:
                 raise GuestError(errno.EFAULT)
         return self.mem[addr:addr + length]
@@ -329,14 +332,17 @@ class AddressSpace:
 
     def cstring(self, addr, limit=4096):
         """The NUL-terminated bytes at addr; EFAULT if unreadable, ENAMETOOLONG past limit."""
-        i = bisect.bisect_right(self._starts, addr) - 1
-        if i >= 0 and addr < self.vmas[i].end and self.vmas[i].prot & PROT_READ:
+        i = _bisect_right(self._starts, addr) - 1
+        if i >= 0:
             # the usual string: short, in one mapping; one copy of at most 256 bytes and a find,
             # where memchr through ctypes cost a microsecond
-            head = bytes(self.mem[addr:min(addr + 256, self.vmas[i].end, addr + limit + 1)])
-            end = head.find(0)
-            if end >= 0:
-                return head[:end]
+            v = self.vmas[i]
+            stop = v.eof  # past a file's end the host has zero pages: the kernel's copy faults there
+            if addr < stop and v.prot & PROT_READ:
+                head = self.mem[addr:min(addr + (256 if limit >= 255 else limit + 1), stop)].tobytes()
+                end = head.find(0)
+                if end >= 0:
+                    return head[:end]
         avail = self.accessible(addr, limit + 1, PROT_READ)
         if not avail:
             raise GuestError(errno.EFAULT)

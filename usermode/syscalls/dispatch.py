@@ -130,17 +130,23 @@ class Binding:
         wants_args = any(getattr(p.type, "wants_args", False) for p in params)
         simple = all(w == 1 for w in widths) and nwords <= min(6, len(layout.arg_index))
         if simple and not wants_args:
-            self.call = _fast_stub(decl, abi, layout.arg_index)
+            self.call = _fast_stub(decl, abi, layout.arg_index, 8 * layout.slot_bytes)
         elif simple:
             self.call = _whole_stub(decl, abi, layout.arg_index)
         else:
             self.call = _general_stub(decl, abi, raws)
+        if simple and decl.fast is not None and "fast-syscalls" not in raw.DISABLED:
+            # a hot call's own way (registry.py), the stub above for what it does not cover
+            self.call = decl.fast(decl.fn, abi, tuple(layout.arg_index[:len(params)]), self.call) or self.call
 
 
-def _fast_stub(decl, abi, arg_index):
-    """Every argument in its own register: one closure indexing the register array."""
+def _fast_stub(decl, abi, arg_index, reg_bits=64):
+    """Every argument in its own register: one closure indexing the register array.
+    A decoder that only keeps the low bits a register slot holds anyway (argtypes.low_bits:
+    a size or flags word of a 32-bit guest) is left out."""
     arg_index = (tuple(arg_index) + (0,) * 6)[:6]
     decoders = [p.type.decoder(abi) for p in decl.params]
+    decoders = [None if getattr(d, "mask_bits", 0) >= reg_bits else d for d in decoders]
     if not any(decoders):
         return _RAW_STUBS[len(decoders)](decl.fn, *arg_index)
     if not any(decoders[1:]):

@@ -17,7 +17,11 @@ for inside a handler:
   `@syscall(twins={"clock_gettime64": {"ts": "timespec64"}})` on
   `def clock_gettime(t, clk, tp, *, ts="timespec")`;
 - private calls: a cpu module's own (ARM's set_tls, MIPS' sysmips) are
-  declared with @arch_syscall(ITS_TABLE) and win over the registry's.
+  declared with @arch_syscall(ITS_TABLE) and win over the registry's;
+- a fast way for the hottest calls: `@syscall(fast=factory)`, where
+  factory(handler, abi, registers, general) gives a call(t, r) that reads its
+  arguments from the registers itself and hands what it does not cover to
+  `general`, the declaration's own stub (or None: no fast way on that ABI).
 
 The handler modules are imported when a syscall they declare is first looked
 up, not at start-up (importing all of them took 10 ms of every start): the
@@ -50,10 +54,11 @@ class Declaration:
     annotations when first asked for (binding, -strace): a program calls a few
     dozen of the 375 declarations, and making them all took 2-3 ms of every start-up."""
 
-    def __init__(self, name, fn, when=None, handler=None, types=None):
+    def __init__(self, name, fn, when=None, handler=None, types=None, fast=None):
         self.name = name
         self.fn = handler or fn  # what dispatch calls (with twins' keyword arguments bound)
         self.when = when  # an ABI quirk this variant needs, or None
+        self.fast = fast  # factory of a specialised call (the module's docstring), or None
         self.module = None  # the module whose import registered it (handlers/index.py)
         self._source = (fn, types)
         self._params = self._ret = None
@@ -104,7 +109,7 @@ def _signature(fn):
     return [(n, notes.get(n)) for n in names], notes.get("return")
 
 
-def declare(fn, name=None, when=None, bound=None, types=None):
+def declare(fn, name=None, when=None, bound=None, types=None, fast=None):
     """A Declaration for fn (not registered); `types` overrides some arguments'
     annotations by name (the 16-bit uid calls: the 32-bit handler, Uid(16) arguments)."""
     code = fn.__code__
@@ -113,7 +118,7 @@ def declare(fn, name=None, when=None, bound=None, types=None):
     if code.co_argcount - 1 > 7:
         raise TypeError(f"{fn.__name__}: more than seven syscall arguments")
     handler = partial(fn, **bound) if bound else fn
-    return Declaration(name or fn.__name__, fn, when, handler, types)
+    return Declaration(name or fn.__name__, fn, when, handler, types, fast)
 
 
 def _add(decl):
@@ -133,12 +138,12 @@ def _registering_module():
     return frame.f_globals.get("__name__") if frame is not None else None
 
 
-def syscall(fn=None, *, name=None, when=None, twins=None, bound=None, types=None):
+def syscall(fn=None, *, name=None, when=None, twins=None, bound=None, types=None, fast=None):
     """Register a handler; its annotations declare the arguments' types."""
     def register(fn):
-        _add(declare(fn, name, when, bound, types))
+        _add(declare(fn, name, when, bound, types, fast))
         for twin, twin_bound in (twins or {}).items():
-            _add(declare(fn, twin, when, {**(bound or {}), **twin_bound}))
+            _add(declare(fn, twin, when, {**(bound or {}), **twin_bound}, fast=fast))
         return fn
     return register(fn) if fn is not None else register
 
