@@ -4,11 +4,13 @@ uc_emu_stop itself where Unicorn's exit checks after loads and stores are off
 (raw.stop_from_outside), by the stop switch (a block hook) where they are not
 (ARM's Thumb code, PYQEMU_NO_UNSAFE=direct-stops or exit-flag, gdb)."""
 import os
+import threading
 
 import pytest
 
 from conftest import build, run_pyqemu, run_reference
-from usermode import cpu
+from usermode import cpu, raw
+from usermode.uc import Uc
 
 EXACT = ["alone: 30 signals taken while busy", "alone: counter exact", "alone: chase exact",
          "threads: counter exact", "threads: chases exact exact", "threads: busy workers took signals: yes"]
@@ -50,3 +52,45 @@ def test_the_stop_switch_fallback_loses_nothing_either(arch, off, tmp_path):
     assert res.stdout.decode().splitlines() == EXACT, res.stderr.decode()[-2000:]
     assert res.returncode == 0
     assert "stops from outside: the stop switch" in log.read_text()
+
+
+def _looping_instance():
+    """A riscv64 instance on `j .` (an endless loop of one block), its exit checks after
+    accesses off as the emulator's threads have them."""
+    arch = cpu.get("riscv64")
+    uc = Uc(arch.UC_ARCH, arch.UC_MODE)
+    uc.ctl_set_cpu_model(arch.CPU_MODELS[arch.DEFAULT_CPU])
+    arch.prepare(uc)
+    uc.mem_map(0x10000, 0x1000)
+    uc.mem_write(0x10000, (0x6F).to_bytes(4, "little"))  # jal zero, 0
+    assert raw.set_memory_exit_checks(uc, False)
+    return arch, uc
+
+
+def test_stop_from_outside_stops_a_running_instance_at_a_block_start():
+    arch, uc = _looping_instance()
+    ended = threading.Event()
+
+    def run():
+        raw.emu_start(uc._uch.value, 0x10000, 1, 0, 0)
+        ended.set()
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    # asked again until it lands: one made before emu_start began is lost (it clears the
+    # request), which is why the emulator's run loop looks at its flags just before
+    for _ in range(10000):
+        raw.stop_from_outside(uc)
+        if ended.wait(0.001):
+            break
+    assert ended.is_set()
+    assert uc.reg_read(arch.REG_PC) == 0x10000  # on the loop's first instruction, as it started
+
+
+def test_stop_from_outside_is_a_no_op_on_a_closed_instance():
+    """The handle is cleared before uc_close, so a stop racing with a thread's end
+    (execve in place closes the old CPU) never reaches freed memory."""
+    _, uc = _looping_instance()
+    uc.close()
+    raw.stop_from_outside(uc)
+    assert not uc._uch
