@@ -105,14 +105,14 @@ class GuestThread:
         # and for the same reason another thread may stop it with uc_emu_stop itself
         # (raw.stop_from_outside), unless its translator turns the checks back on
         self.direct_stops = exact_stops and self.arch.ASYNC_STOPS == "direct" and "direct-stops" not in raw.DISABLED
-        if process.async_stops:
-            self.enable_async_stops(fresh=True)
         # (a CPU whose TLB misses reach no hook, Unicorn's own TLB, grows its TLB by time)
         self.tlb_growth = TlbGrowth(enabled=exact_stops) if virtual or not exact_stops else TimedGrowth(self)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
         if process.debugger is not None:
             process.debugger.attach_thread(self)
         self._install_hooks()
+        if process.async_stops:
+            self.enable_async_stops(fresh=True)
 
     def unlocked(self):
         unlocked = self._unlocked  # one per thread: a blocking call inside another cannot happen
@@ -124,6 +124,13 @@ class GuestThread:
         arch = self.arch
         entry = make_syscall_entry(self, self.process.syscalls,
                                    self.process.log if self.process.options.strace else None)
+        if getattr(entry.step_pc, "through_api", False):
+            # uc_reg_write of the PC inside a hook makes Unicorn leave at its next exit
+            # without syncing the PC (uc->skip_sync_pc_on_exit, until the next emu_start):
+            # a direct stop at a block start would leave a stale PC behind, and instructions
+            # since run again (s390x: a mutex's count one high, a pointer loaded twice). The
+            # stop switch's block hook syncs the PC before it stops.
+            self.direct_stops = False
         on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
