@@ -5,7 +5,9 @@
  * Each iteration of the busy loops does an atomic add (riscv amoadd, aarch64
  * ldadd or ldxr/stxr, ...) and one step of a pointer chase, a load whose
  * address register is also its destination: an add run twice makes the
- * counter high, a load run twice puts the chase a step ahead.
+ * counter high, a load run twice puts the chase a step ahead. Every 256th
+ * makes a syscall, as real loops do (what a syscall hook leaves behind must
+ * not change where the next stop resumes).
  *
  * usage: async_stops ITERATIONS */
 #define _GNU_SOURCE
@@ -56,7 +58,8 @@ static long busy(void **ring, long limit, void ***end)
     while (limit ? i < limit : handled < ALONE_SIGNALS) {
         __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
         p = step(p);
-        i++;
+        if ((++i & 255) == 0)
+            getppid();  /* a syscall now and then: what its hook leaves behind must not matter */
     }
     *end = p;
     return i;
