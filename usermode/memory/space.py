@@ -29,6 +29,10 @@ PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn'
 # VM_GROWSDOWN): mappings that differ in them never merge
 KEPT_FLAGS = host.MAP_NORESERVE | host.MAP_LOCKED | host.MAP_GROWSDOWN
 STACK_GUARD_GAP = 256 * PAGE  # the kernel's stack_guard_gap: a grows-down mapping stays this far above the next
+# Regions bigger than this are not joined: their unmap would cost a TLB flush per page
+# (sbrk02's heap grown by 16, 32, 48... MiB to 180 GiB took 16 s of CPU), and so few
+# of them fit an address space that their count cannot make new regions dear.
+_JOIN_MAX = 1 << 28
 
 
 def page_floor(x):
@@ -360,7 +364,8 @@ class AddressSpace:
             size = hi - lo
             left = below[-1] if below and below[-1][1] == lo else None
             right = above[0] if above and above[0][0] == hi else None
-            alike = [r for r in (left, right) if r and max(size, r[1] - r[0]) <= 2 * min(size, r[1] - r[0])]
+            alike = [r for r in (left, right) if r and max(size, r[1] - r[0]) <= 2 * min(size, r[1] - r[0])
+                     and r[1] - r[0] <= _JOIN_MAX]
             if not alike:
                 break
             pick = min(alike, key=lambda r: r[1] - r[0])

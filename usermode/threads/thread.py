@@ -12,6 +12,7 @@ import threading
 from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_CPU, UC_TLB_VIRTUAL, Uc
 
 from .. import raw
+from ..memory.space import PAGE
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
 from .lock import Unlocked, wakeup_preempt
@@ -27,6 +28,7 @@ UC_ERR_INSN_INVALID = 10
 # emu_start's memory errors -> the access type a memory-fault hook reports
 _MEMORY_ERRORS = {6: 19, 7: 20, 8: 21, 12: 22, 13: 23, 14: 24}
 _FETCH_ACCESSES = (21, 24)
+_FETCH_ERRORS = (8, 14)  # UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT
 _NEEDS = {16: 1, 17: 2, 18: 4}  # uc_mem_type READ, WRITE, FETCH -> the page right each needs
 _REFUSED_ACCESS = {16: (19, 23), 17: (20, 22), 18: (21, 24)}  # -> (unmapped, protected) types
 
@@ -187,6 +189,11 @@ class GuestThread:
                 else:
                     signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
+                    if signal == "SIGILL" and pc == (UNTIL - 4) & self.abi.word_mask:
+                        # Unicorn stops at an end address by translating a WFI there, which
+                        # EL0 traps (aarch64), 4 bytes back: the guest jumped to UNTIL
+                        self._stop_with(_fault_at_until(self.space, UNTIL))
+                        return
                     if signal == "SIGILL":
                         done = self._emulated(pc)
                         if done:
@@ -450,7 +457,10 @@ class GuestThread:
         pc = self.pc()
         if access in _FETCH_ACCESSES:
             what, code = _ACCESS[access]
-            self.fault = GuestFault("SIGSEGV", pc, pc, what, code)
+            address = pc
+            if self._fetchable(pc):  # the instruction starts where it may be fetched: its end crosses a page
+                address = (pc | (PAGE - 1)) + 1
+            self.fault = GuestFault("SIGSEGV", pc, address, what, code)
             return
         self._rerun_with_fault_hook()
 
@@ -461,7 +471,33 @@ class GuestThread:
         finally:
             raw.del_hook(self.uc, hook)
 
+    def _fetchable(self, pc):
+        vma = self.space.find(pc)
+        return vma is not None and vma.prot & 4
+
+    def _run_to_crossing(self, err):
+        """QEMU 5's translator (Unicorn's) raises a fetch fault at its block's start when
+        an instruction further on crosses into a page it may not fetch: nothing of the
+        block ran. The kernel runs up to that instruction and faults on it. So the block
+        runs again to an end address just before the page's end, tried from the last byte
+        down: an address inside an instruction faults again at once (nothing runs), the
+        crossing instruction's start stops the run there (the run loop goes on from it and
+        faults on it). Returns the error to report, 0 when the guest may run on."""
+        pc = self.pc()
+        if self.fault is not None or self.refused is not None or not self._fetchable(pc):
+            return err  # a fault of the block's own first fetch
+        start, page_end = self.arch.resume_address(self.uc), (pc | (PAGE - 1)) + 1
+        for until in range(page_end - 1, pc, -1):
+            again = raw.emu_start(self.handle, start, until, 0, 0)
+            if self.fault is not None or self.refused is not None or again not in _FETCH_ERRORS or self.pc() != pc:
+                return 0 if not again and self.fault is None and self.pc() == until else again
+        return err
+
     def _fault_from(self, err):
+        if err in _FETCH_ERRORS:
+            err = self._run_to_crossing(err)
+            if not err and self.fault is None:
+                return None
         if self.fault is None and self.refused is not None:
             page, access = self.refused
             address = raw.fault_address(self.uc, page)

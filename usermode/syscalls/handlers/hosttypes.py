@@ -9,7 +9,7 @@ socket objects parse addresses into tuples and lose what they cannot parse.
 """
 import ctypes
 import errno
-import signal
+import _signal as signal  # signal.py only adds enums, and imports enum: 3 ms of every start-up
 import struct
 
 from ...errors import GuestError

@@ -6,7 +6,7 @@ import resource
 
 from ...errors import GuestError
 from ..argtypes import Enum, Int, Ptr
-from ..registry import syscall
+from ..registry import import_all, syscall
 from .fs import OVERFLOW_ID
 from .hostcall import call
 
@@ -105,6 +105,8 @@ def _limits_now(t, host_res):
 
 
 def _set_limits(t, host_res, soft, hard):
+    if host_res == resource.RLIMIT_NOFILE:
+        import_all()  # the modules not imported yet, while descriptors can still be opened for them
     emulated = _EMULATED.get(host_res)
     if emulated is not None:
         # the guest's address-space and data limits are its own (memory/limits.py): on
@@ -133,6 +135,8 @@ def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
         if values:
             _set_limits(t, host_res, *values)
     else:
+        if values and host_res == resource.RLIMIT_NOFILE and pid in (0, os.getpid()):
+            import_all()  # as _set_limits
         hold = (ctypes.c_uint64 * 2)()
         call("prlimit64", pid, host_res, (ctypes.c_uint64 * 2)(*values) if values else None, hold)
         previous = tuple(hold)

@@ -14,7 +14,7 @@ and classified the same way. qemu-user needs binfmt_misc for this; we don't.
 import ctypes
 import errno
 import os
-import signal
+import _signal as signal  # signal.py only adds enums, and imports enum: 3 ms of every start-up
 import struct
 import sys
 
@@ -210,6 +210,8 @@ _OWN_PROC = None  # compiled at the first exec: importing re costs 2 ms of every
 
 def _own_proc_path(guest_path):
     global _OWN_PROC
+    if not guest_path.startswith(b"/proc/"):
+        return None  # most execs: no regex, and no import of re in a forked child
     if _OWN_PROC is None:
         import re
         _OWN_PROC = re.compile(rb"^/proc/(self|thread-self|\d+)(?:/task/\d+)?/(exe|fd/(\d+))/*$")
