@@ -116,7 +116,11 @@ class Process:
         if self.async_stops:
             return
         self.async_stops = True
-        for thread in list(self.threads.values()):
+        threads = list(self.threads.values())
+        if threads:
+            self.debug_note("stops from outside: " + ("uc_emu_stop" if threads[0].stops_directly() else
+                                                     "the stop switch (a hook at every block start)"))
+        for thread in threads:
             raw.emu_stop(thread.handle)
 
     def thread_finished(self, thread):

@@ -72,6 +72,11 @@ DEFAULTS = {
     # stop from inside an access, exact where the CPU redoes nothing of it; False: the TLB
     # grows at syscalls instead (s390x)
     "TLB_STOPS_IN_FILL": True,
+    # How another host thread stops this CPU (a signal to deliver, a time slice's end):
+    # "direct", uc_emu_stop itself, which lands at the next block start while Unicorn's
+    # exit checks after loads and stores are off (raw.py); "block-hook", the stop switch
+    # (a hook called at every block start) where the translator turns those checks back on
+    "ASYNC_STOPS": "direct",
     "FAULT_ADDRESS_MASK": None,     # what of a fault's address si_addr keeps (s390x: the page)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,

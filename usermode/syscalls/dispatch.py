@@ -443,6 +443,7 @@ def _pc_step(thread, layout, view):
 
     def step():
         reg_write(handle, reg, reg_read(handle, reg) + advance)
+    step.through_api = True  # Unicorn then skips the PC's sync at its next exit (thread.py: direct stops)
     return step
 
 
