@@ -273,6 +273,10 @@ class HostSignals:
                 signal.pthread_kill(thread.host_ident, numbers.KICK)
             except (ProcessLookupError, OSError):
                 pass
+            if threading.get_ident() != self.watcher:
+                # the kick may land just before the blocking call starts, and nothing in
+                # the pipe tells the watcher to kick again (a tgkill between our own threads)
+                self._wake_watcher()
         else:
             thread.stop()
 

@@ -36,6 +36,17 @@ class EmulatorLock:
             else:
                 self._held = False
 
+    def hand_to(self, gate):
+        """Queue a gate as if its thread had called acquire(): the holder's call for a
+        thread it wakes (private futexes: threads/private_futex.py), which so sleeps
+        once, on its gate, instead of on a host futex and then on this lock."""
+        with self._mutex:
+            if self._held:
+                self._waiters.append(gate)
+                return
+            self._held = True
+        gate.release()
+
     def reset_after_fork(self):
         """In a fork's child: held by the one thread there is; the waiters are gone."""
         self._mutex = threading.Lock()
@@ -100,6 +111,11 @@ class Unlocked:
             if self.lock.contended or self.lock.held:
                 wakeup_preempt(thread)
             self.lock.acquire()
+        self.resumed()
+
+    def resumed(self):
+        """The lock is this thread's again (acquired, or handed over by a waker)."""
+        thread = self.thread
         thread.blocked = False
         process = thread.process
         process.running = thread  # it goes on running guest code
