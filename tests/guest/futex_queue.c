@@ -98,6 +98,7 @@ static double now(clockid_t clock)
 int main(int argc, char **argv)
 {
     struct waiter w[4];
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a hang shows where it was */
 
     /* counts: requeue, wake of 0 (one), wake of more than there are */
     for (int i = 0; i < 3; i++)

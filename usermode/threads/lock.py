@@ -36,6 +36,20 @@ class EmulatorLock:
             else:
                 self._held = False
 
+    def release_keeping_gate(self):
+        """release(), except that a next owner sleeping on a futex gate (one with an
+        `address`: private_futex.Gate) is returned unopened, for the caller to open in
+        the same host call as its own sleep; None when nobody is waiting on one."""
+        with self._mutex:
+            if not self._waiters:
+                self._held = False
+                return None
+            gate = self._waiters.popleft()  # ownership passes, _held stays True
+            if getattr(gate, "address", None) is None:
+                gate.release()
+                return None
+        return gate
+
     def hand_to(self, gate):
         """Queue a gate as if its thread had called acquire(): the holder's call for a
         thread it wakes (private futexes: threads/private_futex.py), which so sleeps
@@ -104,6 +118,15 @@ class Unlocked:
         self.released = len(process.threads) > 1 or process.debugger is not None
         if self.released:
             self.lock.release()
+
+    def enter_keeping_gate(self):
+        """__enter__, with the lock released by release_keeping_gate: the next owner's
+        futex gate, or None, for the caller to open."""
+        thread = self.thread
+        thread.blocked = True
+        process = thread.process
+        self.released = len(process.threads) > 1 or process.debugger is not None
+        return self.lock.release_keeping_gate() if self.released else None
 
     def __exit__(self, *exc):
         thread = self.thread

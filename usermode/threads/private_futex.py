@@ -28,6 +28,7 @@ import os
 import threading
 import time
 
+from .. import raw
 from ..errors import GuestError
 from ..syscalls.handlers.hostcall import HOST_ABI
 from ..syscalls.handlers.hosttypes import Timespec
@@ -36,6 +37,11 @@ _HOST = HOST_ABI.tables.PROC
 _GATE_WAIT = _HOST["FUTEX_WAIT_BITSET"] | _HOST["FUTEX_PRIVATE_FLAG"]
 _GATE_WAKE = _HOST["FUTEX_WAKE"] | _HOST["FUTEX_PRIVATE_FLAG"]
 _HOST_REALTIME = _HOST["FUTEX_CLOCK_REALTIME"]
+_GATE_WAKE_OP = _HOST["FUTEX_WAKE_OP"] | _HOST["FUTEX_PRIVATE_FLAG"]
+OPEN, INTERRUPTED = 1, 2  # a gate word's bits
+# FUTEX_WAKE_OP's encoded operations on the word (op << 28 | oparg << 12; comparison EQ 0)
+_SET_INTERRUPTED = _HOST["FUTEX_OP_OR"] << 28 | INTERRUPTED << 12
+_CLEAR_INTERRUPTED = _HOST["FUTEX_OP_ANDN"] << 28 | INTERRUPTED << 12
 ANY = 0xFFFFFFFF  # FUTEX_BITSET_MATCH_ANY: the bitset of a plain wait and wake
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -45,6 +51,8 @@ _futex.argtypes = [ctypes.c_long, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, 
                    ctypes.c_void_p, ctypes.c_uint]
 _NR_FUTEX = HOST_ABI.tables.SYSCALLS["futex"]
 _MAX_SECONDS = 1 << 62  # a deadline past this is never reached (the kernel saturates too)
+
+_handover = raw.HandoverSleep.create()  # None: the gate opened, then a sleep, in two calls
 
 QUEUED, WOKEN, LEFT = 0, 1, 2  # a waiter's states
 
@@ -67,17 +75,39 @@ class Gate:
     def close(self):
         self.word.value = 0
 
+    def interrupt(self):
+        """A signal for the thread (signals/host.py kick): its sleep ends with EINTR.
+        The word's second bit, set atomically (the opener may store 1 meanwhile,
+        and must win), wakes it even when it was about to sleep, where a host
+        signal would have been lost."""
+        _futex(_NR_FUTEX, self.address, _GATE_WAKE_OP, 1, None, self.address, _SET_INTERRUPTED)
+
     def release(self):
         self.word.value = 1
         _futex(_NR_FUTEX, self.address, _GATE_WAKE, 1, None, None, 0)
 
-    def sleep(self, deadline=None, realtime=False):
+    def sleep(self, deadline=None, realtime=False, opening=None):
         """Until opened; OSError ETIMEDOUT past deadline (a host Timespec on the
-        monotonic clock, or the realtime one), OSError EINTR for a host signal."""
+        monotonic clock, or the realtime one), OSError EINTR for a host signal.
+        opening: another thread's gate to open first (it gets the emulator lock),
+        in the same host call where raw.HandoverSleep can (see there why)."""
         op = _GATE_WAIT | (_HOST_REALTIME if realtime else 0)
         timeout = None if deadline is None else ctypes.addressof(deadline)
         word = self.word
-        while word.value == 0:  # a return with the word still 0: a late wake of an earlier use
+        if opening is not None:
+            if _handover is None:
+                opening.release()
+            else:
+                err = -_handover.call(opening.address, self.address, op, timeout)
+                if err > 0 and err != errno.EAGAIN:
+                    raise OSError(err, os.strerror(err))
+        while True:  # (a return with the word still 0: a late wake of an earlier use)
+            value = word.value
+            if value & OPEN:
+                return
+            if value & INTERRUPTED:
+                _futex(_NR_FUTEX, self.address, _GATE_WAKE_OP, 0, None, self.address, _CLEAR_INTERRUPTED)
+                raise InterruptedError(errno.EINTR, os.strerror(errno.EINTR))
             if _futex(_NR_FUTEX, self.address, op, 0, timeout, None, ANY) == -1:
                 err = ctypes.get_errno()
                 if err != errno.EAGAIN:
@@ -129,9 +159,13 @@ class PrivateFutexes:
                 queue = self.queues[address] = collections.deque()
             queue.append(waiter)
         unlocked = thread.unlocked()
-        unlocked.__enter__()  # blocked, and the lock released (if anyone else could want it)
+        opening = unlocked.enter_keeping_gate()  # blocked, and the lock released (if anyone else could want it)
         try:
-            gate.sleep(deadline, realtime)
+            if thread.signals.pending_flag and thread.signals.deliverable():  # kick() came before we were blocked
+                if opening is not None:
+                    opening.release()
+                raise InterruptedError(errno.EINTR, os.strerror(errno.EINTR))
+            gate.sleep(deadline, realtime, opening)
         except OSError as e:
             with self.mutex:
                 left = waiter.state == QUEUED
