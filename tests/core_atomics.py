@@ -23,7 +23,7 @@ import threading
 import time
 
 from usermode import cpu, raw
-from usermode.uc import Uc
+from usermode.uc import UC_HOOK_TLB_FILL, UC_TLB_VIRTUAL, Uc
 
 BASE = 0x100000
 SIZE = 0x100000
@@ -34,6 +34,30 @@ FIELDS = ("add", "cas", "locked", "lock", "ticket", "max")  # struct shared, loc
 
 def return_address_register(arch):
     return arch.GPR_IDS[1] if arch.NAME == "riscv64" else arch.GPR_IDS[30]  # ra (x1), x30 (lr)
+
+
+def _fill_any(handle, page, access, entry, user_data):
+    entry[0], entry[1] = page, 7  # the one mapping: everything, as the emulator's hook would
+    return True
+
+
+_FILL = raw.TLB_FILL_CALLBACK(_fill_any)
+
+
+def use_virtual_tlb(uc):
+    """Pages through a fill hook, as the emulator's threads (aarch64 at EL0 with the MMU
+    off would otherwise see Device memory, where exclusive accesses fault)."""
+    uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+    raw.add_hook(uc, UC_HOOK_TLB_FILL, _FILL)
+
+
+def let_wfi_run(uc):
+    """Unicorn stops at END by translating a WFI there, which EL0 traps unless SCTLR_EL1.nTWI
+    (the emulator leaves it clear, so that a guest's WFI reaches it: its threads never
+    stop at an end address)."""
+    from unicorn import arm64_const as A
+    sctlr = uc.reg_read(A.UC_ARM64_REG_CP_REG, (1, 0, 3, 0, 0))
+    uc.reg_write(A.UC_ARM64_REG_CP_REG, (1, 0, 3, 0, 0, sctlr | 1 << 16))
 
 
 def main(arch_name, code_path, threads, iterations, stops=False):
@@ -49,6 +73,10 @@ def main(arch_name, code_path, threads, iterations, stops=False):
         uc.ctl_set_cpu_model(arch.CPU_MODELS[arch.DEFAULT_CPU])
         arch.prepare(uc)
         uc.mem_map_ptr(BASE, SIZE, 7, host)
+        if arch.tlb_mode(uc) != "cpu":
+            use_virtual_tlb(uc)
+        if arch.NAME == "aarch64":
+            let_wfi_run(uc)
         uc.reg_write(arch.CONVENTION.args[0], DATA)
         uc.reg_write(arch.CONVENTION.args[1], iterations)
         uc.reg_write(arch.REG_SP, STACKS + 0x1000 * (i + 1) - 16)

@@ -15,8 +15,12 @@ QEMU_DIFFERS = {("arm", "mrc midr")}
 # CP0 HWREna, which it offers no way to set, for glibc's rdhwr of the thread pointer.
 _X86_IO = {"inb", "outb"}
 _MIPS_CP0 = {"mfc0 status", "mtc0 status", "di", "eret", "wait", "tlbwi", "cache"}
+# Unicorn's 68030 lets user mode read SR, as a 68000 may (the 68010 made it privileged).
 UNICORN_CANNOT = {"x86_64": _X86_IO, "i386": _X86_IO, "mipsel": _MIPS_CP0, "mips": _MIPS_CP0,
-                  "mips64el": _MIPS_CP0}
+                  "mips64el": _MIPS_CP0, "m68k": {"move from sr"}}
+# qemu-m68k 7.2's translator aborts at the first `move to sr` (insn_opsize: "code should
+# not be reached"): nothing of its run to compare.
+QEMU_ABORTS = {"m68k"}
 
 
 @pytest.mark.parametrize("arch", [a for a in sorted(ARCHES) if "ARCH_PRIVILEGED(T)" in cpu.get(a).TEST_C])
@@ -28,7 +32,7 @@ def test_privileged_instructions_fault_as_in_user_mode(arch):
     ran = [line for line in lines if not line.endswith(": not run")]
     assert res.returncode == 0 and ran and all(line.endswith(": ok") for line in ran), res.stdout.decode()
     assert len(lines) - len(ran) == len(cannot)
-    if runs_natively(arch) or have_qemu(arch):
+    if runs_natively(arch) or have_qemu(arch) and arch not in QEMU_ABORTS:
         theirs = run_reference(arch, prog).stdout.decode().splitlines()
         keep = lambda out: [line for line in out if (arch, line.split(":")[0]) not in QEMU_DIFFERS]
         assert all(line.endswith(": ok") for line in keep(theirs)), theirs  # the facts hold there
@@ -38,8 +42,7 @@ def test_privileged_instructions_fault_as_in_user_mode(arch):
 def test_every_architecture_says_what_user_mode_may_run():
     """A new architecture brings its ARCH_PRIVILEGED fact (usermode/cpu/<arch>.py TEST_C)."""
     missing = {a for a in cpu.ARCH_NAMES if "ARCH_PRIVILEGED(T)" not in cpu.get(a).TEST_C}
-    # Not yet (README): the privileged-instruction facts of ppc, ppc64, s390x and m68k
-    assert missing == {"ppc", "ppc64", "s390x", "m68k"}, f"TEST_C lacks ARCH_PRIVILEGED(T) in: {sorted(missing)}"
+    assert not missing, f"TEST_C lacks ARCH_PRIVILEGED(T) in: {sorted(missing)}"
 
 
 def _id_registers(res):

@@ -58,6 +58,11 @@ def test_resolver_overlay(root):
     assert p.to_host(b"/etc/passwd-not-there") == b"/etc/passwd-not-there"
     assert p.to_host(b"relative") == b"relative"
     assert p.to_host(b"/proc/self/maps") == b"/proc/self/maps"  # the host's, even where the root has /proc
+    # a link in the root is the root's, dangling or not (the lookup is lexists', not exists')
+    os.symlink("/nowhere", root / "dangling")
+    assert p.to_host(b"/dangling") == top + b"/dangling"
+    assert p.to_host(b"/etc/motd/below-a-file") == b"/etc/motd/below-a-file"  # ENOTDIR in the root: the host's
+    assert p.to_host(b"/" + b"x" * 5000) == b"/" + b"x" * 5000  # ENAMETOOLONG in the root: the host's
 
 
 EXPECTED = """plain: hello from the root

@@ -95,3 +95,21 @@ def test_private_futex_queues_count_and_wake_as_the_kernel(arch):
     if have_qemu(arch):
         theirs = run_qemu(arch, prog, "nowakeop", timeout=120)
         assert theirs.stdout.decode().splitlines() == without_wake_op
+
+
+MPROTECT_THREADS_CHECKS = [
+    "another thread's mprotects: the rights last set, page by page",
+    "all rights back: every page writable in the other thread",
+    "readers and writers run on while two threads mprotect the pages around",
+]
+
+
+def test_mprotect_seen_by_other_threads(arch):
+    """One thread's mprotects reach another thread's CPU before it runs again, the last
+    rights of each page however many changes came between (memory/space.py catch_up:
+    only the calling thread's CPU mirrors them at once)."""
+    prog = build(arch, "mprotect_threads.c", "static", ["-pthread"])
+    res = run_pyqemu(arch, prog, timeout=120)
+    assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in MPROTECT_THREADS_CHECKS], \
+        res.stderr.decode()[-2000:]
+    assert res.returncode == 0

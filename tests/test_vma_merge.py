@@ -76,6 +76,31 @@ def test_a_heap_grown_page_by_page_is_few_unicorn_regions():
         space.release()
 
 
+def test_a_heap_grown_by_big_steps_keeps_its_big_regions():
+    """LTP's sbrk02 grows the break by 16, 32, 48... MiB to the end of memory: joining
+    regions that big would cost Unicorn a TLB flush per page of each (16 s of CPU)."""
+    from usermode.memory import space as space_module
+    big = space_module._JOIN_MAX
+    arch = cpu.get("riscv64")
+    uc = Uc(arch.UC_ARCH, arch.UC_MODE)
+    space = AddressSpace(1 << 36, 1 << 35)
+    space.attach(uc)
+    unmapped = []
+    real_unmap = uc.mem_unmap
+    uc.mem_unmap = lambda start, size: (unmapped.append(size), real_unmap(start, size))
+    try:
+        start, top = 0x100000, 0x100000
+        for step in range(1, 9):
+            size = step * (big // 4)
+            space.map(top, size, RW, name="[heap]", replace=False, flags=host.MAP_NORESERVE)
+            top += size
+        assert len(space.vmas) == 1 and _mirrored(space, uc)
+        assert unmapped and max(unmapped) <= big  # small ones joined, none of the big ones
+        assert len(uc.mem_regions()) <= 8
+    finally:
+        space.release()
+
+
 def test_only_what_the_kernel_merges_is_merged():
     space, uc = _space()
     try:

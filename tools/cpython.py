@@ -28,6 +28,8 @@ import os
 import subprocess
 import sys
 
+import sidebyside  # tools/, beside this script
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.expanduser("~/.cache/pyqemu")
 PYTHON = "/usr/bin/python3.11"
@@ -102,21 +104,7 @@ def main(argv=None):
     saved.update({n: r["qemu"] for n, r in results.items() if r["qemu"] != "exit -9"})
     with open(saved_path, "w") as f:
         json.dump(saved, f, indent=1, sort_keys=True)
-    regressions = sorted(n for n, r in results.items() if r["qemu"] == "pass" and r["pyqemu"] != "pass")
-    better = sorted(n for n, r in results.items() if r["pyqemu"] == "pass" and r["qemu"] != "pass")
-    neither = sorted(n for n, r in results.items() if r["qemu"] != "pass" and r["pyqemu"] != "pass")
-    for title, group in (("qemu-user passes, pyqemu does not", regressions),
-                         ("pyqemu passes, qemu-user does not", better), ("neither passes", neither)):
-        print(f"{title}: {len(group)}")
-        for n in group:
-            print(f"  {n}: qemu {results[n]['qemu']}, pyqemu {results[n]['pyqemu']}")
-    both = sum(1 for r in results.values() if r["qemu"] == r["pyqemu"] == "pass")
-    print(f"aarch64 CPython 3.11: {len(results)} modules, {both} pass under both, {len(regressions)} under "
-          f"qemu-user only, {len(better)} under pyqemu only, {len(neither)} under neither")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1, sort_keys=True)
-    return 1 if regressions else 0
+    return sidebyside.report(results, "aarch64 CPython 3.11", "modules", args.json)
 
 
 if __name__ == "__main__":

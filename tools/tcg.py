@@ -23,11 +23,12 @@ import argparse
 import concurrent.futures
 import fnmatch
 import glob
-import json
 import os
 import shutil
 import subprocess
 import sys
+
+import sidebyside  # tools/, beside this script
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.expanduser("~/.cache/pyqemu/tcg")
@@ -179,22 +180,7 @@ def main(argv=None):
             results[name][emu] = judge(status, out, ref, outputs, name)
     for name, why in build_failed.items():
         results[name] = {"qemu": "not built", "pyqemu": "not built", "why": why}
-    both = sum(1 for r in results.values() if r["qemu"] == r["pyqemu"] == "pass")
-    regressions = sorted(n for n, r in results.items() if r["qemu"] == "pass" and r["pyqemu"] != "pass")
-    better = sorted(n for n, r in results.items() if r["pyqemu"] == "pass" and r["qemu"] != "pass")
-    neither = sorted(n for n, r in results.items() if r["qemu"] != "pass" and r["pyqemu"] != "pass")
-    for title, names in (("qemu-user passes, pyqemu does not", regressions),
-                         ("pyqemu passes, qemu-user does not", better), ("neither passes", neither)):
-        print(f"{title}: {len(names)}")
-        for n in names:
-            r = results[n]
-            print(f"  {n}: qemu {r['qemu']}, pyqemu {r['pyqemu']}" + (f" ({r['why'][0]})" if "why" in r else ""))
-    print(f"{args.arch}: {len(results)} programs, {both} pass under both, {len(regressions)} pass under "
-          f"qemu-user only, {len(better)} under pyqemu only, {len(neither)} under neither")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1, sort_keys=True)
-    return 1 if regressions else 0
+    return sidebyside.report(results, args.arch, "programs", args.json)
 
 
 if __name__ == "__main__":

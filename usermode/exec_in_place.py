@@ -77,6 +77,7 @@ def replace(old):
     from .runner import start
     new = Process(arch, opts, old.log)
     new.reserved_fds, new.reserved_ids = old.reserved_fds, old.reserved_ids  # ownfds.py
+    new.fd_limit = old.fd_limit  # fdlimit.py
     _carry_signals(old, new)
     try:
         thread = start(new, argv, guest_environment(opts, req.envp))

@@ -73,7 +73,7 @@ class Process:
         mmap_top = self.stack_top - self.stack_size - min(STACK_GAP, size // 8)
         self.space = AddressSpace(size, mmap_top)
         self.space.user_top = min(arch.TASK_SIZE, size)
-        self.space.own_fds = (self.keep_fd, self.release_fd)
+        self.space.own_fds = (self.keep_fd, self.close_own_fd)
         # the guest's RLIMIT_AS and RLIMIT_DATA: the host's, or what the guest that exec'd us had
         self.mem_limits = self.space.limits = limits.GuestLimits(getattr(options, "guest_rlimits", None))
         procmem.publish(self.space)  # other pyqemu processes find our guest memory (/proc/PID/mem)
@@ -82,6 +82,7 @@ class Process:
         # the emulator's own descriptors (wake-up pipe, -D log, gdb): not the guest's (ownfds.py)
         self.reserved_fds = set()
         self.reserved_ids = {}  # (st_dev, st_ino) of those that are pipes or sockets -> fd
+        self.fd_limit = None  # fdlimit.FdLimit: the guest's RLIMIT_NOFILE, ours above it (runner.py)
         self.warned = set()
         self.threads = {}
         self.threads_ended = 0
@@ -117,7 +118,11 @@ class Process:
         if self.async_stops:
             return
         self.async_stops = True
-        for thread in list(self.threads.values()):
+        threads = list(self.threads.values())
+        if threads:
+            self.debug_note("stops from outside: " + ("uc_emu_stop" if threads[0].stops_directly() else
+                                                     "the stop switch (a hook at every block start)"))
+        for thread in threads:
             raw.emu_stop(thread.handle)
 
     def thread_finished(self, thread):
@@ -212,6 +217,9 @@ class Process:
         guest expects its first open() to return 3) and mark it as ours."""
         import fcntl
         import resource
+        slot = self.fd_limit.take(fd) if self.fd_limit is not None else None
+        if slot is not None:  # above the guest's limit (fdlimit.py)
+            return self._reserve(slot)
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         floor = max(64, min(soft if soft > 0 else 1024, 1024) - 64)
         if soft == resource.RLIM_INFINITY or soft > floor:
@@ -224,12 +232,32 @@ class Process:
             os.close(fd)
         else:
             os.set_inheritable(fd, False)
-        self.reserved_fds.add(high)
+        return self._reserve(high)
+
+    def _reserve(self, fd):
+        self.reserved_fds.add(fd)
         from .ownfds import identity
-        ident = identity(high)
+        ident = identity(fd)
         if ident is not None:
-            self.reserved_ids[ident] = high
-        return high
+            self.reserved_ids[ident] = fd
+        return fd
+
+    def close_own_fd(self, fd):
+        """Close one of our descriptors (release_fd, then close): a slot above the guest's
+        limit is not closed but holds /dev/null again (fdlimit.py)."""
+        self.release_fd(fd)
+        if self.fd_limit is not None and self.fd_limit.owns(fd):
+            self.fd_limit.give_back(fd)
+            self.reserved_fds.add(fd)  # a slot stays ours, out of the guest's sight
+        else:
+            os.close(fd)
+
+    def nofile_limit(self):
+        """The guest's soft RLIMIT_NOFILE."""
+        if self.fd_limit is not None:
+            return self.fd_limit.soft
+        import resource
+        return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
     def release_fd(self, fd):
         """One of our descriptors is about to be closed: the number is the guest's again."""

@@ -15,7 +15,7 @@ guest's path resolved to (so a link into /proc inside a --rootfs is seen too).
 import errno
 import os
 
-from . import procmem, procsmaps
+from . import procmem
 from .errors import GuestError
 from .memory.space import PROT_EXEC, PROT_READ, PROT_WRITE
 from .syscalls.handlers.hostcall import call
@@ -172,9 +172,18 @@ def _cpuinfo(t, tid):
                                 os.cpu_count() or 1).encode()
 
 
+def _from_procsmaps(name):
+    """procsmaps.<name>, imported at its first use: most programs never read smaps."""
+    def produce(t, tid):
+        from . import procsmaps
+        return getattr(procsmaps, name)(t, tid)
+    return produce
+
+
 FILES = {b"maps": _maps, b"auxv": _auxv, b"cmdline": _cmdline, b"environ": _environ,
          b"stat": _stat, b"status": _status, b"comm": _comm,
-         b"smaps": procsmaps.smaps, b"smaps_rollup": procsmaps.smaps_rollup, b"numa_maps": procsmaps.numa_maps}
+         b"smaps": _from_procsmaps("smaps"), b"smaps_rollup": _from_procsmaps("smaps_rollup"),
+         b"numa_maps": _from_procsmaps("numa_maps")}
 GLOBAL_FILES = {b"/cpuinfo": _cpuinfo}
 
 

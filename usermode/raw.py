@@ -16,7 +16,8 @@ from .uclib import lib as uclib
 # private state or run-time machine code (this file and regfile.py), for the slower safe
 # way; the tests run programs with all of them off so the fallbacks cannot rot.
 UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "inline-syscall", "mips-exception-pc", "mips-translator",
-                "futex-handover")
+                "direct-stops", "futex-handover",
+                "fast-syscalls")  # (not unsafe, but a shortcut with a fallback too: the hot calls' fast ways)
 DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
 # Untyped twins of uclib's register functions (callers pass ctypes objects),
@@ -112,9 +113,17 @@ def del_hook(uc, handle):
 # adds twice (measured: 2 threads x 3,000,000 amoadd.d ended ~30 too high, one
 # per preemption).
 #
-# So no thread ever calls uc_emu_stop on another. Each CPU that may be stopped
-# from outside gets a block hook whose callback is the function below; its
-# user_data is a flag byte. Another thread arms the flag; at the start of its
+# With those checks off (set_memory_exit_checks below) the only place left
+# where a stop takes effect is the check at each block's start
+# (helper_check_exit_request, or the patched core's inline test), before the
+# block's first instruction, with the PC put back on it: nothing of it has run.
+# There uc_emu_stop from another thread is exact (MIPS: not in a delay slot,
+# which the helper skips), and costs nothing while no stop is asked for:
+# stop_from_outside below. Where the checks stay on (gdb, PYQEMU_NO_UNSAFE=
+# exit-flag, MIPS' CPU TLB) or a translator turns them back on (ARM's Thumb
+# code: cpu ASYNC_STOPS), no thread calls uc_emu_stop on another: each CPU that
+# may be stopped from outside gets a block hook whose callback is the function
+# below; its user_data is a flag byte. Another thread arms the flag; at the start of its
 # next block the CPU calls the callback, which clears the flag and calls
 # uc_emu_stop: the stop happens there, before the block's first instruction.
 # Unicorn 2.1 compiles a lone hook's callback address into each translated
@@ -132,7 +141,8 @@ def del_hook(uc, handle):
 #       .quad uc_emu_stop
 #
 # It costs one call per block, so only processes that need it (a second
-# thread, a handler for a signal from outside) have it.
+# thread, a handler for a signal from outside) have it, and only where a
+# direct stop is not exact.
 
 UC_HOOK_BLOCK = 8
 _STOP_IF_FLAGGED = None
@@ -149,6 +159,22 @@ def _stop_if_flagged():
         host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
         _STOP_IF_FLAGGED = page
     return _STOP_IF_FLAGGED
+
+
+_emu_stop_keeping_gil = _lib.uc_emu_stop  # PyDLL: the caller's Python code and the call are one step
+
+
+def stop_from_outside(uc):
+    """uc_emu_stop from any thread, for a CPU without exit checks after loads and
+    stores: it stops at its next block start. A no-op once the instance is closed
+    (Uc.close clears the handle first; both run under the GIL). uc_emu_start
+    clears the request as it begins, so one made just before is lost: the
+    caller's flags tell the run loop (and it looks at them again just before
+    starting), and the stops' sources ask again periodically (signals/host.py's
+    watcher, the preempter)."""
+    handle = uc._uch
+    if handle:
+        _emu_stop_keeping_gil(handle)
 
 
 class StopSwitch:

@@ -1,6 +1,7 @@
 """Run one guest program to its end: exit status, or death by the guest's signal."""
+import gc
 import os
-import signal
+import _signal as signal  # signal.py only adds enums, and imports enum: 3 ms of every start-up
 import threading
 
 from . import debuglog as debug, tell
@@ -15,12 +16,21 @@ def run_program(arch, opts, argv, envp, log):
     for signum in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
     process = Process(arch, opts, log)
+    from .fdlimit import FdLimit
+    process.fd_limit = FdLimit.start()  # before the emulator keeps a descriptor: above the guest's limit
+    if process.fd_limit is not None:  # every slot, in use or not, is out of the guest's sight (ownfds.py)
+        process.reserved_fds.update(process.fd_limit.slots())
     if log is not None:
         fd = os.dup(log.fileno())
         log.close()
         process.log = tell.Log(os.fdopen(process.keep_fd(fd), "w", buffering=1))
     process.signals.install_host()
     thread = start(process, argv, envp)
+    # the collector, off during start-up (cli.entry), is back for the guest's run; what
+    # start-up made lives as long as the process, so its passes skip it (and a fork's
+    # child does not copy the pages a pass would touch)
+    gc.freeze()
+    gc.enable()
     while True:
         thread.run()  # the main guest thread; the others run on their own host threads
         status = process.wait_exit()

@@ -88,9 +88,10 @@ class Uc:
 
     def close(self):
         """Free the instance now (its hooks' callbacks may live on in reference cycles)."""
-        if self._uch:
-            lib.uc_close(self._uch)
-            self._uch = None
+        handle = self._uch
+        if handle:
+            self._uch = None  # first: a stop from another thread (raw.stop_from_outside) reads it under the GIL
+            lib.uc_close(handle)
 
     # ---- registers ------------------------------------------------------------
 

@@ -6,6 +6,8 @@
  *   alias          code written through a second mapping of the same memory (memfd)
  *   thread         code rewritten by another thread
  *   noexec         code made non-executable by mprotect: SIGSEGV SEGV_ACCERR
+ *   cross-page     an instruction running into a non-executable page: what comes before
+ *                  it runs, then SIGSEGV at that page with the PC on the instruction
  *   bus-fatal      past a file's end without a handler: death by SIGBUS
  * Every line it prints is a fact about the kernel's behaviour; "unexpected" means
  * it did not behave so. The per-arch instructions come from the cpu module's
@@ -22,14 +24,19 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static sigjmp_buf back;
 static volatile int got_sig, got_code;
 static void *volatile got_addr;
+static volatile unsigned long got_pc;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
+#ifdef ARCH_UC_PC
+    got_pc = ARCH_UC_PC((ucontext_t *)uc);
+#endif
     got_sig = sig;
     got_code = si->si_code;
     got_addr = si->si_addr;
@@ -178,6 +185,12 @@ static int exclusive(void)
 
 typedef int (*fn_t)(void);
 
+/* Calls code at p. ELFv1's function pointers (ppc64) point at a descriptor, not at
+ * code: its cpu module's ARCH_CALL_CODE builds one. */
+#ifndef ARCH_CALL_CODE
+#define ARCH_CALL_CODE(p) (((fn_t)(p))())
+#endif
+
 static void flush(char *p, long len)
 {
     __builtin___clear_cache(p, p + len);
@@ -190,7 +203,7 @@ static int misaligned_pc(void)
     char *code = mmap(NULL, page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ARCH_CODE_RETURN((uint32_t *)code, 5);
     flush(code, page);
-    TRY("misaligned-pc: aligned call", code, printf("misaligned-pc: returned %d\n", ((fn_t)code)()));
+    TRY("misaligned-pc: aligned call", code, printf("misaligned-pc: returned %d\n", ARCH_CALL_CODE(code)));
     TRY("misaligned-pc: a jump 2 bytes in", code, ARCH_MISALIGNED_JUMP(code + 2));
     return 0;
 }
@@ -206,7 +219,7 @@ static int alias(void)
     for (int n = 1; n <= 3; n++) {
         ARCH_CODE_RETURN((uint32_t *)rw, n);
         flush(rx, 64);
-        printf("alias: wrote %d, the other mapping's code returns %d\n", n, ((fn_t)rx)());
+        printf("alias: wrote %d, the other mapping's code returns %d\n", n, ARCH_CALL_CODE(rx));
     }
     return 0;
 }
@@ -238,12 +251,30 @@ static int thread(void)
     for (int n = 1; n <= 4; n++) {
         while (__atomic_load_n(&phase, __ATOMIC_SEQ_CST) != 2 * n - 2)
             sched_yield();
-        printf("thread: the code returns %d\n", ((fn_t)shared_code)());
+        printf("thread: the code returns %d\n", ARCH_CALL_CODE(shared_code));
         __atomic_store_n(&phase, 2 * n - 1, __ATOMIC_SEQ_CST);
     }
     pthread_join(th, NULL);
     return 0;
 }
+
+#ifdef ARCH_CROSSING_CODE
+/* ARCH_CROSSING_CODE: an instruction, then one ARCH_CROSSING_AT bytes in that is put
+ * 2 bytes before a page the program may not run, then a return */
+static int cross_page(void)
+{
+    static const char code[] = ARCH_CROSSING_CODE;
+    long page = sysconf(_SC_PAGESIZE);
+    char *two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *at = two + page - 2 - ARCH_CROSSING_AT;
+    memcpy(at, code, sizeof code - 1);
+    flush(at, sizeof code);
+    mprotect(two + page, page, PROT_READ | PROT_WRITE);
+    TRY("cross-page: an instruction into a non-executable page", two + page, ARCH_CALL_CODE(at));
+    printf("cross-page: the PC on that instruction: %s\n", got_pc == (unsigned long)(two + page - 2) ? "yes" : "no");
+    return 0;
+}
+#endif
 
 static int noexec(void)
 {
@@ -251,11 +282,11 @@ static int noexec(void)
     char *code = mmap(NULL, page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ARCH_CODE_RETURN((uint32_t *)code, 7);
     flush(code, page);
-    TRY("noexec: executable", code, printf("noexec: returned %d\n", ((fn_t)code)()));
+    TRY("noexec: executable", code, printf("noexec: returned %d\n", ARCH_CALL_CODE(code)));
     mprotect(code, page, PROT_READ);
-    TRY("noexec: after mprotect(PROT_READ)", code, printf("noexec: returned %d\n", ((fn_t)code)()));
+    TRY("noexec: after mprotect(PROT_READ)", code, printf("noexec: returned %d\n", ARCH_CALL_CODE(code)));
     mprotect(code, page, PROT_READ | PROT_EXEC);
-    TRY("noexec: executable again", code, printf("noexec: returned %d\n", ((fn_t)code)()));
+    TRY("noexec: executable again", code, printf("noexec: returned %d\n", ARCH_CALL_CODE(code)));
     return 0;
 }
 
@@ -298,6 +329,14 @@ int main(int argc, char **argv)
         return thread();
     if (!strcmp(what, "noexec"))
         return noexec();
+    if (!strcmp(what, "cross-page")) {
+#ifdef ARCH_CROSSING_CODE
+        return cross_page();
+#else
+        printf("no ARCH_CROSSING_CODE fact\n");
+        return 2;
+#endif
+    }
     fprintf(stderr, "unknown check %s\n", what);
     return 2;
 }

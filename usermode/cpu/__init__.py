@@ -5,7 +5,7 @@ The list of architectures is registry.py's: every module here that assigns
 NAME. Adding an architecture is adding its module (and its generated table,
 tools/gen_tables.py); nothing else names architectures.
 """
-import importlib
+import sys
 
 from . import registry
 
@@ -72,6 +72,11 @@ DEFAULTS = {
     # stop from inside an access, exact where the CPU redoes nothing of it; False: the TLB
     # grows at syscalls instead (s390x)
     "TLB_STOPS_IN_FILL": True,
+    # How another host thread stops this CPU (a signal to deliver, a time slice's end):
+    # "direct", uc_emu_stop itself, which lands at the next block start while Unicorn's
+    # exit checks after loads and stores are off (raw.py); "block-hook", the stop switch
+    # (a hook called at every block start) where the translator turns those checks back on
+    "ASYNC_STOPS": "direct",
     "FAULT_ADDRESS_MASK": None,     # what of a fault's address si_addr keeps (s390x: the page)
     "ADDRESS_SPACE_SIZE": None,     # the reservation, when it must reach above TASK_SIZE (ARM's kuser page)
     "set_thread_pointer": _default_set_thread_pointer,
@@ -169,7 +174,8 @@ def get(name):
         raise KeyError(name)
     module = _loaded.get(name)
     if module is None:
-        module = _loaded[name] = _complete(importlib.import_module(f"usermode.cpu.{name}"))
+        __import__(f"usermode.cpu.{name}")  # (not importlib: its import costs 0.5 ms of a start-up)
+        module = _loaded[name] = _complete(sys.modules[f"usermode.cpu.{name}"])
     return module
 
 

@@ -833,3 +833,20 @@ def common_names(abi, o32):
         "CS_MODE": (4 if o32 else 8) | (0 if abi.endian == "little" else 1 << 31),
         "GDB_TYPES": "",
     }
+
+
+# ---- o32's CPUs (mips and mipsel: the same but for the byte order) --------------------
+# qemu-mips's and qemu-mipsel's default is the 24Kf; the others are cores of the same ISA
+# with DSP (34Kf, 74Kf) or release 5 with MSA (P5600)
+O32_CPU_MODELS = {"24Kf": M.UC_CPU_MIPS32_24KF, "34Kf": M.UC_CPU_MIPS32_34KF, "74Kf": M.UC_CPU_MIPS32_74KF,
+                  "P5600": M.UC_CPU_MIPS32_P5600}
+_O32_MIPS16 = {M.UC_CPU_MIPS32_24KF, M.UC_CPU_MIPS32_34KF, M.UC_CPU_MIPS32_74KF}  # Config1.CA, as QEMU defines them
+
+
+def o32_hwcaps(uc):
+    return hwcaps_for(uc, uc.ctl_get_cpu_model() in _O32_MIPS16)
+
+
+def o32_cpuinfo(hwcap, hwcap2, ncpus):
+    return cpuinfo_for("MIPS 24Kf", "mips1 mips2 mips32r1 mips32r2", hwcap, ncpus)
+

@@ -34,6 +34,12 @@ ADDRESS_SPACE_SIZE = 1 << 32
 # the fast path again (cputlb.c, notdirty_write: sha512 ran 12 times qemu-arm's time).
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_ARM, _UC.UC_MODE_ARM
+# Unicorn's Thumb translator sets uc->no_exit_request itself at every instruction (to 1
+# inside an IT block, else to 0: qemu/target/arm/translate.c, thumb_tr_translate_insn),
+# so after the first Thumb instruction every load and store is followed by the exit
+# check again, and a uc_emu_stop from another thread can land just after a store, which
+# then runs twice (raw.py). Stops from outside go through the stop switch.
+ASYNC_STOPS = "block-hook"
 # "max" is what qemu-arm runs by default: a Cortex-A15 with the ARMv8 AArch32 additions
 # (CRC32, AES, SHA); the others are real cores for programs that must not see those.
 CPU_MODELS = {

@@ -273,23 +273,7 @@ GDB_ARCHITECTURE = "i386"
 _GDB_GPRS = ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")
 _GDB_TYPES = {"esp": "data_ptr", "ebp": "data_ptr"}
 GDB_TYPES = x86_64.GDB_TYPES
-GDB_FEATURES = [
-    ("org.gnu.gdb.i386.core",
-     [(name, 32, reg, _GDB_TYPES.get(name, "int32"), i) for i, (name, reg) in enumerate(zip(_GDB_GPRS, GPR_IDS))]
-     + [("eip", 32, X.UC_X86_REG_EIP, "code_ptr", 8), ("eflags", 32, X.UC_X86_REG_EFLAGS, "int32", 9),
-        ("cs", 32, X.UC_X86_REG_CS, "int32", 10), ("ss", 32, X.UC_X86_REG_SS, "int32", 11),
-        ("ds", 32, X.UC_X86_REG_DS, "int32", 12), ("es", 32, X.UC_X86_REG_ES, "int32", 13),
-        ("fs", 32, X.UC_X86_REG_FS, "int32", 14), ("gs", 32, X.UC_X86_REG_GS, "int32", 15)]
-     + [(f"st{i}", 80, X.UC_X86_REG_ST0 + i, "i387_ext", 16 + i) for i in range(8)]
-     + [("fctrl", 32, X.UC_X86_REG_FPCW, "int", 24), ("fstat", 32, X.UC_X86_REG_FPSW, "int", 25),
-        ("ftag", 32, X.UC_X86_REG_FPTAG, "int", 26), ("fiseg", 32, X.UC_X86_REG_FCS, "int", 27),
-        ("fioff", 32, X.UC_X86_REG_FIP, "int", 28), ("foseg", 32, X.UC_X86_REG_FDS, "int", 29),
-        ("fooff", 32, X.UC_X86_REG_FDP, "int", 30), ("fop", 32, X.UC_X86_REG_FOP, "int", 31)]),
-    ("org.gnu.gdb.i386.sse",
-     [(f"xmm{i}", 128, X.UC_X86_REG_XMM0 + i, "vec128", 32 + i) for i in range(8)]
-     + [("mxcsr", 32, X.UC_X86_REG_MXCSR, "i386_mxcsr", 40)]),
-    ("org.gnu.gdb.i386.linux", [("orig_eax", 32, x86_machine.orig_syscall, "int", 41)]),
-]
+GDB_FEATURES = x86_machine.gdb_features(32, _GDB_GPRS, GPR_IDS, _GDB_TYPES, X.UC_X86_REG_EIP, "eip", 8)
 
 # ---- facts for the test programs (tests/conftest.py writes them as C macros) ----
 TEST_C = {
@@ -297,6 +281,7 @@ TEST_C = {
     "ARCH_BREAKPOINT": '__asm__ volatile("int3")',
     "ARCH_GET_SP(v)": '__asm__ volatile("mov %%esp, %0" : "=r"(v))',
     "ARCH_ILL_CODE": "ILL_ILLOPN",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.gregs[REG_EIP])",
     "ARCH_SKIP_INSN(uc)": "do { greg_t *g_ = (uc)->uc_mcontext.gregs; "
                           "if (g_[REG_TRAPNO] == 6) g_[REG_EIP] += 2; "
                           "else if (g_[REG_TRAPNO] != 3) g_[REG_EIP] += pyqemu_x86_insn_length((const unsigned char *)g_[REG_EIP], 0); "

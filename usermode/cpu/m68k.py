@@ -191,13 +191,14 @@ def cacheflush(t, addr: Ptr, scope: Ptr, cache: Ptr, length: Ptr):
     if scope == _FLUSH_SCOPE_ALL:
         if os.geteuid() != 0:
             raise GuestError(errno.EPERM)
-        t.uc.ctl_flush_tb()
+        for uc in t.space.cpus:
+            uc.ctl_flush_tb()
         return 0
     vma = t.space.find(addr)
     if vma is None or addr < vma.start or addr + length > vma.end:
         raise GuestError(errno.EINVAL)
     if length:
-        t.uc.ctl_remove_cache(addr, addr + length)
+        t.space.drop_translations(addr, addr + length)  # every thread's CPU: each keeps its own
     return 0
 
 
@@ -382,6 +383,28 @@ TEST_C = {
     "ARCH_SYSCALL3(n, a, b, c)": "({ register long d0 __asm__(\"%d0\") = (n); register long d1 __asm__(\"%d1\") = (a); "
                                  "register long d2 __asm__(\"%d2\") = (b); register long d3 __asm__(\"%d3\") = (c); "
                                  "__asm__ volatile(\"trap #0\" : \"+r\"(d0) : \"r\"(d1), \"r\"(d2), \"r\"(d3) : \"memory\"); d0; })",
+    # code written at run time: moveq #n, %d0; rts
+    "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0x70004e75u | ((n) << 16); } while (0)",
+    # moveq #1, %d0; move.l #2, %d0 (2 bytes in, 6 long: it crosses a page); rts
+    "ARCH_CROSSING_CODE": '"\\x70\\x01\\x20\\x3c\\0\\0\\0\\x02\\x4e\\x75"',
+    "ARCH_CROSSING_AT": "2",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.gregs[16])",
+    # cas.l: the 68020/030 lock the bus for a misaligned operand rather than fault
+    "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned long v_ = 0; __asm__ volatile(\"cas.l %0, %0, (%1)\" : \"+d\"(v_) "
+                              ": \"a\"(p) : \"memory\", \"cc\"); v_; })",
+    "ARCH_EXCLUSIVE_MAY_SPLIT": "1",
+    # no ARCH_MISALIGNED_JUMP: code+2 is a halfword, where m68k instructions may start
+    # what user mode may run (tests/guest/privileged.c): the status register's system
+    # byte, control registers and stop are the supervisor's; the condition codes are not
+    "ARCH_PRIVILEGED(T)": " ".join([
+        'T("move to sr", SIGILL, __asm__ volatile("move.w %0, %%sr" :: "d"(0x2000)));',
+        'T("ori to sr", SIGILL, __asm__ volatile("ori.w #0x0700, %%sr" ::: "cc"));',
+        'T("move from sr", SIGILL, __asm__ volatile("move.w %%sr, %0" : "=d"(v)));',
+        'T("movec vbr", SIGILL, __asm__ volatile("movec %%vbr, %0" : "=r"(v)));',
+        'T("stop", SIGILL, __asm__ volatile("stop #0x2000"));',
+        'T("move from ccr", 0, __asm__ volatile("move.w %%ccr, %0" : "=d"(v)));',
+        'T("move to ccr", 0, __asm__ volatile("move.w %0, %%ccr" :: "d"(0)));',
+    ]),
 }
 # the length of the instructions the tests make fault: `illegal`, a MOVE (two effective
 # addresses) or any one-operand instruction (its effective address in the low six bits)

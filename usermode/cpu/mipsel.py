@@ -3,7 +3,6 @@ from ..abi import Abi
 from ..uclib import constants
 from . import _mips
 
-M = constants("mips_const")
 _UC = constants("unicorn_const")
 
 NAME = "mipsel"
@@ -26,22 +25,12 @@ TASK_SIZE = 0x80000000
 BASE_PLATFORM = "mips32r2"
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_MIPS, _UC.UC_MODE_MIPS32 | _UC.UC_MODE_LITTLE_ENDIAN
-# qemu-mipsel's default is the 24Kf; the others are cores of the same ISA with DSP
-# (34Kf, 74Kf) or release 5 with MSA (P5600)
-CPU_MODELS = {"24Kf": M.UC_CPU_MIPS32_24KF, "34Kf": M.UC_CPU_MIPS32_34KF, "74Kf": M.UC_CPU_MIPS32_74KF,
-              "P5600": M.UC_CPU_MIPS32_P5600}
+CPU_MODELS = _mips.O32_CPU_MODELS
 DEFAULT_CPU = "24Kf"
-_MIPS16 = {M.UC_CPU_MIPS32_24KF, M.UC_CPU_MIPS32_34KF, M.UC_CPU_MIPS32_74KF}  # Config1.CA, as QEMU defines them
 
 CONVENTION = _mips.o32_convention()
 globals().update(_mips.common_names(ABI, o32=True))
 GDB_ARCHITECTURE = "mips"
 GDB_FEATURES = _mips.gdb_features(32, 32)
 
-
-def hwcaps(uc):
-    return _mips.hwcaps_for(uc, uc.ctl_get_cpu_model() in _MIPS16)
-
-
-def cpuinfo(hwcap, hwcap2, ncpus):
-    return _mips.cpuinfo_for("MIPS 24Kf", "mips1 mips2 mips32r1 mips32r2", hwcap, ncpus)
+hwcaps, cpuinfo = _mips.o32_hwcaps, _mips.o32_cpuinfo

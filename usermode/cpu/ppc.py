@@ -247,3 +247,5 @@ GDB_FEATURES = common.gdb_features(32)
 TEST_C = dict(common.TEST_C)
 # past the faulting instruction: the NIP slot (PT_NIP) of the mcontext uc_regs points to
 TEST_C["ARCH_SKIP_INSN(uc)"] = "do { (uc)->uc_mcontext.uc_regs->gregs[32] += 4; } while (0)"
+TEST_C["ARCH_EXCLUSIVE_LOAD(p)"] = ("({ unsigned long v_; __asm__ volatile(\"lwarx %0, 0, %1\" : \"=r\"(v_) "
+                                   ": \"r\"(p) : \"memory\"); v_; })")

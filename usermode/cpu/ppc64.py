@@ -309,3 +309,10 @@ GDB_FEATURES = common.gdb_features(64)
 TEST_C = dict(common.TEST_C)
 # past the faulting instruction: the NIP slot (PT_NIP) of the sigcontext's gp_regs
 TEST_C["ARCH_SKIP_INSN(uc)"] = "do { (uc)->uc_mcontext.gp_regs[32] += 4; } while (0)"
+TEST_C["ARCH_EXCLUSIVE_LOAD(p)"] = ("({ unsigned long v_; __asm__ volatile(\"ldarx %0, 0, %1\" : \"=r\"(v_) "
+                                   ": \"r\"(p) : \"memory\"); v_; })")
+# ELFv1: a function pointer is a descriptor {entry, TOC, environment}; code made at run
+# time gets one on the stack (it needs no TOC; the barrier: the compiler does not see the
+# call read it)
+TEST_C["ARCH_CALL_CODE(p)"] = ("({ void *d_[3] = {(void *)(p), 0, 0}; __asm__ volatile(\"\" :: \"r\"(d_) : \"memory\"); "
+                               "((int (*)(void))(void *)d_)(); })")

@@ -67,7 +67,7 @@ def _cached_facts(stamp):
     import marshal
     try:
         with open(_CACHE, "rb") as f:
-            cached_stamp, facts = marshal.load(f)
+            cached_stamp, facts = marshal.loads(f.read())  # one read: load(f) reads item by item
     except (OSError, EOFError, ValueError, TypeError):
         return None
     return facts if cached_stamp == stamp else None

@@ -297,6 +297,11 @@ TEST_C = {
                                  "__asm__ volatile(\"ecall\" : \"+r\"(a0) : \"r\"(a7), \"r\"(a1), \"r\"(a2) : \"memory\"); a0; })",
     # code written at run time: li a0, n; ret
     "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0x00000513u | ((n) << 20); (w)[1] = 0x00008067u; } while (0)",
+    # li a0, 1; li a0, 2 (4 bytes in, to cross a page: 4-byte instructions need only 2-byte
+    # alignment with the C extension); ret
+    "ARCH_CROSSING_CODE": '"\\x13\\x05\\x10\\0\\x13\\x05\\x20\\0\\x67\\x80\\0\\0"',
+    "ARCH_CROSSING_AT": "4",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.__gregs[REG_PC])",
     "ARCH_EXCLUSIVE_LOAD(p)": "({ long v_; __asm__ volatile(\"lr.w %0, (%1)\" : \"=r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
     # no ARCH_MISALIGNED_JUMP: with the C extension every jump target is 2-aligned
     # (jalr clears bit 0), so a program cannot make a misaligned PC

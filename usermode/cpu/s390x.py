@@ -355,4 +355,22 @@ TEST_C = {
     "ARCH_SYSCALL3(n, a, b, c)": "({ register long r1 __asm__(\"r1\") = (n); register long r2 __asm__(\"r2\") = (a); "
                                  "register long r3 __asm__(\"r3\") = (b); register long r4 __asm__(\"r4\") = (c); "
                                  "__asm__ volatile(\"svc 0\" : \"+r\"(r2) : \"r\"(r1), \"r\"(r3), \"r\"(r4) : \"memory\"); r2; })",
+    # code written at run time: lghi %r2, n; br %r14
+    "ARCH_CODE_RETURN(w, n)": "do { (w)[0] = 0xa7290000u | (n); (w)[1] = 0x07fe0000u; } while (0)",
+    # lghi %r2, 1; lghi %r2, 2 (4 bytes in, to cross a page); br %r14
+    "ARCH_CROSSING_CODE": '"\\xa7\\x29\\0\\x01\\xa7\\x29\\0\\x02\\x07\\xfe"',
+    "ARCH_CROSSING_AT": "4",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.psw.addr)",
+    # no ARCH_EXCLUSIVE_LOAD (z has compare-and-swap, no load-exclusive) and no
+    # ARCH_MISALIGNED_JUMP (code+2 is a halfword, where z's instructions may start)
+    # what problem state may run (tests/guest/privileged.c): control registers, the CPU
+    # id, the TLB and the system mask are the supervisor's; the clock and access registers not
+    "ARCH_PRIVILEGED(T)": " ".join([
+        'T("stidp", SIGILL, __asm__ volatile("stidp %0" : "=Q"(v)));',
+        'T("lctlg", SIGILL, __asm__ volatile("lctlg %%c0, %%c0, %0" :: "Q"(v)));',
+        'T("ptlb", SIGILL, __asm__ volatile("ptlb"));',
+        'T("ssm", SIGILL, __asm__ volatile("ssm %0" :: "Q"(v)));',
+        'T("stck", 0, __asm__ volatile("stck %0" : "=Q"(v) :: "cc"));',
+        'T("ear", 0, __asm__ volatile("ear %0, %%a0" : "=r"(v)));',
+    ]),
 }

@@ -374,22 +374,7 @@ GDB_TYPES = """<vector id="v8bf16" type="bfloat16" count="8"/><vector id="v4f" t
 <field name="DM" start="8" end="8"/><field name="ZM" start="9" end="9"/><field name="OM" start="10" end="10"/>\
 <field name="UM" start="11" end="11"/><field name="PM" start="12" end="12"/><field name="FZ" start="15" end="15"/>\
 </flags>"""
-GDB_FEATURES = [
-    ("org.gnu.gdb.i386.core",
-     [(name, 64, reg, _GDB_TYPES.get(name, "int64"), i) for i, (name, reg) in enumerate(zip(_GDB_GPRS, _GDB_GPR_IDS))]
-     + [("rip", 64, X.UC_X86_REG_RIP, "code_ptr", 16), ("eflags", 32, X.UC_X86_REG_EFLAGS, "int32", 17),
-        ("cs", 32, X.UC_X86_REG_CS, "int32", 18), ("ss", 32, X.UC_X86_REG_SS, "int32", 19),
-        ("ds", 32, X.UC_X86_REG_DS, "int32", 20), ("es", 32, X.UC_X86_REG_ES, "int32", 21),
-        ("fs", 32, X.UC_X86_REG_FS, "int32", 22), ("gs", 32, X.UC_X86_REG_GS, "int32", 23)]
-     + [(f"st{i}", 80, X.UC_X86_REG_ST0 + i, "i387_ext", 24 + i) for i in range(8)]
-     + [("fctrl", 32, X.UC_X86_REG_FPCW, "int", 32), ("fstat", 32, X.UC_X86_REG_FPSW, "int", 33),
-        ("ftag", 32, X.UC_X86_REG_FPTAG, "int", 34), ("fiseg", 32, X.UC_X86_REG_FCS, "int", 35),
-        ("fioff", 32, X.UC_X86_REG_FIP, "int", 36), ("foseg", 32, X.UC_X86_REG_FDS, "int", 37),
-        ("fooff", 32, X.UC_X86_REG_FDP, "int", 38), ("fop", 32, X.UC_X86_REG_FOP, "int", 39)]),
-    ("org.gnu.gdb.i386.sse",
-     [(f"xmm{i}", 128, X.UC_X86_REG_XMM0 + i, "vec128", 40 + i) for i in range(16)]
-     + [("mxcsr", 32, X.UC_X86_REG_MXCSR, "i386_mxcsr", 56)]),
-    ("org.gnu.gdb.i386.linux", [("orig_rax", 64, x86_machine.orig_syscall, "int", 57)]),
+GDB_FEATURES = x86_machine.gdb_features(64, _GDB_GPRS, _GDB_GPR_IDS, _GDB_TYPES, X.UC_X86_REG_RIP, "rip", 16) + [
     ("org.gnu.gdb.i386.segments", [("fs_base", 64, X.UC_X86_REG_FS_BASE, "int", 58),
                                    ("gs_base", 64, X.UC_X86_REG_GS_BASE, "int", 59)]),
 ]
@@ -400,6 +385,9 @@ X86_CODE_FACTS = {
     # code written at run time: mov $n, %eax; ret (the I-cache is coherent: no flush needed)
     "ARCH_CODE_RETURN(w, n)": "do { unsigned char *b_ = (unsigned char *)(w); b_[0] = 0xb8; b_[1] = (n); "
                               "b_[2] = b_[3] = b_[4] = 0; b_[5] = 0xc3; } while (0)",
+    # mov $1, %eax; mov $2, %eax (5 bytes in, to cross a page); ret
+    "ARCH_CROSSING_CODE": '"\\xb8\\x01\\0\\0\\0\\xb8\\x02\\0\\0\\0\\xc3"',
+    "ARCH_CROSSING_AT": "5",
     # a locked read-modify-write: no alignment fault (a split lock), whatever the address
     "ARCH_EXCLUSIVE_MAY_SPLIT": "1",
     "ARCH_EXCLUSIVE_LOAD(p)": "({ unsigned int v_ = 0; __asm__ volatile(\"lock xaddl %0, (%1)\" : \"+r\"(v_) : \"r\"(p) : \"memory\"); v_; })",
@@ -428,6 +416,7 @@ TEST_C = {
     "ARCH_BREAKPOINT": '__asm__ volatile("int3")',
     "ARCH_GET_SP(v)": '__asm__ volatile("mov %%rsp, %0" : "=r"(v))',
     "ARCH_ILL_CODE": "ILL_ILLOPN",
+    "ARCH_UC_PC(uc)": "((uc)->uc_mcontext.gregs[REG_RIP])",
     # past the faulting instruction: int3 has moved the PC already (trap 3), ud2 is 2 bytes
     # (trap 6), a memory access is measured by pyqemu_x86_insn_length
     "ARCH_SKIP_INSN(uc)": "do { greg_t *g_ = (uc)->uc_mcontext.gregs; "

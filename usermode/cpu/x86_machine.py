@@ -353,3 +353,28 @@ def orig_syscall(uc):
     """gdb's orig_rax/orig_eax: the kernel's record of the syscall a thread is in, -1
     outside one (gdb stops threads between instructions, never inside a call here)."""
     return -1
+
+
+def gdb_features(bits, gprs, gpr_ids, gpr_types, pc, pc_name, xmm_count):
+    """gdb's i386 Linux features, numbered as its i386 and amd64 targets number them:
+    the general registers, the PC, eflags, the six segment selectors, the x87 stack
+    and its eight control registers, the SSE registers and mxcsr, orig_eax/orig_rax."""
+    n = len(gprs)
+    int_type = f"int{bits}"
+    return [
+        ("org.gnu.gdb.i386.core",
+         [(name, bits, reg, gpr_types.get(name, int_type), i) for i, (name, reg) in enumerate(zip(gprs, gpr_ids))]
+         + [(pc_name, bits, pc, "code_ptr", n), ("eflags", 32, X.UC_X86_REG_EFLAGS, "int32", n + 1)]
+         + [(seg, 32, getattr(X, f"UC_X86_REG_{seg.upper()}"), "int32", n + 2 + i)
+            for i, seg in enumerate(("cs", "ss", "ds", "es", "fs", "gs"))]
+         + [(f"st{i}", 80, X.UC_X86_REG_ST0 + i, "i387_ext", n + 8 + i) for i in range(8)]
+         + [(name, 32, reg, "int", n + 16 + i) for i, (name, reg) in enumerate((
+             ("fctrl", X.UC_X86_REG_FPCW), ("fstat", X.UC_X86_REG_FPSW), ("ftag", X.UC_X86_REG_FPTAG),
+             ("fiseg", X.UC_X86_REG_FCS), ("fioff", X.UC_X86_REG_FIP), ("foseg", X.UC_X86_REG_FDS),
+             ("fooff", X.UC_X86_REG_FDP), ("fop", X.UC_X86_REG_FOP)))]),
+        ("org.gnu.gdb.i386.sse",
+         [(f"xmm{i}", 128, X.UC_X86_REG_XMM0 + i, "vec128", n + 24 + i) for i in range(xmm_count)]
+         + [("mxcsr", 32, X.UC_X86_REG_MXCSR, "i386_mxcsr", n + 24 + xmm_count)]),
+        ("org.gnu.gdb.i386.linux", [(f"orig_{gprs[0]}", bits, orig_syscall, "int", n + 25 + xmm_count)]),
+    ]
+

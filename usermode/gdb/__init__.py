@@ -74,7 +74,7 @@ def attach(process, listener):
     sock = socket.socket(fileno=fd)
     if sock.family != socket.AF_UNIX:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    conn = Connection(sock, on_close=lambda: process.release_fd(fd))
+    conn = Connection(sock, on_close=process.close_own_fd)
     debugger.conn = conn
     stub = GdbStub(process, debugger, conn)
     debugger.halt()

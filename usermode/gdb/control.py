@@ -210,6 +210,8 @@ class ThreadDebug:
             self.parked = False
             self.go = False
         process.lock.acquire()
+        if thread.space.stale:  # other threads' mprotects while parked (space.catch_up)
+            thread.space.catch_up(thread.uc)
         process.running = thread
         pc = thread.pc()
         if event is not None and event.breakpoint == pc:

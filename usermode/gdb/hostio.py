@@ -77,8 +77,7 @@ class HostIO:
     def _close(self, args):
         fd = self._fd(args[0])
         del self.files[fd]
-        self.process.release_fd(fd)
-        os.close(fd)
+        self.process.close_own_fd(fd)
         return b"F0"
 
     def _pread(self, args):
@@ -101,6 +100,5 @@ class HostIO:
 
     def close_all(self):
         for fd in list(self.files):
-            self.process.release_fd(fd)
-            os.close(fd)
+            self.process.close_own_fd(fd)
         self.files.clear()

@@ -46,7 +46,8 @@ class Connection:
 
     def __init__(self, sock, on_close=None):
         self.sock = sock
-        self._on_close = on_close or (lambda: None)  # the descriptor stops being the emulator's
+        # closes the descriptor, which stops being the emulator's (Process.close_own_fd)
+        self._on_close = on_close or os.close
         self.acks = True  # until QStartNoAckMode
         self._buffer = bytearray()
         self._send_lock = threading.Lock()
@@ -120,15 +121,15 @@ class Connection:
                 self.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            self._on_close()
-            self.sock.close()
+            fd = self.sock.detach()
+            if fd >= 0:
+                self._on_close(fd)
 
     def drop_after_fork(self):
         """In a fork's child: let go of the descriptor without ending the parent's session."""
         if self.closed:  # a child's child: its parent let go already (fork gave -1 EBADF)
             return
         self.closed = True
-        self._on_close()
         fd = self.sock.detach()
         if fd >= 0:
-            os.close(fd)
+            self._on_close(fd)

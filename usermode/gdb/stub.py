@@ -66,7 +66,12 @@ class GdbStub:
 
     def wait_while_running(self):
         d = self.debugger
-        readable, _, _ = select.select([self.conn, d.wake_r], [], [])
+        # poll, not select: the connection is one of the emulator's descriptors, which
+        # sit above the guest's limit (fdlimit.py), past select's 1024
+        poller = select.poll()
+        poller.register(self.conn.fileno(), select.POLLIN)
+        poller.register(d.wake_r, select.POLLIN)
+        readable = {fd for fd, _ in poller.poll()}
         if d.wake_r in readable:
             try:
                 os.read(d.wake_r, 512)
@@ -75,7 +80,7 @@ class GdbStub:
             if d.events:
                 self.stop_and_report()
                 return
-        if self.conn in readable and self.conn.poll_interrupt():
+        if self.conn.fileno() in readable and self.conn.poll_interrupt():
             self.stop_and_report(interrupted=True)
 
     def stop_and_report(self, interrupted=False):

@@ -19,9 +19,12 @@ import ctypes
 import errno
 import os
 import stat
+import threading
 
 from ..errors import GuestError
 from . import host, limits
+
+_bisect_right = bisect.bisect_right  # on the path of every syscall that takes a buffer
 
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
@@ -29,6 +32,10 @@ PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn'
 # VM_GROWSDOWN): mappings that differ in them never merge
 KEPT_FLAGS = host.MAP_NORESERVE | host.MAP_LOCKED | host.MAP_GROWSDOWN
 STACK_GUARD_GAP = 256 * PAGE  # the kernel's stack_guard_gap: a grows-down mapping stays this far above the next
+# Regions bigger than this are not joined: their unmap would cost a TLB flush per page
+# (sbrk02's heap grown by 16, 32, 48... MiB to 180 GiB took 16 s of CPU), and so few
+# of them fit an address space that their count cannot make new regions dear.
+_JOIN_MAX = 1 << 28
 
 
 def page_floor(x):
@@ -39,11 +46,26 @@ def page_ceil(x):
     return (x + PAGE - 1) & ~(PAGE - 1)
 
 
+_running = threading.local()  # .uc: the CPU whose guest code this host thread runs
+STALE_MOST = 256  # ranges kept for a CPU that has not caught up, before they are merged
+
+
+def _merged(ranges):
+    """[(lo, hi)] sorted, overlapping and touching ones joined."""
+    out = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
 class MappedFile:
     """The file behind a mapping that reaches past the file's end: a descriptor of our
     own, so the pages there can become the file's when it grows. Closed with the
     last mapping that refers to it. The descriptor is the emulator's (`own`: the
-    process's keep_fd and release_fd), out of the guest's numbers and sight."""
+    process's keep_fd and close_own_fd), out of the guest's numbers and sight."""
 
     __slots__ = ("fd", "release")
 
@@ -55,8 +77,7 @@ class MappedFile:
         return os.fstat(self.fd).st_size
 
     def __del__(self):
-        self.release(self.fd)
-        os.close(self.fd)
+        self.release(self.fd)  # closes it
 
 
 def _mapped_file(fd, own):
@@ -143,13 +164,16 @@ class AddressSpace:
         self.vmas = []  # sorted, non-overlapping
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
+        # CPU -> [(lo, hi)]: protection changes another thread made that this CPU has not
+        # mirrored yet (protect, catch_up)
+        self.stale = {}
         self.mmap_top = mmap_top  # top-down allocation starts below this
         # the end of the guest's own range (the kernel's TASK_SIZE): a reservation may reach
         # above it for what the CPU or the kernel keeps there (x86's descriptor tables, ARM's kuser page)
         self.user_top = size
         self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
         self.marker = None  # procmem's page naming this range for other processes
-        self.own_fds = None  # (keep_fd, release_fd) of the process: descriptors the emulator holds
+        self.own_fds = None  # (keep_fd, close_own_fd) of the process: descriptors the emulator holds
 
     # ---- Unicorn mirrors -------------------------------------------------
 
@@ -172,6 +196,38 @@ class AddressSpace:
 
     def detach(self, uc):
         self.cpus.remove(uc)
+        self.stale.pop(uc, None)
+
+    @staticmethod
+    def running_on(uc):
+        """The calling host thread runs this CPU's guest code (threads/thread.py)."""
+        _running.uc = uc
+
+    def catch_up(self, uc):
+        """Before uc runs guest code again: mirror the protection changes other threads
+        made meanwhile (protect leaves them to it). Each range is rebuilt from the VMAs as
+        they are now, so a range changed many times costs one rebuild."""
+        ranges = self.stale.pop(uc, None)
+        if not ranges:
+            return
+        merged = _merged(ranges)
+        regions = uc.mem_regions()
+        for lo, hi in merged:
+            pieces = [(v, max(v.start, lo), min(v.end, hi)) for v in self.overlapping(lo, hi)]
+            for v, a, b in pieces:  # what it translated of code there goes (see protect)
+                uc.ctl_remove_cache(a, b)
+            for start, last, _ in regions:
+                a, b = max(start, lo), min(last + 1, hi)
+                if a < b:
+                    uc.mem_unmap(a, b - a)
+            for v, a, b in pieces:
+                if v.eof >= b:
+                    self._join_regions(uc, v, a, b)
+                else:  # a file mapping past its file's end: those pages without rights (_mirror)
+                    if a < v.eof:
+                        uc.mem_map_ptr(a, v.eof - a, v.prot, self.base + a)
+                    uc.mem_map_ptr(max(a, v.eof), b - max(a, v.eof), 0, self.base + max(a, v.eof))
+        uc.ctl_flush_tlb()
 
     def _mirror(self, uc, v):
         """Map v into one Unicorn instance: its pages past a file's end without rights,
@@ -261,8 +317,9 @@ class AddressSpace:
 
     def view(self, addr, length, prot=PROT_READ):
         """A zero-copy memoryview of guest memory, after an EFAULT check."""
-        i = bisect.bisect_right(self._starts, addr) - 1  # the usual case, one mapping, inline
-        if i < 0 or addr + length > self.vmas[i].end or self.vmas[i].prot & prot != prot:
+        i = _bisect_right(self._starts, addr) - 1  # the usual case, one mapping, inline
+        # (up to eof: past a file's end the host has zero pages the guest must not reach)
+        if i < 0 or addr + length > self.vmas[i].eof or self.vmas[i].prot & prot != prot:
             if length and self.accessible(addr, length, prot) < length:
                 raise GuestError(errno.EFAULT)
         return self.mem[addr:addr + length]
@@ -275,14 +332,17 @@ class AddressSpace:
 
     def cstring(self, addr, limit=4096):
         """The NUL-terminated bytes at addr; EFAULT if unreadable, ENAMETOOLONG past limit."""
-        i = bisect.bisect_right(self._starts, addr) - 1
-        if i >= 0 and addr < self.vmas[i].end and self.vmas[i].prot & PROT_READ:
+        i = _bisect_right(self._starts, addr) - 1
+        if i >= 0:
             # the usual string: short, in one mapping; one copy of at most 256 bytes and a find,
             # where memchr through ctypes cost a microsecond
-            head = bytes(self.mem[addr:min(addr + 256, self.vmas[i].end, addr + limit + 1)])
-            end = head.find(0)
-            if end >= 0:
-                return head[:end]
+            v = self.vmas[i]
+            stop = v.eof  # past a file's end the host has zero pages: the kernel's copy faults there
+            if addr < stop and v.prot & PROT_READ:
+                head = self.mem[addr:min(addr + (256 if limit >= 255 else limit + 1), stop)].tobytes()
+                end = head.find(0)
+                if end >= 0:
+                    return head[:end]
         avail = self.accessible(addr, limit + 1, PROT_READ)
         if not avail:
             raise GuestError(errno.EFAULT)
@@ -360,7 +420,8 @@ class AddressSpace:
             size = hi - lo
             left = below[-1] if below and below[-1][1] == lo else None
             right = above[0] if above and above[0][0] == hi else None
-            alike = [r for r in (left, right) if r and max(size, r[1] - r[0]) <= 2 * min(size, r[1] - r[0])]
+            alike = [r for r in (left, right) if r and max(size, r[1] - r[0]) <= 2 * min(size, r[1] - r[0])
+                     and r[1] - r[0] <= _JOIN_MAX]
             if not alike:
                 break
             pick = min(alike, key=lambda r: r[1] - r[0])
@@ -375,12 +436,12 @@ class AddressSpace:
             uc.mem_unmap(start, end - start)
         uc.mem_map_ptr(lo, hi - lo, vma.prot, self.base + lo)
 
-    def _remerge(self, lo, hi):
+    def _remerge(self, lo, hi, cpus=None):
         """After a protection change of [lo, hi) (mirrored already): merge what now can be,
         the changed pages joining the merged VMA's regions as new pages do."""
         for vma in self._coalesce(lo, hi):
             start, end = max(vma.start, lo), min(vma.end, hi)
-            for uc in self.cpus:
+            for uc in (self.cpus if cpus is None else cpus):
                 uc.mem_unmap(start, end - start)  # may span several regions
                 self._join_regions(uc, vma, start, end)
 
@@ -492,13 +553,18 @@ class AddressSpace:
                                              for v in self.overlapping(addr, end)
                                              if v.kind != "shared" and v.name != "[stack]"
                                              and not v.prot & PROT_WRITE))
+        # Only the calling thread's CPU mirrors the change now; the others do when they
+        # next run guest code (catch_up): threads that mprotect while others run (QEMU's
+        # vma-pthread) made every call cost a region split and merge in each CPU
+        me = getattr(_running, "uc", None)
+        cpus = [me] if me is not None and me in self.cpus and len(self.cpus) > 1 else self.cpus
         for v in self._carve(addr, end):
             if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE) \
                     and v.eof > v.start:
                 hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
                 host.mprotect(self.base + v.start, v.eof - v.start, hprot)  # EACCES on a read-only fd
             old, v.prot = v.prot, prot
-            for uc in self.cpus:
+            for uc in cpus:
                 # code made executable may be new (written by the host), code made
                 # non-executable must fault at once: either way its translations go
                 if (old | prot) & PROT_EXEC:
@@ -507,7 +573,14 @@ class AddressSpace:
                     uc.mem_protect(v.start, v.eof - v.start, prot)
                 if old & ~prot:  # rights taken away: no TLB entry may keep them
                     uc.ctl_flush_tlb()
-        self._remerge(addr, end)
+        self._remerge(addr, end, cpus)
+        if cpus is not self.cpus:
+            for uc in self.cpus:
+                if uc is not me:
+                    ranges = self.stale.setdefault(uc, [])
+                    ranges.append((addr, end))
+                    if len(ranges) > STALE_MOST:  # a CPU that has not run for long: keep it short
+                        ranges[:] = _merged(ranges)
 
     def remap(self, old, old_size, new_size, may_move, new_addr=None):
         """mremap: grow or shrink in place, or move (host pages move with host mremap)."""

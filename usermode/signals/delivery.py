@@ -100,6 +100,10 @@ class ProcessSignals:
         self.mutex = threading.Lock()
         self.host = HostSignals(process)
         self.watchers = []  # signalfds, told when a signal is queued
+        # timer id -> the overrun count of its signal the guest took last: timer_getoverrun's
+        # answer (the kernel's it_overrun_last). The host's own count is no use: the host
+        # signal was taken by the emulator, and the timer may have fired again since
+        self.timer_overruns = {}
         # signals the CPU raises itself: a handler for them needs no stop from outside
         self.synchronous = {self.number(n) for n in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP")}
 
@@ -153,6 +157,12 @@ class ProcessSignals:
         return handler == SIG_IGN or (handler == SIG_DFL and numbers.default_action(self.abi, sig) == "ignore")
 
     # ---- queues ------------------------------------------------------------------
+
+    def taken(self, info):
+        """A signal left a queue for the guest (a handler, sigwaitinfo, a signalfd read):
+        a timer's overrun count becomes the one timer_getoverrun reports."""
+        if info is not None and info.tid is not None and info.code == self.const("SI_TIMER"):
+            self.timer_overruns[info.tid] = info.overrun
 
     def post(self, sig, info=None, thread=None, origin="guest"):
         """Queue `sig` for the process (thread None) or one thread, and wake who can take it."""
@@ -269,6 +279,7 @@ class SignalDelivery:
                 for i, (sig, info) in enumerate(queue):
                     if not self.blocked & numbers.bit(sig):
                         del queue[i]
+                        self.shared.taken(info)
                         return sig, info
         return None
 

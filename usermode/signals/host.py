@@ -27,9 +27,10 @@ once per signal and keeps the resulting struct sigaction, which any thread can
 then put back with libc's sigaction().
 """
 import _thread
+import contextlib
 import ctypes
 import os
-import signal
+import _signal as signal  # signal.py only adds enums, and imports enum: 3 ms of every start-up
 import threading
 
 from . import numbers
@@ -138,15 +139,24 @@ class HostSignals:
         # descriptors (LTP's fork09) must still be able to fork. Both then make a new
         # spare in the two numbers the old one frees.
         try:
-            if child:
-                self.drain_lock = threading.Lock()  # the parent's watcher may have held it at the fork
-                os.dup2(self.spare[0], self.read_fd, inheritable=False)
-                os.dup2(self.spare[1], self.write_fd, inheritable=False)
-            self._renew_spare()
-            if child:
-                self._start_watcher()
+            with self._room():
+                self._after_fork(child)
         finally:  # whatever failed, the thread takes signals again
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+    def _room(self):
+        """Our descriptors' numbers within the host's limit while we dup2 onto them (fdlimit.py)."""
+        limit = self.process.fd_limit
+        return limit.room() if limit is not None else contextlib.nullcontext()
+
+    def _after_fork(self, child):
+        if child:
+            self.drain_lock = threading.Lock()  # the parent's watcher may have held it at the fork
+            os.dup2(self.spare[0], self.read_fd, inheritable=False)
+            os.dup2(self.spare[1], self.write_fd, inheritable=False)
+        self._renew_spare()
+        if child:
+            self._start_watcher()
 
     def _renew_spare(self):
         numbers = self.spare

@@ -21,6 +21,18 @@ for _b, _s in ((9, "\\t"), (10, "\\n"), (13, "\\r"), (34, '\\"'), (92, "\\\\")):
     _QUOTE_TABLE[_b] = _s
 
 
+def low_bits(bits):
+    """A decoder keeping the raw word's low `bits` bits, marked (mask_bits) so that
+    dispatch leaves it out where the registers hold no more than that (a 32-bit
+    guest's 32-bit register slots): an argument's decoding is a call per syscall."""
+    mask = (1 << bits) - 1
+
+    def decode(t, raw):
+        return raw & mask
+    decode.mask_bits = bits
+    return decode
+
+
 class Arg:
     """A raw word passed through unchanged, shown in decimal."""
 
@@ -72,7 +84,7 @@ class Int(Arg):
 
 class UInt(Arg):
     def decoder(self, abi):
-        return lambda t, raw: raw & 0xFFFFFFFF
+        return low_bits(32)
 
     def show(self, t, raw, args):
         return str(raw & 0xFFFFFFFF)
@@ -88,7 +100,7 @@ class Uid(UInt):
     def decoder(self, abi):
         if self.bits == 16:
             return lambda t, raw: 0xFFFFFFFF if raw & 0xFFFF == 0xFFFF else raw & 0xFFFF
-        return lambda t, raw: raw & 0xFFFFFFFF
+        return low_bits(32)
 
 
 class Long(Arg):
@@ -148,8 +160,7 @@ class Size(Arg):
     def decoder(self, abi):
         if abi.bits == 64:
             return None
-        mask = abi.word_mask
-        return lambda t, raw: raw & mask
+        return low_bits(abi.bits)
 
     def show(self, t, raw, args):
         return str(raw & t.abi.word_mask)
@@ -252,17 +263,22 @@ class Path(CStr):
                     return None
                 from ..errors import GuestError
                 raise GuestError(host_errno.EFAULT)
-            path = t.space.cstring(raw)
-            dirfd = to_int(t, raws[di]) if di is not None else -100
-            if path[:1] != b"/" and dirfd in t.process.reserved_fds:
-                raise _ebadf()  # the emulator's own descriptor (Fd)
-            nf = test(raws[fi]) if test is not None else nofollow
-            host = t.process.paths.to_host(path, dirfd, nf)
-            if host[:5] in (b"/proc", b"/dev/"):
-                from ..ownfds import hide_path
-                hide_path(t, host)  # /proc/self/fd/N of the emulator's own descriptors: ENOENT
-            return host
+            return host_path(t, t.space.cstring(raw), to_int(t, raws[di]) if di is not None else -100,
+                             test(raws[fi]) if test is not None else nofollow)
         return decode
+
+
+def host_path(t, path, dirfd, nofollow):
+    """The host path for the guest's path (bytes) from dirfd (AT_FDCWD: -100), its
+    final link followed unless nofollow: Path's decoding once the string is read."""
+    process = t.process
+    if path[:1] != b"/" and dirfd in process.reserved_fds:
+        raise _ebadf()  # the emulator's own descriptor (Fd)
+    host = process.paths.to_host(path, dirfd, nofollow)
+    if host[:5] in (b"/proc", b"/dev/"):
+        from ..ownfds import hide_path
+        hide_path(t, host)  # /proc/self/fd/N of the emulator's own descriptors: ENOENT
+    return host
 
 
 def at_nofollow(abi):
@@ -312,7 +328,7 @@ class Flags(Arg):
             return Int().decoder(abi)
         fmap = abi.flags(self.group, self.prefix)
         if fmap.identity:
-            return lambda t, raw: raw & 0xFFFFFFFF
+            return low_bits(32)
         return lambda t, raw: fmap.to_host(raw & 0xFFFFFFFF)
 
     def show(self, t, raw, args):

@@ -14,9 +14,9 @@ import os
 
 from .. import raw, regfile
 from ..errors import GuestError
-from . import handlers  # noqa: F401  (fills the registry)
+from . import handlers  # noqa: F401  (gives the registry its index of handler modules)
 from .argtypes import RetPtr
-from .registry import KEEP_REGISTERS, lookup
+from .registry import KEEP_REGISTERS, NARROWING, import_all, lookup
 
 
 def _identity(t, raw):
@@ -58,6 +58,7 @@ _FIRST_DECODED_STUBS = (
     lambda h, x, A, B, C, D, E, F: lambda t, r: h(t, x(t, r[A]), r[B], r[C], r[D], r[E], r[F]),
 )
 _MASK64 = (1 << 64) - 1
+_UNRESOLVED = object()  # a table entry whose declaration was not looked up yet
 
 
 class RegisterLayout:
@@ -129,17 +130,23 @@ class Binding:
         wants_args = any(getattr(p.type, "wants_args", False) for p in params)
         simple = all(w == 1 for w in widths) and nwords <= min(6, len(layout.arg_index))
         if simple and not wants_args:
-            self.call = _fast_stub(decl, abi, layout.arg_index)
+            self.call = _fast_stub(decl, abi, layout.arg_index, 8 * layout.slot_bytes)
         elif simple:
             self.call = _whole_stub(decl, abi, layout.arg_index)
         else:
             self.call = _general_stub(decl, abi, raws)
+        if simple and decl.fast is not None and "fast-syscalls" not in raw.DISABLED:
+            # a hot call's own way (registry.py), the stub above for what it does not cover
+            self.call = decl.fast(decl.fn, abi, tuple(layout.arg_index[:len(params)]), self.call) or self.call
 
 
-def _fast_stub(decl, abi, arg_index):
-    """Every argument in its own register: one closure indexing the register array."""
+def _fast_stub(decl, abi, arg_index, reg_bits=64):
+    """Every argument in its own register: one closure indexing the register array.
+    A decoder that only keeps the low bits a register slot holds anyway (argtypes.low_bits:
+    a size or flags word of a 32-bit guest) is left out."""
     arg_index = (tuple(arg_index) + (0,) * 6)[:6]
     decoders = [p.type.decoder(abi) for p in decl.params]
+    decoders = [None if getattr(d, "mask_bits", 0) >= reg_bits else d for d in decoders]
     if not any(decoders):
         return _RAW_STUBS[len(decoders)](decl.fn, *arg_index)
     if not any(decoders[1:]):
@@ -262,21 +269,24 @@ class SyscallTable:
         self.arch = arch
         self.abi = abi = arch.ABI
         self.base = arch.CONVENTION.number_base
-        private = getattr(arch, "SYSCALLS", None)
+        self.private = getattr(arch, "SYSCALLS", None)
         entries = {}
         for name, nr in abi.tables.SYSCALLS.items():
             index = nr - self.base
             if index >= 0:
-                entries[index] = (name, lookup(name, abi, private))
+                entries[index] = name
         self.size = max(i for i in entries if i < self.DENSE) + 1
         self.names = [None] * self.size
-        self.decls = [None] * self.size
-        self.outliers = {}  # index -> (name, declaration)
-        for index, (name, decl) in entries.items():
+        # declarations are looked up at an entry's first use: that imports the module
+        # declaring it (registry.lookup), and a program makes a few dozen of the calls
+        self.decls = [_UNRESOLVED] * self.size
+        self.outliers = {}  # index -> name
+        self.outlier_decls = {}  # index -> declaration, once looked up
+        for index, name in entries.items():
             if index < self.size:
-                self.names[index], self.decls[index] = name, decl
+                self.names[index] = name
             else:
-                self.outliers[index] = (name, decl)
+                self.outliers[index] = name
         self._calls = {}
         self._outlier_calls = {}
         self._bindings = {}
@@ -287,11 +297,24 @@ class SyscallTable:
     def entry(self, index):
         """(name, declaration) of table index `index`; (None, None) if unknown."""
         if 0 <= index < self.size:
-            return self.names[index], self.decls[index]
-        return self.outliers.get(index, (None, None))
+            decl = self.decls[index]
+            if decl is _UNRESOLVED:
+                decl = self.decls[index] = self._lookup(self.names[index])
+            return self.names[index], decl
+        name = self.outliers.get(index)
+        if name is None:
+            return None, None
+        if index not in self.outlier_decls:
+            self.outlier_decls[index] = self._lookup(name)
+        return name, self.outlier_decls[index]
+
+    def _lookup(self, name):
+        return lookup(name, self.abi, self.private) if name is not None else None
 
     def name(self, index):
-        return self.entry(index)[0]
+        if 0 <= index < self.size:
+            return self.names[index]
+        return self.outliers.get(index)
 
     def calls_for(self, layout):
         """The list of calls fn(t, r) for one register layout, shared by its threads."""
@@ -321,7 +344,24 @@ class SyscallTable:
         def first_call(t, r):
             index = (r[nr_index] if hook is None else hook(t, r)) - base
             calls = self._calls[layout.key]
-            calls[index] = call = self._make_call(index, layout)
+            try:
+                try:
+                    call = self._make_call(index, layout)
+                except OSError as e:  # EMFILE: the guest holds every descriptor it may
+                    if e.errno != host_errno.EMFILE or t.process.fd_limit is None:
+                        raise
+                    with t.process.fd_limit.borrow():  # two of the emulator's, for the import (fdlimit.py)
+                        call = self._make_call(index, layout)
+            except (ImportError, OSError) as e:
+                # the module declaring the call could not be imported now (registry.py
+                # imports it at the first call): an honest ENOSYS, and the next call tries again
+                name = self.name(index)
+                if name not in t.process.warned:
+                    t.process.warned.add(name)
+                    t.process.warn(f"syscall {name}: its handler module could not be imported "
+                                   f"({type(e).__name__}: {e}): returning ENOSYS")
+                raise GuestError(host_errno.ENOSYS) from None
+            calls[index] = call
             return call(t, r)
         return first_call
 
@@ -335,6 +375,8 @@ class SyscallTable:
 
     def _make_call(self, index, layout):
         name = self.name(index)
+        if name in NARROWING:
+            import_all()
         try:
             binding = self.binding(index, layout)
         except TypeError as e:
@@ -401,6 +443,7 @@ def _pc_step(thread, layout, view):
 
     def step():
         reg_write(handle, reg, reg_read(handle, reg) + advance)
+    step.through_api = True  # Unicorn then skips the PC's sync at its next exit (thread.py: direct stops)
     return step
 
 

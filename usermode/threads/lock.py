@@ -139,6 +139,8 @@ class Unlocked:
     def resumed(self):
         """The lock is this thread's again (acquired, or handed over by a waker)."""
         thread = self.thread
+        if self.released and thread.space.stale:  # mprotects of the threads that ran meanwhile (space.catch_up)
+            thread.space.catch_up(thread.uc)
         thread.blocked = False
         process = thread.process
         process.running = thread  # it goes on running guest code

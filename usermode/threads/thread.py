@@ -12,6 +12,7 @@ import threading
 from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_CPU, UC_TLB_VIRTUAL, Uc
 
 from .. import raw
+from ..memory.space import PAGE
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
 from .lock import Unlocked, wakeup_preempt
@@ -27,6 +28,7 @@ UC_ERR_INSN_INVALID = 10
 # emu_start's memory errors -> the access type a memory-fault hook reports
 _MEMORY_ERRORS = {6: 19, 7: 20, 8: 21, 12: 22, 13: 23, 14: 24}
 _FETCH_ACCESSES = (21, 24)
+_FETCH_ERRORS = (8, 14)  # UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT
 _NEEDS = {16: 1, 17: 2, 18: 4}  # uc_mem_type READ, WRITE, FETCH -> the page right each needs
 _REFUSED_ACCESS = {16: (19, 23), 17: (20, 22), 18: (21, 24)}  # -> (unmapped, protected) types
 
@@ -94,8 +96,7 @@ class GuestThread:
             tlb_mode == "virtual" and raw.fault_address_readable(self.uc))
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
-        if process.async_stops:
-            self.enable_async_stops(fresh=True)
+        self.debug = None  # under gdb: its gdb/control.ThreadDebug
         self.handle = self.uc._uch.value
         self.space.attach(self.uc)
         # The TLB grows when the fill hook has counted enough misses (threads/tlb.py):
@@ -104,13 +105,17 @@ class GuestThread:
         # TLB keeps its first size.
         exact_stops = process.debugger is None and tlb_mode != "cpu-exit-checks" and \
             raw.set_memory_exit_checks(self.uc, False)
+        # and for the same reason another thread may stop it with uc_emu_stop itself
+        # (raw.stop_from_outside), unless its translator turns the checks back on
+        self.direct_stops = exact_stops and self.arch.ASYNC_STOPS == "direct" and "direct-stops" not in raw.DISABLED
         # (a CPU whose TLB misses reach no hook, Unicorn's own TLB, grows its TLB by time)
         self.tlb_growth = TlbGrowth(enabled=exact_stops) if virtual or not exact_stops else TimedGrowth(self)
         self.signals = SignalDelivery(self, parent.signals if parent else None)
-        self.debug = None  # under gdb: its gdb/control.ThreadDebug
         if process.debugger is not None:
             process.debugger.attach_thread(self)
         self._install_hooks()
+        if process.async_stops:
+            self.enable_async_stops(fresh=True)
 
     def unlocked(self):
         unlocked = self._unlocked  # one per thread: a blocking call inside another cannot happen
@@ -122,6 +127,13 @@ class GuestThread:
         arch = self.arch
         entry = make_syscall_entry(self, self.process.syscalls,
                                    self.process.log if self.process.options.strace else None)
+        if getattr(entry.step_pc, "through_api", False):
+            # uc_reg_write of the PC inside a hook makes Unicorn leave at its next exit
+            # without syncing the PC (uc->skip_sync_pc_on_exit, until the next emu_start):
+            # a direct stop at a block start would leave a stale PC behind, and instructions
+            # since run again (s390x: a mutex's count one high, a pointer loaded twice). The
+            # stop switch's block hook syncs the PC before it stops.
+            self.direct_stops = False
         on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
@@ -178,6 +190,11 @@ class GuestThread:
                 else:
                     signal, what, *code = arch.EXCEPTIONS.get(intno, ("SIGILL", f"cpu exception {intno}"))
                     pc = self.pc() - arch.FAULT_PC_ADJUST
+                    if signal == "SIGILL" and pc == (UNTIL - 4) & self.abi.word_mask:
+                        # Unicorn stops at an end address by translating a WFI there, which
+                        # EL0 traps (aarch64), 4 bytes back: the guest jumped to UNTIL
+                        self._stop_with(_fault_at_until(self.space, UNTIL))
+                        return
                     if signal == "SIGILL":
                         done = self._emulated(pc)
                         if done:
@@ -314,18 +331,33 @@ class GuestThread:
         self.deferred.append(action)
         raw.emu_stop(self.handle)
 
+    def stops_directly(self):
+        """Whether another thread may stop this one with uc_emu_stop (raw.py): not
+        under gdb, whose exit checks after loads and stores make it inexact."""
+        return self.direct_stops and self.debug is None
+
     def stop(self):
-        """Make the thread leave guest code and come to its safe point. From any
-        thread once asynchronous stops are on (see raw.StopSwitch); before that only
-        the thread itself asks, from inside a syscall, where stopping is exact."""
-        if self.stop_switch is not None:
+        """Make the thread leave guest code and come to its safe point, at its next
+        block start. From any thread where stops are direct, or once asynchronous
+        stops are on (see raw.StopSwitch); before that only the thread itself asks,
+        from inside a syscall, where stopping is exact. The caller has set the flag
+        saying why (a pending signal, preempt_requested) before."""
+        if self.stops_directly():
+            raw.stop_from_outside(self.uc)
+        elif self.stop_switch is not None:
             self.stop_switch.arm()
         elif threading.get_ident() == self.host_ident:
             raw.emu_stop(self.handle)
 
     def enable_async_stops(self, fresh=False):
-        """Install the stop switch: on a fresh instance, or at this thread's safe
-        point, where translations made without its hook are dropped."""
+        """Make the thread stoppable from outside: nothing to do where stops are
+        direct, else the stop switch."""
+        if not self.stops_directly():
+            self.install_stop_switch(fresh)
+
+    def install_stop_switch(self, fresh=False):
+        """The block hook: on a fresh instance, or at this thread's safe point, where
+        translations made without it are dropped."""
         if self.stop_switch is not None:
             return
         self.stop_switch = raw.StopSwitch(self.uc)
@@ -334,8 +366,9 @@ class GuestThread:
 
     def drop_stop_switch_unless_needed(self):
         """At the safe point, after the TLB's timed growth: the switch goes unless the
-        process needs stops from outside (a second thread, an async signal handler)."""
-        if self.stop_switch is not None and not self.process.async_stops:
+        process needs stops from outside (a second thread, an async signal handler)
+        that cannot be direct."""
+        if self.stop_switch is not None and not (self.process.async_stops and not self.stops_directly()):
             raw.del_hook(self.uc, self.stop_switch.hook)
             self.stop_switch = None
             self.uc.ctl_flush_tb()  # translations made with the block hook call it
@@ -355,15 +388,20 @@ class GuestThread:
         process = self.process
         lock = process.lock
         self.host_ident = threading.get_ident()
+        space = self.space
+        space.running_on(self.uc)
         wakeup_preempt(self)  # a new thread runs soon, as a woken one
         lock.acquire()
         try:
             while True:
                 while self.deferred:
                     self.deferred.pop(0)()
-                if self.stop_switch is None and process.async_stops:
-                    self.enable_async_stops()
+                direct = self.stops_directly()
+                if self.stop_switch is None and process.async_stops and not direct:
+                    self.install_stop_switch()
                 self.tlb_growth.flush_if_due(self.uc)
+                if space.stale:  # other threads' mprotects, not mirrored in this CPU yet
+                    space.catch_up(self.uc)
                 count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
                 if self.debug is not None:
                     count = self.debug.safe_point()  # may wait for gdb here
@@ -378,6 +416,10 @@ class GuestThread:
                 pc = self.arch.resume_address(self.uc)
                 if pc == UNTIL:  # the guest jumped there: emu_start would return at once, for ever
                     self.fault = _fault_at_until(self.space, self.pc())
+                    err = 0
+                elif direct and (self.signals.pending_flag or self.preempt_requested):
+                    # asked for since the checks above: a direct stop made before emu_start
+                    # clears Unicorn's request would be lost; round the loop instead
                     err = 0
                 else:
                     err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
@@ -420,7 +462,10 @@ class GuestThread:
         pc = self.pc()
         if access in _FETCH_ACCESSES:
             what, code = _ACCESS[access]
-            self.fault = GuestFault("SIGSEGV", pc, pc, what, code)
+            address = pc
+            if self._fetchable(pc):  # the instruction starts where it may be fetched: its end crosses a page
+                address = (pc | (PAGE - 1)) + 1
+            self.fault = GuestFault("SIGSEGV", pc, address, what, code)
             return
         self._rerun_with_fault_hook()
 
@@ -431,7 +476,33 @@ class GuestThread:
         finally:
             raw.del_hook(self.uc, hook)
 
+    def _fetchable(self, pc):
+        vma = self.space.find(pc)
+        return vma is not None and vma.prot & 4
+
+    def _run_to_crossing(self, err):
+        """QEMU 5's translator (Unicorn's) raises a fetch fault at its block's start when
+        an instruction further on crosses into a page it may not fetch: nothing of the
+        block ran. The kernel runs up to that instruction and faults on it. So the block
+        runs again to an end address just before the page's end, tried from the last byte
+        down: an address inside an instruction faults again at once (nothing runs), the
+        crossing instruction's start stops the run there (the run loop goes on from it and
+        faults on it). Returns the error to report, 0 when the guest may run on."""
+        pc = self.pc()
+        if self.fault is not None or self.refused is not None or not self._fetchable(pc):
+            return err  # a fault of the block's own first fetch
+        start, page_end = self.arch.resume_address(self.uc), (pc | (PAGE - 1)) + 1
+        for until in range(page_end - 1, pc, -1):
+            again = raw.emu_start(self.handle, start, until, 0, 0)
+            if self.fault is not None or self.refused is not None or again not in _FETCH_ERRORS or self.pc() != pc:
+                return 0 if not again and self.fault is None and self.pc() == until else again
+        return err
+
     def _fault_from(self, err):
+        if err in _FETCH_ERRORS:
+            err = self._run_to_crossing(err)
+            if not err and self.fault is None:
+                return None
         if self.fault is None and self.refused is not None:
             page, access = self.refused
             address = raw.fault_address(self.uc, page)

@@ -66,7 +66,7 @@ class TimedGrowth:
     def __init__(self, thread):
         self.thread = thread
         self.until = None  # set when the thread first runs guest code
-        thread.enable_async_stops(fresh=True)
+        thread.install_stop_switch(fresh=True)  # the ticker arms it, whatever stops the process uses
         _Ticker.of(thread.process).add(self)
 
     def forget(self):

@@ -25,6 +25,10 @@ def dup(t, fd: Fd) -> Fd:
 @syscall
 def dup3(t, oldfd: Fd, newfd: Fd, flags: OpenFlags) -> Fd:
     t.process.check_fd_owned(newfd)
+    if newfd >= t.process.nofile_limit():  # the host's limit has room for ours above (fdlimit.py)
+        if flags & ~os.O_CLOEXEC or oldfd == newfd:
+            raise GuestError(errno.EINVAL)  # the kernel's checks before the limit's
+        raise GuestError(errno.EBADF)
     return t.process.dup_fd(oldfd, call("dup3", oldfd, newfd, flags))
 
 
@@ -130,6 +134,9 @@ def fcntl(t, fd: Fd, cmd: FcntlCmd(), arg: Arg, *, wide=False):
     if name in _WIDE_LOCKS and t.abi.bits == 32 and not wide:
         raise GuestError(errno.EINVAL)
     if name in ("F_DUPFD", "F_DUPFD_CLOEXEC"):
+        if arg & 0xFFFFFFFF >= t.process.nofile_limit():  # as the kernel's (the host's limit is higher)
+            call("fcntl", fd, 1, 0)
+            raise GuestError(errno.EINVAL)
         return t.process.dup_fd(fd, call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF))
     if name in _INT_COMMANDS:
         return call("fcntl", fd, host_cmd, arg & 0xFFFFFFFF if name != "F_SETOWN" else t.abi.signed(arg))

@@ -8,7 +8,6 @@ kernel's and no descriptor gains a close-on-exec flag the guest did not ask for.
 import ctypes
 import errno
 import os
-import struct
 
 from ...errors import GuestError
 from ...memory.space import PROT_READ, PROT_WRITE
@@ -16,9 +15,10 @@ from ... import ownfds, procfs
 from ..argtypes import (CStr, DirFd, Fd, Flags, Int, Long, Mode, Off64, OpenMode, OutBuf, Path, Ptr, Size, Uid, UInt,
                         at_follow_absent, at_nofollow, open_nofollow)
 from ..registry import syscall
-from . import hostcall
+from . import hostcall, statfast
 from .hostcall import HOST_LAYOUTS, call, guest_buffer
 from .hosttypes import kernel_nsec
+from .statpack import OVERFLOW_ID, pack_stat  # noqa: F401  (OVERFLOW_ID: creds, info)
 
 AT_FDCWD = -100
 # The kernel's O_* bits (group OPEN), not glibc's: aarch64's O_DIRECTORY, O_NOFOLLOW,
@@ -125,92 +125,32 @@ def stat_at(dirfd, path, flags):
     return os.stat(path, dir_fd=dir_fd(dirfd), follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW)
 
 
-OVERFLOW_ID = 65534  # what a 16-bit uid/gid field gets for an id it cannot hold (high2lowuid)
-
-
-# A stat result's values in one fixed order, then for each layout the order of its
-# fields in that tuple: one struct.pack of an itemgetter's result. Every value fits
-# nearly always; when one does not (struct.error), the field-by-field way decides.
-_STAT_FIELDS = ("st_dev", "st_ino", "__st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_rdev", "st_size",
-                "st_blksize", "st_blocks", "st_atime", "st_atime_nsec", "st_mtime", "st_mtime_nsec",
-                "st_ctime", "st_ctime_nsec")
-_ZERO, _NO_BYTES = len(_STAT_FIELDS), len(_STAT_FIELDS) + 1  # padding members
-_stat_orders = {}  # Layout -> itemgetter
-
-
-def _stat_values(st):
-    a, m, c = st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns
-    return (st.st_dev, st.st_ino, st.st_ino & 0xFFFFFFFF, st.st_mode, st.st_nlink, st.st_uid, st.st_gid,
-            st.st_rdev, st.st_size, st.st_blksize, st.st_blocks, a // 1000000000, a % 1000000000,
-            m // 1000000000, m % 1000000000, c // 1000000000, c % 1000000000, 0, b"")
-
-
-def _stat_order(layout):
-    import operator
-    index = {name: i for i, name in enumerate(_STAT_FIELDS)}
-    order = [index.get(f, _NO_BYTES if f in layout.byte_fields else _ZERO) for f in layout.fields]
-    getter = _stat_orders[layout] = operator.itemgetter(*order)
-    return getter
-
-
-def pack_stat(t, st, layout="stat"):
-    """A host stat result in the guest's struct stat, stat64 (layout), as the kernel's
-    cp_new_stat/cp_new_stat64: a 16-bit id field gets the overflow id, stat64's 32-bit
-    __st_ino the low bits, and any other value too big for its field is EOVERFLOW."""
-    return _pack_stat(getattr(t.layouts, layout), st)
-
-
-def _pack_stat(layout, st):
-    order = _stat_orders.get(layout) or _stat_order(layout)
-    try:
-        return layout.struct.pack(*order(_stat_values(st)))
-    except struct.error:
-        return _pack_stat_carefully(layout, st)
-
-
-def _pack_stat_carefully(layout, st):
-    """Field by field: the overflow id for a 16-bit one, EOVERFLOW for any other misfit."""
-    values = dict(
-        st_dev=st.st_dev, st_ino=st.st_ino, __st_ino=st.st_ino & 0xFFFFFFFF, st_mode=st.st_mode,
-        st_nlink=st.st_nlink, st_uid=st.st_uid, st_gid=st.st_gid, st_rdev=st.st_rdev, st_size=st.st_size,
-        st_blksize=st.st_blksize, st_blocks=st.st_blocks,
-        st_atime=int(st.st_atime_ns // 10**9), st_atime_nsec=st.st_atime_ns % 10**9,
-        st_mtime=int(st.st_mtime_ns // 10**9), st_mtime_nsec=st.st_mtime_ns % 10**9,
-        st_ctime=int(st.st_ctime_ns // 10**9), st_ctime_nsec=st.st_ctime_ns % 10**9)
-    limits = layout.limits
-    for field in ("st_uid", "st_gid"):
-        if values[field] > limits[field][1]:
-            values[field] = OVERFLOW_ID
-    for field, (lo, hi) in limits.items():
-        if field in values and not lo <= values[field] <= hi:
-            raise GuestError(errno.EOVERFLOW)
-    return layout.pack(**values)
-
-
-@syscall(twins={"fstatat64": {"layout": "stat64"}})
+@syscall(twins={"fstatat64": {"layout": "stat64"}}, fast=statfast.fstatat)
 def newfstatat(t, dirfd: DirFd, path: AtPath, buf: OutBuf,
                flags: KnownAtFlags("AT_SYMLINK_NOFOLLOW", "AT_NO_AUTOMOUNT", "AT_EMPTY_PATH"), *, layout="stat"):
     layout = getattr(t.layouts, layout)
     view = t.space.view(buf, layout.size, PROT_WRITE)
-    view[:] = _pack_stat(layout, stat_at(dirfd, path, flags))
+    # (stat_at's usual case inline: this is the path of every stat)
+    view[:] = pack_stat(layout, os.stat(path) if dirfd == AT_FDCWD and not flags and path
+                        else stat_at(dirfd, path, flags))
 
 
 @syscall(twins={"fstat64": {"layout": "stat64"}})
 def fstat(t, fd: Fd, buf: OutBuf, *, layout="stat"):
     layout = getattr(t.layouts, layout)
     view = t.space.view(buf, layout.size, PROT_WRITE)
-    view[:] = _pack_stat(layout, os.fstat(fd))
+    view[:] = pack_stat(layout, os.fstat(fd))
 
 
 # The calls by path of the older ABIs (arm, i386, x86-64, mips...): the *at calls
 # from the current directory.
 
-@syscall(twins={"stat64": {"layout": "stat64"}})
+@syscall(twins={"stat64": {"layout": "stat64"}}, fast=statfast.stat)
 def stat(t, path: Path, buf: OutBuf, *, layout="stat"):
     newfstatat(t, AT_FDCWD, path, buf, 0, layout=layout)
 
 
-@syscall(twins={"lstat64": {"layout": "stat64"}})
+@syscall(twins={"lstat64": {"layout": "stat64"}}, fast=statfast.lstat)
 def lstat(t, path: LinkPath, buf: OutBuf, *, layout="stat"):
     newfstatat(t, AT_FDCWD, path, buf, AT_SYMLINK_NOFOLLOW, layout=layout)
 
@@ -230,16 +170,16 @@ class StatxMask(Flags):
         return "|".join(names + ([hex(rest)] if rest else [])) or "0"
 
 
-@syscall
+@syscall(fast=statfast.statx)
 def statx(t, dirfd: DirFd, host_path: OptPath, flags: AtFlags, mask: StatxMask(), buf: OutBuf):
     # NULL path is the kernel's (6.11+) spelling of "" with AT_EMPTY_PATH
     size = t.layouts.statx.size
     if hostcall.same_layout(t, "statx"):  # fixed-width fields only: the host writes the guest's buffer
-        call("statx", dirfd, host_path, flags, mask, guest_buffer(t, buf, size, PROT_WRITE))
+        hostcall.statx(dirfd, host_path, flags, mask & 0xFFFFFFFF, hostcall.guest_address(t, buf, size, PROT_WRITE))
         return
     t.space.check(buf, size, PROT_WRITE)
     out = ctypes.create_string_buffer(HOST_LAYOUTS.statx.size)
-    call("statx", dirfd, host_path, flags, mask, out)
+    hostcall.statx(dirfd, host_path, flags, mask & 0xFFFFFFFF, ctypes.addressof(out))
     t.space.write(buf, hostcall.repack(HOST_LAYOUTS.statx, t.layouts.statx, out.raw))
 
 

@@ -9,7 +9,7 @@ socket objects parse addresses into tuples and lose what they cannot parse.
 """
 import ctypes
 import errno
-import signal
+import _signal as signal  # signal.py only adds enums, and imports enum: 3 ms of every start-up
 import struct
 
 from ...errors import GuestError
@@ -68,8 +68,8 @@ def read_timespec(t, addr, layout="timespec"):
         return None
     wide = layout.endswith("64")
     layout = getattr(t.layouts, layout)
-    v = layout.unpack(t.space.read(addr, layout.size))
-    return Timespec(v["tv_sec"], kernel_nsec(t.abi, v["tv_nsec"]) if wide else v["tv_nsec"])
+    sec, nsec = layout.struct.unpack(t.space.view(addr, layout.size))  # (structs.py: tv_sec, tv_nsec)
+    return Timespec(sec, kernel_nsec(t.abi, nsec) if wide else nsec)
 
 
 def kernel_nsec(abi, value):
@@ -86,7 +86,7 @@ def write_timespec(t, addr, ts, layout="timespec"):
     a 32-bit time_t (the kernel's answer for the old calls after 2038)."""
     layout = getattr(t.layouts, layout)
     try:
-        data = layout.pack(tv_sec=ts.tv_sec, tv_nsec=ts.tv_nsec)
+        data = layout.struct.pack(ts.tv_sec, ts.tv_nsec)  # (structs.py: tv_sec, tv_nsec)
     except struct.error:
         raise GuestError(errno.EOVERFLOW) from None
     t.space.write(addr, data)

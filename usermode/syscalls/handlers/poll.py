@@ -17,6 +17,7 @@ from ...translate import FlagMap
 from ..argtypes import Enum, Fd, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
 from . import counterfd
+from .hostcall import ppoll as ppoll_call
 from .sigmask import temporary_mask
 from .hosttypes import (HOST, HOST_SIGSET_BYTES, PROT_READ, PROT_WRITE, Timespec, address, bits_from_guest,
                       bits_to_guest, call, host_bits, host_sigset, read_timespec,
@@ -45,9 +46,8 @@ def epoll_events(abi):
     return _named_flags(abi, "EPOLL", lambda n: n.startswith("EPOLL") and not n.startswith("EPOLL_"))
 
 
-def _nofile_limit():
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return soft
+def _nofile_limit(t):
+    return t.process.nofile_limit()  # the guest's (fdlimit.py)
 
 
 # ---- ppoll -----------------------------------------------------------------
@@ -59,6 +59,11 @@ class HostPollfd(ctypes.Structure):
 @syscall(twins={"ppoll_time64": {"tsl": "timespec64"}})
 def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, tsl="timespec"):
     ts = read_timespec(t, tsp, tsl)
+    if not sigmask:  # (temporary_mask's NULL case, without a generator's context manager)
+        try:
+            return _poll_fds(t, fds, nfds, ts, None)
+        finally:
+            write_back_timespec(t, tsp, ts, tsl)
     mask = host_sigset(t, sigmask, sigsetsize)
     with temporary_mask(t, sigmask, sigsetsize):
         try:
@@ -68,7 +73,7 @@ def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, 
 
 
 def _poll_fds(t, fds, nfds, ts, mask):
-    limit = _nofile_limit()
+    limit = _nofile_limit(t)
     if limit != resource.RLIM_INFINITY and nfds > limit:
         raise GuestError(errno.EINVAL)
     layout = t.layouts.pollfd
@@ -82,7 +87,7 @@ def _ppoll(t, fds, nfds, ts, mask, view, layout):
     if evmap.identity and layout.struct.format == "<ihh" and reserved.isdisjoint(view.cast("i")[::2]):
         # the guest's array is the host's, byte for byte: the kernel works on it in place
         with t.unlocked():
-            return call("ppoll", t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
+            return ppoll_call(t.space.base + fds, nfds, address(ts), address(mask), HOST_SIGSET_BYTES)
     host = (HostPollfd * nfds)()
     unpack = layout.struct.unpack_from
     hidden = []  # entries naming the emulator's own descriptors: POLLNVAL, as a closed one
@@ -194,7 +199,7 @@ def _epoll_wait(t, epfd, events, maxevents, timeout_arg, sigmask, sigsetsize, na
     # ready item is one: they all fit, as the kernel's one call gives them; CPython's
     # test_selectors waits for 9984) and the rest stay ready for the next call, so a
     # huge maxevents costs no huge host array
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    soft = t.process.nofile_limit()
     maxevents = min(maxevents, max(EPOLL_BATCH, EPOLL_MOST if soft == resource.RLIM_INFINITY else min(soft, EPOLL_MOST)))
     host = (HostEpollEvent * maxevents)()
     with temporary_mask(t, sigmask, sigsetsize), t.unlocked():

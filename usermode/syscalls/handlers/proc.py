@@ -6,7 +6,7 @@ import resource
 
 from ...errors import GuestError
 from ..argtypes import Enum, Int, Ptr
-from ..registry import syscall
+from ..registry import import_all, syscall
 from .fs import OVERFLOW_ID
 from .hostcall import call
 
@@ -94,7 +94,10 @@ _EMULATED = {resource.RLIMIT_AS: "RLIMIT_AS", resource.RLIMIT_DATA: "RLIMIT_DATA
 
 def _limits_now(t, host_res):
     """This process's (soft, hard) of a resource as unsigned 64-bit values
-    (RLIM_INFINITY_GUEST for none): the guest's own for RLIMIT_AS and RLIMIT_DATA."""
+    (RLIM_INFINITY_GUEST for none): the guest's own for RLIMIT_AS, RLIMIT_DATA and
+    RLIMIT_NOFILE (fdlimit.py: the host's has room for the emulator's descriptors)."""
+    if host_res == resource.RLIMIT_NOFILE and t.process.fd_limit is not None:
+        return t.process.fd_limit.get()
     emulated = _EMULATED.get(host_res)
     if emulated is not None:
         return tuple(RLIM_INFINITY_GUEST if v == resource.RLIM_INFINITY else v
@@ -105,6 +108,11 @@ def _limits_now(t, host_res):
 
 
 def _set_limits(t, host_res, soft, hard):
+    if host_res == resource.RLIMIT_NOFILE:
+        import_all()  # the modules not imported yet, while descriptors can still be opened for them
+        if t.process.fd_limit is not None:
+            t.process.fd_limit.set(soft, hard)
+            return
     emulated = _EMULATED.get(host_res)
     if emulated is not None:
         # the guest's address-space and data limits are its own (memory/limits.py): on
@@ -128,11 +136,14 @@ def prlimit64(t, pid: Int, res: Resource, new: Ptr, old: Ptr):
     values = t.abi.unpack("QQ", t.space.read(new, 16)) if new else None
     if old:
         t.space.check(old, 16, 2)
-    if host_res in _EMULATED and pid in (0, os.getpid()):
+    if (host_res in _EMULATED or host_res == resource.RLIMIT_NOFILE and t.process.fd_limit is not None) \
+            and pid in (0, os.getpid()):
         previous = _limits_now(t, host_res)
         if values:
             _set_limits(t, host_res, *values)
     else:
+        if values and host_res == resource.RLIMIT_NOFILE and pid in (0, os.getpid()):
+            import_all()  # as _set_limits
         hold = (ctypes.c_uint64 * 2)()
         call("prlimit64", pid, host_res, (ctypes.c_uint64 * 2)(*values) if values else None, hold)
         previous = tuple(hold)

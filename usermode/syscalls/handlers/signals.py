@@ -279,6 +279,7 @@ def _take_from(sigs, wanted):
             for i, (sig, info) in enumerate(queue):
                 if wanted & numbers.bit(sig):
                     del queue[i]
+                    sigs.shared.taken(info)
                     return sig, info
     return None
 

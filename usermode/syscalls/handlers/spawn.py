@@ -14,7 +14,7 @@ and classified the same way. qemu-user needs binfmt_misc for this; we don't.
 import ctypes
 import errno
 import os
-import signal
+import _signal as signal  # signal.py only adds enums, and imports enum: 3 ms of every start-up
 import struct
 import sys
 
@@ -210,6 +210,8 @@ _OWN_PROC = None  # compiled at the first exec: importing re costs 2 ms of every
 
 def _own_proc_path(guest_path):
     global _OWN_PROC
+    if not guest_path.startswith(b"/proc/"):
+        return None  # most execs: no regex, and no import of re in a forked child
     if _OWN_PROC is None:
         import re
         _OWN_PROC = re.compile(rb"^/proc/(self|thread-self|\d+)(?:/task/\d+)?/(exe|fd/(\d+))/*$")
@@ -254,6 +256,9 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
     guest_path = _own_file(t, guest_path) or guest_path
     kind, host_path, guest_path, argv = resolve_program(t, guest_path, argv)
     process.prepare_exec(t)
+    # the guest's RLIMIT_NOFILE on the host (fdlimit.py): a native program keeps it, a new
+    # emulator starts from it; back as it was if the execve fails
+    nofile = process.fd_limit.for_exec() if process.fd_limit is not None else None
     try:
         if kind == "native":
             process.mem_limits.apply_to_host()  # the guest's RLIMIT_AS/DATA are the program's now
@@ -264,12 +269,17 @@ def do_execve(t, guest_path, argv_addr, envp_addr):
                 carried.take_back()
         program = guest_path if process.paths.is_rootfs else host_path
         if exec_in_place.possible(t):  # no new interpreter: the runner loads it (exec_in_place.py)
+            if nofile is not None:  # the same process goes on: its limits stay as they are
+                process.fd_limit.exec_failed(nofile)
+                nofile = None
             _check_size(process, argv, entries, t.abi.word_bytes)
             exec_in_place.request(t, emulator_options(process, program, argv), envp)
             return
         cmd = emulator_command(process, program, argv)
         os.execve(sys.executable, cmd, envp)
     except OSError:
+        if nofile is not None:
+            process.fd_limit.exec_failed(nofile)
         process.exec_failed(t)
         raise
 

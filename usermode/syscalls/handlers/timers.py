@@ -123,6 +123,7 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
 @syscall(twins={"timer_settime64": {"layout": "itimerspec64"}})
 def timer_settime(t, timerid: Int, flags: TimerFlags, new: Ptr, old: Ptr, *, layout="itimerspec"):
     _settime(t, "timer_settime", (timerid, flags), new, old, layout)
+    t.process.signals.timer_overruns.pop(timerid, None)  # re-armed: the kernel's count starts at 0
 
 
 @syscall(twins={"timer_gettime64": {"layout": "itimerspec64"}})
@@ -132,12 +133,16 @@ def timer_gettime(t, timerid: Int, cur: Ptr, *, layout="itimerspec"):
 
 @syscall
 def timer_getoverrun(t, timerid: Int):
-    return call("timer_getoverrun", timerid)
+    # the count of the timer's last signal the guest took (ProcessSignals.taken),
+    # already saturated at DELAYTIMER_MAX as the kernel's; the host judges the id
+    call("timer_getoverrun", timerid)
+    return t.process.signals.timer_overruns.get(timerid, 0)
 
 
 @syscall
 def timer_delete(t, timerid: Int):
     call("timer_delete", timerid)
+    t.process.signals.timer_overruns.pop(timerid, None)
     t.process.__dict__.get("posix_timers", set()).discard(timerid)
 
 
@@ -163,6 +168,13 @@ def timerfd_gettime(t, fd: Fd, cur: Ptr, *, layout="itimerspec"):
 SIGNALFD_SIGINFO_SIZE = 128
 
 
+def _readable(fd, timeout_ms):
+    """poll, not select: a guest's descriptor may be past select's 1024."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(timeout_ms))
+
+
 class SignalFd:
     """A guest signalfd: readiness through a host eventfd, contents from our queues."""
 
@@ -174,7 +186,7 @@ class SignalFd:
         guest may have made it blocking (fcntl F_SETFL): drain it only when readable."""
         ready = self._pending()
         try:
-            if select.select([self.fd], [], [], 0)[0]:
+            if _readable(self.fd, 0):
                 os.eventfd_read(self.fd)
             if ready:
                 os.eventfd_write(self.fd, 1)
@@ -214,7 +226,7 @@ class SignalFd:
                 # it waited for ever in 50 ms steps: found by the syscall fuzzer)
                 raise OSError(errno.EINTR, os.strerror(errno.EINTR))
             with t.unlocked():  # a posted signal makes the eventfd readable
-                select.select([self.fd], [], [], 0.05)
+                _readable(self.fd, 50)
             t.process.signals.host.drain()
 
     @staticmethod

@@ -1,6 +1,8 @@
 """ioctl: requests translated by name (guest number -> name -> host number),
 each with its argument's shape. Terminal and descriptor requests live here;
-another module adds its own with `ioctl_request(name, shape)`.
+another module adds its own with `ioctl_request(name, shape)` and is named in
+REQUEST_MODULES: handler modules are imported at their first call (registry.py),
+so those are imported at the first request that is not declared here.
 
 A request nobody declared is an honest ENOTTY (with one warning per request),
 never a guess at its argument.
@@ -23,6 +25,8 @@ from .hostcall import HOST_LAYOUTS, call as _call
 REQUESTS = {}
 # requests that can wait (for output to drain, for a peer): run with the emulator lock released
 BLOCKING = set()
+# the other modules that declare requests (at their import)
+REQUEST_MODULES = ("devices",)
 
 
 def ioctl_request(name, shape, blocking=False):
@@ -61,6 +65,23 @@ def _tiocgptpeer(t, fd, host_request, arg):
 ioctl_request("TIOCGPTPEER", _tiocgptpeer)
 
 
+_others_loaded = []  # [True] once REQUEST_MODULES are imported
+
+
+def _request(abi, number):
+    """(name, host request number) of a guest request, or None. The other modules'
+    requests are imported at the first request that is not one of this module's
+    (a program's first ioctl is mostly isatty's TCGETS)."""
+    entry = _requests(abi).get(number)
+    if entry is None and not _others_loaded:
+        for module in REQUEST_MODULES:
+            __import__(f"{__package__}.{module}")
+        _others_loaded.append(True)
+        _requests.cache_clear()
+        entry = _requests(abi).get(number)
+    return entry
+
+
 @functools.lru_cache(maxsize=None)
 def _requests(abi):
     """guest request number -> (name, host request number), for the declared requests."""
@@ -80,7 +101,7 @@ def _same_constants(abi, group):
 
 class Request(UInt):
     def show(self, t, raw, args):
-        entry = _requests(t.abi).get(raw & 0xFFFFFFFF)
+        entry = _request(t.abi, raw & 0xFFFFFFFF)
         if entry:
             return entry[0]
         for name, v in t.abi.tables.IOCTL.items():
@@ -96,7 +117,7 @@ class IoctlArg(Arg):
 
 @syscall
 def ioctl(t, fd: Fd, request: Request(), arg: IoctlArg):
-    entry = _requests(t.abi).get(request)
+    entry = _request(t.abi, request)
     if entry is None:
         host_flags = _call("fcntl", fd, 3, 0)  # F_GETFL: EBADF for a descriptor that is not open
         if host_flags & 0o10000000:  # O_PATH: no ioctl at all, as the kernel says
