@@ -1,7 +1,9 @@
 """Threads: exact answers under stress, and no deadlock when run again and again."""
+import os
+
 import pytest
 
-from conftest import ARCHES, assert_same_as_qemu, build, have_qemu, run_pyqemu, run_qemu
+from conftest import ARCHES, assert_same_as_qemu, build, build_native, have_qemu, run, run_pyqemu, run_qemu
 
 
 def expected(threads, iterations):
@@ -64,6 +66,35 @@ def test_strace_names_futex_wake(arch, tmp_path):
     wakes = [line for line in log.read_text().splitlines() if " futex(" in line and "FUTEX_WAKE" in line]
     assert wakes and all("FUTEX_WAKE|FUTEX_PRIVATE_FLAG, 1," in line for line in wakes), wakes
     assert "FUTEX_OP_" not in log.read_text()
+
+
+def test_private_futex_queues_count_and_wake_as_the_kernel(arch):
+    """Private futexes wait in the emulator's own queues (threads/private_futex.py): the
+    wake, requeue and wake-op counts, bitsets, oldest-first order, timeouts on their clocks
+    and a signal's EINTR or restart, as this host's kernel gives them; qemu-user and the
+    host-kernel path (PYQEMU_PRIVATE_FUTEX=host) agree but for FUTEX_WAKE_OP, whose
+    operation both leave to the host kernel, in its byte order: wrong for a big-endian guest."""
+    prog = build(arch, "futex_queue.c", "static", ["-pthread"])
+    res = run_pyqemu(arch, prog, timeout=120)
+    lines = res.stdout.decode().splitlines()
+    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    kernel = run([build_native(arch, "futex_queue.c", ["-pthread"])], timeout=120)
+    assert lines == kernel.stdout.decode().splitlines()
+    assert lines[:3] == ["requeued to b: 3", "cmp_requeue with a changed word: -1 EAGAIN",
+                         "requeue with a negative count: -1 EINVAL"], lines
+    for expected_line in ("requeue 1 woken 1 moved of b to a: 2 ", "wake 0 on a: 1 ", "wake 5 on b: 1 ",
+                          "wake_bitset 3, the older of two: 1 ", "wake_bitset 1, nobody left: 0 ",
+                          "wake_op add 3 if 5: 2 ", "e: 24", "wake_op unknown operation: -1 ENOSYS",
+                          "wait_bitset until realtime + 50 ms: -1 ETIMEDOUT", "realtime deadline passed: yes",
+                          "signal without SA_RESTART: -1 EINTR, handled 1", "signal with SA_RESTART: 0, handled 2"):
+        assert expected_line in lines, (expected_line, lines)
+    assert "no" not in " ".join(line.split(": ")[-1] for line in lines).split(), lines
+    without_wake_op = [line for line in lines if not line.startswith(("wake_op", "e: "))]
+    host = run_pyqemu(arch, prog, "nowakeop", timeout=120, env={**os.environ, "PYQEMU_PRIVATE_FUTEX": "host"})
+    assert host.stdout.decode().splitlines() == without_wake_op, host.stderr.decode()[-2000:]
+    if have_qemu(arch):
+        theirs = run_qemu(arch, prog, "nowakeop", timeout=120)
+        assert theirs.stdout.decode().splitlines() == without_wake_op
 
 
 MPROTECT_THREADS_CHECKS = [

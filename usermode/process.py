@@ -13,6 +13,7 @@ from .paths import PathResolver
 from .structs import Layouts
 from .syscalls.dispatch import SyscallTable
 from .signals.delivery import ProcessSignals
+from .threads import private_futex
 from .threads.lock import EmulatorLock
 from .threads.preempt import Preempter
 from .threads.thread import GuestThread
@@ -51,6 +52,7 @@ class Process:
         self.cpu_model = arch.CPU_MODELS[options.cpu or arch.DEFAULT_CPU]
         self.cpu_features = dict(getattr(options, "cpu_features", None) or {})  # -cpu MODEL,FEATURE=on|off
         self.lock = EmulatorLock()
+        self.futexes = private_futex.PrivateFutexes(self.lock) if private_futex.enabled() else None  # their waiters
         self.preempter = Preempter(self)
         self.running = None  # the thread executing guest code now, if any
         # Stopping a thread from outside (time slices, signals from elsewhere) needs a
@@ -151,6 +153,8 @@ class Process:
     def after_fork_child(self, thread):
         """In a fork's child: the forking thread is the only one, with the lock."""
         self.lock.reset_after_fork()
+        if self.futexes is not None:
+            self.futexes = private_futex.PrivateFutexes(self.lock)  # its waiters were the other threads
         thread.tid = os.getpid()
         thread.host_ident = threading.get_ident()
         self.threads = {thread.tid: thread}

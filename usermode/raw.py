@@ -16,7 +16,7 @@ from .uclib import lib as uclib
 # private state or run-time machine code (this file and regfile.py), for the slower safe
 # way; the tests run programs with all of them off so the fallbacks cannot rot.
 UNSAFE_ITEMS = ("regfile", "exit-flag", "native-hooks", "inline-syscall", "mips-exception-pc", "mips-translator",
-                "direct-stops",
+                "direct-stops", "futex-handover",
                 "fast-syscalls")  # (not unsafe, but a shortcut with a fallback too: the hot calls' fast ways)
 DISABLED = frozenset(item for item in os.environ.get("PYQEMU_NO_UNSAFE", "").split(",") if item)
 
@@ -535,6 +535,68 @@ class SiginfoPipeHandler:
             return None
         handler.set_fd(fd)
         return handler
+
+
+# ---- a futex hand-over and a sleep in one host call ---------------------------------
+# A guest thread blocking in a private FUTEX_WAIT passes the emulator lock to a thread
+# waiting on a futex gate (threads/private_futex.py), then sleeps on its own gate.
+# As two ctypes calls, the woken thread found the GIL still held by the sleeper (it
+# needs it for the Python between them) and slept a second time, on the GIL: three
+# host context switches per hand-off instead of one. This function does both with
+# the GIL released once, before either: open the other gate, wake it, sleep.
+#
+#   handover_sleep(open=rdi, own=rsi, op=rdx, timeout=rcx) -> the wait's result or -errno:
+#       mov  dword [rdi], 1         c7 07 01 00 00 00   the other gate's word: open
+#       mov  r8, rsi                49 89 f0            (kept across the first syscall:
+#       mov  r9, rdx                49 89 d1             it clobbers only rcx and r11)
+#       mov  r10, rcx               49 89 ca            the timeout, where the syscall wants it
+#       mov  esi, 129               be 81 00 00 00      FUTEX_WAKE_PRIVATE
+#       mov  edx, 1                 ba 01 00 00 00      one waiter
+#       mov  eax, 202               b8 ca 00 00 00      futex
+#       syscall                     0f 05
+#       mov  rdi, r8                4c 89 c7            own gate
+#       mov  rsi, r9                4c 89 ce            the wait's op
+#       xor  edx, edx               31 d2               while the word is 0
+#       xor  r8d, r8d               45 31 c0            no second address
+#       mov  r9d, -1                41 b9 ff ff ff ff   bitset: any
+#       mov  eax, 202               b8 ca 00 00 00      futex
+#       syscall                     0f 05
+#       ret                         c3
+
+_HANDOVER_CODE = bytes.fromhex("c70701000000" "4989f0" "4989d1" "4989ca" "be81000000" "ba01000000"
+                               "b8ca000000" "0f05" "4c89c7" "4c89ce" "31d2" "4531c0" "41b9ffffffff"
+                               "b8ca000000" "0f05" "c3")
+
+
+class HandoverSleep:
+    """call(open_address, own_address, op, timeout_address): see above. create()
+    checks it on scratch words, or gives None (x86-64 hosts only; PYQEMU_NO_UNSAFE=futex-handover
+    forces the fallback: two ctypes calls)."""
+
+    def __init__(self):
+        from .memory import host
+        self._page = page = host.mmap(None, 4096, host.PROT_READ | host.PROT_WRITE,
+                                      host.MAP_PRIVATE | host.MAP_ANONYMOUS)
+        ctypes.memmove(page, _HANDOVER_CODE, len(_HANDOVER_CODE))
+        host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
+        # CFUNCTYPE: the GIL is released around the call
+        self.call = ctypes.CFUNCTYPE(ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long,
+                                     ctypes.c_void_p)(page)
+
+    @classmethod
+    def create(cls):
+        if os.uname().machine != "x86_64" or "futex-handover" in DISABLED:
+            return None
+        try:
+            handover = cls()
+            words = (ctypes.c_uint32 * 2)(0, 7)  # the other gate closed; our own not 0: no sleep
+            result = handover.call(ctypes.addressof(words), ctypes.addressof(words) + 4, 0x89, None)
+        except (OSError, ValueError):
+            return None
+        import errno
+        if result != -errno.EAGAIN or words[0] != 1 or words[1] != 7:
+            return None
+        return handover
 
 
 # ---- MIPS: the address of the instruction that raised an exception ------------------

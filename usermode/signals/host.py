@@ -279,6 +279,9 @@ class HostSignals:
     def kick(self, thread):
         """Interrupt a thread: out of guest code with emu_stop, out of a host call with KICK."""
         if thread.blocked and thread.host_ident is not None:
+            gate = thread.futex_gate
+            if gate is not None:  # asleep in a private futex wait, or about to be: no kick is lost
+                gate.interrupt()
             try:
                 signal.pthread_kill(thread.host_ident, numbers.KICK)
             except (ProcessLookupError, OSError):

@@ -1,10 +1,13 @@
-"""Futexes are the host's own, on the host address of the guest word.
+"""Shared futexes are the host's own, on the host address of the guest word.
 
 Guest memory is host memory (memory/space.py), so a guest futex word at guest
 address A is the host word at base+A: FUTEX_WAIT, WAKE, REQUEUE, WAKE_OP, the
 bitset and PI operations all run in the host kernel unchanged, with the real
 semantics, and a futex in a MAP_SHARED mapping works between processes. Guest
 tids are host tids, so PI futexes' owner fields are right too.
+
+A process's private futexes are the exception: they wait in queues of our own
+(private_futex.py), which hand the emulator lock straight to the woken thread.
 
 What the host kernel cannot do for us is what it does at a *guest* thread's
 exit, because it knows nothing of guest addresses: CLONE_CHILD_CLEARTID's
@@ -43,6 +46,11 @@ def thread_exit_cleanup(thread):
         try:
             thread.space.write(tidptr, thread.abi.pack("I", 0))
             wake(thread, tidptr)
+            # the kernel's wake is a shared one (glibc's join waits shared); a joiner
+            # waiting privately gets one too rather than sleeping for ever
+            queues = thread.process.futexes
+            if queues is not None:
+                queues.wake(tidptr, 1)
         except GuestError:
             pass
 

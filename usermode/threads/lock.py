@@ -36,6 +36,31 @@ class EmulatorLock:
             else:
                 self._held = False
 
+    def release_keeping_gate(self):
+        """release(), except that a next owner sleeping on a futex gate (one with an
+        `address`: private_futex.Gate) is returned unopened, for the caller to open in
+        the same host call as its own sleep; None when nobody is waiting on one."""
+        with self._mutex:
+            if not self._waiters:
+                self._held = False
+                return None
+            gate = self._waiters.popleft()  # ownership passes, _held stays True
+            if getattr(gate, "address", None) is None:
+                gate.release()
+                return None
+        return gate
+
+    def hand_to(self, gate):
+        """Queue a gate as if its thread had called acquire(): the holder's call for a
+        thread it wakes (private futexes: threads/private_futex.py), which so sleeps
+        once, on its gate, instead of on a host futex and then on this lock."""
+        with self._mutex:
+            if self._held:
+                self._waiters.append(gate)
+                return
+            self._held = True
+        gate.release()
+
     def reset_after_fork(self):
         """In a fork's child: held by the one thread there is; the waiters are gone."""
         self._mutex = threading.Lock()
@@ -94,14 +119,28 @@ class Unlocked:
         if self.released:
             self.lock.release()
 
+    def enter_keeping_gate(self):
+        """__enter__, with the lock released by release_keeping_gate: the next owner's
+        futex gate, or None, for the caller to open."""
+        thread = self.thread
+        thread.blocked = True
+        process = thread.process
+        self.released = len(process.threads) > 1 or process.debugger is not None
+        return self.lock.release_keeping_gate() if self.released else None
+
     def __exit__(self, *exc):
         thread = self.thread
         if self.released:
             if self.lock.contended or self.lock.held:
                 wakeup_preempt(thread)
             self.lock.acquire()
-            if thread.space.stale:  # mprotects of the threads that ran meanwhile (space.catch_up)
-                thread.space.catch_up(thread.uc)
+        self.resumed()
+
+    def resumed(self):
+        """The lock is this thread's again (acquired, or handed over by a waker)."""
+        thread = self.thread
+        if self.released and thread.space.stale:  # mprotects of the threads that ran meanwhile (space.catch_up)
+            thread.space.catch_up(thread.uc)
         thread.blocked = False
         process = thread.process
         process.running = thread  # it goes on running guest code

@@ -70,6 +70,7 @@ class GuestThread:
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
         self.host_ident = None  # pthread id, for pthread_kill
         self._unlocked = None  # see unlocked()
+        self.futex_gate = None  # where it sleeps in a private FUTEX_WAIT (private_futex.py)
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
             self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)

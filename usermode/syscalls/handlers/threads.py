@@ -13,11 +13,13 @@ import threading
 
 from ...errors import GuestError
 from ...memory import limits
+from ...threads import private_futex
 from ...threads.futex import host_address
+from ...threads.private_futex import ANY, monotonic_deadline
 from ..argtypes import Arg, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
 from .hostcall import call
-from .hosttypes import PROT_WRITE, address, read_timespec
+from .hosttypes import PROT_WRITE, Timespec, address, read_timespec
 
 CloneFlags = Flags("PROC", "CLONE_", translate=False)
 
@@ -200,6 +202,12 @@ class _FutexOps:
         # the host kernel reads the futex word in its own byte order: the value it is
         # compared with goes in the same order (a big-endian guest's, turned around)
         self.swap = abi.endian != _HOST_ORDER
+        # the calls whose private form waits in the process's own queues (private_futex.py)
+        self.private = c["FUTEX_PRIVATE_FLAG"]
+        self.wake, self.wake_bitset = c["FUTEX_WAKE"], c["FUTEX_WAKE_BITSET"]
+        self.requeue, self.cmp_requeue, self.wake_op = c["FUTEX_REQUEUE"], c["FUTEX_CMP_REQUEUE"], c["FUTEX_WAKE_OP"]
+        self.queued = frozenset((self.wait, self.wait_bitset, self.wake, self.wake_bitset, self.requeue,
+                                 self.cmp_requeue, self.wake_op))
 
 
 def _swap32(value):
@@ -213,6 +221,12 @@ _futex_ops = {}  # Abi -> _FutexOps
 def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3: UInt, *, tsl="timespec"):
     ops = _futex_ops.get(t.abi) or _futex_ops.setdefault(t.abi, _FutexOps(t.abi))
     cmd = op & ~ops.flags
+    queues = t.process.futexes
+    if queues is not None and op & ops.private and cmd in ops.queued:
+        ts = read_timespec(t, timeout, tsl) if cmd == ops.wait or cmd == ops.wait_bitset else None
+        if ts is not None and not (ts.tv_sec >= 0 and 0 <= ts.tv_nsec < 1000000000):
+            raise GuestError(errno.EINVAL)  # the kernel's first check
+        return _private(t, queues, ops, cmd, op, uaddr, val, ts, timeout, uaddr2, val3)
     haddr = host_address(t, uaddr)
     if cmd in ops.waits:
         ts = read_timespec(t, timeout, tsl)
@@ -228,6 +242,58 @@ def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3
             val3 = _swap32(val3)
         return call("futex", haddr, op, val, timeout, host_address(t, uaddr2), val3)
     return call("futex", haddr, op, val, None, None, val3)
+
+
+def _private(t, queues, ops, cmd, op, uaddr, val, ts, val2, uaddr2, val3):
+    """A private futex call on the process's own queues (threads/private_futex.py),
+    with the kernel's checks in its order. val2 is the timeout argument, which the
+    requeue and wake-op calls read as a second count."""
+    if cmd == ops.wake or cmd == ops.wake_bitset:
+        bitset = ANY if cmd == ops.wake else val3 & 0xFFFFFFFF
+        if not bitset:
+            raise GuestError(errno.EINVAL)
+        host_address(t, uaddr)
+        return queues.wake(uaddr, _int(val), bitset)
+    if cmd == ops.wait or cmd == ops.wait_bitset:
+        if cmd == ops.wait:
+            if op & ops.realtime:
+                raise GuestError(errno.ENOSYS)  # the realtime clock is for the bitset wait only
+            bitset, realtime = ANY, False
+            deadline = None if ts is None else monotonic_deadline(ts)
+        else:
+            bitset, realtime = val3 & 0xFFFFFFFF, bool(op & ops.realtime)
+            if not bitset:
+                raise GuestError(errno.EINVAL)
+            deadline = None if ts is None else Timespec(ts.tv_sec, ts.tv_nsec)  # absolute already
+        host_address(t, uaddr)
+        if _word(t, uaddr) != val & 0xFFFFFFFF:
+            raise GuestError(errno.EAGAIN)
+        return queues.wait(t, uaddr, bitset, deadline, realtime)
+    nr_wake, count2 = _int(val), _int(val2)
+    host_address(t, uaddr2)
+    if cmd == ops.wake_op:
+        host_address(t, uaddr)
+        t.space.check(uaddr2, 4, PROT_WRITE)
+        second = private_futex.wake_op_update(t.space.mem, uaddr2, t.abi.endian, val3)
+        woken = queues.wake(uaddr, nr_wake)
+        return woken + queues.wake(uaddr2, count2) if second else woken
+    if nr_wake < 0 or count2 < 0:
+        raise GuestError(errno.EINVAL)
+    host_address(t, uaddr)
+    if cmd == ops.cmp_requeue and _word(t, uaddr) != val3 & 0xFFFFFFFF:
+        raise GuestError(errno.EAGAIN)
+    return queues.requeue(uaddr, uaddr2, nr_wake, count2)
+
+
+def _int(value):
+    """A 32-bit argument as the kernel's int."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def _word(t, uaddr):
+    """The futex word as the guest sees it (its byte order)."""
+    return int.from_bytes(t.space.mem[uaddr:uaddr + 4], t.abi.endian)
 
 
 def _changed_already(t, ops, cmd, op, uaddr, val, ts, val3):
