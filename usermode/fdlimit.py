@@ -74,7 +74,7 @@ class FdLimit:
             return None
         try:
             for slot in range(base, base + SLOTS):
-                if _is_open(slot):  # inherited there: not ours to take
+                if is_open(slot):  # inherited there: not ours to take
                     return None
             for slot in range(base, base + SLOTS):
                 os.dup2(filler, slot, inheritable=False)
@@ -198,7 +198,7 @@ class FdLimit:
             pass
 
 
-def _is_open(fd):
+def is_open(fd):
     try:
         os.fstat(fd)
     except OSError:

@@ -6,6 +6,7 @@ import sys
 import threading
 
 from . import ending, procmem, raw, tell
+from .fdlimit import is_open
 from .errors import GuestError
 from .memory import limits
 from .memory.space import AddressSpace
@@ -19,16 +20,8 @@ from .threads.preempt import Preempter
 from .threads.thread import GuestThread
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
-MIN_GUEST_ROOM = 64 << 20
-COLLECT_EVERY = 8  # thread ends between two collections of their leftovers  # beyond its stack, the least guest range worth starting with
-
-
-def _is_open(fd):
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
+MIN_GUEST_ROOM = 64 << 20  # beyond its stack, the least guest range worth starting with
+COLLECT_EVERY = 8  # thread ends between two collections of their leftovers
 
 _TABLES = {}  # arch name -> (SyscallTable, Layouts)
 
@@ -225,7 +218,7 @@ class Process:
         if soft == resource.RLIM_INFINITY or soft > floor:
             high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
         else:  # a small `ulimit -n`: the highest free numbers under it
-            high = next((n for n in range(soft - 1, fd, -1) if not _is_open(n)), fd)
+            high = next((n for n in range(soft - 1, fd, -1) if not is_open(n)), fd)
             if high != fd:
                 os.dup2(fd, high, inheritable=False)
         if high != fd:

@@ -63,24 +63,29 @@ def _stamp(entries):
     return tuple(stamp)
 
 
-def _cached_facts(stamp):
+def load_stamped(path, stamp):
+    """A value kept in __pycache__ beside the files it was made from (these facts; the
+    syscall handler index, handler_index.py), or None when their stamp has changed.
+    marshal, read in one go: every start-up reads them. Here, not in a module of its
+    own, because this file is also read outside the package (setup.py, ./dev)."""
     import marshal
     try:
-        with open(_CACHE, "rb") as f:
-            cached_stamp, facts = marshal.loads(f.read())  # one read: load(f) reads item by item
+        with open(path, "rb") as f:
+            saved_stamp, value = marshal.loads(f.read())  # one read: load(f) reads item by item
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    return facts if cached_stamp == stamp else None
+    return value if saved_stamp == stamp else None
 
 
-def _save_facts(stamp, facts):
+def save_stamped(path, stamp, value):
+    """Best effort (a read-only checkout makes it again next time)."""
     import marshal
-    tmp = f"{_CACHE}.{os.getpid()}"
+    tmp = f"{path}.{os.getpid()}"
     try:
-        os.makedirs(os.path.dirname(_CACHE), exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as f:
-            marshal.dump((stamp, facts), f)
-        os.replace(tmp, _CACHE)
+            marshal.dump((stamp, value), f)
+        os.replace(tmp, path)
     except OSError:
         try:
             os.unlink(tmp)
@@ -92,11 +97,11 @@ def _scan():
     entries = [entry for entry in sorted(os.listdir(HERE))
                if entry.endswith(".py") and not entry.startswith("_") and entry != "registry.py"]
     stamp = _stamp(entries)
-    found = _cached_facts(stamp)
+    found = load_stamped(_CACHE, stamp)
     if found is None:
         found = _parse(entries)
         if not sys.dont_write_bytecode:  # -B, PYTHONDONTWRITEBYTECODE: nothing written, as for bytecode
-            _save_facts(stamp, found)
+            save_stamped(_CACHE, stamp, found)
     return found
 
 

@@ -10,6 +10,8 @@ start imports every module, as before the index existed; `./dev` writes it.
 import os
 import sys
 
+from ..cpu.registry import load_stamped, save_stamped
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _FORMAT = 1  # bumped when what the file holds changes
 
@@ -28,31 +30,6 @@ def _cache_path(folder):
     return os.path.join(folder, "__pycache__", f"syscall-index.{sys.implementation.cache_tag}.marshal")
 
 
-def _cached(path, stamp):
-    import marshal
-    try:
-        with open(path, "rb") as f:
-            cached_stamp, index = marshal.loads(f.read())  # one read: load(f) reads item by item
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    return index if cached_stamp == stamp and isinstance(index, dict) else None
-
-
-def _save(path, stamp, index):
-    import marshal
-    tmp = f"{path}.{os.getpid()}"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as f:
-            marshal.dump((stamp, index), f)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
 def build():
     """The index of what is registered now (every handler module imported)."""
     from .registry import REGISTRY
@@ -65,10 +42,11 @@ def load(package, folder, load_all):
     when the index has to be made again."""
     stamp = _stamp(folder)
     path = _cache_path(folder)
-    index = _cached(path, stamp)
+    index = load_stamped(path, stamp)
+    index = index if isinstance(index, dict) else None
     if index is None:
         load_all()
         index = build()
         if not sys.dont_write_bytecode:  # -B, PYTHONDONTWRITEBYTECODE: nothing written, as for bytecode
-            _save(path, stamp, index)
+            save_stamped(path, stamp, index)
     return index
