@@ -38,28 +38,21 @@ def fstatat(handler, abi, regs, general):
     return call
 
 
-def stat(handler, abi, regs, general):
-    """stat, stat64 (path, buf): the final link followed."""
-    P, B = regs
+def _path_and_buffer(nofollow):
+    def fast(handler, abi, regs, general):
+        P, B = regs
 
-    def call(t, r):
-        addr = r[P]
-        if not addr:
-            return general(t, r)
-        return handler(t, host_path(t, t.space.cstring(addr), -100, False), r[B])
-    return call
+        def call(t, r):
+            addr = r[P]
+            if not addr:
+                return general(t, r)
+            return handler(t, host_path(t, t.space.cstring(addr), -100, nofollow), r[B])
+        return call
+    return fast
 
 
-def lstat(handler, abi, regs, general):
-    """lstat, lstat64 (path, buf): the final link itself."""
-    P, B = regs
-
-    def call(t, r):
-        addr = r[P]
-        if not addr:
-            return general(t, r)
-        return handler(t, host_path(t, t.space.cstring(addr), -100, True), r[B])
-    return call
+stat = _path_and_buffer(False)  # stat, stat64 (path, buf): the final link followed
+lstat = _path_and_buffer(True)  # lstat, lstat64 (path, buf): the final link itself
 
 
 def statx(handler, abi, regs, general):
