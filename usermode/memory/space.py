@@ -223,19 +223,20 @@ class AddressSpace:
             for v, a, b in pieces:
                 if v.eof >= b:
                     self._join_regions(uc, v, a, b)
-                else:  # a file mapping past its file's end: those pages without rights (_mirror)
-                    if a < v.eof:
-                        uc.mem_map_ptr(a, v.eof - a, v.prot, self.base + a)
-                    uc.mem_map_ptr(max(a, v.eof), b - max(a, v.eof), 0, self.base + max(a, v.eof))
+                else:  # a file mapping past its file's end: those pages without rights
+                    self._mirror(uc, v, a, b)
         uc.ctl_flush_tlb()
 
-    def _mirror(self, uc, v):
-        """Map v into one Unicorn instance: its pages past a file's end without rights,
-        so an access there faults (and becomes SIGBUS, explain_fault)."""
-        if v.eof > v.start:
-            uc.mem_map_ptr(v.start, v.eof - v.start, v.prot, self.base + v.start)
-        if v.eof < v.end:
-            uc.mem_map_ptr(v.eof, v.end - v.eof, 0, self.base + v.eof)
+    def _mirror(self, uc, v, lo=None, hi=None):
+        """Map v (or its pages [lo, hi)) into one Unicorn instance: its pages past a
+        file's end without rights, so an access there faults (and becomes SIGBUS,
+        explain_fault)."""
+        lo, hi = v.start if lo is None else lo, v.end if hi is None else hi
+        eof = min(max(v.eof, lo), hi)
+        if eof > lo:
+            uc.mem_map_ptr(lo, eof - lo, v.prot, self.base + lo)
+        if eof < hi:
+            uc.mem_map_ptr(eof, hi - eof, 0, self.base + eof)
 
     def drop_translations(self, start, end):
         """Code in [start, end) was rewritten or changed rights: every CPU forgets what it
