@@ -28,7 +28,7 @@ UC_ERR_INSN_INVALID = 10
 # emu_start's memory errors -> the access type a memory-fault hook reports
 _MEMORY_ERRORS = {6: 19, 7: 20, 8: 21, 12: 22, 13: 23, 14: 24}
 _FETCH_ACCESSES = (21, 24)
-_FETCH_ERRORS = (8, 14)  # UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT
+_FETCH_ERRORS = tuple(err for err, access in _MEMORY_ERRORS.items() if access in _FETCH_ACCESSES)
 _NEEDS = {16: 1, 17: 2, 18: 4}  # uc_mem_type READ, WRITE, FETCH -> the page right each needs
 _REFUSED_ACCESS = {16: (19, 23), 17: (20, 22), 18: (21, 24)}  # -> (unmapped, protected) types
 
