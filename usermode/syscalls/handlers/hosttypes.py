@@ -72,6 +72,12 @@ def read_timespec(t, addr, layout="timespec"):
     return Timespec(sec, kernel_nsec(t.abi, nsec) if wide else nsec)
 
 
+def valid_timespec(ts):
+    """The kernel's timespec64_valid: a second count not below zero, nanoseconds under
+    a second (None, no timeout, is valid)."""
+    return ts is None or (ts.tv_sec >= 0 and 0 <= ts.tv_nsec < 1_000_000_000)
+
+
 def kernel_nsec(abi, value):
     """A struct __kernel_timespec's tv_nsec as the kernel reads it from a 32-bit task:
     its low 32 bits only (glibc's __timespec64 leaves the other half as padding)."""

@@ -8,7 +8,7 @@ import time
 from ...errors import GuestError
 from ..argtypes import Fd, Ptr, UInt
 from ..registry import syscall
-from .hosttypes import HOST, read_timespec
+from .hosttypes import HOST, read_timespec, valid_timespec
 from .net import MsgFlags, recvmsg, sendmsg
 
 UIO_MAXIOV = 1024
@@ -41,7 +41,7 @@ def sendmmsg(t, fd: Fd, msgvec: Ptr, vlen: UInt, flags: MsgFlags):
 @syscall(twins={"recvmmsg_time64": {"tsl": "timespec64"}})
 def recvmmsg(t, fd: Fd, msgvec: Ptr, vlen: UInt, flags: MsgFlags, timeout: Ptr, *, tsl="timespec"):
     ts = read_timespec(t, timeout, tsl)
-    if ts is not None and (ts.tv_sec < 0 or not 0 <= ts.tv_nsec < 1_000_000_000):
+    if not valid_timespec(ts):
         raise GuestError(errno.EINVAL)
     deadline = None if ts is None else time.monotonic() + ts.tv_sec + ts.tv_nsec / 1e9
     waitforone = HOST.SOCKET["MSG_WAITFORONE"]

@@ -19,7 +19,7 @@ from ...threads.private_futex import ANY, monotonic_deadline
 from ..argtypes import Arg, Flags, Int, Ptr, Size, UInt
 from ..registry import syscall
 from .hostcall import call
-from .hosttypes import PROT_WRITE, Timespec, address, read_timespec
+from .hosttypes import PROT_WRITE, Timespec, address, read_timespec, valid_timespec
 
 CloneFlags = Flags("PROC", "CLONE_", translate=False)
 
@@ -224,7 +224,7 @@ def futex(t, uaddr: Ptr, op: FutexOp, val: UInt, timeout: Ptr, uaddr2: Ptr, val3
     queues = t.process.futexes
     if queues is not None and op & ops.private and cmd in ops.queued:
         ts = read_timespec(t, timeout, tsl) if cmd == ops.wait or cmd == ops.wait_bitset else None
-        if ts is not None and not (ts.tv_sec >= 0 and 0 <= ts.tv_nsec < 1000000000):
+        if not valid_timespec(ts):
             raise GuestError(errno.EINVAL)  # the kernel's first check
         return _private(t, queues, ops, cmd, op, uaddr, val, ts, timeout, uaddr2, val3)
     haddr = host_address(t, uaddr)
@@ -308,7 +308,7 @@ def _changed_already(t, ops, cmd, op, uaddr, val, ts, val3):
             return False
     elif cmd != ops.wait_bitset or not val3 & 0xFFFFFFFF:
         return False
-    if ts is not None and (ts.tv_sec < 0 or not 0 <= ts.tv_nsec < 1000000000):
+    if not valid_timespec(ts):
         return False
     return int.from_bytes(t.space.mem[uaddr:uaddr + 4], _HOST_ORDER) != val & 0xFFFFFFFF
 
