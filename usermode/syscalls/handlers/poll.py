@@ -46,10 +46,6 @@ def epoll_events(abi):
     return _named_flags(abi, "EPOLL", lambda n: n.startswith("EPOLL") and not n.startswith("EPOLL_"))
 
 
-def _nofile_limit(t):
-    return t.process.nofile_limit()  # the guest's (fdlimit.py)
-
-
 # ---- ppoll -----------------------------------------------------------------
 
 class HostPollfd(ctypes.Structure):
@@ -73,7 +69,7 @@ def ppoll(t, fds: Ptr, nfds: UInt, tsp: Ptr, sigmask: Ptr, sigsetsize: Size, *, 
 
 
 def _poll_fds(t, fds, nfds, ts, mask):
-    limit = _nofile_limit(t)
+    limit = t.process.nofile_limit()  # the guest's (fdlimit.py)
     if limit != resource.RLIM_INFINITY and nfds > limit:
         raise GuestError(errno.EINVAL)
     layout = t.layouts.pollfd
