@@ -127,13 +127,6 @@ class GuestThread:
         arch = self.arch
         entry = make_syscall_entry(self, self.process.syscalls,
                                    self.process.log if self.process.options.strace else None)
-        if getattr(entry.step_pc, "through_api", False):
-            # uc_reg_write of the PC inside a hook makes Unicorn leave at its next exit
-            # without syncing the PC (uc->skip_sync_pc_on_exit, until the next emu_start):
-            # a direct stop at a block start would leave a stale PC behind, and instructions
-            # since run again (s390x: a mutex's count one high, a pointer loaded twice). The
-            # stop switch's block hook syncs the PC before it stops.
-            self.direct_stops = False
         on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
