@@ -324,6 +324,16 @@ class GuestThread:
         self.deferred.append(action)
         raw.emu_stop(self.handle)
 
+    def keep_exit_checks(self):
+        """gdb attaching to a thread already made: Unicorn's exit checks after loads and
+        stores back on (its steps and breakpoints stop exactly there). A stop from inside
+        an access then lands just after it, with the PC put back on it, and the access
+        runs again on resume (raw.py): the fill hook asks for no more of them."""
+        raw.set_memory_exit_checks(self.uc, True)
+        stop_asking = getattr(self.tlb_growth, "stop_asking", None)  # (TimedGrowth stops at block starts)
+        if stop_asking is not None:
+            stop_asking()
+
     def stops_directly(self):
         """Whether another thread may stop this one with uc_emu_stop (raw.py): not
         under gdb, whose exit checks after loads and stores make it inexact."""
