@@ -134,10 +134,8 @@ class GuestThread:
         handle = self.handle
         host_signals = self.process.signals.host
         step_pc = entry.step_pc  # the PC past the call, where the CPU leaves it on it
-        growth_at_syscalls = not arch.TLB_STOPS_IN_FILL
-        uc = self.uc
 
-        if step_pc is None and not growth_at_syscalls:
+        if step_pc is None:
             def on_syscall_exception():  # the hot path of every syscall
                 try:
                     if self.debug is None:
@@ -153,12 +151,9 @@ class GuestThread:
                     self.process.crash(e)
                     raw.emu_stop(handle)
         else:
-            def on_syscall_exception():  # the same, after the TLB's growth and the PC's step (s390x, m68k)
+            def on_syscall_exception():  # the same, after the PC's step (s390x, m68k)
                 try:
-                    if growth_at_syscalls:
-                        self.tlb_growth.flush_if_due(uc)  # no guest code runs during this hook
-                    if step_pc is not None:
-                        step_pc()  # before the call: its number, restarts and frames see the PC past it
+                    step_pc()  # before the call: its number, restarts and frames see the PC past it
                     if self.debug is None:
                         on_syscall()
                     else:
@@ -216,9 +211,7 @@ class GuestThread:
         private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         untag = arch.ADDRESS_MASK
-        # where a stop from inside an access is not exact (s390x), the fill hook only
-        # counts and the TLB grows at the next syscall instead (on_syscall_exception)
-        emu_stop = raw.emu_stop if arch.TLB_STOPS_IN_FILL else (lambda handle: None)
+        emu_stop = raw.emu_stop
         tlb_filled, uc = arch.tlb_filled, self.uc
 
         def on_tlb_fill(handle, page, access, entry, user_data):
