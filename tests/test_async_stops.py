@@ -49,8 +49,6 @@ def test_busy_threads_stopped_from_outside_lose_nothing(arch, tmp_path):
 @pytest.mark.parametrize("off", ["direct-stops", "exit-flag"])
 def test_the_stop_switch_fallback_loses_nothing_either(arch, off, tmp_path):
     """The fallback forced: the stop switch, a block hook, on every arch."""
-    if off == "exit-flag" and arch == "ppc64":
-        pytest.xfail("ppc64 without the exit-flag shortcut: a fault's si_addr is its page (test_unsafe_fallbacks)")
     log = tmp_path / "log"
     res = run_pyqemu(arch, _program(arch), ITERATIONS, options=["-d", "page", "-D", str(log)], timeout=300,
                      env=dict(os.environ, PYQEMU_NO_UNSAFE=off))

@@ -472,6 +472,40 @@ class GuestThread:
         finally:
             raw.del_hook(self.uc, hook)
 
+    def _probe_fault_address(self, page):
+        """The exact address of an access the fill hook refused in `page`, without
+        Unicorn's private invalid_addr: the virtual TLB's refusals reach no memory-fault
+        hook (unicorn_vtlb.c raises them as they are), so the instruction runs once
+        more with a second fill hook, asked only after ours refused, that lets the page
+        in but backed by a physical page Unicorn has no memory at. The access then
+        reaches the memory-fault hook as an unmapped one at that page plus its offset,
+        and stops there as precisely as the refusal did. None where no such physical
+        page is free, or the hook saw another one (the caller falls back to the page)."""
+        probe = self.arch.TASK_SIZE  # past every guest mapping
+        if probe % PAGE or any(begin <= probe + PAGE - 1 and probe <= end for begin, end, _ in self.uc.mem_regions()):
+            return None
+        untag = self.arch.ADDRESS_MASK
+
+        def on_probe_fill(handle, address, access, entry, user_data):
+            if untag is not None:
+                address &= untag
+            if address != page or access == UC_MEM_FETCH:
+                return False
+            entry[0], entry[1] = probe, 7
+            return True
+        callback = raw.TLB_FILL_CALLBACK(on_probe_fill)
+        hook = raw.add_hook(self.uc, UC_HOOK_TLB_FILL, callback)
+        try:
+            self._rerun_with_fault_hook()
+        finally:
+            raw.del_hook(self.uc, hook)
+            self.uc.ctl_flush_tlb()  # the probe's entry must not outlive it
+        seen = self.fault.address if self.fault is not None else None
+        self.fault = None  # the caller makes the fault, of the refusal's kind
+        if seen is None or seen & ~(PAGE - 1) != probe:
+            return None
+        return page | (seen & (PAGE - 1))
+
     def _fetchable(self, pc):
         vma = self.space.find(pc)
         return vma is not None and vma.prot & 4
@@ -506,8 +540,10 @@ class GuestThread:
                 # the instruction runs once more to tell the address; the kind of fault is
                 # the refusal's (Unicorn calls every refused access unmapped, and with its
                 # exit checks on, s390x's an unhandled exception)
-                self._rerun_with_fault_hook()
-                address = self.fault.address if self.fault is not None else page
+                address = self._probe_fault_address(page) if self.virtual_tlb else None
+                if address is None:
+                    self._rerun_with_fault_hook()
+                    address = self.fault.address if self.fault is not None else page
             if address is not None:
                 what, code = _ACCESS[access]
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)
