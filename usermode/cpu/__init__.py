@@ -68,10 +68,6 @@ DEFAULTS = {
     "ELF_FLAGS_MATCH": None,        # (mask, value) e_flags must have for binfmt_misc (MIPS o32: not n32)
     "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's);
                                     # "virtual-only": never the CPU's, even without exact fault addresses
-    # the virtual TLB's fill hook may stop the CPU (to grow the TLB at the safe point): a
-    # stop from inside an access, exact where the CPU redoes nothing of it; False: the TLB
-    # grows at syscalls instead (s390x)
-    "TLB_STOPS_IN_FILL": True,
     # How another host thread stops this CPU (a signal to deliver, a time slice's end):
     # "direct", uc_emu_stop itself, which lands at the next block start while Unicorn's
     # exit checks after loads and stores are off (raw.py); "block-hook", the stop switch

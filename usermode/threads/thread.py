@@ -127,13 +127,6 @@ class GuestThread:
         arch = self.arch
         entry = make_syscall_entry(self, self.process.syscalls,
                                    self.process.log if self.process.options.strace else None)
-        if getattr(entry.step_pc, "through_api", False):
-            # uc_reg_write of the PC inside a hook makes Unicorn leave at its next exit
-            # without syncing the PC (uc->skip_sync_pc_on_exit, until the next emu_start):
-            # a direct stop at a block start would leave a stale PC behind, and instructions
-            # since run again (s390x: a mutex's count one high, a pointer loaded twice). The
-            # stop switch's block hook syncs the PC before it stops.
-            self.direct_stops = False
         on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
@@ -141,10 +134,8 @@ class GuestThread:
         handle = self.handle
         host_signals = self.process.signals.host
         step_pc = entry.step_pc  # the PC past the call, where the CPU leaves it on it
-        growth_at_syscalls = not arch.TLB_STOPS_IN_FILL
-        uc = self.uc
 
-        if step_pc is None and not growth_at_syscalls:
+        if step_pc is None:
             def on_syscall_exception():  # the hot path of every syscall
                 try:
                     if self.debug is None:
@@ -160,12 +151,9 @@ class GuestThread:
                     self.process.crash(e)
                     raw.emu_stop(handle)
         else:
-            def on_syscall_exception():  # the same, after the TLB's growth and the PC's step (s390x, m68k)
+            def on_syscall_exception():  # the same, after the PC's step (s390x, m68k)
                 try:
-                    if growth_at_syscalls:
-                        self.tlb_growth.flush_if_due(uc)  # no guest code runs during this hook
-                    if step_pc is not None:
-                        step_pc()  # before the call: its number, restarts and frames see the PC past it
+                    step_pc()  # before the call: its number, restarts and frames see the PC past it
                     if self.debug is None:
                         on_syscall()
                     else:
@@ -223,9 +211,7 @@ class GuestThread:
         private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         untag = arch.ADDRESS_MASK
-        # where a stop from inside an access is not exact (s390x), the fill hook only
-        # counts and the TLB grows at the next syscall instead (on_syscall_exception)
-        emu_stop = raw.emu_stop if arch.TLB_STOPS_IN_FILL else (lambda handle: None)
+        emu_stop = raw.emu_stop
         tlb_filled, uc = arch.tlb_filled, self.uc
 
         def on_tlb_fill(handle, page, access, entry, user_data):
@@ -330,6 +316,16 @@ class GuestThread:
         later fault would report a stale one."""
         self.deferred.append(action)
         raw.emu_stop(self.handle)
+
+    def keep_exit_checks(self):
+        """gdb attaching to a thread already made: Unicorn's exit checks after loads and
+        stores back on (its steps and breakpoints stop exactly there). A stop from inside
+        an access then lands just after it, with the PC put back on it, and the access
+        runs again on resume (raw.py): the fill hook asks for no more of them."""
+        raw.set_memory_exit_checks(self.uc, True)
+        stop_asking = getattr(self.tlb_growth, "stop_asking", None)  # (TimedGrowth stops at block starts)
+        if stop_asking is not None:
+            stop_asking()
 
     def stops_directly(self):
         """Whether another thread may stop this one with uc_emu_stop (raw.py): not
@@ -476,6 +472,40 @@ class GuestThread:
         finally:
             raw.del_hook(self.uc, hook)
 
+    def _probe_fault_address(self, page):
+        """The exact address of an access the fill hook refused in `page`, without
+        Unicorn's private invalid_addr: the virtual TLB's refusals reach no memory-fault
+        hook (unicorn_vtlb.c raises them as they are), so the instruction runs once
+        more with a second fill hook, asked only after ours refused, that lets the page
+        in but backed by a physical page Unicorn has no memory at. The access then
+        reaches the memory-fault hook as an unmapped one at that page plus its offset,
+        and stops there as precisely as the refusal did. None where no such physical
+        page is free, or the hook saw another one (the caller falls back to the page)."""
+        probe = self.arch.TASK_SIZE  # past every guest mapping
+        if probe % PAGE or any(begin <= probe + PAGE - 1 and probe <= end for begin, end, _ in self.uc.mem_regions()):
+            return None
+        untag = self.arch.ADDRESS_MASK
+
+        def on_probe_fill(handle, address, access, entry, user_data):
+            if untag is not None:
+                address &= untag
+            if address != page or access == UC_MEM_FETCH:
+                return False
+            entry[0], entry[1] = probe, 7
+            return True
+        callback = raw.TLB_FILL_CALLBACK(on_probe_fill)
+        hook = raw.add_hook(self.uc, UC_HOOK_TLB_FILL, callback)
+        try:
+            self._rerun_with_fault_hook()
+        finally:
+            raw.del_hook(self.uc, hook)
+            self.uc.ctl_flush_tlb()  # the probe's entry must not outlive it
+        seen = self.fault.address if self.fault is not None else None
+        self.fault = None  # the caller makes the fault, of the refusal's kind
+        if seen is None or seen & ~(PAGE - 1) != probe:
+            return None
+        return page | (seen & (PAGE - 1))
+
     def _fetchable(self, pc):
         vma = self.space.find(pc)
         return vma is not None and vma.prot & 4
@@ -510,8 +540,10 @@ class GuestThread:
                 # the instruction runs once more to tell the address; the kind of fault is
                 # the refusal's (Unicorn calls every refused access unmapped, and with its
                 # exit checks on, s390x's an unhandled exception)
-                self._rerun_with_fault_hook()
-                address = self.fault.address if self.fault is not None else page
+                address = self._probe_fault_address(page) if self.virtual_tlb else None
+                if address is None:
+                    self._rerun_with_fault_hook()
+                    address = self.fault.address if self.fault is not None else page
             if address is not None:
                 what, code = _ACCESS[access]
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)
