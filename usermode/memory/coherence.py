@@ -34,7 +34,7 @@ writable member reaches. A syscall writing there drops them in every instance at
 Ordinary programs have none of either: the plan is empty and nothing is paid.
 """
 from .. import raw
-from ..uc import UC_HOOK_MEM_FETCH_UNMAPPED
+from ..uc import UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_WRITE
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 
@@ -63,12 +63,25 @@ class Plan:
     """aliases: vma -> [(lo, hi, delta)]: its pages [lo, hi) live at [lo+delta, hi+delta);
     homes: [(vma, lo, hi)] executable pages stores through another member reach;
     writable_code: [(lo, hi)] code a store may rewrite, in the addresses it is translated at;
-    writers: the mappings a store to which may rewrite code."""
+    writers: the mappings a store to which may rewrite code;
+    code_at: writer -> [(lo, hi, delta)]: its pages [lo, hi) are code translated at +delta
+    (besides at themselves); watched: [(lo, hi)] writer pages whose every store must drop
+    that code (no homes: the CPU's own TLB)."""
 
-    __slots__ = ("aliases", "homes", "writable_code", "writers")
+    __slots__ = ("aliases", "homes", "writable_code", "writers", "code_at", "watched")
 
     def __init__(self):
         self.aliases, self.homes, self.writable_code, self.writers = {}, [], [], set()
+        self.code_at, self.watched = {}, []
+
+
+def _overlaps(m, e):
+    """[(lo, hi, delta)]: m's pages holding what e's pages [lo+delta, hi+delta) hold."""
+    c = max(m.offset, e.offset)
+    d = min(m.offset + m.eof - m.start, e.offset + e.eof - e.start)
+    if c >= d:
+        return []
+    return [(m.start + c - m.offset, m.start + d - m.offset, (e.start - e.offset) - (m.start - m.offset))]
 
 
 def plan(vmas, redirect):
@@ -92,6 +105,11 @@ def plan(vmas, redirect):
         out.writers.update(writable)
         if not redirect:  # each member keeps its pages: its code is rewritten where it lies
             out.writable_code += [(e.start, e.eof) for e in execs]
+            for m in writable:
+                pieces = [p for e in execs if e is not m for p in _overlaps(m, e)]
+                if pieces:
+                    out.code_at[m] = pieces
+                    out.watched += [(lo, hi) for lo, hi, _ in pieces]
             continue
         # a home's host pages take the redirected stores: it must be memory it may write
         # (not a file opened read-only); an executable member of such a file keeps its pages
@@ -116,6 +134,8 @@ def plan(vmas, redirect):
                 free = rest
             if pieces:
                 out.aliases[m] = pieces
+                if m.prot & PROT_WRITE:
+                    out.code_at[m] = pieces
     out.writable_code += [(lo, hi) for _, lo, hi in out.homes]
     for v in vmas:
         if v.prot & (PROT_WRITE | PROT_EXEC) == PROT_WRITE | PROT_EXEC and v not in grouped:
@@ -132,18 +152,32 @@ def home_of(pieces, page):
     return page
 
 
-class HomeHooks:
-    """Each CPU's fetch-from-unmapped hooks over the homes (see the module's docstring)."""
+class CodeHooks:
+    """Each CPU's hooks the plan needs: a fetch-from-unmapped hook over each home (see the
+    module's docstring); without homes (the CPU's own TLB, where the emulator hears of no
+    code change), a store hook over each watched page, which drops the code it reaches
+    (`stored(address, size)`): a call per store there, paid only by such a program."""
 
-    def __init__(self):
+    def __init__(self, stored):
         self.handles = {}  # uc -> [hook handle]
 
-    def set(self, uc, homes):
+        def on_store(handle, access, address, size, value, user_data):
+            try:
+                stored(address, size)
+            except BaseException as e:  # never let an exception vanish inside the C callback
+                raw.emu_stop(handle)
+                raise e
+        self._on_store = raw.MEM_CALLBACK(on_store)
+
+    def set(self, uc, plan, watch):
+        """watch: whether stores to plan.watched need the hook (no cache maintenance heard)."""
         for handle in self.handles.pop(uc, ()):
             raw.del_hook(uc, handle)
-        if homes:
-            self.handles[uc] = [raw.add_hook(uc, UC_HOOK_MEM_FETCH_UNMAPPED, _NEVER, lo, hi - 1)
-                                for _, lo, hi in homes]
+        handles = [raw.add_hook(uc, UC_HOOK_MEM_FETCH_UNMAPPED, _NEVER, lo, hi - 1) for _, lo, hi in plan.homes]
+        if watch:
+            handles += [raw.add_hook(uc, UC_HOOK_MEM_WRITE, self._on_store, lo, hi - 1) for lo, hi in plan.watched]
+        if handles:
+            self.handles[uc] = handles
 
     def forget(self, uc):
         self.handles.pop(uc, None)

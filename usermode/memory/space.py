@@ -181,7 +181,7 @@ class AddressSpace:
         # Code stores may rewrite behind a CPU's back (coherence.py); all empty for most programs
         self._plan = coherence.Plan()
         self.writable_code = self._plan.writable_code
-        self._home_hooks = coherence.HomeHooks()
+        self._code_hooks = coherence.CodeHooks(self._code_written)
         self.redirect_aliases = False  # the CPUs use the virtual TLB: aliases get homes
         self.code_changes_heard = True  # the arch's CODE_CHANGES_HEARD
         self.code_owner = None  # the CPU that last took the emulator lock (took_lock)
@@ -211,13 +211,13 @@ class AddressSpace:
         for v in self.vmas:
             self._mirror(uc, v)
         self.cpus.append(uc)
-        if self._plan.homes:
-            self._home_hooks.set(uc, self._plan.homes)
+        if self._plan.homes or self._plan.watched:
+            self._code_hooks.set(uc, self._plan, not self.code_changes_heard)
 
     def detach(self, uc):
         self.cpus.remove(uc)
         self.stale.pop(uc, None)
-        self._home_hooks.forget(uc)
+        self._code_hooks.forget(uc)
         if self.code_owner is uc:
             self.code_owner = None
 
@@ -312,10 +312,12 @@ class AddressSpace:
         """A syscall is about to write [addr, addr+length), code some mapping may rewrite
         there: every CPU forgets it now (no guest code runs before the write lands; the
         others drop it again when they next take the lock, after it)."""
-        writers = self._plan.writers
+        writers, code_at = self._plan.writers, self._plan.code_at
         for v in self.overlapping(addr, addr + length):
             if v in writers:
-                ranges = self._translated_at(v, page_floor(max(v.start, addr)), page_ceil(min(v.end, addr + length)))
+                lo, hi = page_floor(max(v.start, addr)), page_ceil(min(v.end, addr + length))
+                ranges = [(lo, hi)]  # its own code (W|X), and what the same memory is elsewhere
+                ranges += [(max(a, lo) + d, min(b, hi) + d) for a, b, d in code_at.get(v, ()) if max(a, lo) < min(b, hi)]
                 for uc in self.cpus:
                     self._remove_code(uc, ranges)
 
@@ -324,7 +326,7 @@ class AddressSpace:
         code and what code a store may rewrite (coherence.py), and make every CPU follow."""
         old, new = self._plan, coherence.plan(self.vmas, self.redirect_aliases)
         self._plan, self.writable_code = new, new.writable_code
-        if not (old.aliases or old.homes or new.aliases or new.homes):
+        if not (old.aliases or old.homes or old.watched or new.aliases or new.homes or new.watched):
             return
         for v in old.aliases:
             v.alias = None
@@ -343,7 +345,7 @@ class AddressSpace:
                     for uc in self.cpus:
                         uc.mem_protect(v.start, v.eof - v.start, v.prot | rights)
         for uc in self.cpus:
-            self._home_hooks.set(uc, new.homes)
+            self._code_hooks.set(uc, new, not self.code_changes_heard)
             uc.ctl_flush_tlb()  # entries with the old homes go (and with them Unicorn's jump cache)
 
     def _host_protect(self, v, prot):
