@@ -43,7 +43,9 @@ EXPECTED = {
         "alias-more: two executable mappings return 1 and 1", "alias-more: two executable mappings return 2 and 2",
         "alias-more: the lower one unmapped, the other returns 3",
         "alias-more: a call into the writable mapping: SIGSEGV SEGV_ACCERR at base+0",
-        "alias-more: read() 64 bytes into the writable mapping, the code returns 4"],
+        "alias-more: read() 64 bytes into the writable mapping, the code returns 4",
+        "alias-more: wrote 5, the mapping of the file opened read-only returns 5",
+        "alias-more: wrote 6, the mapping of the file opened read-only returns 6"],
     "read-code": lambda arch: ["read-code: returned 1", "read-code: after read() of 64 bytes over it, returned 2"],
     "noexec": lambda arch: [
         "noexec: returned 7", "noexec: executable: ok",

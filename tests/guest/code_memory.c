@@ -227,7 +227,7 @@ static int alias(void)
     return 0;
 }
 
-static int alias_more(void)
+static int alias_more(const char *dir)
 {
     long page = sysconf(_SC_PAGESIZE);
     int fd = memfd_create("code", 0);
@@ -257,6 +257,20 @@ static int alias_more(void)
     long got = read(p[0], code, sizeof next);
     flush(high, 64);
     printf("alias-more: read() %ld bytes into the writable mapping, the code returns %d\n", got, ARCH_CALL_CODE(high));
+    /* the executable mapping's file opened read-only, the writable one's read-write */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/code-%d", dir, (int)getpid());
+    int wfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ftruncate(wfd, page);
+    int rfd = open(path, O_RDONLY);
+    char *fw = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);
+    char *fx = mmap(NULL, page, PROT_READ | PROT_EXEC, MAP_SHARED, rfd, 0);
+    unlink(path);
+    for (int n = 5; n <= 6; n++) {
+        ARCH_CODE_RETURN((uint32_t *)fw, n);
+        flush(fx, 64);
+        printf("alias-more: wrote %d, the mapping of the file opened read-only returns %d\n", n, ARCH_CALL_CODE(fx));
+    }
     return 0;
 }
 
@@ -382,7 +396,7 @@ int main(int argc, char **argv)
     if (!strcmp(what, "thread"))
         return thread();
     if (!strcmp(what, "alias-more"))
-        return alias_more();
+        return alias_more(argc > 2 ? argv[2] : "/tmp");
     if (!strcmp(what, "read-code"))
         return read_code();
     if (!strcmp(what, "noexec"))

@@ -103,17 +103,20 @@ def plan(vmas, redirect):
             continue
         grouped.update(group)
         out.writers.update(writable)
-        if not redirect:  # each member keeps its pages: its code is rewritten where it lies
-            out.writable_code += [(e.start, e.eof) for e in execs]
-            for m in writable:
-                pieces = [p for e in execs if e is not m for p in _overlaps(m, e)]
-                if pieces:
-                    out.code_at[m] = pieces
-                    out.watched += [(lo, hi) for lo, hi, _ in pieces]
-            continue
         # a home's host pages take the redirected stores: it must be memory it may write
         # (not a file opened read-only); an executable member of such a file keeps its pages
-        homes = [e for e in execs if e.maywrite]
+        homes = [e for e in execs if e.maywrite] if redirect else []
+        # code that stays where it lies (no homes: the CPU's own TLB): stores to the same
+        # memory elsewhere drop it, through a store hook where no cache maintenance is heard
+        for e in execs:
+            if e not in homes:
+                out.writable_code.append((e.start, e.eof))
+                for m in writable:
+                    pieces = _overlaps(m, e) if m is not e else []
+                    out.code_at.setdefault(m, []).extend(pieces)
+                    out.watched += [(lo, hi) for lo, hi, _ in pieces]
+        if not homes:
+            continue
         for m in group:
             pieces = []
             free = [(m.offset, m.offset + m.eof - m.start)]  # file offsets without a home yet
@@ -135,7 +138,7 @@ def plan(vmas, redirect):
             if pieces:
                 out.aliases[m] = pieces
                 if m.prot & PROT_WRITE:
-                    out.code_at[m] = pieces
+                    out.code_at.setdefault(m, []).extend(pieces)
     out.writable_code += [(lo, hi) for _, lo, hi in out.homes]
     for v in vmas:
         if v.prot & (PROT_WRITE | PROT_EXEC) == PROT_WRITE | PROT_EXEC and v not in grouped:
