@@ -31,7 +31,10 @@ x86, s390x, PowerPC) another thread's stores reach this instance's translations 
 drops them: a thread taking the emulator lock after another held it (only one runs guest
 code at a time) drops its translations of `writable_code`: the W|X mappings and the homes a
 writable member reaches. A syscall writing there drops them in every instance at once.
-Ordinary programs have none of either: the plan is empty and nothing is paid.
+Ordinary programs have none of either: the plan is empty and nothing is paid. A program with
+W|X memory pays per change of holder for every page of it (Unicorn looks each one up): two
+x86-64 threads handing a condition variable back and forth 20,000 times took 0.79 s of CPU,
+0.90 s beside a 1 MiB W|X mapping and 2.1 s beside a 64 MiB one (about 33 us a handover).
 """
 from .. import raw
 from ..uc import UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_WRITE
