@@ -22,6 +22,7 @@ def _both(arch, prog, *args, options=()):
 
 @pytest.mark.parametrize("source, args", [("files.c", ("{tmp}",)), ("threads.c", ()), ("signals.c", ()),
                                           ("code_memory.c", ("thread",)), ("code_memory.c", ("alias",)),
+                                          ("code_memory.c", ("alias-more",)),
                                           ("futex_queue.c", ())])
 def test_programs_run_the_same_without_the_shortcuts(arch, source, args, tmp_path):
     if source == "code_memory.c" and "ARCH_CODE_RETURN(w, n)" not in cpu.get(arch).TEST_C:

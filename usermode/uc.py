@@ -82,6 +82,7 @@ class Uc:
         _check(lib.uc_open(arch, mode, _byref(self._uch)))
         self._arch, self._mode = arch, mode
         self._callbacks = {}  # hook handle -> native callback, kept alive while hooked
+        self.regions_version = 0  # changes with the regions: what mem_regions() said may be kept till then
 
     def __del__(self):
         self.close()
@@ -119,15 +120,19 @@ class Uc:
     # ---- memory ---------------------------------------------------------------
 
     def mem_map(self, address, size, perms=7):
+        self.regions_version += 1
         _check(lib.uc_mem_map(self._uch, address, size, perms))
 
     def mem_map_ptr(self, address, size, perms, ptr):
+        self.regions_version += 1
         _check(lib.uc_mem_map_ptr(self._uch, address, size, perms, ptr))
 
     def mem_unmap(self, address, size):
+        self.regions_version += 1
         _check(lib.uc_mem_unmap(self._uch, address, size))
 
-    def mem_protect(self, address, size, perms=7):
+    def mem_protect(self, address, size, perms=7):  # (splits regions)
+        self.regions_version += 1
         _check(lib.uc_mem_protect(self._uch, address, size, perms))
 
     def mem_read(self, address, size):

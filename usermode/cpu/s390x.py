@@ -26,6 +26,7 @@ UC_ARCH, UC_MODE = _UC.UC_ARCH_S390X, _UC.UC_MODE_BIG_ENDIAN
 # With the CPU's own TLB (the real-mode MMU), an access to an unmapped page is a program
 # interruption like any other (intno 3, the kind unknown): the virtual TLB always.
 TLB_MODE = "virtual-only"
+CODE_CHANGES_HEARD = False  # a coherent I-cache: programs rewrite code without a word
 # Measured: Unicorn's s390x cores run z13/z14 vector instructions (vnn) whatever the
 # model, and none of z15's (vlbr): every model here is that CPU, told apart only by
 # what the kernel would report (AT_HWCAP, AT_PLATFORM). "qemu" is qemu-s390x's own.

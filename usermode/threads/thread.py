@@ -12,6 +12,7 @@ import threading
 from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_CPU, UC_TLB_VIRTUAL, Uc
 
 from .. import raw
+from ..memory.coherence import home_of
 from ..memory.space import PAGE
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
@@ -98,7 +99,7 @@ class GuestThread:
         self.stop_switch = None  # see enable_async_stops
         self.debug = None  # under gdb: its gdb/control.ThreadDebug
         self.handle = self.uc._uch.value
-        self.space.attach(self.uc)
+        self.space.attach(self.uc, virtual_tlb=virtual, code_changes_heard=self.arch.CODE_CHANGES_HEARD)
         # The TLB grows when the fill hook has counted enough misses (threads/tlb.py):
         # it stops the thread from inside an access, which is exact only without
         # the exit checks after loads and stores (raw.py); where they stay on, the
@@ -231,6 +232,11 @@ class GuestThread:
             entry[0] = page
             if access == UC_MEM_FETCH:
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
+                if vma is not None and vma.alias is not None:  # memory shared with code (memory/coherence.py)
+                    if vma.prot & 4:
+                        entry[0] = home_of(vma.alias, page)  # its code is translated at its home
+                    else:
+                        entry[1] = 4  # its own page, refused by its region; loads and stores fill again
                 return True
             if vma is None and private_lo <= page < private_hi:
                 entry[1] = 3
@@ -239,6 +245,8 @@ class GuestThread:
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
                 return False
             entry[1] = vma.prot & 7
+            if vma.alias is not None:  # a store there reaches the code at its home
+                entry[0] = home_of(vma.alias, page)
             if tlb_filled is not None:
                 tlb_filled(uc)
             return True
@@ -398,6 +406,8 @@ class GuestThread:
                 self.tlb_growth.flush_if_due(self.uc)
                 if space.stale:  # other threads' mprotects, not mirrored in this CPU yet
                     space.catch_up(self.uc)
+                if space.code_owner is not self.uc:  # another thread held the lock since
+                    space.took_lock(self.uc)
                 count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
                 if self.debug is not None:
                     count = self.debug.safe_point()  # may wait for gdb here
