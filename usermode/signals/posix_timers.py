@@ -82,9 +82,10 @@ class PosixTimers:
             self.held.pop(timer, None)
 
     def forget_all(self):
-        """A fork's child has no timers (and an exec deletes them)."""
-        with self.lock:
-            self.clocks, self.overruns, self.held = {}, {}, {}
+        """In a fork's child, which has no timers. A new lock: another thread of the
+        parent (the signal watcher) may have held the old one at the fork."""
+        self.lock = threading.Lock()
+        self.clocks, self.overruns, self.held = {}, {}, {}
 
     # ---- the guest's calls -------------------------------------------------------
 
