@@ -46,6 +46,13 @@ def test_resolver_rootfs(root):
         assert p.to_host(guest + b"/relative") == top + b"/etc/motd"
         assert p.to_host(guest + b"/to-motd", nofollow=True) == guest + b"/to-motd"
     assert p.to_host(b"/proc/self/cwd") == b"/proc/self/cwd"
+    # a bind whose parents the root lacks (the directory pyqemu started in, say)
+    with tempfile.TemporaryDirectory(dir="/tmp") as d:
+        os.symlink("/etc/motd", os.path.join(d, "to-motd"))
+        os.rmdir(root / "tmp")
+        q = PathResolver()
+        q.set_rootfs(str(root), binds=[d])
+        assert q.to_host(os.fsencode(d) + b"/to-motd") == top + b"/etc/motd"
     assert p.to_guest(top + b"/etc") == b"/etc"
     assert p.to_guest(top) == b"/"
     assert p.to_guest(b"/tmp/x") == b"/tmp/x"

@@ -145,8 +145,8 @@ class PathResolver:
                 continue
             if binds:
                 host = binds.get(tuple(done))
-                if host is not None:
-                    bind_depth, bind_host = len(done), host
+                if host is not None:  # (its parents need not exist in the root)
+                    bind_depth, bind_host, missing = len(done), host, False
                     kernel_walks = tuple(done) in KERNEL_WALKED
                     continue
             if missing:
