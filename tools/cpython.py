@@ -61,8 +61,10 @@ def modules(root, only):
 def run(cmd, timeout, log, root):
     # QEMU_LD_PREFIX: a subprocess of sys.executable that binfmt_misc hands to qemu-user
     # finds the root's libraries too (pyqemu runs a guest's exec itself, in the root)
-    env = dict(os.environ, LANG="C.UTF-8", PYTHONHASHSEED="0", QEMU_LD_PREFIX=root)
-    env.pop("PYTHONPATH", None)
+    # The host's PYTHON* variables are not the guest's: PYTHONUNBUFFERED=1 in the runner's
+    # environment made test_cmd_line's test_non_interactive_output_buffering fail
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(LANG="C.UTF-8", PYTHONHASHSEED="0", QEMU_LD_PREFIX=root)
     try:
         proc = subprocess.run(["nice"] + cmd, capture_output=True, timeout=timeout, env=env,
                               stdin=subprocess.DEVNULL)
