@@ -66,6 +66,8 @@ class GuestThread:
         self.exiting = False
         self.blocked = False  # inside a blocking host call, emulator lock released
         self.preempt_requested = False
+        self.start_gate = None  # its place at the head of the lock's queue, from clone (lock.reserve_first)
+        self.yield_to_new = False  # it made a thread: let it run first, at the safe point
         self.deferred = []  # see defer()
         self.fault = None
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
@@ -396,8 +398,12 @@ class GuestThread:
         self.host_ident = threading.get_ident()
         space = self.space
         space.running_on(self.uc)
-        wakeup_preempt(self)  # a new thread runs soon, as a woken one
-        lock.acquire()
+        gate, self.start_gate = self.start_gate, None
+        if gate is not None:
+            gate.acquire()  # its parent lets it run first, at the parent's next safe point
+        else:
+            wakeup_preempt(self)  # a new thread runs soon, as a woken one
+            lock.acquire()
         try:
             while True:
                 while self.deferred:
@@ -449,7 +455,11 @@ class GuestThread:
                         process.fatal_fault(fault)  # no handler: one line, death by the signal
                 elif count:
                     self.debug.after_run(count, pc)
-                if self.preempt_requested:
+                if self.yield_to_new:  # its new thread first, then this one (its slice is not up)
+                    self.yield_to_new = self.preempt_requested = False
+                    lock.yield_to_first()
+                    process.running = self
+                elif self.preempt_requested:
                     self.preempt_requested = False
                     lock.yield_()
                     process.running = self

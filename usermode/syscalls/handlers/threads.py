@@ -11,6 +11,7 @@ import errno
 import sys
 import threading
 
+from ... import raw
 from ...errors import GuestError
 from ...memory import limits
 from ...threads import private_futex
@@ -163,11 +164,15 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
             # no such thread, and its signal watcher would keep the process alive.
             process.exit_group(process.exit_status)
 
+    child.start_gate = process.lock.reserve_first()
     try:
         threading.Thread(target=host_main, name="pyqemu-guest", daemon=True).start()
     except RuntimeError:  # "can't start new thread": no memory or no threads left, as clone's EAGAIN
+        process.lock.cancel(child.start_gate)
         process.space.detach(child.uc)
         raise GuestError(errno.EAGAIN) from None
+    t.yield_to_new = True  # the child runs first, from the parent's next safe point
+    raw.emu_stop(t.handle)
     started.wait()
     process.add_thread(child)
     tid = child.tid
