@@ -151,6 +151,9 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
         arch.set_thread_pointer(child.uc, child, tls)
     if flags & c["CLONE_CHILD_CLEARTID"]:
         child.clear_child_tid = ctid
+    comm = getattr(t, "comm", None)  # PR_SET_NAME's name: a new task inherits it
+    if comm is not None:
+        child.comm = comm
     started = threading.Event()
 
     def host_main():
