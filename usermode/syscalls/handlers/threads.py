@@ -136,7 +136,8 @@ def do_clone(t, flags, newsp, ptid, tls, ctid, pidfd_addr=None):
 def new_thread(t, flags, newsp, ptid, tls, ctid):
     c = t.abi.tables.PROC
     process, arch = t.process, t.arch
-    limits.check_thread_room(process)  # EAGAIN rather than Unicorn's exit when out of address space
+    if not process.spare_threads or process.debugger is not None:  # (reusing a spare CPU needs no more room)
+        limits.check_thread_room(process)  # EAGAIN rather than Unicorn's exit when out of address space
     process.enable_async_stops()  # before the child's CPU exists, so it is born with its switch
     child = process.new_thread(parent=t)
     child.copy_cpu_from(t)
