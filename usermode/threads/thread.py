@@ -72,7 +72,9 @@ class GuestThread:
         # Between emu_start and its return, outside the syscall hook: the CPU's fetches
         # are the guest's own (on_tlb_fill)
         self.in_guest = False
-        self.exec_lent = False  # a TLB entry lets the CPU run a page it may not (on_tlb_fill)
+        # a TLB entry may let the CPU run a page it may not, unless the TLB was flushed
+        # since this count of its flushes (on_tlb_fill); None: no such entry
+        self.exec_lent = None
         self.host_ident = None  # pthread id, for pthread_kill
         self._unlocked = None  # see unlocked()
         self.futex_gate = None  # where it sleeps in a private FUTEX_WAIT (private_futex.py)
@@ -162,7 +164,7 @@ class GuestThread:
                         host_signals.drain()  # one came during the call: the kernel delivers it on the way out
                     if signals.pending_flag:  # deliver at the run loop, before the next instruction
                         raw.emu_stop(handle)
-                    if self.exec_lent:
+                    if self.exec_lent is not None:
                         self._take_back_exec()
                     self.in_guest = True
                 except BaseException as e:  # never let an exception vanish inside the C callback
@@ -185,7 +187,7 @@ class GuestThread:
                         host_signals.drain()
                     if signals.pending_flag:
                         raw.emu_stop(handle)
-                    if self.exec_lent:
+                    if self.exec_lent is not None:
                         self._take_back_exec()
                     self.in_guest = True
                 except BaseException as e:
@@ -263,7 +265,7 @@ class GuestThread:
                     if self.in_guest:
                         self.refused = (page, 24)
                         return False
-                    self.exec_lent = True
+                    self.exec_lent = uc.tlb_flushes
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
                 return True
             if vma is None and private_lo <= page < private_hi:
@@ -471,7 +473,7 @@ class GuestThread:
 
     def _emu_start(self, begin, until, count=0):
         """Run guest code (the only way in: see in_guest)."""
-        if self.exec_lent:
+        if self.exec_lent is not None:
             self._take_back_exec()
         self.in_guest = True
         try:
@@ -481,9 +483,11 @@ class GuestThread:
 
     def _take_back_exec(self):
         """Unicorn looked up a page the guest may not run, as code, for its own
-        bookkeeping (on_tlb_fill granted it): the TLB entry goes before guest code runs."""
-        self.exec_lent = False
-        self.uc.ctl_flush_tlb()
+        bookkeeping (on_tlb_fill granted it): the TLB entry goes before guest code runs,
+        unless a flush took it already (mprotect's, catch_up's)."""
+        if self.uc.tlb_flushes == self.exec_lent:
+            self.uc.ctl_flush_tlb()
+        self.exec_lent = None
 
     def finish(self):
         """Thread teardown: CLONE_CHILD_CLEARTID, robust futexes, bookkeeping."""
