@@ -547,6 +547,15 @@ class GuestThread:
         return err
 
     def _fault_from(self, err):
+        if self.refused is not None and self.refused[1] == 24 and self.fault is None:
+            pc_page = self.pc() & -PAGE
+            if self.refused[0] not in (pc_page, pc_page + PAGE):
+                # not a fetch of the block at the PC (which may cross into the next page):
+                # a look-up of Unicorn's own inside emu_start (dropping what was translated
+                # under a removed hook, as the count hook of a counted run) refused before
+                # any guest code ran; it is done now, the guest runs on
+                self.refused = None
+                return None
         err = self._fetch_refusal(err)
         if err in _FETCH_ERRORS:
             err = self._run_to_crossing(err)
