@@ -2,8 +2,7 @@
 slice ending): it stops between two instructions and nothing runs twice, by
 uc_emu_stop itself where Unicorn's exit checks after loads and stores are off
 (raw.stop_from_outside), by the stop switch (a block hook) where they are not
-(ARM's Thumb code, PYQEMU_NO_UNSAFE=direct-stops or exit-flag, gdb) or where a syscall
-hook moves the PC through uc_reg_write (s390x)."""
+(ARM's Thumb code, PYQEMU_NO_UNSAFE=direct-stops or exit-flag, gdb)."""
 import os
 import threading
 
@@ -24,9 +23,8 @@ def _program(arch):
 
 
 # where a stop from outside goes through the stop switch: arm's Thumb translator turns
-# the exit checks back on; s390x's syscalls move the PC with uc_reg_write, after which
-# Unicorn's next exit leaves the PC unsynced
-SWITCHED = {"arm", "s390x"}
+# the exit checks back on
+SWITCHED = {"arm"}
 
 
 def _expected_note(arch):
@@ -51,8 +49,6 @@ def test_busy_threads_stopped_from_outside_lose_nothing(arch, tmp_path):
 @pytest.mark.parametrize("off", ["direct-stops", "exit-flag"])
 def test_the_stop_switch_fallback_loses_nothing_either(arch, off, tmp_path):
     """The fallback forced: the stop switch, a block hook, on every arch."""
-    if off == "exit-flag" and arch == "ppc64":
-        pytest.xfail("ppc64 without the exit-flag shortcut: a fault's si_addr is its page (test_unsafe_fallbacks)")
     log = tmp_path / "log"
     res = run_pyqemu(arch, _program(arch), ITERATIONS, options=["-d", "page", "-D", str(log)], timeout=300,
                      env=dict(os.environ, PYQEMU_NO_UNSAFE=off))
@@ -61,15 +57,16 @@ def test_the_stop_switch_fallback_loses_nothing_either(arch, off, tmp_path):
     assert "stops from outside: the stop switch" in log.read_text()
 
 
-def test_a_pc_moved_through_the_api_in_the_syscall_hook_means_the_stop_switch(tmp_path):
+def test_a_pc_moved_through_the_api_in_the_syscall_hook_keeps_direct_stops_exact(tmp_path):
     """m68k moves the PC past `trap #0` in the register array; without it (regfile off)
-    through uc_reg_write, as s390x always does: its stops then go through the switch,
-    and lose nothing."""
+    through the API, as s390x always does (raw.reg_write_from_hook, uc_reg_write2:
+    uc_reg_write would make the next stop at a block start resume at a stale PC): its
+    stops from outside stay direct, and lose nothing."""
     log = tmp_path / "log"
     res = run_pyqemu("m68k", _program("m68k"), ITERATIONS, options=["-d", "page", "-D", str(log)], timeout=300,
                      env=dict(os.environ, PYQEMU_NO_UNSAFE="regfile"))
     assert res.stdout.decode().splitlines() == EXACT, res.stderr.decode()[-2000:]
-    assert "stops from outside: the stop switch" in log.read_text()
+    assert "stops from outside: uc_emu_stop" in log.read_text()
 
 
 def _looping_instance():

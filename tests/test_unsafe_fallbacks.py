@@ -22,15 +22,11 @@ def _both(arch, prog, *args, options=()):
 
 @pytest.mark.parametrize("source, args", [("files.c", ("{tmp}",)), ("threads.c", ()), ("signals.c", ()),
                                           ("code_memory.c", ("thread",)), ("code_memory.c", ("alias",)),
+                                          ("code_memory.c", ("alias-more",)),
                                           ("futex_queue.c", ())])
 def test_programs_run_the_same_without_the_shortcuts(arch, source, args, tmp_path):
     if source == "code_memory.c" and "ARCH_CODE_RETURN(w, n)" not in cpu.get(arch).TEST_C:
         pytest.xfail("code_memory.c is not ported to this architecture yet (test_code_memory.NOT_PORTED)")
-    if source == "signals.c" and arch == "ppc64":
-        # Not yet (README): ppc64 runs only on the virtual TLB, whose refused access never
-        # reaches the memory-fault hook: without Unicorn's invalid_addr (exit-flag off) a
-        # fault's address is only its page
-        pytest.xfail("ppc64 without the exit-flag shortcut: a fault's si_addr is its page")
     prog = build(arch, source, "static", ["-pthread"])
     normal, safe = _both(arch, prog, *[a.format(tmp=tmp_path) for a in args])
     assert normal.returncode == safe.returncode == 0, safe.stderr

@@ -83,6 +83,23 @@ def reg_write(handle, reg_id, value):
     _check(_reg_write(_void_p(handle), ctypes.c_int(reg_id), ctypes.byref(ctypes.c_uint64(value))), "uc_reg_write")
 
 
+_reg_write2 = _lib.uc_reg_write2
+
+
+def reg_write_from_hook(handle, reg_id, value):
+    """A 64-bit register written from inside a hook (the syscall hook moving s390x's PC
+    past svc), through uc_reg_write2. For the PC, uc_reg_write also sets
+    uc->skip_sync_pc_on_exit (uc.c, Unicorn 2.1.4), which lasts until the next exit
+    check that fires or the next emu_start: the next stop at a block start
+    (helper_check_exit_request) then leaves without putting the PC back on the block,
+    and the PC resumed from is stale (a finished load run again, a mutex's count one
+    high). uc_reg_write2 does the rest alike (quit_request: the CPU leaves at once and
+    resumes from the new PC) without that flag. Outside emu_start both are the same."""
+    size = ctypes.c_size_t(8)
+    _check(_reg_write2(_void_p(handle), ctypes.c_int(reg_id), ctypes.byref(ctypes.c_uint64(value)),
+                       ctypes.byref(size)), "uc_reg_write2")
+
+
 def _check(err, what):
     if err:
         raise RuntimeError(f"{what}: {strerror(err).decode()}")

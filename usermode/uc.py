@@ -83,6 +83,7 @@ class Uc:
         self._arch, self._mode = arch, mode
         self.tlb_flushes = 0  # ctl_flush_tlb calls so far: whether one came since a given moment
         self._callbacks = {}  # hook handle -> native callback, kept alive while hooked
+        self.regions_version = 0  # changes with the regions: what mem_regions() said may be kept till then
 
     def __del__(self):
         self.close()
@@ -120,15 +121,19 @@ class Uc:
     # ---- memory ---------------------------------------------------------------
 
     def mem_map(self, address, size, perms=7):
+        self.regions_version += 1
         _check(lib.uc_mem_map(self._uch, address, size, perms))
 
     def mem_map_ptr(self, address, size, perms, ptr):
+        self.regions_version += 1
         _check(lib.uc_mem_map_ptr(self._uch, address, size, perms, ptr))
 
     def mem_unmap(self, address, size):
+        self.regions_version += 1
         _check(lib.uc_mem_unmap(self._uch, address, size))
 
-    def mem_protect(self, address, size, perms=7):
+    def mem_protect(self, address, size, perms=7):  # (splits regions)
+        self.regions_version += 1
         _check(lib.uc_mem_protect(self._uch, address, size, perms))
 
     def mem_read(self, address, size):

@@ -5,6 +5,9 @@
  *   misaligned-pc  a jump to a misaligned address: SIGBUS BUS_ADRALN at it
  *   alias          code written through a second mapping of the same memory (memfd)
  *   thread         code rewritten by another thread
+ *   alias-more     the same with two executable mappings, one of them unmapped; a call
+ *                  into the writable mapping (SIGSEGV); code read() into it
+ *   read-code      code read() over code that ran
  *   noexec         code made non-executable by mprotect: SIGSEGV SEGV_ACCERR
  *   cross-page     an instruction running into a non-executable page: what comes before
  *                  it runs, then SIGSEGV at that page with the PC on the instruction
@@ -224,6 +227,71 @@ static int alias(void)
     return 0;
 }
 
+static int alias_more(const char *dir)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    int fd = memfd_create("code", 0);
+    ftruncate(fd, 2 * page);
+    /* the writable mapping is written before any code is translated, and keeps being written */
+    char *rw = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    char *code = rw + page;
+    char *rx1 = mmap(NULL, page, PROT_READ | PROT_EXEC, MAP_SHARED, fd, page);
+    char *rx2 = mmap(NULL, page, PROT_READ | PROT_EXEC, MAP_SHARED, fd, page);
+    char *low = rx1 < rx2 ? rx1 : rx2, *high = rx1 < rx2 ? rx2 : rx1;
+    for (int n = 1; n <= 2; n++) {
+        ARCH_CODE_RETURN((uint32_t *)code, n);
+        flush(rx1, 64);
+        flush(rx2, 64);
+        printf("alias-more: two executable mappings return %d and %d\n", ARCH_CALL_CODE(rx1), ARCH_CALL_CODE(rx2));
+    }
+    munmap(low, page);
+    ARCH_CODE_RETURN((uint32_t *)code, 3);
+    flush(high, 64);
+    printf("alias-more: the lower one unmapped, the other returns %d\n", ARCH_CALL_CODE(high));
+    TRY("alias-more: a call into the writable mapping", code, ARCH_CALL_CODE(code));
+    uint32_t next[16] = {0};
+    ARCH_CODE_RETURN(next, 4);
+    int p[2];
+    pipe(p);
+    write(p[1], next, sizeof next);
+    long got = read(p[0], code, sizeof next);
+    flush(high, 64);
+    printf("alias-more: read() %ld bytes into the writable mapping, the code returns %d\n", got, ARCH_CALL_CODE(high));
+    /* the executable mapping's file opened read-only, the writable one's read-write */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/code-%d", dir, (int)getpid());
+    int wfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ftruncate(wfd, page);
+    int rfd = open(path, O_RDONLY);
+    char *fw = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, 0);
+    char *fx = mmap(NULL, page, PROT_READ | PROT_EXEC, MAP_SHARED, rfd, 0);
+    unlink(path);
+    for (int n = 5; n <= 6; n++) {
+        ARCH_CODE_RETURN((uint32_t *)fw, n);
+        flush(fx, 64);
+        printf("alias-more: wrote %d, the mapping of the file opened read-only returns %d\n", n, ARCH_CALL_CODE(fx));
+    }
+    return 0;
+}
+
+static int read_code(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *code = mmap(NULL, page, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ARCH_CODE_RETURN((uint32_t *)code, 1);
+    flush(code, 64);
+    printf("read-code: returned %d\n", ARCH_CALL_CODE(code));
+    uint32_t next[16] = {0};
+    ARCH_CODE_RETURN(next, 2);
+    int p[2];
+    pipe(p);
+    write(p[1], next, sizeof next);
+    long got = read(p[0], code, sizeof next);
+    flush(code, 64);
+    printf("read-code: after read() of %ld bytes over it, returned %d\n", got, ARCH_CALL_CODE(code));
+    return 0;
+}
+
 static char *shared_code;
 static volatile int phase;
 
@@ -327,6 +395,10 @@ int main(int argc, char **argv)
         return alias();
     if (!strcmp(what, "thread"))
         return thread();
+    if (!strcmp(what, "alias-more"))
+        return alias_more(argc > 2 ? argv[2] : "/tmp");
+    if (!strcmp(what, "read-code"))
+        return read_code();
     if (!strcmp(what, "noexec"))
         return noexec();
     if (!strcmp(what, "cross-page")) {

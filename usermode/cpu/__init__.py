@@ -68,10 +68,13 @@ DEFAULTS = {
     "ELF_FLAGS_MATCH": None,        # (mask, value) e_flags must have for binfmt_misc (MIPS o32: not n32)
     "TLB_MODE": "virtual",          # Unicorn's TLB: "virtual" (our fill hook) or "cpu" (the guest MMU's);
                                     # "virtual-only": never the CPU's, even without exact fault addresses
-    # the virtual TLB's fill hook may stop the CPU (to grow the TLB at the safe point): a
-    # stop from inside an access, exact where the CPU redoes nothing of it; False: the TLB
-    # grows at syscalls instead (s390x)
-    "TLB_STOPS_IN_FILL": True,
+    # Whether the emulator hears when a program tells its CPU that code changed (riscv64's
+    # fence.i, aarch64's ic ivau, ARM's and m68k's cacheflush, MIPS' synci), and then drops
+    # every thread's translations of it. False where programs say nothing (x86 and s390x:
+    # their I-caches are coherent) or where Unicorn gives no hook (PowerPC's icbi is a plain
+    # load to it): there a thread taking the emulator lock after another drops its own
+    # translations of code any mapping can store to (memory/coherence.py)
+    "CODE_CHANGES_HEARD": True,
     # How another host thread stops this CPU (a signal to deliver, a time slice's end):
     # "direct", uc_emu_stop itself, which lands at the next block start while Unicorn's
     # exit checks after loads and stores are off (raw.py); "block-hook", the stop switch

@@ -26,6 +26,7 @@ ELF_CLASS = 32
 UNAME_MACHINE = "ppc"
 INTERPRETERS = ("/lib/ld.so.1",)
 TASK_SIZE = 0xC0000000  # a 32-bit kernel's CONFIG_TASK_SIZE
+CODE_CHANGES_HEARD = False  # icbi is a plain load to Unicorn's PowerPC: no hook hears it
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_PPC, _UC.UC_MODE_PPC32 | _UC.UC_MODE_BIG_ENDIAN
 # Classic 32-bit cores with an FPU and without AltiVec: Unicorn exposes no vector

@@ -41,10 +41,7 @@ CPU_MODELS = {"power10": None}
 DEFAULT_CPU = "power10"
 # The virtual TLB always: with the CPU's own (the hash MMU) nothing runs.
 TLB_MODE = "virtual-only"
-# Measured: a stop asked for from inside a TLB fill (to grow the TLB) left ld.so with a
-# wrong register under gdb (lwz r9,0x60d0(r9) with r9 0, in the second shared-library
-# event's return path); without such stops it runs. As on s390x, the TLB grows at syscalls.
-TLB_STOPS_IN_FILL = False
+CODE_CHANGES_HEARD = False  # icbi is a plain load to Unicorn's PowerPC: no hook hears it
 CS_ARCH, CS_MODE = 4, 8 | 1 << 31  # capstone: CS_ARCH_PPC, CS_MODE_64 | CS_MODE_BIG_ENDIAN
 
 REG_PC, REG_SP = P.UC_PPC_REG_PC, P.UC_PPC_REG_1

@@ -23,14 +23,10 @@ INTERPRETERS = ("/lib/ld64.so.1",)
 TASK_SIZE = 1 << 42  # the kernel's 3-level start (it grows to 5 levels on demand)
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_S390X, _UC.UC_MODE_BIG_ENDIAN
-# Measured: a stop asked for from inside a TLB fill left the CPU on the load that
-# caused it, already done (an `lt %r1,0(%r2,%r1)` then ran again with its own result as
-# base: ld.so died at the first TLB growth of a dynamic program); without such stops
-# the same programs run. So the TLB grows at syscalls (usermode/threads/thread.py).
-TLB_STOPS_IN_FILL = False
 # With the CPU's own TLB (the real-mode MMU), an access to an unmapped page is a program
 # interruption like any other (intno 3, the kind unknown): the virtual TLB always.
 TLB_MODE = "virtual-only"
+CODE_CHANGES_HEARD = False  # a coherent I-cache: programs rewrite code without a word
 # Measured: Unicorn's s390x cores run z13/z14 vector instructions (vnn) whatever the
 # model, and none of z15's (vlbr): every model here is that CPU, told apart only by
 # what the kernel would report (AT_HWCAP, AT_PLATFORM). "qemu" is qemu-s390x's own.

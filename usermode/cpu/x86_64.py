@@ -42,6 +42,7 @@ INTERPRETERS = ("/lib64/ld-linux-x86-64.so.2",)
 TASK_SIZE = 1 << 40
 PRIVATE_PAGE = TASK_SIZE  # each CPU's GDT, LDT and boot code (x86_machine), outside the guest's range
 CPU_PRIVATE = (PRIVATE_PAGE, PRIVATE_PAGE + x86_machine.PRIVATE_SIZE)
+CODE_CHANGES_HEARD = False  # a coherent I-cache: programs rewrite code without a word
 
 UC_ARCH, UC_MODE = _UC.UC_ARCH_X86, _UC.UC_MODE_64
 CPU_MODELS = dict(x86_features.MODELS)

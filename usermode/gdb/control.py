@@ -64,7 +64,7 @@ class Debugger:
 
     def attach_thread(self, thread):
         thread.debug = ThreadDebug(self, thread)
-        raw.set_memory_exit_checks(thread.uc, True)  # exact stops for steps and breakpoints
+        thread.keep_exit_checks()  # exact stops for steps and breakpoints
 
     # ---- from guest threads --------------------------------------------------------
 

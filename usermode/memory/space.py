@@ -29,7 +29,7 @@ import stat
 import threading
 
 from ..errors import GuestError
-from . import host, limits
+from . import coherence, host, limits
 
 _bisect_right = bisect.bisect_right  # on the path of every syscall that takes a buffer
 
@@ -105,7 +105,7 @@ class Vma:
     is SIGBUS, as the kernel's (`end` for anything else). `file` is set only then."""
 
     __slots__ = ("start", "end", "prot", "kind", "name", "offset", "fd_stat", "maywrite", "lineage", "flags",
-                 "eof", "file")
+                 "eof", "file", "alias", "region_extra")
 
     def __init__(self, start, end, prot, kind="anon", name="", offset=0, fd_stat=None, maywrite=True,
                  lineage=None, flags=0, eof=None, file=None):
@@ -119,6 +119,10 @@ class Vma:
         self.flags = flags  # of KEPT_FLAGS
         self.eof = end if eof is None else eof
         self.file = file
+        # (coherence.py) [(lo, hi, delta)]: pages whose code lives at another mapping of the
+        # same memory, for the TLB fill; rights its Unicorn regions get besides prot
+        self.alias = None
+        self.region_extra = 0
 
     @property
     def growsdown(self):
@@ -185,6 +189,14 @@ class AddressSpace:
         self.limits = None  # the guest's RLIMIT_AS and RLIMIT_DATA (limits.GuestLimits)
         self.marker = None  # procmem's page naming this range for other processes
         self.own_fds = None  # (keep_fd, close_own_fd) of the process: descriptors the emulator holds
+        # Code stores may rewrite behind a CPU's back (coherence.py); all empty for most programs
+        self._plan = coherence.Plan()
+        self.writable_code = self._plan.writable_code
+        self._code_hooks = coherence.CodeHooks(self._code_written)
+        self.redirect_aliases = False  # the CPUs use the virtual TLB: aliases get homes
+        self.code_changes_heard = True  # the arch's CODE_CHANGES_HEARD
+        self.code_owner = None  # the CPU that last took the emulator lock (took_lock)
+        self._writable_pieces = {}  # uc -> ((writable_code, regions_version), its pieces): took_lock
 
     # ---- Unicorn mirrors -------------------------------------------------
 
@@ -200,23 +212,36 @@ class AddressSpace:
             host.munmap(self.marker, PAGE)
             self.marker = None
 
-    def attach(self, uc, rights_in_tlb=False):
-        """A new CPU (thread) sees every current mapping. rights_in_tlb: its TLB fill hook
-        enforces each page's rights (Unicorn's virtual TLB), so its regions need none."""
-        if rights_in_tlb:
+    def attach(self, uc, virtual_tlb=False, code_changes_heard=True):
+        """A new CPU (thread) sees every current mapping. The first says how CPUs translate
+        addresses (virtual_tlb: through the fill hook) and whether the emulator hears of code
+        changes (coherence.py). A CPU on the virtual TLB has its fill hook enforce each
+        page's rights, so its regions need none (rights_in_tlb)."""
+        if virtual_tlb:
             self.rights_in_tlb.add(uc)
+        if not self.cpus:
+            self.code_changes_heard = code_changes_heard
+            if virtual_tlb != self.redirect_aliases:
+                self.redirect_aliases = virtual_tlb
+                self._replan()
         for v in self.vmas:
             self._mirror(uc, v)
         self.cpus.append(uc)
+        if self._plan.homes or self._plan.watched:
+            self._code_hooks.set(uc, self._plan, not self.code_changes_heard)
 
     def detach(self, uc):
         self.cpus.remove(uc)
         self.rights_in_tlb.discard(uc)
         self.stale.pop(uc, None)
+        self._code_hooks.forget(uc)
+        self._writable_pieces.pop(uc, None)
+        if self.code_owner is uc:
+            self.code_owner = None
 
-    def _region_prot(self, uc, prot):
-        """The rights uc's regions give pages of protection prot."""
-        return PROT_ALL if uc in self.rights_in_tlb else prot
+    def _region_prot(self, uc, v):
+        """The rights uc's regions give the pages of mapping v."""
+        return PROT_ALL if uc in self.rights_in_tlb else v.prot | v.region_extra
 
     @staticmethod
     def running_on(uc):
@@ -262,18 +287,124 @@ class AddressSpace:
         lo, hi = v.start if lo is None else lo, v.end if hi is None else hi
         eof = min(max(v.eof, lo), hi)
         if eof > lo:
-            uc.mem_map_ptr(lo, eof - lo, self._region_prot(uc, v.prot), self.base + lo)
+            uc.mem_map_ptr(lo, eof - lo, self._region_prot(uc, v), self.base + lo)
         if eof < hi:
             uc.mem_map_ptr(eof, hi - eof, 0, self.base + eof)
 
     def drop_translations(self, start, end):
         """Code in [start, end) was rewritten or changed rights: every CPU forgets what it
         translated of it (each Unicorn instance keeps its own translations, and sees
-        only its own stores to code). Range by mapping: each is one block of Unicorn's RAM."""
+        only its own stores to code). Range by mapping: each is one block of Unicorn's RAM
+        (an alias's pages by their home's, where their code is translated)."""
         for v in self.overlapping(start, end):
-            lo, hi = max(v.start, start), min(v.end, end)
-            for uc in self.cpus:
+            for lo, hi in self._translated_at(v, max(v.start, start), min(v.end, end)):
+                for uc in self.cpus:
+                    uc.ctl_remove_cache(lo, hi)
+
+    @staticmethod
+    def _translated_at(v, lo, hi):
+        """[(a, b)]: where the code of v's pages [lo, hi) is translated (coherence.py)."""
+        if v.alias is None:
+            return [(lo, hi)]
+        out, pos = [], lo
+        for a, b, delta in sorted(v.alias):
+            a, b = max(a, lo), min(b, hi)
+            if a >= b:
+                continue
+            if pos < a:
+                out.append((pos, a))
+            out.append((a + delta, b + delta))
+            pos = b
+        if pos < hi:
+            out.append((pos, hi))
+        return out
+
+    @staticmethod
+    def _region_pieces(uc, ranges):
+        """ranges cut at uc's region edges: Unicorn's remove_cache takes one block of its RAM,
+        and a mapping may be several (_join_regions). Small ranges go page by page, where
+        asking for the regions would cost more (66 us for 41 regions)."""
+        if sum(hi - lo for lo, hi in ranges) <= 8 * PAGE:
+            return [(at, at + PAGE) for lo, hi in ranges for at in range(lo, hi, PAGE)]
+        pieces = []
+        regions = uc.mem_regions()
+        for lo, hi in ranges:
+            for start, last, _ in regions:
+                a, b = max(start, lo), min(last + 1, hi)
+                if a < b:
+                    pieces.append((a, b))
+        return pieces
+
+    def took_lock(self, uc):
+        """uc's thread takes the emulator lock after another thread held it: where no
+        cache maintenance tells of rewritten code, it forgets its translations of code
+        the others may have stored to (coherence.py). Usually there is none. (Its pieces
+        are kept while neither the plan nor uc's regions change.)"""
+        if self.writable_code and not self.code_changes_heard:
+            key = (self.writable_code, uc.regions_version)
+            kept = self._writable_pieces.get(uc)
+            if kept is None or kept[0] != key:
+                kept = self._writable_pieces[uc] = (key, self._region_pieces(uc, self.writable_code))
+            for lo, hi in kept[1]:
                 uc.ctl_remove_cache(lo, hi)
+        self.code_owner = uc
+
+    def _code_written(self, addr, length):
+        """A syscall is about to write [addr, addr+length), code some mapping may rewrite
+        there: every CPU forgets it now (no guest code runs before the write lands; the
+        others drop it again when they next take the lock, after it)."""
+        writers, code_at = self._plan.writers, self._plan.code_at
+        for v in self.overlapping(addr, addr + length):
+            if v in writers:
+                lo, hi = page_floor(max(v.start, addr)), page_ceil(min(v.end, addr + length))
+                ranges = [(lo, hi)]  # its own code (W|X), and what the same memory is elsewhere
+                ranges += [(max(a, lo) + d, min(b, hi) + d) for a, b, d in code_at.get(v, ()) if max(a, lo) < min(b, hi)]
+                # only where code may be: Unicorn looks the range up as a fetch, which the
+                # fill hook refuses on a page without PROT_EXEC while guest code runs (this
+                # is called from a store hook too), and that would stop the guest
+                ranges = [(max(x.start, a), min(x.end, b)) for a, b in ranges
+                          for x in self.overlapping(a, b) if x.prot & PROT_EXEC]
+                for uc in self.cpus:
+                    for a, b in self._region_pieces(uc, ranges):
+                        uc.ctl_remove_cache(a, b)
+
+    def _replan(self):
+        """Mappings that may hold code changed: plan again which pages share memory with
+        code and what code a store may rewrite (coherence.py), and make every CPU follow."""
+        old, new = self._plan, coherence.plan(self.vmas, self.redirect_aliases)
+        self._plan, self.writable_code = new, new.writable_code
+        if not (old.aliases or old.homes or old.watched or new.aliases or new.homes or new.watched):
+            return
+        for v in old.aliases:
+            v.alias = None
+        for v, pieces in new.aliases.items():
+            v.alias = pieces
+        extra = {v: 0 for v, _, _ in old.homes}
+        extra.update({v: PROT_READ | PROT_WRITE for v, _, _ in new.homes})
+        for v, rights in extra.items():
+            i = self._index(v.start)
+            mapped = i >= 0 and self.vmas[i] is v and v.eof > v.start
+            if mapped and v.fd_stat is not None:  # a home's host pages take the stores
+                self._host_protect(v, v.prot | rights)
+            if v.region_extra != rights:
+                v.region_extra = rights
+                if mapped:
+                    for uc in self.cpus:
+                        if uc not in self.rights_in_tlb:  # (whose regions have every right)
+                            uc.mem_protect(v.start, v.eof - v.start, v.prot | rights)
+        for uc in self.cpus:
+            self._code_hooks.set(uc, new, not self.code_changes_heard)
+            uc.ctl_flush_tlb()  # entries with the old homes go (and with them Unicorn's jump cache)
+
+    def _host_protect(self, v, prot):
+        """The host rights of a shared file mapping's pages: written only where prot says."""
+        hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
+        host.mprotect(self.base + v.start, v.eof - v.start, hprot)
+
+    def _replan_if(self, vmas, was_exec=False):
+        """_replan when a change to these mappings may change the plan."""
+        if was_exec or any(coherence.matters(v) for v in vmas):
+            self._replan()
 
     # ---- queries -----------------------------------------------------------
 
@@ -341,6 +472,8 @@ class AddressSpace:
     def check(self, addr, length, prot=PROT_READ):
         if length and self.accessible(addr, length, prot) < length:
             raise GuestError(errno.EFAULT)
+        if prot & PROT_WRITE and self._plan.writers:  # the host is about to write there
+            self._code_written(addr, length)
 
     # ---- guest buffers for syscalls -------------------------------------
 
@@ -351,6 +484,8 @@ class AddressSpace:
         if i < 0 or addr + length > self.vmas[i].eof or self.vmas[i].prot & prot != prot:
             if length and self.accessible(addr, length, prot) < length:
                 raise GuestError(errno.EFAULT)
+        if prot & PROT_WRITE and self._plan.writers:  # a syscall writes code some mapping may rewrite
+            self._code_written(addr, length)
         return self.mem[addr:addr + length]
 
     def read(self, addr, length):
@@ -438,7 +573,7 @@ class AddressSpace:
         replacement costs Unicorn a step per page (memory_unmap flushes the TLB a page at a
         time), so joining only regions of like sizes sends each page through O(log n)
         joins: the heap grown a page at a time is a few regions, not one per growth."""
-        prot = self._region_prot(uc, vma.prot)
+        prot = self._region_prot(uc, vma)
         if lo == vma.start and hi == vma.end:  # nothing of vma in uc besides: no regions to ask for
             uc.mem_map_ptr(lo, hi - lo, prot, self.base + lo)
             return
@@ -537,9 +672,11 @@ class AddressSpace:
             maywrite = bool(prot & PROT_WRITE)
         else:
             maywrite = not (kind == "shared" and fd >= 0 and _access_mode(fd) == os.O_RDONLY)
-        self._insert(Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite, flags=flags & KEPT_FLAGS,
-                         eof=eof, file=mapped_file))
+        vma = Vma(addr, end, prot, kind, name, offset, fd_stat, maywrite, flags=flags & KEPT_FLAGS,
+                  eof=eof, file=mapped_file)
+        self._insert(vma)
         self._publish(addr, end)
+        self._replan_if([vma])
         return addr
 
     @staticmethod
@@ -563,13 +700,15 @@ class AddressSpace:
 
     def unmap(self, addr, length):
         end = addr + page_ceil(length)
-        for v in self._carve(addr, end):
+        gone = self._carve(addr, end)
+        for v in gone:
             for uc in self.cpus:
                 uc.mem_unmap(v.start, v.end - v.start)
             host.release(self.base + v.start, v.end - v.start)
             i = self._index(v.start)
             del self.vmas[i]
             del self._starts[i]
+        self._replan_if(gone)
 
     def protect(self, addr, length, prot):
         end = addr + page_ceil(length)
@@ -589,12 +728,13 @@ class AddressSpace:
         # vma-pthread) made every call cost a region split and merge in each CPU
         me = getattr(_running, "uc", None)
         cpus = [me] if me is not None and me in self.cpus and len(self.cpus) > 1 else self.cpus
+        changed = self._carve(addr, end)
+        was_exec = any(v.prot & PROT_EXEC for v in changed)
         code = taken = False  # whether code gained or lost PROT_EXEC; whether any right went
-        for v in self._carve(addr, end):
+        for v in changed:
             if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE) \
                     and v.eof > v.start:
-                hprot = host.PROT_READ | (host.PROT_WRITE if prot & PROT_WRITE else 0)
-                host.mprotect(self.base + v.start, v.eof - v.start, hprot)  # EACCES on a read-only fd
+                self._host_protect(v, prot | v.region_extra)  # EACCES on a read-only fd
             old, v.prot = v.prot, prot
             taken |= bool(old & ~prot)
             # code made executable may be new (written by the host), code made
@@ -604,11 +744,12 @@ class AddressSpace:
                 if (old | prot) & PROT_EXEC:
                     uc.ctl_remove_cache(v.start, v.end)
                 if v.eof > v.start and uc not in self.rights_in_tlb:
-                    uc.mem_protect(v.start, v.eof - v.start, prot)
+                    uc.mem_protect(v.start, v.eof - v.start, prot | v.region_extra)
         for uc in cpus:
             if taken:  # rights taken away: no TLB entry may keep them
                 uc.ctl_flush_tlb()
         self._remerge(addr, end, [uc for uc in cpus if uc not in self.rights_in_tlb])
+        self._replan_if(changed, was_exec)
         if cpus is not self.cpus:
             for uc in self.cpus:
                 if uc is me:
@@ -694,6 +835,7 @@ class AddressSpace:
                           host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_FIXED)
             self._insert(grown)
         self._publish(new, new + new_size)
+        self._replan_if(pieces)
         return new
 
     @staticmethod
@@ -756,7 +898,8 @@ class AddressSpace:
         host.mmap(self.base + at, eof - at, hprot, flags | host.MAP_FIXED, v.file.fd, v.offset + at - v.start)
         v.eof = eof
         for uc in self.cpus:
-            uc.mem_protect(at, eof - at, self._region_prot(uc, v.prot))
+            uc.mem_protect(at, eof - at, self._region_prot(uc, v))
+        self._replan_if([v])  # more of it may be an alias now
         return True
 
     def _grow_down(self, i, address):
@@ -775,8 +918,9 @@ class AddressSpace:
         host.mmap(self.base + start, v.start - start, host.PROT_READ | host.PROT_WRITE,
                   host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_NORESERVE | host.MAP_FIXED)
         for uc in self.cpus:
-            uc.mem_map_ptr(start, v.start - start, self._region_prot(uc, v.prot), self.base + start)
+            uc.mem_map_ptr(start, v.start - start, self._region_prot(uc, v), self.base + start)
         v.start = self._starts[i] = start
+        self._replan_if([v])  # an executable stack is writable code
         return True
 
     def discard(self, addr, length):

@@ -428,8 +428,9 @@ def _inline_slots(layout, view):
 def _pc_step(thread, layout, view):
     """step(): the PC past the syscall instruction, for conventions with advance_pc (the
     caller runs it first). Where the register array holds the PC (m68k) it moves there,
-    as Unicorn's own exception code moves other arches' PCs; else through uc_reg_write,
-    which also ends the current translation block (Unicorn resumes at once, from the new PC)."""
+    as Unicorn's own exception code moves other arches' PCs; else through the API
+    (raw.reg_write_from_hook: uc_reg_write2, which leaves the PC's sync at the next
+    stop alone), which also makes Unicorn resume at once, from the new PC."""
     advance = layout.conv.advance_pc
     if not advance:
         return None
@@ -439,11 +440,10 @@ def _pc_step(thread, layout, view):
         def step():
             view[index] = (view[index] + advance) & mask
         return step
-    handle, reg, reg_read, reg_write = thread.handle, thread.arch.REG_PC, raw.reg_read, raw.reg_write
+    handle, reg, reg_read, reg_write = thread.handle, thread.arch.REG_PC, raw.reg_read, raw.reg_write_from_hook
 
     def step():
         reg_write(handle, reg, reg_read(handle, reg) + advance)
-    step.through_api = True  # Unicorn then skips the PC's sync at its next exit (thread.py: direct stops)
     return step
 
 

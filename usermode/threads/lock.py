@@ -139,8 +139,12 @@ class Unlocked:
     def resumed(self):
         """The lock is this thread's again (acquired, or handed over by a waker)."""
         thread = self.thread
-        if self.released and thread.space.stale:  # mprotects of the threads that ran meanwhile (space.catch_up)
-            thread.space.catch_up(thread.uc)
+        if self.released:
+            space = thread.space
+            if space.stale:  # mprotects of the threads that ran meanwhile (space.catch_up)
+                space.catch_up(thread.uc)
+            if space.code_owner is not thread.uc:  # code they may have rewritten (space.took_lock)
+                space.took_lock(thread.uc)
         thread.blocked = False
         process = thread.process
         process.running = thread  # it goes on running guest code

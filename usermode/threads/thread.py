@@ -12,6 +12,7 @@ import threading
 from ..uc import UC_HOOK_INSN_INVALID, UC_HOOK_MEM_INVALID, UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_TLB_CPU, UC_TLB_VIRTUAL, Uc
 
 from .. import raw
+from ..memory.coherence import home_of
 from ..memory.space import PAGE
 from ..signals.delivery import SignalDelivery
 from ..syscalls.dispatch import make_syscall_entry
@@ -105,7 +106,7 @@ class GuestThread:
         self.stop_switch = None  # see enable_async_stops
         self.debug = None  # under gdb: its gdb/control.ThreadDebug
         self.handle = self.uc._uch.value
-        self.space.attach(self.uc, rights_in_tlb=virtual)
+        self.space.attach(self.uc, virtual_tlb=virtual, code_changes_heard=self.arch.CODE_CHANGES_HEARD)
         # The TLB grows when the fill hook has counted enough misses (threads/tlb.py):
         # it stops the thread from inside an access, which is exact only without
         # the exit checks after loads and stores (raw.py); where they stay on, the
@@ -134,13 +135,6 @@ class GuestThread:
         arch = self.arch
         entry = make_syscall_entry(self, self.process.syscalls,
                                    self.process.log if self.process.options.strace else None)
-        if getattr(entry.step_pc, "through_api", False):
-            # uc_reg_write of the PC inside a hook makes Unicorn leave at its next exit
-            # without syncing the PC (uc->skip_sync_pc_on_exit, until the next emu_start):
-            # a direct stop at a block start would leave a stale PC behind, and instructions
-            # since run again (s390x: a mutex's count one high, a pointer loaded twice). The
-            # stop switch's block hook syncs the PC before it stops.
-            self.direct_stops = False
         on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
         signals = self.signals
@@ -148,10 +142,8 @@ class GuestThread:
         handle = self.handle
         host_signals = self.process.signals.host
         step_pc = entry.step_pc  # the PC past the call, where the CPU leaves it on it
-        growth_at_syscalls = not arch.TLB_STOPS_IN_FILL
-        uc = self.uc
 
-        if step_pc is None and not growth_at_syscalls:
+        if step_pc is None:
             def on_syscall_exception():  # the hot path of every syscall
                 try:
                     self.in_guest = False
@@ -171,13 +163,10 @@ class GuestThread:
                     self.process.crash(e)
                     raw.emu_stop(handle)
         else:
-            def on_syscall_exception():  # the same, after the TLB's growth and the PC's step (s390x, m68k)
+            def on_syscall_exception():  # the same, after the PC's step (s390x, m68k)
                 try:
                     self.in_guest = False
-                    if growth_at_syscalls:
-                        self.tlb_growth.flush_if_due(uc)  # no guest code runs during this hook
-                    if step_pc is not None:
-                        step_pc()  # before the call: its number, restarts and frames see the PC past it
+                    step_pc()  # before the call: its number, restarts and frames see the PC past it
                     if self.debug is None:
                         on_syscall()
                     else:
@@ -238,9 +227,7 @@ class GuestThread:
         private_lo, private_hi = self.arch.CPU_PRIVATE or (0, 0)
         growth = self.tlb_growth
         untag = arch.ADDRESS_MASK
-        # where a stop from inside an access is not exact (s390x), the fill hook only
-        # counts and the TLB grows at the next syscall instead (on_syscall_exception)
-        emu_stop = raw.emu_stop if arch.TLB_STOPS_IN_FILL else (lambda handle: None)
+        emu_stop = raw.emu_stop
         tlb_filled, uc = arch.tlb_filled, self.uc
 
         def on_tlb_fill(handle, page, access, entry, user_data):
@@ -267,6 +254,11 @@ class GuestThread:
                         return False
                     self.exec_lent = uc.tlb_flushes
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
+                if vma is not None and vma.alias is not None:  # memory shared with code (memory/coherence.py)
+                    if vma.prot & 4:
+                        entry[0] = home_of(vma.alias, page)  # its code is translated at its home
+                    else:  # (Unicorn's own look-up: the guest's fetch was refused above)
+                        entry[1] = 4  # its own page; loads and stores fill again
                 return True
             if vma is None and private_lo <= page < private_hi:
                 entry[1] = 3
@@ -275,6 +267,8 @@ class GuestThread:
                 self.refused = (page, _REFUSED_ACCESS[access][vma is not None])
                 return False
             entry[1] = vma.prot & 7
+            if vma.alias is not None:  # a store there reaches the code at its home
+                entry[0] = home_of(vma.alias, page)
             if tlb_filled is not None:
                 tlb_filled(uc)
             return True
@@ -353,6 +347,16 @@ class GuestThread:
         self.deferred.append(action)
         raw.emu_stop(self.handle)
 
+    def keep_exit_checks(self):
+        """gdb attaching to a thread already made: Unicorn's exit checks after loads and
+        stores back on (its steps and breakpoints stop exactly there). A stop from inside
+        an access then lands just after it, with the PC put back on it, and the access
+        runs again on resume (raw.py): the fill hook asks for no more of them."""
+        raw.set_memory_exit_checks(self.uc, True)
+        stop_asking = getattr(self.tlb_growth, "stop_asking", None)  # (TimedGrowth stops at block starts)
+        if stop_asking is not None:
+            stop_asking()
+
     def stops_directly(self):
         """Whether another thread may stop this one with uc_emu_stop (raw.py): not
         under gdb, whose exit checks after loads and stores make it inexact."""
@@ -424,6 +428,8 @@ class GuestThread:
                 self.tlb_growth.flush_if_due(self.uc)
                 if space.stale:  # other threads' mprotects, not mirrored in this CPU yet
                     space.catch_up(self.uc)
+                if space.code_owner is not self.uc:  # another thread held the lock since
+                    space.took_lock(self.uc)
                 count = 0  # instructions to run: 0 for no limit, 1 when gdb single-steps
                 if self.debug is not None:
                     count = self.debug.safe_point()  # may wait for gdb here
@@ -516,6 +522,40 @@ class GuestThread:
         finally:
             raw.del_hook(self.uc, hook)
 
+    def _probe_fault_address(self, page):
+        """The exact address of an access the fill hook refused in `page`, without
+        Unicorn's private invalid_addr: the virtual TLB's refusals reach no memory-fault
+        hook (unicorn_vtlb.c raises them as they are), so the instruction runs once
+        more with a second fill hook, asked only after ours refused, that lets the page
+        in but backed by a physical page Unicorn has no memory at. The access then
+        reaches the memory-fault hook as an unmapped one at that page plus its offset,
+        and stops there as precisely as the refusal did. None where no such physical
+        page is free, or the hook saw another one (the caller falls back to the page)."""
+        probe = self.arch.TASK_SIZE  # past every guest mapping
+        if probe % PAGE or any(begin <= probe + PAGE - 1 and probe <= end for begin, end, _ in self.uc.mem_regions()):
+            return None
+        untag = self.arch.ADDRESS_MASK
+
+        def on_probe_fill(handle, address, access, entry, user_data):
+            if untag is not None:
+                address &= untag
+            if address != page or access == UC_MEM_FETCH:
+                return False
+            entry[0], entry[1] = probe, 7
+            return True
+        callback = raw.TLB_FILL_CALLBACK(on_probe_fill)
+        hook = raw.add_hook(self.uc, UC_HOOK_TLB_FILL, callback)
+        try:
+            self._rerun_with_fault_hook()
+        finally:
+            raw.del_hook(self.uc, hook)
+            self.uc.ctl_flush_tlb()  # the probe's entry must not outlive it
+        seen = self.fault.address if self.fault is not None else None
+        self.fault = None  # the caller makes the fault, of the refusal's kind
+        if seen is None or seen & ~(PAGE - 1) != probe:
+            return None
+        return page | (seen & (PAGE - 1))
+
     def _fetchable(self, pc):
         vma = self.space.find(pc)
         return vma is not None and vma.prot & 4
@@ -568,8 +608,10 @@ class GuestThread:
                 # the instruction runs once more to tell the address; the kind of fault is
                 # the refusal's (Unicorn calls every refused access unmapped, and with its
                 # exit checks on, s390x's an unhandled exception)
-                self._rerun_with_fault_hook()
-                address = self.fault.address if self.fault is not None else page
+                address = self._probe_fault_address(page) if self.virtual_tlb else None
+                if address is None:
+                    self._rerun_with_fault_hook()
+                    address = self.fault.address if self.fault is not None else page
             if address is not None:
                 what, code = _ACCESS[access]
                 self.fault = GuestFault("SIGSEGV", None, address, what, code)

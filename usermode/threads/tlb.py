@@ -41,6 +41,11 @@ class TlbGrowth:
         self.misses = 0
         self.budget = MISSES_PER_ENTRY * INITIAL_ENTRIES if enabled else -1
 
+    def stop_asking(self):
+        """No more stops from the fill hook (Unicorn's exit checks after loads and stores
+        are back on: gdb attached, thread.keep_exit_checks): the TLB keeps its size."""
+        self.budget = -1
+
     def flush_if_due(self, uc):
         """At the safe point: empty a TLB that missed its budget, so QEMU resizes it."""
         if self.misses < self.budget or self.budget < 0:
