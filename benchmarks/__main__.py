@@ -106,6 +106,8 @@ WORKLOADS = [
     Workload("pipe", "syscalls", "pipe_rt.c", ["100000"], ["5000"], kind="per-call",
              targets=[Target("ratio", 4.0, "<=4x")], note="4 KiB write+read"),
     Workload("stat", "syscalls", "stat_loop.c", ["100000"], ["5000"], kind="per-call"),
+    Workload("fork", "syscalls", "fork_wait.c", ["1000"], ["50"], kind="per-call",
+             note="fork, _exit, waitpid (LTP fcntl14: 5,000)"),
     Workload("tls", "syscalls", "tls_loop.c", ["1000000"], ["50000"], kind="per-call",
              note="a TLS access: m68k's get_thread_area"),
     Workload("read1m", "syscalls", "read_file.c", ["3000", "{data1m}"], ["100", "{data1m}"],

@@ -4,7 +4,7 @@ A recipe names Debian packages; sysroots/tool.py fetches and unpacks them.
 Nothing here runs a foreign program: the packages are unpacked, their
 maintainer scripts are never run (the few files those scripts would have
 created, /etc/passwd and /etc/group, are copied from the package's own
-templates by the tool).
+templates by the tool, and netbase's /etc/hosts is written from POSTINST_FILES).
 """
 
 MIRROR = "http://deb.debian.org/debian"
@@ -50,6 +50,22 @@ ALTERNATIVES = {
     "usr/bin/awk": ("gawk", "mawk"),
     "usr/bin/lua": ("lua5.4",),
     "usr/bin/pager": ("less", "more"),
+}
+
+# Files a package's maintainer script writes when it is configured (we only unpack):
+# package -> {path in the root: its content}, written when the package is unpacked and
+# the file is absent. netbase's postinst makes /etc/hosts (without it a root cannot
+# resolve "localhost": CPython's test_socket binds to it) and /etc/networks.
+POSTINST_FILES = {
+    "netbase": {
+        "etc/hosts": "127.0.0.1\tlocalhost\n"
+                     "::1\t\tlocalhost ip6-localhost ip6-loopback\n"
+                     "ff02::1\t\tip6-allnodes\n"
+                     "ff02::2\t\tip6-allrouters\n\n",
+        "etc/networks": "default\t\t0.0.0.0\n"
+                        "loopback\t127.0.0.0\n"
+                        "link-local\t169.254.0.0\n\n",
+    },
 }
 
 # Rough sizes, to refuse early when the disk cannot hold the result (MiB).

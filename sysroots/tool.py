@@ -218,6 +218,14 @@ def fix_up(root):
         template = os.path.join(share, f"{name}.master")
         if not os.path.lexists(target) and os.path.exists(template):
             shutil.copyfile(template, target)
+    for package, files in recipes.POSTINST_FILES.items():
+        if not os.path.isdir(os.path.join(root, "usr/share/doc", package)):  # not unpacked
+            continue
+        for name, text in files.items():
+            target = os.path.join(root, name)
+            if not os.path.lexists(target):
+                with open(target, "w") as f:
+                    f.write(text)
     for link, candidates in recipes.ALTERNATIVES.items():
         path = os.path.join(root, link)
         if os.path.lexists(path):

@@ -1,5 +1,6 @@
 """Path semantics: -L as qemu-user, --rootfs as a chroot (usermode/paths.py)."""
 import os
+import tempfile
 
 import pytest
 
@@ -35,6 +36,23 @@ def test_resolver_rootfs(root):
     assert p.to_host(b"/proc/../etc/motd") == top + b"/etc/motd"  # leaving a bind by .. re-enters the root
     assert p.to_host(b"/tmp/x") == b"/tmp/x"
     assert p.to_host(b"/missing/../etc/motd") == top + b"/etc/motd"
+    # a link in a bind is followed in the guest's view, an absolute target from the root
+    # (a chroot with /tmp bound in); /proc's links are left to the kernel (magic links)
+    with tempfile.TemporaryDirectory(dir="/tmp") as d:
+        os.symlink("/etc/motd", os.path.join(d, "to-motd"))
+        os.symlink("../" + os.path.basename(d) + "/to-motd", os.path.join(d, "relative"))
+        guest = os.fsencode(d)
+        assert p.to_host(guest + b"/to-motd") == top + b"/etc/motd"
+        assert p.to_host(guest + b"/relative") == top + b"/etc/motd"
+        assert p.to_host(guest + b"/to-motd", nofollow=True) == guest + b"/to-motd"
+    assert p.to_host(b"/proc/self/cwd") == b"/proc/self/cwd"
+    # a bind whose parents the root lacks (the directory pyqemu started in, say)
+    with tempfile.TemporaryDirectory(dir="/tmp") as d:
+        os.symlink("/etc/motd", os.path.join(d, "to-motd"))
+        os.rmdir(root / "tmp")
+        q = PathResolver()
+        q.set_rootfs(str(root), binds=[d])
+        assert q.to_host(os.fsencode(d) + b"/to-motd") == top + b"/etc/motd"
     assert p.to_guest(top + b"/etc") == b"/etc"
     assert p.to_guest(top) == b"/"
     assert p.to_guest(b"/tmp/x") == b"/tmp/x"
@@ -83,6 +101,7 @@ cwd after ..: /
 cwd in /tmp: /tmp
 proc cwd: /
 proc exe: /bin/prog
+link in /tmp: hello from the root
 made link: hello from the root
 renamed: hello from the root
 cleaned: 1

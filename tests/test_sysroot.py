@@ -100,3 +100,23 @@ def test_unknown_package(tmp_path):
     assert res.returncode == 1
     assert res.stderr.strip().splitlines()[-1] == "pyqemu-sysroot: unknown package(s): no-such-package-pyqemu"
     assert not os.path.exists(tmp_path / "r")  # nothing half-made left behind
+
+
+def test_fix_up_writes_what_postinst_would(tmp_path):
+    """Packages are unpacked, not configured: netbase's postinst makes /etc/hosts, without
+    which a root cannot resolve "localhost" (CPython's test_socket binds to it); fix_up
+    writes it when netbase is unpacked, and leaves an existing one alone."""
+    from sysroots.tool import fix_up
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    fix_up(str(root))
+    assert not (root / "etc" / "hosts").exists()  # no netbase, no /etc/hosts (as debootstrap leaves it)
+    (root / "usr" / "share" / "doc" / "netbase").mkdir(parents=True)
+    fix_up(str(root))
+    hosts = (root / "etc" / "hosts").read_text().splitlines()
+    assert hosts[0].split() == ["127.0.0.1", "localhost"]
+    assert hosts[1].split()[:2] == ["::1", "localhost"]
+    assert (root / "etc" / "networks").read_text().split()[:2] == ["default", "0.0.0.0"]
+    (root / "etc" / "hosts").write_text("10.0.0.1 elsewhere\n")
+    fix_up(str(root))
+    assert (root / "etc" / "hosts").read_text() == "10.0.0.1 elsewhere\n"

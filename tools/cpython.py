@@ -2,8 +2,8 @@
 
     ./dev cpython [--only PATTERN] [--timeout S] [--jobs N] [--root DIR] [--json FILE]
 
-The root is made once by pyqemu-sysroot (python3 and libpython3.11-testsuite, the
-package holding Lib/test) in ~/.cache/pyqemu/cpython-arm64-bookworm, or given with
+The root is made once by pyqemu-sysroot (python3, libpython3.11-testsuite, the
+package holding Lib/test, and netbase) in ~/.cache/pyqemu/cpython-arm64-bookworm, or given with
 --root. Each test module runs on its own, `python3 -m test -q -W MODULE` (-W: a
 failing test's output and traceback go to its log), as
 `pyqemu-aarch64 --rootfs ROOT /usr/bin/python3.11 ...` and as
@@ -36,12 +36,17 @@ PYTHON = "/usr/bin/python3.11"
 OUTCOMES = {0: "pass", 3: "pass", 2: "fail", 4: "no tests ran"}
 
 
+# python3, the package holding Lib/test, and netbase: /etc/services, /etc/protocols and
+# /etc/hosts, which qemu-user -L takes from the host when the root lacks them
+PACKAGES = "python3,libpython3.11-testsuite,netbase"
+
+
 def make_root(root):
-    if os.path.exists(os.path.join(root, "usr", "lib", "python3.11", "test", "test_os.py")):
-        return
+    # idempotent: a root that has every package is left alone, one made before a
+    # package was added here is rebuilt with it
     tool = os.path.join(REPO, ".venv", "bin", "pyqemu-sysroot")
-    subprocess.run([tool, "create", "aarch64", "--with", "python3,libpython3.11-testsuite", "--dir", root],
-                   check=True)
+    subprocess.run([tool, "create", "aarch64", "--with", PACKAGES, "--dir", root], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def modules(root, only):
@@ -56,8 +61,10 @@ def modules(root, only):
 def run(cmd, timeout, log, root):
     # QEMU_LD_PREFIX: a subprocess of sys.executable that binfmt_misc hands to qemu-user
     # finds the root's libraries too (pyqemu runs a guest's exec itself, in the root)
-    env = dict(os.environ, LANG="C.UTF-8", PYTHONHASHSEED="0", QEMU_LD_PREFIX=root)
-    env.pop("PYTHONPATH", None)
+    # The host's PYTHON* variables are not the guest's: PYTHONUNBUFFERED=1 in the runner's
+    # environment made test_cmd_line's test_non_interactive_output_buffering fail
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(LANG="C.UTF-8", PYTHONHASHSEED="0", QEMU_LD_PREFIX=root)
     try:
         proc = subprocess.run(["nice"] + cmd, capture_output=True, timeout=timeout, env=env,
                               stdin=subprocess.DEVNULL)

@@ -131,7 +131,7 @@ def _close_on_exec(process):
 
 def _delete_posix_timers(process):
     from .syscalls.handlers.hostcall import call
-    for timer in process.__dict__.get("posix_timers", ()):
+    for timer in process.signals.timers.ids():
         try:
             call("timer_delete", timer)
         except OSError:

@@ -12,8 +12,11 @@ Three modes, one resolver per process:
   the root (an absolute target starts again at DIR), `..` stops at DIR, and a
   relative path starts from the guest's view of the current directory or of
   its dirfd. A few host trees are bound into the guest's view at their own
-  names (/proc, /dev, /sys, /tmp and the directory pyqemu started in); under a
-  bind the host kernel resolves the rest.
+  names (/proc, /dev, /sys, /tmp and the directory pyqemu started in). Links
+  under a bind are followed here too, as in a chroot with bind mounts (a link
+  in /tmp to /usr/bin/python3 is the root's python, not the host's), but for
+  /proc: its links are the kernel's magic ones (/proc/self/fd/N, exe, cwd),
+  so under /proc the host kernel resolves the rest.
 
 Back the other way (getcwd, /proc/self/cwd and fd links, socket names,
 /proc/self/maps), `to_guest` turns a host path into the guest's name for it:
@@ -28,6 +31,7 @@ from .errors import GuestError
 AT_FDCWD = -100
 MAXSYMLINKS = 40  # the kernel's limit on links followed in one lookup
 DEFAULT_BINDS = ("/proc", "/dev", "/sys", "/tmp")
+KERNEL_WALKED = ((b"proc",),)  # binds whose links only the host kernel can follow (magic links)
 
 
 def _lexists(path):
@@ -122,7 +126,8 @@ class PathResolver:
         todo = _components(guest)
         todo.reverse()  # a stack: the next component is todo[-1]
         done = []
-        bind_depth, bind_host = 0, None  # inside a bind: the host kernel resolves the rest
+        bind_depth, bind_host = 0, None  # the innermost bind `done` is in, and its host path
+        kernel_walks = False  # inside /proc: the host kernel resolves the rest
         binds = self.binds
         root = self.root
         links = 0
@@ -133,21 +138,25 @@ class PathResolver:
                 if done:
                     done.pop()
                     if bind_host is not None and len(done) < bind_depth:
-                        bind_host = None
+                        bind_depth, bind_host, kernel_walks = self._bind_of(done)
                 continue
             done.append(name)
-            if bind_host is not None:
+            if kernel_walks:
                 continue
             if binds:
                 host = binds.get(tuple(done))
-                if host is not None:
-                    bind_depth, bind_host = len(done), host
+                if host is not None:  # (its parents need not exist in the root)
+                    bind_depth, bind_host, missing = len(done), host, False
+                    kernel_walks = tuple(done) in KERNEL_WALKED
                     continue
             if missing:
                 continue
             if not todo and not follow_last:
                 break
-            host = root + b"/" + b"/".join(done)
+            if bind_host is None:
+                host = root + b"/" + b"/".join(done)
+            else:
+                host = bind_host + b"/" + b"/".join(done[bind_depth:])
             try:
                 target = os.readlink(host)
             except OSError as e:
@@ -160,7 +169,7 @@ class PathResolver:
             done.pop()
             if target[:1] == b"/":
                 done = []
-                bind_host = None
+                bind_depth, bind_host, kernel_walks = 0, None, False
             more = _components(target)
             more.reverse()
             todo.extend(more)
@@ -172,6 +181,14 @@ class PathResolver:
         if trailing and not out.endswith(b"/"):
             out += b"/"
         return out
+
+    def _bind_of(self, done):
+        """(depth, host path, kernel walks) of the innermost bind holding the guest path `done`."""
+        for depth in range(len(done), 0, -1):
+            host = self.binds.get(tuple(done[:depth]))
+            if host is not None:
+                return depth, host, tuple(done[:depth]) in KERNEL_WALKED
+        return 0, None, False
 
     # ---- host -> guest --------------------------------------------------------------
 

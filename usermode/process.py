@@ -158,6 +158,7 @@ class Process:
         with self.signals.mutex:
             self.signals.shared.clear()
             thread.signals.pending.clear()
+        self.signals.timers.forget_all()  # POSIX timers are not inherited
         thread.signals.pending_flag = False
         if self.debugger is not None:
             self.debugger.forget_after_fork()

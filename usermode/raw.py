@@ -464,20 +464,34 @@ class InsnHook:
 # child can point the fd at a pipe of its own. x86-64 only, like the rest of
 # this module.
 #
+# A POSIX timer's signal (si_code SI_TIMER) is also left blocked in the thread it
+# interrupted, in the ucontext's mask that sigreturn restores, as qemu-user's
+# handler blocks every signal until its CPU loop has taken the one that came: the
+# host re-arms a periodic timer when the handler takes its signal, and one of a few
+# nanoseconds fires again at once; unblocked, every return from the handler would
+# run it again and the thread would never get on (LTP timer_settime03). Blocked,
+# the next expiry waits in the host until the emulator has disarmed the timer for
+# as long as the guest's copy waits (signals/posix_timers.py) and unblocked it.
+#
 #   handler(sig=edi, info=rsi, ucontext=rdx):
-#       mov  edi, [rip+4090]        8b 3d fa 0f 00 00      -> the fd, first word of the next page
+#       cmp  dword [rsi+8], -2      83 7e 08 fe            si_code SI_TIMER?
+#       jne  record                 75 0b
+#       lea  ecx, [rdi-1]           8d 4f ff
+#       bts  [rdx+296], rcx         48 0f ab 8a 28 01 00 00  its bit in uc_sigmask
+#   record:
+#       mov  edi, [rip+...]         8b 3d disp32           -> the fd, first word of the next page
 #       mov  edx, 128               ba 80 00 00 00
 #       mov  eax, 1  (write)        b8 01 00 00 00
 #       syscall                     0f 05
-#       lock inc dword [rip+4075]   f0 ff 05 eb 0f 00 00   -> the count, second word
+#       lock inc dword [rip+...]    f0 ff 05 disp32        -> the count, second word
 #       ret                         c3
 #   quiet (KICK: only interrupts a blocking call):
-#       ret                         c3                     at offset 32
+#       ret                         c3                     at offset 48
 #   sent_only (SIGSEGV, SIGILL, ... : a guest handler for the ones another process sends;
-#   a real fault of the emulator's own must stay fatal), at offset 48:
+#   a real fault of the emulator's own must stay fatal), at offset 64:
 #       cmp  dword [rsi+8], 0       83 7e 08 00            si_code > 0: the kernel's own
-#       jg   fault                  7f 1a
-#       (the handler above, 26 bytes)
+#       jg   fault                  7f 2b
+#       (the handler above, 43 bytes)
 #   fault:                                                  back to SIG_DFL, and return: the
 #       lea  rsi, [rip+...]         48 8d 35 disp32         instruction faults again, fatally
 #       xor  edx, edx               31 d2
@@ -494,32 +508,44 @@ class SiginfoPipeHandler:
     """Host addresses of the two handlers: `address` (writes siginfo to the fd set
     with set_fd) and `quiet` (does nothing). create() checks it works, or None."""
 
-    CODE = bytes.fromhex("8b3dfa0f0000" "ba80000000" "b801000000" "0f05" "f0ff05eb0f0000" "c3")
-    QUIET_AT = 32
-    SENT_ONLY_AT = 48
+    TIMER_BLOCK = bytes.fromhex("837e08fe" "750b" "8d4fff" "480fab8a28010000")
+    RECORD = bytes.fromhex("8b3d00000000" "ba80000000" "b801000000" "0f05" "f0ff0500000000" "c3")
+    UC_SIGMASK = 296  # offset of uc_sigmask in the host's ucontext_t
+    QUIET_AT = 48
+    SENT_ONLY_AT = 64
+    FD_AT, COUNT_AT = 4096, 4100
     DFL_AT = 4096 + 64  # a kernel struct sigaction of zeroes: SIG_DFL
+
+    @classmethod
+    def _handler(cls, at):
+        """The record-writing handler placed at offset `at` of the page: its rip-relative
+        offsets to the fd and the count are where it sits."""
+        code = bytearray(cls.TIMER_BLOCK + cls.RECORD)
+        rec = len(cls.TIMER_BLOCK)
+        code[rec + 2:rec + 6] = (cls.FD_AT - (at + rec + 6)).to_bytes(4, "little", signed=True)
+        code[rec + 21:rec + 25] = (cls.COUNT_AT - (at + rec + 25)).to_bytes(4, "little", signed=True)
+        return bytes(code)
 
     def __init__(self):
         from .memory import host
         self._page = page = host.mmap(None, 8192, host.PROT_READ | host.PROT_WRITE,
                                       host.MAP_PRIVATE | host.MAP_ANONYMOUS)
-        ctypes.memmove(page, self.CODE, len(self.CODE))
+        first = self._handler(0)
+        assert len(first) <= self.QUIET_AT
+        ctypes.memmove(page, first, len(first))
         ctypes.memmove(page + self.QUIET_AT, b"\xc3", 1)
         at = self.SENT_ONLY_AT
-        body = bytes.fromhex("837e0800" "7f1a")
-        # the record-writing handler again, its rip-relative offsets moved by where it now sits
-        main = bytearray(self.CODE)
+        body = bytes.fromhex("837e0800" "7f") + bytes([len(first)])
         shift = at + len(body)
-        main[2:6] = (4096 - (shift + 6)).to_bytes(4, "little", signed=True)
-        main[21:25] = (4100 - (shift + 25)).to_bytes(4, "little", signed=True)
+        main = self._handler(shift)
         fault_at = shift + len(main)
         fault = (bytes.fromhex("488d35") + (self.DFL_AT - (fault_at + 7)).to_bytes(4, "little", signed=True)
                  + bytes.fromhex("31d2" "41ba08000000" "b80d000000" "0f05" "c3"))
         ctypes.memmove(page + at, body + bytes(main) + fault, len(body) + len(main) + len(fault))
         self.sent_only = page + at
         host.mprotect(page, 4096, host.PROT_READ | host.PROT_EXEC)
-        self._fd = ctypes.c_int.from_address(page + 4096)
-        self.count = ctypes.c_uint.from_address(page + 4100)  # records written so far
+        self._fd = ctypes.c_int.from_address(page + self.FD_AT)
+        self.count = ctypes.c_uint.from_address(page + self.COUNT_AT)  # records written so far
         self.address = page
         self.quiet = page + self.QUIET_AT
 
@@ -538,11 +564,19 @@ class SiginfoPipeHandler:
             r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             try:
                 handler.set_fd(w)
+                call = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(handler.address)
                 record = bytes(range(SIGINFO_BYTES))
                 buf = ctypes.create_string_buffer(record, SIGINFO_BYTES)
-                ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)(handler.address)(
-                    10, ctypes.addressof(buf), None)
-                ok = os.read(r, 4 * SIGINFO_BYTES) == record and handler.count.value == 1
+                uc = ctypes.create_string_buffer(cls.UC_SIGMASK + 8)
+                call(10, ctypes.addressof(buf), ctypes.addressof(uc))
+                ok = os.read(r, 4 * SIGINFO_BYTES) == record and handler.count.value == 1 and \
+                    uc.raw == bytes(len(uc))  # not a timer's: no mask touched
+                # a timer's signal 10: bit 9 of the mask sigreturn restores, and recorded too
+                timer = bytes(8) + (-2).to_bytes(4, "little", signed=True) + bytes(SIGINFO_BYTES - 12)
+                buf = ctypes.create_string_buffer(timer, SIGINFO_BYTES)
+                call(10, ctypes.addressof(buf), ctypes.addressof(uc))
+                ok = ok and os.read(r, 4 * SIGINFO_BYTES) == timer and handler.count.value == 2 and \
+                    uc.raw == bytes(cls.UC_SIGMASK) + (1 << 9).to_bytes(8, "little")
             finally:
                 os.close(r)
                 os.close(w)

@@ -227,6 +227,20 @@ static int alias(void)
     return 0;
 }
 
+/* read() (a syscall's store, not the CPU's) code returning n over dst, through a pipe */
+static long read_code_returning(char *dst, int n)
+{
+    uint32_t next[16] = {0};
+    ARCH_CODE_RETURN(next, n);
+    int p[2];
+    pipe(p);
+    write(p[1], next, sizeof next);
+    long got = read(p[0], dst, sizeof next);
+    close(p[0]);
+    close(p[1]);
+    return got;
+}
+
 static int alias_more(const char *dir)
 {
     long page = sysconf(_SC_PAGESIZE);
@@ -249,12 +263,7 @@ static int alias_more(const char *dir)
     flush(high, 64);
     printf("alias-more: the lower one unmapped, the other returns %d\n", ARCH_CALL_CODE(high));
     TRY("alias-more: a call into the writable mapping", code, ARCH_CALL_CODE(code));
-    uint32_t next[16] = {0};
-    ARCH_CODE_RETURN(next, 4);
-    int p[2];
-    pipe(p);
-    write(p[1], next, sizeof next);
-    long got = read(p[0], code, sizeof next);
+    long got = read_code_returning(code, 4);
     flush(high, 64);
     printf("alias-more: read() %ld bytes into the writable mapping, the code returns %d\n", got, ARCH_CALL_CODE(high));
     /* the executable mapping's file opened read-only, the writable one's read-write */
@@ -281,12 +290,7 @@ static int read_code(void)
     ARCH_CODE_RETURN((uint32_t *)code, 1);
     flush(code, 64);
     printf("read-code: returned %d\n", ARCH_CALL_CODE(code));
-    uint32_t next[16] = {0};
-    ARCH_CODE_RETURN(next, 2);
-    int p[2];
-    pipe(p);
-    write(p[1], next, sizeof next);
-    long got = read(p[0], code, sizeof next);
+    long got = read_code_returning(code, 2);
     flush(code, 64);
     printf("read-code: after read() of %ld bytes over it, returned %d\n", got, ARCH_CALL_CODE(code));
     return 0;

@@ -66,6 +66,13 @@ int main(void) {
     buf[n > 0 ? n : 0] = 0;
     printf("proc exe: %s\n", buf);
 
+    /* a link in a bound host tree (/tmp) to an absolute path: the root's file, as in a chroot */
+    char in_bind[64];
+    snprintf(in_bind, sizeof in_bind, "/tmp/rootfs-paths-%d", (int)getpid());
+    symlink("/etc/motd", in_bind);
+    show_file("link in /tmp", in_bind);
+    unlink(in_bind);
+
     symlink("/etc/motd", "/made-link");
     show_file("made link", "/made-link");
     mkdir("/newdir", 0755);

@@ -18,9 +18,9 @@ import threading
 from . import numbers
 from .frames import SIGINFO_SIZE, FrameContext, FrameFault
 from .host import HostSignals
+from .posix_timers import DELAYTIMER_MAX, PosixTimers
 
 SIG_DFL, SIG_IGN = 0, 1
-DELAYTIMER_MAX = 0x7FFFFFFF  # a timer's overrun count saturates there
 
 
 class Action:
@@ -100,10 +100,7 @@ class ProcessSignals:
         self.mutex = threading.Lock()
         self.host = HostSignals(process)
         self.watchers = []  # signalfds, told when a signal is queued
-        # timer id -> the overrun count of its signal the guest took last: timer_getoverrun's
-        # answer (the kernel's it_overrun_last). The host's own count is no use: the host
-        # signal was taken by the emulator, and the timer may have fired again since
-        self.timer_overruns = {}
+        self.timers = PosixTimers()  # overrun counts, and periodic timers held until dequeue
         # signals the CPU raises itself: a handler for them needs no stop from outside
         self.synchronous = {self.number(n) for n in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGTRAP")}
 
@@ -158,18 +155,36 @@ class ProcessSignals:
 
     # ---- queues ------------------------------------------------------------------
 
+    def _timer_of(self, info):
+        """The timer id of a timer's signal, else None."""
+        if info is not None and info.tid is not None and info.code == self.const("SI_TIMER"):
+            return info.tid
+        return None
+
     def taken(self, info):
         """A signal left a queue for the guest (a handler, sigwaitinfo, a signalfd read):
-        a timer's overrun count becomes the one timer_getoverrun reports."""
-        if info is not None and info.tid is not None and info.code == self.const("SI_TIMER"):
-            self.timer_overruns[info.tid] = info.overrun
+        a held timer is armed again, and its overrun count becomes timer_getoverrun's."""
+        timer = self._timer_of(info)
+        if timer is not None:
+            self.timers.release(timer, info)
 
     def post(self, sig, info=None, thread=None, origin="guest"):
         """Queue `sig` for the process (thread None) or one thread, and wake who can take it."""
+        # a host timer's signal: the timer is held until the guest takes it (posix_timers.py),
+        # and released at once when the signal is not queued after all
+        timer = self._timer_of(info) if origin == "host" else None
+        if timer is not None and self.timers.hold(timer):
+            if not self._post(sig, info, thread, origin):
+                self.timers.release(timer)
+        else:
+            self._post(sig, info, thread, origin)
+
+    def _post(self, sig, info, thread, origin):
+        """post(); False when the signal was not queued."""
         if not 1 <= sig <= self.abi.nsig:
-            return
+            return False
         if self.ignored(sig) and not self._held(sig, thread):
-            return  # an ignored signal is dropped at once, unless blocked or awaited (then it waits)
+            return False  # an ignored signal is dropped at once, unless blocked or awaited (then it waits)
         info = info or SigInfo(sig, self.const("SI_KERNEL") if origin == "host" else 0)
         with self.mutex:
             queue = thread.signals.pending if thread is not None else self.shared
@@ -177,9 +192,11 @@ class ProcessSignals:
                 for s, queued in queue:  # a timer never queues twice: its pending signal counts overruns
                     if s == sig and queued.tid == info.tid and queued.code == info.code:
                         queued.overrun = min(queued.overrun + 1 + info.overrun, DELAYTIMER_MAX)
-                        return
-            if sig < 32 and any(s == sig for s, _ in queue):
-                return  # standard signals do not queue twice
+                        return True
+            elif sig < 32 and any(s == sig for s, _ in queue):
+                # standard signals do not queue twice; a timer's does (its own queue entry
+                # in the kernel), so that its re-arm at dequeue is not lost
+                return False
             queue.append((sig, info))
         for watcher in self.watchers:
             watcher.refresh()
@@ -189,6 +206,7 @@ class ProcessSignals:
             current = threading.get_ident()
             if target.host_ident != current:
                 self.host.kick(target)
+        return True
 
     def _held(self, sig, thread):
         """Whether the kernel would keep an ignored sig: the target (for the process,
@@ -213,6 +231,9 @@ class ProcessSignals:
             queues = [self.shared] + [t.signals.pending for t in self.process.threads.values()]
             for q in queues:
                 kept = [(s, i) for s, i in q if s != sig]
+                for s, info in q:
+                    if s == sig and self._timer_of(info) is not None:
+                        self.timers.release(info.tid)  # ignored now: its host timer ticks on
                 q.clear()
                 q.extend(kept)
 
@@ -240,6 +261,7 @@ class SignalDelivery:
         self.altstack = (0, self.shared.const("SS_DISABLE"), 0)  # ss_sp, ss_flags, ss_size
         self.saved_mask = None  # rt_sigsuspend: the mask the handler's sigreturn restores
         self.waiting_for = 0  # rt_sigtimedwait's set while the thread waits in it
+        self.timers_seen = 0  # the host's timer_records when this thread last set its host mask
 
     # ---- masks -------------------------------------------------------------------
 
@@ -247,12 +269,22 @@ class SignalDelivery:
         never = numbers.bit(self.shared.number("SIGKILL")) | numbers.bit(self.shared.number("SIGSTOP"))
         unblocked = self.blocked & ~mask
         self.blocked = mask & ~never & ((1 << self.abi.nsig) - 1)
-        hosts = [numbers.to_host(self.abi, g) for g in numbers.members(self.blocked)]
-        HostSignals.set_thread_mask([h for h in hosts if h is not None])
+        self._set_host_mask()
         if unblocked:  # what the host kept pending ran its handler just now: queue it before returning
             self.shared.host.drain()
         if self.deliverable():
             self.pending_flag = True
+
+    def _set_host_mask(self):
+        self.timers_seen = self.shared.host.timer_records
+        hosts = [numbers.to_host(self.abi, g) for g in numbers.members(self.blocked)]
+        HostSignals.set_thread_mask([h for h in hosts if h is not None])
+
+    def host_mask_after_drain(self):
+        """In this thread, after a drain: a POSIX timer's signal the native handler left
+        blocked here (raw.py) is the guest mask's again once its timer is held."""
+        if self.timers_seen != self.shared.host.timer_records:
+            self._set_host_mask()
 
     def deliverable(self):
         with self.shared.mutex:
@@ -288,6 +320,7 @@ class SignalDelivery:
     def deliver(self):
         """At the safe point: act on pending signals until one runs a guest handler."""
         self.shared.host.drain()
+        self.host_mask_after_drain()
         while True:
             taken = self._take()
             if taken is None:

@@ -48,6 +48,7 @@ class _SigAction(ctypes.Structure):  # glibc's struct sigaction on x86-64
 _libc.sigaction.argtypes = [ctypes.c_int, ctypes.POINTER(_SigAction), ctypes.POINTER(_SigAction)]
 SIG_DFL, SIG_IGN = 0, 1
 SA_SIGINFO, SA_ONSTACK = 4, 0x08000000  # the host's (x86-64)
+SI_TIMER = -2  # the host's si_code of a POSIX timer's signal
 RECORD = raw.SIGINFO_BYTES
 
 
@@ -73,6 +74,9 @@ class HostSignals:
         self.record = 1  # bytes a signal writes to the pipe: RECORD with the native handler
         self.caught = frozenset()  # host signals with our handler: the watcher leaves them unblocked
         self.drained_count = 0
+        # POSIX timers' signals drained so far: the native handler left each blocked in the
+        # thread it interrupted (raw.py), which unblocks it once it sees this count move on
+        self.timer_records = 0
         self.drain_lock = threading.Lock()  # a drain moves records into one process's queues at a time
 
     def install(self):
@@ -230,6 +234,14 @@ class HostSignals:
             self._drain()
 
     def _drain(self):
+        timers = self.timer_records
+        try:
+            self._drain_pipe()
+        finally:
+            if self.timer_records != timers and threading.get_ident() != self.watcher:
+                self._wake_watcher()  # it may be one the native handler left a timer's signal blocked in
+
+    def _drain_pipe(self):
         if self.native is not None:
             self.drained_count = self.native.count.value  # counted after written: they are in the pipe
         while True:
@@ -260,15 +272,18 @@ class HostSignals:
         converted = hostinfo.to_guest(self.process.abi, record)
         if converted is not None:
             self.process.signals.post(converted[0], converted[1], origin="host")
+        if int.from_bytes(record[8:12], "little", signed=True) == SI_TIMER:
+            self.timer_records += 1  # after the post: the timer is held by now (posix_timers.py)
 
     def _watch(self):
         import select
         poller = select.poll()
         poller.register(self.read_fd, select.POLLIN)
         mine = None
+        timers_seen = 0
         while True:
-            if mine != self.caught:
-                mine = self.caught
+            if mine != self.caught or timers_seen != self.timer_records:
+                mine, timers_seen = self.caught, self.timer_records
                 signal.pthread_sigmask(signal.SIG_SETMASK, set(signal.valid_signals()) - set(mine))
             # wake on a signal, and every few ms to re-kick threads whose signal is
             # still undelivered (a kick can land just before a blocking call starts)

@@ -288,6 +288,8 @@ class SyscallTable:
             else:
                 self.outliers[index] = name
         self._calls = {}
+        self._firsts = {}  # layout key -> (its first-call stub, the layout)
+        self._prepared = {}  # prepare()'s names -> how many layouts they were made for
         self._outlier_calls = {}
         self._bindings = {}
 
@@ -320,8 +322,28 @@ class SyscallTable:
         """The list of calls fn(t, r) for one register layout, shared by its threads."""
         calls = self._calls.get(layout.key)
         if calls is None:
-            calls = self._calls[layout.key] = [self._first_call(layout)] * self.size
+            first = self._first_call(layout)
+            self._firsts[layout.key] = (first, layout)
+            calls = self._calls[layout.key] = [first] * self.size
         return calls
+
+    def prepare(self, names):
+        """Make the calls `names` now, where still unmade: before a fork, so that every
+        child does not make them anew (exit_group's: each would import, bind and write
+        to pages it shares with the parent, at a cost of a copied page each)."""
+        if self._prepared.get(names) == len(self._firsts):
+            return  # done for every layout in use: the fork's path stays short (each page it touches is copied)
+        self._prepared[names] = len(self._firsts)
+        for key, (first, layout) in self._firsts.items():
+            calls = self._calls[key]
+            for name in names:
+                nr = self.number(name)
+                index = -1 if nr is None else nr - self.base
+                if 0 <= index < self.size and calls[index] is first:
+                    try:
+                        calls[index] = self._make_call(index, layout)
+                    except (ImportError, OSError):
+                        pass  # the first call tries again, and reports it (_first_call)
 
     def call(self, index, layout):
         """The call for any index (the run loop's list covers the dense ones)."""

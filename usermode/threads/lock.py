@@ -151,9 +151,10 @@ class Unlocked:
         # A signal that came while we were blocked (SIGCHLD during wait4) is taken
         # before the call returns, as the kernel delivers it on the way back.
         host = process.signals.host
+        signals = thread.signals
         if host.may_have_arrived():
             host.drain()
-        signals = thread.signals
+            signals.host_mask_after_drain()
         if signals.pending_flag is False and (signals.pending or process.signals.shared) and \
                 signals.deliverable():
             signals.pending_flag = True

@@ -154,6 +154,7 @@ class GuestThread:
                     native = host_signals.native  # host_signals.arrived(), inline: this runs after every call
                     if native is not None and native.count.value != host_signals.drained_count:
                         host_signals.drain()  # one came during the call: the kernel delivers it on the way out
+                        signals.host_mask_after_drain()
                     if signals.pending_flag:  # deliver at the run loop, before the next instruction
                         raw.emu_stop(handle)
                     if self.exec_lent is not None:
@@ -174,6 +175,7 @@ class GuestThread:
                     native = host_signals.native
                     if native is not None and native.count.value != host_signals.drained_count:
                         host_signals.drain()
+                        signals.host_mask_after_drain()
                     if signals.pending_flag:
                         raw.emu_stop(handle)
                     if self.exec_lent is not None:

@@ -268,6 +268,7 @@ def _timedwait(t, sigs, wanted, uinfo, deadline):
         if converted is None:
             continue
         guest, info = converted
+        sigs.shared.taken(info)  # taken straight from the host: a timer's count is timer_getoverrun's
         if uinfo:
             t.space.write(uinfo, info.pack(t.abi))
         return guest

@@ -33,10 +33,14 @@ AT_EMPTY_PATH = 0x1000
 
 # ---- fork -----------------------------------------------------------------------------
 
+# what a child calls that its parent may never have: made before the fork, once
+CHILD_CALLS = ("exit_group", "exit")
+
 def fork(t, flags, newsp, ptid, tls, ctid):
     process, arch = t.process, t.arch
     c = t.abi.tables.PROC
     process.flush_logs()
+    process.syscalls.prepare(CHILD_CALLS)
     host = process.signals.host
     old_mask = host.block_for_fork()  # nothing arrives until the child has its own signal pipe
     try:

@@ -114,36 +114,56 @@ def timer_create(t, clock: Int, sevp: Ptr, timerid: Ptr):
         ctypes.memmove(event, (ctypes.c_uint64 * 1)(value), 8)
         ctypes.memmove(ctypes.addressof(event) + 8, (ctypes.c_int * 3)(host_signo, notify, tid), 12)
     out = ctypes.c_int(0)
-    call("timer_create", t.abi.const_map("TIME", "CLOCK_").to_host(clock), event, ctypes.byref(out))
-    # the process's timers: an execve in place deletes them, as the kernel's does (exec_in_place.py)
-    t.process.__dict__.setdefault("posix_timers", set()).add(out.value)
+    host_clock = t.abi.const_map("TIME", "CLOCK_").to_host(clock)
+    call("timer_create", host_clock, event, ctypes.byref(out))
+    # kept: an execve in place deletes the timers, as the kernel's does (exec_in_place.py), and
+    # a periodic one is held while its signal waits (signals/posix_timers.py) on its clock
+    t.process.signals.timers.created(out.value, _readable_clock(t, host_clock))
     t.space.write(timerid, t.abi.pack("i", out.value))
 
 
+CLOCK_THREAD_CPUTIME_ID = 3  # the host's
+
+
+def _readable_clock(t, host_clock):
+    """A clock any of our threads can read that is the timer's: the creating thread's own
+    CPU clock by its id (the kernel's CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED encoding of a tid)."""
+    if host_clock == CLOCK_THREAD_CPUTIME_ID:
+        return (~t.tid << 3) | 6
+    return host_clock
+
+
+# timer_settime and timer_gettime go through signals/posix_timers.py: a periodic timer whose
+# signal waits for the guest is disarmed on the host, and its setting is kept there
+
 @syscall(twins={"timer_settime64": {"layout": "itimerspec64"}})
 def timer_settime(t, timerid: Int, flags: TimerFlags, new: Ptr, old: Ptr, *, layout="itimerspec"):
-    _settime(t, "timer_settime", (timerid, flags), new, old, layout)
-    t.process.signals.timer_overruns.pop(timerid, None)  # re-armed: the kernel's count starts at 0
+    value = _read_timer(t, new, layout)
+    if value is None:
+        raise GuestError(errno.EINVAL)  # no new setting: the kernel's EINVAL, before any copy (LTP timer_settime02)
+    _write_timer(t, old, t.process.signals.timers.settime(timerid, flags, value), layout)
 
 
 @syscall(twins={"timer_gettime64": {"layout": "itimerspec64"}})
 def timer_gettime(t, timerid: Int, cur: Ptr, *, layout="itimerspec"):
-    _gettime(t, "timer_gettime", timerid, cur, layout)
+    setting = t.process.signals.timers.gettime(timerid)  # first: a bad id is EINVAL, before the copy
+    if not cur:
+        raise GuestError(errno.EFAULT)
+    _write_timer(t, cur, setting, layout)
 
 
 @syscall
 def timer_getoverrun(t, timerid: Int):
-    # the count of the timer's last signal the guest took (ProcessSignals.taken),
-    # already saturated at DELAYTIMER_MAX as the kernel's; the host judges the id
+    # the count of the timer's last signal the guest took (posix_timers.py), already
+    # saturated at DELAYTIMER_MAX as the kernel's; the host judges the id
     call("timer_getoverrun", timerid)
-    return t.process.signals.timer_overruns.get(timerid, 0)
+    return t.process.signals.timers.overrun(timerid)
 
 
 @syscall
 def timer_delete(t, timerid: Int):
     call("timer_delete", timerid)
-    t.process.signals.timer_overruns.pop(timerid, None)
-    t.process.__dict__.get("posix_timers", set()).discard(timerid)
+    t.process.signals.timers.deleted(timerid)
 
 
 # ---- timerfd ------------------------------------------------------------------------------
