@@ -72,7 +72,7 @@ RATIO_2_5 = [Target("ratio", 2.5, "<=2.5x")]
 
 class Workload:
     def __init__(self, name, group, source, args, quick_args, kind="wall", targets=(), unit=None,
-                 needs_threads=False, link="static", note=""):
+                 needs_threads=False, link="static", note="", facts=()):
         self.name, self.group, self.source = name, group, source
         self.args, self.quick_args = list(args), list(quick_args)
         self.kind = kind
@@ -81,6 +81,7 @@ class Workload:
         self.needs_threads = needs_threads
         self.link = link
         self.note = note
+        self.facts = tuple(facts)  # the cpu module's TEST_C facts the program is built with (-D)
 
     # For per-call workloads the first argument is the operation count.
     def count(self, quick):
@@ -122,6 +123,8 @@ WORKLOADS = [
              note="create+join beside 2 busy threads"),
     Workload("threads-compute", "threads", "threads_compute.c", ["150000000"], ["5000000"],
              targets=RATIO_2_5, needs_threads=True, note="4 threads"),
+    Workload("vma-churn", "threads", "vma_churn.c", ["10000"], ["300"], needs_threads=True,
+             note="2x N mprotects beside 3 threads", facts=("ARCH_CODE_RETURN(w, n)", "ARCH_CALL_CODE(p)")),
 ]
 
 # Real programs from a Debian arm64 root file system: (name, argv inside the root, the sizes
@@ -157,10 +160,14 @@ def geomean(values):
 
 # ---- building ----------------------------------------------------------------
 
-def build(arch, source, link="static"):
+def build(arch, source, link="static", facts=()):
+    """facts: names of the cpu module's TEST_C facts (the machine code a test writes)
+    to define for the program, where the arch has them."""
     cc = ARCHES[arch]["cc"]
     src = os.path.join(GUEST, source)
+    test_c = cpu.get(arch).TEST_C
     flags = ["-O2"] + (["-static"] if link == "static" else []) + ["-pthread", "-lm"]
+    flags += [f"-D{name.replace(' ', '')}={test_c[name]}" for name in facts if name in test_c]
     with open(src, "rb") as f:
         key = hashlib.sha256(f.read() + repr((arch, flags)).encode()).hexdigest()[:12]
     os.makedirs(BUILD, exist_ok=True)
@@ -319,7 +326,7 @@ class Suite:
 
     def run_workload(self, arch, w):
         try:
-            prog = build(arch, w.source, w.link)
+            prog = build(arch, w.source, w.link, w.facts)
         except RuntimeError as e:
             return {"arch": arch, "workload": w.name, "group": w.group, "kind": w.kind, "unit": w.unit,
                     "status": "build failed", "detail": str(e).splitlines()[0], "ratio": None,

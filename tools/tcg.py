@@ -42,6 +42,7 @@ MULTIARCH_FLAGS = {
     "threadcount": ([], ["-lpthread"]),
     "signals": ([], ["-lrt", "-lpthread"]),
     "munmap-pthread": (["-pthread"], ["-pthread"]),
+    "vma-pthread": (["-pthread"], ["-pthread"]),
 }
 
 

@@ -81,6 +81,7 @@ class Uc:
         self._uch = _void_p()  # the name unicorn.Uc uses: raw.py reads it
         _check(lib.uc_open(arch, mode, _byref(self._uch)))
         self._arch, self._mode = arch, mode
+        self.tlb_flushes = 0  # ctl_flush_tlb calls so far: whether one came since a given moment
         self._callbacks = {}  # hook handle -> native callback, kept alive while hooked
         self.regions_version = 0  # changes with the regions: what mem_regions() said may be kept till then
 
@@ -250,6 +251,7 @@ class Uc:
 
     def ctl_flush_tlb(self):
         self.ctl(_const.UC_CTL_TLB_FLUSH, _const.UC_CTL_IO_WRITE)
+        self.tlb_flushes += 1
 
     def ctl_set_tlb_mode(self, mode):
         """UC_TLB_CPU (the guest MMU's, the default) or UC_TLB_VIRTUAL."""

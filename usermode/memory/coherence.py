@@ -23,8 +23,10 @@ sees them. What Unicorn 2.1.4 needs for that (its qemu/accel/tcg/cputlb.c, trans
   read-only where the guest may not write); the fill hook still grants loads and stores by
   each mapping's own rights, so nothing more is reachable. So a home is an executable member
   that may be made writable (not of a file opened read-only).
-- A fetch through a member that may not execute keeps its own page (with no data rights,
-  so loads and stores fill again with the home), whose region refuses it as before.
+- A fetch through a member that may not execute is refused by the fill hook, as any
+  fetch of a page without PROT_EXEC (space.py: the regions have every right); Unicorn's own
+  look-up of it keeps its own page, with no data rights (loads and stores fill again
+  with the home).
 
 Threads. Where a program says nothing when it rewrites code (cpu CODE_CHANGES_HEARD False:
 x86, s390x, PowerPC) another thread's stores reach this instance's translations only if it

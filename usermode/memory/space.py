@@ -13,6 +13,13 @@ every guest pointer a syscall touches is checked against it (EFAULT) before the
 host dereferences it, so a bad guest pointer can never crash the emulator.
 Neighbouring mappings the kernel would merge (vma_merge) are one VMA here too, and
 a few Unicorn regions of like sizes (_join_regions), never one per growth.
+
+A CPU on Unicorn's virtual TLB (threads/thread.py) has its regions readable,
+writable and executable: its TLB fill hook gives each page its mapping's rights,
+refusing what they forbid, so an mprotect there changes no region, only the VMA
+list, what the CPU translated of code that lost or gained PROT_EXEC, and its TLB.
+A CPU on its own TLB (arm and MIPS where the virtual one cannot be mended) sees
+only the regions' rights, so its regions follow every protection change.
 """
 import bisect
 import ctypes
@@ -28,6 +35,7 @@ _bisect_right = bisect.bisect_right  # on the path of every syscall that takes a
 
 PAGE = 4096
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4  # the kernel's values, also Unicorn's UC_PROT_*
+PROT_ALL = PROT_READ | PROT_WRITE | PROT_EXEC
 # mmap flags (the host's bits) the kernel keeps in the mapping (VM_NORESERVE, VM_LOCKED,
 # VM_GROWSDOWN): mappings that differ in them never merge
 KEPT_FLAGS = host.MAP_NORESERVE | host.MAP_LOCKED | host.MAP_GROWSDOWN
@@ -168,8 +176,11 @@ class AddressSpace:
         self.vmas = []  # sorted, non-overlapping
         self._starts = []  # vma.start for each, for bisect
         self.cpus = []  # Unicorn instances mirroring this space
+        # those of them whose TLB fill hook gives pages their rights (regions all PROT_ALL)
+        self.rights_in_tlb = set()
         # CPU -> [(lo, hi)]: protection changes another thread made that this CPU has not
-        # mirrored yet (protect, catch_up)
+        # mirrored yet (protect, catch_up); for a CPU of rights_in_tlb only the ranges
+        # whose translations must go, and an empty list a TLB to flush
         self.stale = {}
         self.mmap_top = mmap_top  # top-down allocation starts below this
         # the end of the guest's own range (the kernel's TASK_SIZE): a reservation may reach
@@ -193,6 +204,7 @@ class AddressSpace:
         """Give the whole range back to the host (execve in place): every mapping goes,
         and nothing may touch this space any more."""
         self.cpus = []
+        self.rights_in_tlb = set()
         self.vmas, self._starts = [], []
         self.mem = None  # a late use is an exception, never a touch of unmapped memory
         host.munmap(self.base, self.size)
@@ -203,7 +215,10 @@ class AddressSpace:
     def attach(self, uc, virtual_tlb=False, code_changes_heard=True):
         """A new CPU (thread) sees every current mapping. The first says how CPUs translate
         addresses (virtual_tlb: through the fill hook) and whether the emulator hears of code
-        changes (coherence.py)."""
+        changes (coherence.py). A CPU on the virtual TLB has its fill hook enforce each
+        page's rights, so its regions need none (rights_in_tlb)."""
+        if virtual_tlb:
+            self.rights_in_tlb.add(uc)
         if not self.cpus:
             self.code_changes_heard = code_changes_heard
             if virtual_tlb != self.redirect_aliases:
@@ -217,11 +232,16 @@ class AddressSpace:
 
     def detach(self, uc):
         self.cpus.remove(uc)
+        self.rights_in_tlb.discard(uc)
         self.stale.pop(uc, None)
         self._code_hooks.forget(uc)
         self._writable_pieces.pop(uc, None)
         if self.code_owner is uc:
             self.code_owner = None
+
+    def _region_prot(self, uc, v):
+        """The rights uc's regions give the pages of mapping v."""
+        return PROT_ALL if uc in self.rights_in_tlb else v.prot | v.region_extra
 
     @staticmethod
     def running_on(uc):
@@ -233,6 +253,14 @@ class AddressSpace:
         made meanwhile (protect leaves them to it). Each range is rebuilt from the VMAs as
         they are now, so a range changed many times costs one rebuild."""
         ranges = self.stale.pop(uc, None)
+        if ranges is None:
+            return
+        if uc in self.rights_in_tlb:  # no region to change: translations and the TLB
+            for lo, hi in _merged(ranges):
+                for v in self.overlapping(lo, hi):
+                    uc.ctl_remove_cache(max(v.start, lo), min(v.end, hi))
+            uc.ctl_flush_tlb()
+            return
         if not ranges:
             return
         merged = _merged(ranges)
@@ -259,7 +287,7 @@ class AddressSpace:
         lo, hi = v.start if lo is None else lo, v.end if hi is None else hi
         eof = min(max(v.eof, lo), hi)
         if eof > lo:
-            uc.mem_map_ptr(lo, eof - lo, v.prot | v.region_extra, self.base + lo)
+            uc.mem_map_ptr(lo, eof - lo, self._region_prot(uc, v), self.base + lo)
         if eof < hi:
             uc.mem_map_ptr(eof, hi - eof, 0, self.base + eof)
 
@@ -331,6 +359,11 @@ class AddressSpace:
                 lo, hi = page_floor(max(v.start, addr)), page_ceil(min(v.end, addr + length))
                 ranges = [(lo, hi)]  # its own code (W|X), and what the same memory is elsewhere
                 ranges += [(max(a, lo) + d, min(b, hi) + d) for a, b, d in code_at.get(v, ()) if max(a, lo) < min(b, hi)]
+                # only where code may be: Unicorn looks the range up as a fetch, which the
+                # fill hook refuses on a page without PROT_EXEC while guest code runs (this
+                # is called from a store hook too), and that would stop the guest
+                ranges = [(max(x.start, a), min(x.end, b)) for a, b in ranges
+                          for x in self.overlapping(a, b) if x.prot & PROT_EXEC]
                 for uc in self.cpus:
                     for a, b in self._region_pieces(uc, ranges):
                         uc.ctl_remove_cache(a, b)
@@ -357,7 +390,8 @@ class AddressSpace:
                 v.region_extra = rights
                 if mapped:
                     for uc in self.cpus:
-                        uc.mem_protect(v.start, v.eof - v.start, v.prot | rights)
+                        if uc not in self.rights_in_tlb:  # (whose regions have every right)
+                            uc.mem_protect(v.start, v.eof - v.start, v.prot | rights)
         for uc in self.cpus:
             self._code_hooks.set(uc, new, not self.code_changes_heard)
             uc.ctl_flush_tlb()  # entries with the old homes go (and with them Unicorn's jump cache)
@@ -539,8 +573,9 @@ class AddressSpace:
         replacement costs Unicorn a step per page (memory_unmap flushes the TLB a page at a
         time), so joining only regions of like sizes sends each page through O(log n)
         joins: the heap grown a page at a time is a few regions, not one per growth."""
+        prot = self._region_prot(uc, vma)
         if lo == vma.start and hi == vma.end:  # nothing of vma in uc besides: no regions to ask for
-            uc.mem_map_ptr(lo, hi - lo, vma.prot | vma.region_extra, self.base + lo)
+            uc.mem_map_ptr(lo, hi - lo, prot, self.base + lo)
             return
         regions = sorted((s, e + 1) for s, e, _ in uc.mem_regions() if vma.start <= s and e < vma.end)
         below = [r for r in regions if r[1] <= lo]
@@ -564,14 +599,15 @@ class AddressSpace:
                 hi = pick[1]
         for start, end in gone:
             uc.mem_unmap(start, end - start)
-        uc.mem_map_ptr(lo, hi - lo, vma.prot | vma.region_extra, self.base + lo)
+        uc.mem_map_ptr(lo, hi - lo, prot, self.base + lo)
 
-    def _remerge(self, lo, hi, cpus=None):
+    def _remerge(self, lo, hi, cpus):
         """After a protection change of [lo, hi) (mirrored already): merge what now can be,
-        the changed pages joining the merged VMA's regions as new pages do."""
+        the changed pages joining the merged VMA's regions as new pages do in `cpus` (a
+        CPU whose regions have no rights of their own needs no change)."""
         for vma in self._coalesce(lo, hi):
             start, end = max(vma.start, lo), min(vma.end, hi)
-            for uc in (self.cpus if cpus is None else cpus):
+            for uc in cpus:
                 uc.mem_unmap(start, end - start)  # may span several regions
                 self._join_regions(uc, vma, start, end)
 
@@ -687,36 +723,50 @@ class AddressSpace:
                                              for v in self.overlapping(addr, end)
                                              if v.kind != "shared" and v.name != "[stack]"
                                              and not v.prot & PROT_WRITE))
-        # Only the calling thread's CPU mirrors the change now; the others do when they
+        # Only the calling thread's CPU follows the change now; the others do when they
         # next run guest code (catch_up): threads that mprotect while others run (QEMU's
         # vma-pthread) made every call cost a region split and merge in each CPU
         me = getattr(_running, "uc", None)
         cpus = [me] if me is not None and me in self.cpus and len(self.cpus) > 1 else self.cpus
         changed = self._carve(addr, end)
         was_exec = any(v.prot & PROT_EXEC for v in changed)
+        code = taken = False  # whether code gained or lost PROT_EXEC; whether any right went
         for v in changed:
             if v.kind == "shared" and v.fd_stat is not None and (prot & PROT_WRITE) != (v.prot & PROT_WRITE) \
                     and v.eof > v.start:
                 self._host_protect(v, prot | v.region_extra)  # EACCES on a read-only fd
             old, v.prot = v.prot, prot
+            taken |= bool(old & ~prot)
+            # code made executable may be new (written by the host), code made
+            # non-executable must fault at once: either way its translations go
+            code |= bool((old ^ prot) & PROT_EXEC)
             for uc in cpus:
-                # code made executable may be new (written by the host), code made
-                # non-executable must fault at once: either way its translations go
                 if (old | prot) & PROT_EXEC:
                     uc.ctl_remove_cache(v.start, v.end)
-                if v.eof > v.start:
+                if v.eof > v.start and uc not in self.rights_in_tlb:
                     uc.mem_protect(v.start, v.eof - v.start, prot | v.region_extra)
-                if old & ~prot:  # rights taken away: no TLB entry may keep them
-                    uc.ctl_flush_tlb()
-        self._remerge(addr, end, cpus)
+        for uc in cpus:
+            if taken:  # rights taken away: no TLB entry may keep them
+                uc.ctl_flush_tlb()
+        self._remerge(addr, end, [uc for uc in cpus if uc not in self.rights_in_tlb])
         self._replan_if(changed, was_exec)
         if cpus is not self.cpus:
             for uc in self.cpus:
-                if uc is not me:
-                    ranges = self.stale.setdefault(uc, [])
-                    ranges.append((addr, end))
-                    if len(ranges) > STALE_MOST:  # a CPU that has not run for long: keep it short
-                        ranges[:] = _merged(ranges)
+                if uc is me:
+                    continue
+                if uc not in self.rights_in_tlb:
+                    self._stale(uc, addr, end)
+                elif code:
+                    self._stale(uc, addr, end)
+                elif taken:
+                    self.stale.setdefault(uc, [])  # a TLB to flush
+
+    def _stale(self, uc, lo, hi):
+        """[lo, hi) changed while uc did not run: for catch_up."""
+        ranges = self.stale.setdefault(uc, [])
+        ranges.append((lo, hi))
+        if len(ranges) > STALE_MOST:  # a CPU that has not run for long: keep it short
+            ranges[:] = _merged(ranges)
 
     def remap(self, old, old_size, new_size, may_move, new_addr=None):
         """mremap: grow or shrink in place, or move (host pages move with host mremap)."""
@@ -848,7 +898,7 @@ class AddressSpace:
         host.mmap(self.base + at, eof - at, hprot, flags | host.MAP_FIXED, v.file.fd, v.offset + at - v.start)
         v.eof = eof
         for uc in self.cpus:
-            uc.mem_protect(at, eof - at, v.prot | v.region_extra)
+            uc.mem_protect(at, eof - at, self._region_prot(uc, v))
         self._replan_if([v])  # more of it may be an alias now
         return True
 
@@ -868,7 +918,7 @@ class AddressSpace:
         host.mmap(self.base + start, v.start - start, host.PROT_READ | host.PROT_WRITE,
                   host.MAP_PRIVATE | host.MAP_ANONYMOUS | host.MAP_NORESERVE | host.MAP_FIXED)
         for uc in self.cpus:
-            uc.mem_map_ptr(start, v.start - start, v.prot | v.region_extra, self.base + start)
+            uc.mem_map_ptr(start, v.start - start, self._region_prot(uc, v), self.base + start)
         v.start = self._starts[i] = start
         self._replan_if([v])  # an executable stack is writable code
         return True

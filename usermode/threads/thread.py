@@ -30,6 +30,7 @@ UC_ERR_INSN_INVALID = 10
 _MEMORY_ERRORS = {6: 19, 7: 20, 8: 21, 12: 22, 13: 23, 14: 24}
 _FETCH_ACCESSES = (21, 24)
 _FETCH_ERRORS = tuple(err for err, access in _MEMORY_ERRORS.items() if access in _FETCH_ACCESSES)
+_FETCH_PROT_ERROR = next(err for err, access in _MEMORY_ERRORS.items() if access == 24)
 _NEEDS = {16: 1, 17: 2, 18: 4}  # uc_mem_type READ, WRITE, FETCH -> the page right each needs
 _REFUSED_ACCESS = {16: (19, 23), 17: (20, 22), 18: (21, 24)}  # -> (unmapped, protected) types
 
@@ -126,6 +127,12 @@ class GuestThread:
         self.deferred = []  # see defer()
         self.fault = None
         self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
+        # Between emu_start and its return, outside the syscall hook: the CPU's fetches
+        # are the guest's own (on_tlb_fill)
+        self.in_guest = False
+        # a TLB entry may let the CPU run a page it may not, unless the TLB was flushed
+        # since this count of its flushes (on_tlb_fill); None: no such entry
+        self.exec_lent = None
         self.host_ident = None  # pthread id, for pthread_kill
         self._unlocked = None  # see unlocked()
         self.futex_gate = None  # where it sleeps in a private FUTEX_WAIT (private_futex.py)
@@ -174,6 +181,7 @@ class GuestThread:
         if step_pc is None:
             def on_syscall_exception():  # the hot path of every syscall
                 try:
+                    self.in_guest = False
                     if self.debug is None:
                         on_syscall()
                     else:
@@ -185,12 +193,16 @@ class GuestThread:
                         signals.host_mask_after_drain()
                     if signals.pending_flag:  # deliver at the run loop, before the next instruction
                         raw.emu_stop(handle)
+                    if self.exec_lent is not None:
+                        self._take_back_exec()
+                    self.in_guest = True
                 except BaseException as e:  # never let an exception vanish inside the C callback
                     self.process.crash(e)
                     raw.emu_stop(handle)
         else:
             def on_syscall_exception():  # the same, after the PC's step (s390x, m68k)
                 try:
+                    self.in_guest = False
                     step_pc()  # before the call: its number, restarts and frames see the PC past it
                     if self.debug is None:
                         on_syscall()
@@ -203,6 +215,9 @@ class GuestThread:
                         signals.host_mask_after_drain()
                     if signals.pending_flag:
                         raw.emu_stop(handle)
+                    if self.exec_lent is not None:
+                        self._take_back_exec()
+                    self.in_guest = True
                 except BaseException as e:
                     self.process.crash(e)
                     raw.emu_stop(handle)
@@ -256,12 +271,14 @@ class GuestThread:
 
         def on_tlb_fill(handle, page, access, entry, user_data):
             # Unicorn's virtual TLB (see __init__) asks for a page's rights: the
-            # mapping's. A load or store they forbid is refused: Unicorn raises the
-            # fault, keeping its exact address (raw.fault_address). A fetch is always
-            # granted: Unicorn also asks to "fetch" when it looks up code pages for
-            # its own bookkeeping (outside guest execution, where a refusal would
-            # jump into nowhere), and checks the mapping's rights itself for a real
-            # fetch, reporting an unmapped or non-executable page as such.
+            # mapping's (the CPU's regions have them all: memory/space.py). An access
+            # they forbid is refused: Unicorn raises the fault, keeping its exact
+            # address (raw.fault_address). Unicorn also asks to "fetch" when it looks
+            # up code pages for its own bookkeeping (ctl_remove_cache, mem_unmap: from
+            # a syscall or the safe point, where a refusal would stop the guest with
+            # an error): those are granted, and the entry that lends the page
+            # PROT_EXEC goes before guest code runs again (_take_back_exec). A fetch
+            # from an unmapped page is granted too, and Unicorn reports it as such.
             growth.misses += 1
             if growth.misses == growth.budget:
                 emu_stop(handle)  # lands at the next block start, where the safe point flushes
@@ -270,12 +287,17 @@ class GuestThread:
             vma = find_vma(page)
             entry[0] = page
             if access == UC_MEM_FETCH:
+                if vma is not None and not vma.prot & 4:
+                    if self.in_guest:
+                        self.refused = (page, 24)
+                        return False
+                    self.exec_lent = uc.tlb_flushes
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
                 if vma is not None and vma.alias is not None:  # memory shared with code (memory/coherence.py)
                     if vma.prot & 4:
                         entry[0] = home_of(vma.alias, page)  # its code is translated at its home
-                    else:
-                        entry[1] = 4  # its own page, refused by its region; loads and stores fill again
+                    else:  # (Unicorn's own look-up: the guest's fetch was refused above)
+                        entry[1] = 4  # its own page; loads and stores fill again
                 return True
             if vma is None and private_lo <= page < private_hi:
                 entry[1] = 3
@@ -471,7 +493,7 @@ class GuestThread:
                     # clears Unicorn's request would be lost; round the loop instead
                     err = 0
                 else:
-                    err = raw.emu_start(self.handle, pc, UNTIL, 0, count)
+                    err = self._emu_start(pc, UNTIL, count)
                 process.running = None
                 if self.exiting:
                     return
@@ -502,6 +524,24 @@ class GuestThread:
             self.finish()  # under the lock: it edits guest memory and the CPU list
             lock.release()
 
+    def _emu_start(self, begin, until, count=0):
+        """Run guest code (the only way in: see in_guest)."""
+        if self.exec_lent is not None:
+            self._take_back_exec()
+        self.in_guest = True
+        try:
+            return raw.emu_start(self.handle, begin, until, 0, count)
+        finally:
+            self.in_guest = False
+
+    def _take_back_exec(self):
+        """Unicorn looked up a page the guest may not run, as code, for its own
+        bookkeeping (on_tlb_fill granted it): the TLB entry goes before guest code runs,
+        unless a flush took it already (mprotect's, catch_up's)."""
+        if self.uc.tlb_flushes == self.exec_lent:
+            self.uc.ctl_flush_tlb()
+        self.exec_lent = None
+
     def finish(self):
         """Thread teardown: CLONE_CHILD_CLEARTID, robust futexes, bookkeeping."""
         self.process.thread_finished(self)
@@ -525,7 +565,7 @@ class GuestThread:
     def _rerun_with_fault_hook(self):
         hook = raw.add_hook(self.uc, UC_HOOK_MEM_INVALID, self._callbacks[1])
         try:
-            raw.emu_start(self.handle, self.arch.resume_address(self.uc), UNTIL, 0, 1)
+            self._emu_start(self.arch.resume_address(self.uc), UNTIL, 1)
         finally:
             raw.del_hook(self.uc, hook)
 
@@ -580,12 +620,30 @@ class GuestThread:
             return err  # a fault of the block's own first fetch
         start, page_end = self.arch.resume_address(self.uc), (pc | (PAGE - 1)) + 1
         for until in range(page_end - 1, pc, -1):
-            again = raw.emu_start(self.handle, start, until, 0, 0)
+            again = self._fetch_refusal(self._emu_start(start, until))
             if self.fault is not None or self.refused is not None or again not in _FETCH_ERRORS or self.pc() != pc:
                 return 0 if not again and self.fault is None and self.pc() == until else again
         return err
 
+    def _fetch_refusal(self, err):
+        """A fetch the fill hook refused (from a page without PROT_EXEC) as the error
+        Unicorn reports for one its regions refuse."""
+        if self.refused is not None and self.refused[1] == 24 and self.fault is None:
+            self.refused = None
+            return _FETCH_PROT_ERROR
+        return err
+
     def _fault_from(self, err):
+        if self.refused is not None and self.refused[1] == 24 and self.fault is None:
+            pc_page = self.pc() & -PAGE
+            if self.refused[0] not in (pc_page, pc_page + PAGE):
+                # not a fetch of the block at the PC (which may cross into the next page):
+                # a look-up of Unicorn's own inside emu_start (dropping what was translated
+                # under a removed hook, as the count hook of a counted run) refused before
+                # any guest code ran; it is done now, the guest runs on
+                self.refused = None
+                return None
+        err = self._fetch_refusal(err)
         if err in _FETCH_ERRORS:
             err = self._run_to_crossing(err)
             if not err and self.fault is None:
