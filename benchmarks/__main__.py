@@ -119,6 +119,8 @@ WORKLOADS = [
              note="4 threads, mutex ring"),
     Workload("thread-churn", "threads", "thread_churn.c", ["1000"], ["50"], needs_threads=True,
              note="create+join beside a busy thread"),
+    Workload("thread-start", "threads", "thread_start.c", ["200"], ["20"], kind="per-call", needs_threads=True,
+             note="create+join beside 2 busy threads"),
     Workload("threads-compute", "threads", "threads_compute.c", ["150000000"], ["5000000"],
              targets=RATIO_2_5, needs_threads=True, note="4 threads"),
     Workload("vma-churn", "threads", "vma_churn.c", ["10000"], ["300"], needs_threads=True,

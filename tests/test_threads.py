@@ -113,3 +113,13 @@ def test_mprotect_seen_by_other_threads(arch):
     assert res.stdout.decode().splitlines() == [f"{c}: ok" for c in MPROTECT_THREADS_CHECKS], \
         res.stderr.decode()[-2000:]
     assert res.returncode == 0
+
+
+def test_new_thread_starts_with_its_creators_state(arch):
+    """A thread gets its creator's name, signal mask and FP state, no alternate stack and
+    fresh TLS, whatever the ended thread whose CPU pyqemu reuses did to itself."""
+    prog = build(arch, "thread_fresh_state.c", "static", ["-pthread", "-lm"])
+    res = assert_same_as_qemu(arch, prog, timeout=120)
+    assert res.stdout.decode().splitlines() == [
+        f"{i}: name creator, SIGUSR1 open, SIGUSR2 blocked, altstack off, tls 7, rounding nearest, "
+        "1/3 0.33333333333333331" for i in range(4)]

@@ -21,7 +21,8 @@ from .threads.thread import GuestThread
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
 MIN_GUEST_ROOM = 64 << 20  # beyond its stack, the least guest range worth starting with
-COLLECT_EVERY = 8  # thread ends between two collections of their leftovers
+COLLECT_EVERY = 8
+SPARE_THREADS = 2  # ended threads' CPUs kept for reuse: enough for create-join loops, a few MB each  # thread ends between two collections of their leftovers
 
 _TABLES = {}  # arch name -> (SyscallTable, Layouts)
 
@@ -78,6 +79,7 @@ class Process:
         self.fd_limit = None  # fdlimit.FdLimit: the guest's RLIMIT_NOFILE, ours above it (runner.py)
         self.warned = set()
         self.threads = {}
+        self.spare_threads = []  # ended threads whose CPUs the next clones reuse (new_thread)
         self.threads_ended = 0
         self.exit_status = 0
         self.sysroot = None
@@ -95,8 +97,20 @@ class Process:
     # ---- threads and the end of the process -----------------------------------
 
     def new_thread(self, parent=None):
-        """A guest thread of this process (its CPU; clone gives it its registers)."""
+        """A guest thread of this process (its CPU; clone gives it its registers): an
+        ended thread's CPU where one is spare (GuestThread.reborn), else a new one."""
+        if self.spare_threads:
+            if self.debugger is None:
+                thread = self.spare_threads.pop()
+                thread.reborn(parent)
+                return thread
+            self.drop_spare_threads()  # gdb sets up every CPU it sees: new ones from now on
         return GuestThread(self, parent=parent)
+
+    def drop_spare_threads(self):
+        for thread in self.spare_threads:
+            self.space.detach(thread.uc)
+        self.spare_threads = []
 
     def add_thread(self, thread):
         self.threads[thread.tid] = thread
@@ -124,7 +138,10 @@ class Process:
         futex.thread_exit_cleanup(thread)
         tlb.forget(thread)
         self.threads.pop(thread.tid, None)
-        self.space.detach(thread.uc)
+        if self.debugger is None and len(self.spare_threads) < SPARE_THREADS and self.threads:
+            self.spare_threads.append(thread)  # still attached: kept up to date for the next clone
+        else:
+            self.space.detach(thread.uc)
         # An ended thread's Unicorn instance (3 MB, and its code buffer's address
         # space: 1 GiB by default) goes when its reference cycles are collected:
         # collect every few thread ends so that thread churn stays bounded.
@@ -152,6 +169,7 @@ class Process:
         thread.host_ident = threading.get_ident()
         self.threads = {thread.tid: thread}
         self.space.cpus = [thread.uc]
+        self.spare_threads = []  # (their CPUs no longer follow this space)
         self.running = None
         self.preempter = Preempter(self)
         self.all_exited = threading.Event()

@@ -61,6 +61,36 @@ class EmulatorLock:
             self._held = True
         gate.release()
 
+    def reserve_first(self):
+        """A place at the head of the queue, for a thread being created (clone): a locked
+        gate its thread acquires to own the lock, opened when the holder next lets go.
+        The kernel runs a new task soon, before a thread that has used up its slices;
+        at the back of the queue it waited for every busy thread's whole time slice
+        (a pthread_create and join beside a busy thread: 10 ms each)."""
+        gate = threading.Lock()
+        gate.acquire()
+        with self._mutex:
+            self._waiters.appendleft(gate)
+        return gate
+
+    def cancel(self, gate):
+        """Take back a reserve_first() place whose thread never came (it could not start)."""
+        with self._mutex:
+            self._waiters.remove(gate)
+
+    def yield_to_first(self):
+        """Let the head of the queue (a new thread: reserve_first) run, and come right
+        after it: this thread's time slice was not used up, the others' queue order stays."""
+        with self._mutex:
+            if not self._waiters:
+                return
+            first = self._waiters.popleft()
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiters.appendleft(gate)
+            first.release()  # ownership passes, _held stays True
+        gate.acquire()
+
     def reset_after_fork(self):
         """In a fork's child: held by the one thread there is; the waiters are gone."""
         self._mutex = threading.Lock()

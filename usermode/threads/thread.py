@@ -61,24 +61,7 @@ class GuestThread:
         self.abi = process.abi
         self.space = process.space
         self.layouts = process.layouts
-        self.tid = tid
-        self.clear_child_tid = 0
-        self.robust_list = 0
-        self.exiting = False
-        self.blocked = False  # inside a blocking host call, emulator lock released
-        self.preempt_requested = False
-        self.deferred = []  # see defer()
-        self.fault = None
-        self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
-        # Between emu_start and its return, outside the syscall hook: the CPU's fetches
-        # are the guest's own (on_tlb_fill)
-        self.in_guest = False
-        # a TLB entry may let the CPU run a page it may not, unless the TLB was flushed
-        # since this count of its flushes (on_tlb_fill); None: no such entry
-        self.exec_lent = None
-        self.host_ident = None  # pthread id, for pthread_kill
-        self._unlocked = None  # see unlocked()
-        self.futex_gate = None  # where it sleeps in a private FUTEX_WAIT (private_futex.py)
+        self._begin_life(tid)
         self.uc = Uc(self.arch.UC_ARCH, self.arch.UC_MODE)
         if process.tcg_buffer_size:  # under an address-space limit (memory/limits.py)
             self.uc.ctl_set_tcg_buffer_size(process.tcg_buffer_size)
@@ -104,7 +87,6 @@ class GuestThread:
             tlb_mode == "virtual" and raw.fault_address_readable(self.uc))
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL if virtual else UC_TLB_CPU)
         self.stop_switch = None  # see enable_async_stops
-        self.debug = None  # under gdb: its gdb/control.ThreadDebug
         self.handle = self.uc._uch.value
         self.space.attach(self.uc, virtual_tlb=virtual, code_changes_heard=self.arch.CODE_CHANGES_HEARD)
         # The TLB grows when the fill hook has counted enough misses (threads/tlb.py):
@@ -125,6 +107,60 @@ class GuestThread:
         if process.async_stops:
             self.enable_async_stops(fresh=True)
 
+    # What a finished thread's CPU keeps for the next thread that reuses it (reborn):
+    # the Unicorn instance, attached to the space, with its hooks and their state (the
+    # TLB's growth, the stop switch, and the C cell m68k's inline get_thread_area answers
+    # from: raw.IntrHook has its address). Everything else is the new thread's own.
+    _CPU_STATE = ("process", "arch", "abi", "space", "layouts", "uc", "handle", "virtual_tlb", "direct_stops",
+                  "tlb_growth", "stop_switch", "_callbacks", "m68k_thread_pointer")
+
+    def _begin_life(self, tid):
+        """The fields of a thread's own (not its CPU's), as a new thread has them."""
+        self.tid = tid
+        self.clear_child_tid = 0
+        self.robust_list = 0
+        self.exiting = False
+        self.blocked = False  # inside a blocking host call, emulator lock released
+        self.preempt_requested = False
+        self.start_gate = None  # its place at the head of the lock's queue, from clone (lock.reserve_first)
+        self.yield_to_new = False  # it made a thread: let it run first, at the safe point
+        self.deferred = []  # see defer()
+        self.fault = None
+        self.refused = None  # (page, access type) the TLB fill refused: a fault's first half
+        # Between emu_start and its return, outside the syscall hook: the CPU's fetches
+        # are the guest's own (on_tlb_fill)
+        self.in_guest = False
+        # a TLB entry may let the CPU run a page it may not, unless the TLB was flushed
+        # since this count of its flushes (on_tlb_fill); None: no such entry
+        self.exec_lent = None
+        self.host_ident = None  # pthread id, for pthread_kill
+        self._unlocked = None  # see unlocked()
+        self.futex_gate = None  # where it sleeps in a private FUTEX_WAIT (private_futex.py)
+        self.debug = None  # under gdb: its gdb/control.ThreadDebug
+
+    def reborn(self, parent):
+        """This ended thread's CPU for a new thread (process.new_thread): a Unicorn instance
+        costs its set-up (about 1 ms) and, worse, translating again all the code the new
+        thread runs. It stayed attached to the space, so its regions and translations
+        followed every mapping and code change (protection changes wait in space.stale for
+        the run loop's catch_up); clone rewrites every register (copy_cpu, the whole CPU
+        state); the TLB is emptied. Every other attribute goes, so nothing the last thread
+        set on it (its name, x86's trap record) outlives it."""
+        kept = {name: value for name, value in self.__dict__.items() if name in self._CPU_STATE}
+        life = GuestThread.__new__(GuestThread)
+        life._begin_life(None)
+        life.signals = SignalDelivery(self, parent.signals if parent else None)
+        # in one step: a host thread outside the lock reading a field (the preempter, the
+        # TLB ticker) sees the old value or the new one, never none
+        self.__dict__ = {**kept, **life.__dict__}
+        self.uc.ctl_flush_tlb()
+        if isinstance(self.tlb_growth, TimedGrowth):  # its warm-up starts again, as a new CPU's
+            if self.stop_switch is None:
+                self.install_stop_switch()  # (and its translations made without the switch go)
+            self.tlb_growth = TimedGrowth(self)
+        if self.process.async_stops:
+            self.enable_async_stops()
+
     def unlocked(self):
         unlocked = self._unlocked  # one per thread: a blocking call inside another cannot happen
         if unlocked is None:
@@ -137,7 +173,6 @@ class GuestThread:
                                    self.process.log if self.process.options.strace else None)
         on_syscall = arch.syscall_entry(self, entry)
         entry_kind, syscall_intno = arch.CONVENTION.entry
-        signals = self.signals
 
         handle = self.handle
         host_signals = self.process.signals.host
@@ -152,6 +187,7 @@ class GuestThread:
                     else:
                         self._debugged_syscall(on_syscall)
                     native = host_signals.native  # host_signals.arrived(), inline: this runs after every call
+                    signals = self.signals  # (a reborn thread has its own: reborn)
                     if native is not None and native.count.value != host_signals.drained_count:
                         host_signals.drain()  # one came during the call: the kernel delivers it on the way out
                         signals.host_mask_after_drain()
@@ -173,6 +209,7 @@ class GuestThread:
                     else:
                         self._debugged_syscall(on_syscall)
                     native = host_signals.native
+                    signals = self.signals
                     if native is not None and native.count.value != host_signals.drained_count:
                         host_signals.drain()
                         signals.host_mask_after_drain()
@@ -418,8 +455,12 @@ class GuestThread:
         self.host_ident = threading.get_ident()
         space = self.space
         space.running_on(self.uc)
-        wakeup_preempt(self)  # a new thread runs soon, as a woken one
-        lock.acquire()
+        gate, self.start_gate = self.start_gate, None
+        if gate is not None:
+            gate.acquire()  # its parent lets it run first, at the parent's next safe point
+        else:
+            wakeup_preempt(self)  # a new thread runs soon, as a woken one
+            lock.acquire()
         try:
             while True:
                 while self.deferred:
@@ -471,7 +512,11 @@ class GuestThread:
                         process.fatal_fault(fault)  # no handler: one line, death by the signal
                 elif count:
                     self.debug.after_run(count, pc)
-                if self.preempt_requested:
+                if self.yield_to_new:  # its new thread first, then this one (its slice is not up)
+                    self.yield_to_new = self.preempt_requested = False
+                    lock.yield_to_first()
+                    process.running = self
+                elif self.preempt_requested:
                     self.preempt_requested = False
                     lock.yield_()
                     process.running = self

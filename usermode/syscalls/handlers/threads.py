@@ -11,6 +11,7 @@ import errno
 import sys
 import threading
 
+from ... import raw
 from ...errors import GuestError
 from ...memory import limits
 from ...threads import private_futex
@@ -135,7 +136,8 @@ def do_clone(t, flags, newsp, ptid, tls, ctid, pidfd_addr=None):
 def new_thread(t, flags, newsp, ptid, tls, ctid):
     c = t.abi.tables.PROC
     process, arch = t.process, t.arch
-    limits.check_thread_room(process)  # EAGAIN rather than Unicorn's exit when out of address space
+    if not process.spare_threads or process.debugger is not None:  # (reusing a spare CPU needs no more room)
+        limits.check_thread_room(process)  # EAGAIN rather than Unicorn's exit when out of address space
     process.enable_async_stops()  # before the child's CPU exists, so it is born with its switch
     child = process.new_thread(parent=t)
     child.copy_cpu_from(t)
@@ -150,6 +152,9 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
         arch.set_thread_pointer(child.uc, child, tls)
     if flags & c["CLONE_CHILD_CLEARTID"]:
         child.clear_child_tid = ctid
+    comm = getattr(t, "comm", None)  # PR_SET_NAME's name: a new task inherits it
+    if comm is not None:
+        child.comm = comm
     started = threading.Event()
 
     def host_main():
@@ -163,11 +168,15 @@ def new_thread(t, flags, newsp, ptid, tls, ctid):
             # no such thread, and its signal watcher would keep the process alive.
             process.exit_group(process.exit_status)
 
+    child.start_gate = process.lock.reserve_first()
     try:
         threading.Thread(target=host_main, name="pyqemu-guest", daemon=True).start()
     except RuntimeError:  # "can't start new thread": no memory or no threads left, as clone's EAGAIN
+        process.lock.cancel(child.start_gate)
         process.space.detach(child.uc)
         raise GuestError(errno.EAGAIN) from None
+    t.yield_to_new = True  # the child runs first, from the parent's next safe point
+    raw.emu_stop(t.handle)
     started.wait()
     process.add_thread(child)
     tid = child.tid
