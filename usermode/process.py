@@ -21,8 +21,8 @@ from .threads.thread import GuestThread
 
 STACK_GAP = 256 << 20  # between the stack and the mmap area: room to spare, as the kernel's gap
 MIN_GUEST_ROOM = 64 << 20  # beyond its stack, the least guest range worth starting with
-COLLECT_EVERY = 8
-SPARE_THREADS = 2  # ended threads' CPUs kept for reuse: enough for create-join loops, a few MB each  # thread ends between two collections of their leftovers
+COLLECT_EVERY = 8  # thread ends between two collections of their leftovers
+SPARE_THREADS = 2  # ended threads' CPUs kept for reuse: enough for create-join loops, a few MB each
 
 _TABLES = {}  # arch name -> (SyscallTable, Layouts)
 
