@@ -289,7 +289,11 @@ class GuestThread:
             if access == UC_MEM_FETCH:
                 if vma is not None and not vma.prot & 4:
                     if self.in_guest:
-                        self.refused = (page, 24)
+                        # a refusal already made stays the one reported: after a refused
+                        # load or store, x86's Unicorn fetches for the exception's delivery
+                        # (from the IDT at 0), which must not pass for a look-up of its own
+                        if self.refused is None:
+                            self.refused = (page, 24)
                         return False
                     self.exec_lent = uc.tlb_flushes
                 entry[1] = 7 if vma is None else (vma.prot & 7) | 4
