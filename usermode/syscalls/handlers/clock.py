@@ -81,7 +81,11 @@ def gettimeofday(t, tv: Ptr, tz: Ptr):
 def time(t, tloc: Ptr):
     """Seconds since the epoch, also stored at tloc (x86's time, i386's, m68k's)."""
     ts = Timespec()
-    call("clock_gettime", 0, ctypes.byref(ts))  # CLOCK_REALTIME
+    # CLOCK_REALTIME_COARSE: the kernel's time() is the timekeeper's seconds
+    # (ktime_get_real_seconds), which CLOCK_REALTIME runs up to a tick ahead of at a
+    # second's turn; the kernel stamps IPC objects and files with the same seconds, so
+    # time() before semget must not exceed the set's sem_ctime (tests/guest/sysv_ipc.c)
+    call("clock_gettime", 5, ctypes.byref(ts))
     if tloc:
         t.space.write(tloc, t.abi.pack("w", ts.tv_sec))
     return ts.tv_sec
